@@ -1,0 +1,157 @@
+//! Command-line definitions. They also generate `completions/` and `man/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// Signed, verifiable Tekton supply-chain provenance, without a controller.
+///
+/// chains turns finished Tekton TaskRuns and PipelineRuns into the SLSA /
+/// in-toto provenance Tekton Chains would produce for them.
+#[derive(Debug, Parser)]
+#[command(name = "chains", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Print only errors (no warnings, summaries or progress).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build provenance for exported TaskRuns and PipelineRuns.
+    ///
+    /// INPUT is a file, a directory (read recursively for .yaml, .yml and
+    /// .json files) or `-` for standard input. Documents may be YAML or JSON,
+    /// multi-document streams, or `List`s; TaskRuns and PipelineRuns of
+    /// tekton.dev/v1 and tekton.dev/v1beta1 are attested, other kinds skipped.
+    /// Child TaskRuns among the inputs are attached to their PipelineRun and
+    /// attested themselves too.
+    #[command(after_help = ATTEST_EXAMPLES)]
+    Attest(AttestArgs),
+
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+const ATTEST_EXAMPLES: &str = "\
+Examples:
+  kubectl get taskrun build-x -o yaml | chains attest --unsigned -
+  chains attest --unsigned --format slsa/v2alpha4 runs/ -o provenance/
+  chains attest --unsigned pipelinerun.yaml --taskruns children/";
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// Runs to attest: files, directories, or `-` for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Child TaskRuns used as context for PipelineRuns only (not attested).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub taskruns: Vec<PathBuf>,
+
+    /// A chains-config ConfigMap (or a plain map of its keys); flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Provenance format [default: from config, else in-toto, i.e. slsa/v1].
+    #[arg(long, value_name = "FORMAT", value_parser = ["in-toto", "slsa/v1", "slsa/v2alpha3", "slsa/v2alpha4"])]
+    pub format: Option<String>,
+
+    /// Builder id recorded in the provenance [default: https://tekton.dev/chains/v2].
+    #[arg(long, value_name = "URI")]
+    pub builder_id: Option<String>,
+
+    /// Build type for slsa/v2alpha3 and slsa/v2alpha4.
+    #[arg(long, value_name = "URI", value_parser = ["https://tekton.dev/chains/v2/slsa", "https://tekton.dev/chains/v2/slsa-tekton"])]
+    pub build_type: Option<String>,
+
+    /// Take subjects and materials of a PipelineRun from its child TaskRuns too.
+    #[arg(long)]
+    pub deep_inspection: bool,
+
+    /// Write unsigned in-toto statements (no key needed).
+    #[arg(long)]
+    pub unsigned: bool,
+
+    /// Write one file per run into DIR instead of JSON Lines on stdout.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// Stop at the first run that fails.
+    #[arg(long)]
+    pub fail_fast: bool,
+}
+
+/// Shells we generate completions for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(name = "powershell")]
+    PowerShell,
+    Elvish,
+}
+
+impl Shell {
+    pub const ALL: [Shell; 5] = [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::PowerShell, Shell::Elvish];
+
+    fn generator(self) -> clap_complete::Shell {
+        match self {
+            Shell::Bash => clap_complete::Shell::Bash,
+            Shell::Zsh => clap_complete::Shell::Zsh,
+            Shell::Fish => clap_complete::Shell::Fish,
+            Shell::PowerShell => clap_complete::Shell::PowerShell,
+            Shell::Elvish => clap_complete::Shell::Elvish,
+        }
+    }
+
+    /// The file name the completion script is checked in as.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Shell::Bash => "chains.bash",
+            Shell::Zsh => "_chains",
+            Shell::Fish => "chains.fish",
+            Shell::PowerShell => "_chains.ps1",
+            Shell::Elvish => "chains.elv",
+        }
+    }
+}
+
+/// The clap command tree.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// A completion script.
+pub fn completion(shell: Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell.generator(), &mut command(), "chains", &mut out);
+    out
+}
+
+/// Man pages: (file name, roff) for `chains` and each subcommand.
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    let cmd = command();
+    let mut pages = Vec::new();
+    let mut render = |name: String, c: clap::Command| {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(c)
+            .render(&mut out)
+            .expect("rendering to memory cannot fail");
+        pages.push((format!("{name}.1"), out));
+    };
+    for sub in cmd.get_subcommands() {
+        let name = format!("chains-{}", sub.get_name());
+        render(name.clone(), sub.clone().name(name));
+    }
+    render("chains".into(), cmd);
+    pages
+}

@@ -1,0 +1,11 @@
+//! chains: Tekton Chains' provenance, offline.
+//!
+//! The pipeline is the architecture: [`run`] reads TaskRuns and PipelineRuns,
+//! [`provenance`] turns each into an in-toto statement, and the commands
+//! ([`attest`]) compose those stages.
+
+pub mod attest;
+pub mod cli;
+pub mod config;
+pub mod provenance;
+pub mod run;

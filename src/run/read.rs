@@ -1,0 +1,764 @@
+//! Reading runs: files, directories and stdin; YAML streams and JSON; Lists.
+//!
+//! Reading is split in two so that a batch can be parallel and a stream never
+//! has to be held whole: [`DocumentStream`] cuts a byte stream into documents
+//! (cheap, sequential), and [`decode`] turns one document into runs (the
+//! expensive part, done on any thread).
+
+use std::fs;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde_json::Value;
+
+use super::{Origin, Run, RunKind, Syntax, v1beta1};
+
+/// An input to read: a file or standard input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn display_name(&self) -> Arc<str> {
+        match self {
+            Source::Stdin => Arc::from("<stdin>"),
+            Source::File(p) => Arc::from(p.display().to_string()),
+        }
+    }
+
+    /// Open the source for reading.
+    pub fn open(&self) -> Result<Box<dyn BufRead + Send>, InputError> {
+        match self {
+            Source::Stdin => Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin()))),
+            Source::File(p) => fs::File::open(p)
+                .map(|f| Box::new(BufReader::with_capacity(1 << 16, f)) as Box<dyn BufRead + Send>)
+                .map_err(|source| InputError::Io {
+                    path: p.display().to_string(),
+                    source,
+                }),
+        }
+    }
+}
+
+/// Everything that can be wrong with an input.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum InputError {
+    #[error("cannot read {path}")]
+    #[diagnostic(code(chains::input::io))]
+    Io {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("{path}: no such file or directory")]
+    #[diagnostic(code(chains::input::missing))]
+    Missing { path: String },
+
+    #[error("{origin}: invalid YAML: {message}")]
+    #[diagnostic(code(chains::input::yaml))]
+    Yaml {
+        origin: Origin,
+        message: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("here")]
+        span: Option<SourceSpan>,
+    },
+
+    #[error("{origin}: invalid JSON: {message}")]
+    #[diagnostic(code(chains::input::json))]
+    Json { origin: Origin, message: String },
+
+    #[error("{origin}: the document is a {found}, not a Kubernetes object")]
+    #[diagnostic(
+        code(chains::input::not_an_object),
+        help("chains reads TaskRuns and PipelineRuns as YAML or JSON, e.g. `kubectl get taskrun NAME -o yaml`")
+    )]
+    NotAnObject { origin: Origin, found: &'static str },
+
+    #[error("{origin}: {kind} has apiVersion {api_version}, which chains does not read")]
+    #[diagnostic(
+        code(chains::input::api_version),
+        help("supported: tekton.dev/v1 and tekton.dev/v1beta1")
+    )]
+    ApiVersion {
+        origin: Origin,
+        kind: RunKind,
+        api_version: String,
+    },
+
+    #[error("{origin}: {label} has no status, so it has not run and cannot be attested")]
+    #[diagnostic(
+        code(chains::input::no_status),
+        help("export the run after it finished, with its status (`kubectl get ... -o yaml`)")
+    )]
+    NoStatus { origin: Origin, label: String },
+}
+
+impl InputError {
+    /// The document an error is about, if it is about one.
+    pub fn origin(&self) -> Option<&Origin> {
+        match self {
+            InputError::Yaml { origin, .. }
+            | InputError::Json { origin, .. }
+            | InputError::NotAnObject { origin, .. }
+            | InputError::ApiVersion { origin, .. }
+            | InputError::NoStatus { origin, .. } => Some(origin),
+            InputError::Io { .. } | InputError::Missing { .. } => None,
+        }
+    }
+}
+
+/// Expand the command-line inputs: `-` is stdin, a directory is walked
+/// recursively for `.yaml`, `.yml` and `.json` files (sorted, so the order is
+/// stable), any other path is read as given.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<Source>, InputError> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            out.push(Source::Stdin);
+            continue;
+        }
+        let meta = fs::metadata(input).map_err(|source| {
+            if source.kind() == io::ErrorKind::NotFound {
+                InputError::Missing {
+                    path: input.display().to_string(),
+                }
+            } else {
+                InputError::Io {
+                    path: input.display().to_string(),
+                    source,
+                }
+            }
+        })?;
+        if meta.is_dir() {
+            walk_dir(input, &mut out)?;
+        } else {
+            out.push(Source::File(input.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk_dir(dir: &Path, out: &mut Vec<Source>) -> Result<(), InputError> {
+    let io_err = |source| InputError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut entries = fs::read_dir(dir)
+        .map_err(io_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io_err)?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let file_type = entry.file_type().map_err(io_err)?;
+        if file_type.is_dir() {
+            // Symlinked directories are not followed (no cycles); real ones are.
+            walk_dir(&path, out)?;
+        } else if has_run_extension(&path) && (file_type.is_file() || path.is_file()) {
+            out.push(Source::File(path));
+        }
+    }
+    Ok(())
+}
+
+fn has_run_extension(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// One document of a stream, not yet decoded.
+#[derive(Debug)]
+pub struct Document {
+    pub file: Arc<str>,
+    /// 0-based document index in the file.
+    pub index: usize,
+    /// 1-based line where the document's text starts.
+    pub line: usize,
+    pub body: Body,
+}
+
+#[derive(Debug)]
+pub enum Body {
+    /// YAML text, parsed by [`decode`].
+    Yaml(String),
+    /// A JSON value, already parsed by the stream (JSON has no cheap document boundary).
+    Json(Value),
+}
+
+impl Document {
+    fn origin(&self, item: Option<usize>) -> Origin {
+        Origin {
+            file: self.file.clone(),
+            document: self.index,
+            item,
+            line: self.line,
+        }
+    }
+}
+
+/// Cuts a stream into documents. YAML streams split on `---` and `...` lines;
+/// a stream whose first non-blank character is `{` or `[` is read as a
+/// sequence of JSON values (one object, concatenated objects or JSON Lines).
+pub struct DocumentStream {
+    file: Arc<str>,
+    reader: Box<dyn BufRead + Send>,
+    mode: Option<Mode>,
+    index: usize,
+    line: usize,
+    done: bool,
+    carry: Option<(String, usize)>,
+}
+
+enum Mode {
+    Yaml,
+    Json,
+}
+
+impl DocumentStream {
+    pub fn new(file: Arc<str>, reader: Box<dyn BufRead + Send>) -> Self {
+        DocumentStream {
+            file,
+            reader,
+            mode: None,
+            index: 0,
+            line: 1,
+            done: false,
+            carry: None,
+        }
+    }
+
+    fn detect(&mut self) -> io::Result<Mode> {
+        loop {
+            let buf = self.reader.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(Mode::Yaml);
+            }
+            // Skip a UTF-8 byte order mark and leading blanks.
+            let skip = buf
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0xEF | 0xBB | 0xBF))
+                .count();
+            if skip < buf.len() {
+                let first = buf[skip];
+                return Ok(if first == b'{' || first == b'[' {
+                    Mode::Json
+                } else {
+                    Mode::Yaml
+                });
+            }
+            let newlines = buf[..skip].iter().filter(|b| **b == b'\n').count();
+            self.line += newlines;
+            self.reader.consume(skip);
+        }
+    }
+
+    fn next_yaml(&mut self) -> Option<Result<Document, InputError>> {
+        // Text carried over from a `--- value` line that ended the previous document.
+        let (mut text, mut start_line, mut has_content) = match self.carry.take() {
+            Some((text, line)) => (text, line, true),
+            None => (String::new(), self.line, false),
+        };
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = match self.reader.read_line(&mut line) {
+                Ok(n) => n,
+                Err(source) => {
+                    self.done = true;
+                    return Some(Err(self.read_error(source)));
+                }
+            };
+            if n == 0 {
+                self.done = true;
+                break;
+            }
+            self.line += 1;
+            if is_document_marker(&line) {
+                // Content after `---` on the same line (`--- {a: 1}`) starts the next document.
+                let rest = line
+                    .strip_prefix("---")
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty() && !r.starts_with('#'))
+                    .map(|r| format!("{r}\n"));
+                let marker_line = self.line - 1;
+                if has_content {
+                    self.carry = rest.map(|r| (r, marker_line));
+                    return Some(Ok(self.make_yaml(text, start_line)));
+                }
+                match rest {
+                    Some(r) => {
+                        text = r;
+                        start_line = marker_line;
+                        has_content = true;
+                    }
+                    None => {
+                        text.clear();
+                        start_line = self.line;
+                    }
+                }
+                continue;
+            }
+            if !has_content && is_blank_or_comment(&line) {
+                // Leading blank lines and comments are not content; keep line numbers right.
+                text.push('\n');
+                continue;
+            }
+            has_content = true;
+            text.push_str(&line);
+        }
+        has_content.then(|| Ok(self.make_yaml(text, start_line)))
+    }
+
+    fn make_yaml(&mut self, text: String, line: usize) -> Document {
+        let doc = Document {
+            file: self.file.clone(),
+            index: self.index,
+            line,
+            body: Body::Yaml(text),
+        };
+        self.index += 1;
+        doc
+    }
+
+    fn read_error(&self, source: io::Error) -> InputError {
+        InputError::Io {
+            path: self.file.to_string(),
+            source,
+        }
+    }
+}
+
+fn is_document_marker(line: &str) -> bool {
+    let marker = |m: &str| {
+        line.strip_prefix(m)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+    };
+    marker("---") || marker("...")
+}
+
+fn is_blank_or_comment(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with('#') || t.starts_with('%')
+}
+
+impl Iterator for DocumentStream {
+    type Item = Result<Document, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if self.mode.is_none() {
+            match self.detect() {
+                Ok(m) => self.mode = Some(m),
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(self.read_error(e)));
+                }
+            }
+        }
+        match self.mode {
+            Some(Mode::Json) => self.next_json(),
+            _ => self.next_yaml(),
+        }
+    }
+}
+
+impl DocumentStream {
+    fn next_json(&mut self) -> Option<Result<Document, InputError>> {
+        // Skip whitespace between values, counting lines.
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(self.read_error(e)));
+                }
+            };
+            if buf.is_empty() {
+                self.done = true;
+                return None;
+            }
+            let skip = buf
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0xEF | 0xBB | 0xBF))
+                .count();
+            self.line += buf[..skip].iter().filter(|b| **b == b'\n').count();
+            let all = skip == buf.len();
+            self.reader.consume(skip);
+            if !all {
+                break;
+            }
+        }
+        let start_line = self.line;
+        let mut counter = LineCounter {
+            inner: &mut self.reader,
+            newlines: 0,
+        };
+        let mut de = serde_json::Deserializer::from_reader(&mut counter);
+        let result = serde::Deserialize::deserialize(&mut de);
+        let newlines = counter.newlines;
+        let origin = Origin {
+            file: self.file.clone(),
+            document: self.index,
+            item: None,
+            line: start_line,
+        };
+        self.index += 1;
+        match result {
+            Ok(value) => {
+                self.line += newlines;
+                Some(Ok(Document {
+                    file: self.file.clone(),
+                    index: origin.document,
+                    line: start_line,
+                    body: Body::Json(value),
+                }))
+            }
+            Err(e) => {
+                // A JSON syntax error loses the stream position: stop here.
+                self.done = true;
+                let line = start_line + e.line().saturating_sub(1);
+                Some(Err(InputError::Json {
+                    message: format!("{} (line {line}, column {})", strip_position(&e), e.column()),
+                    origin,
+                }))
+            }
+        }
+    }
+}
+
+/// serde_json's message without its own " at line L column C" suffix (we
+/// report the line relative to the file, not the document).
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Counts newlines consumed by the JSON deserializer, for line numbers.
+struct LineCounter<'a> {
+    inner: &'a mut Box<dyn BufRead + Send>,
+    newlines: usize,
+}
+
+impl Read for LineCounter<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        // Read one byte at a time from the buffer so that nothing after the
+        // value is consumed (serde_json reads ahead otherwise).
+        let buf = self.inner.fill_buf()?;
+        if buf.is_empty() || out.is_empty() {
+            return Ok(0);
+        }
+        out[0] = buf[0];
+        if buf[0] == b'\n' {
+            self.newlines += 1;
+        }
+        self.inner.consume(1);
+        Ok(1)
+    }
+}
+
+/// What a document held.
+#[derive(Debug)]
+pub enum Decoded {
+    Run(Box<Run>),
+    /// An object that is not a TaskRun or PipelineRun, skipped with a warning.
+    Skipped { origin: Origin, what: String },
+}
+
+/// Hint for documents that do not say what they are (Chains' own test
+/// fixtures carry no `apiVersion`/`kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KindHint {
+    /// Infer from the object's shape.
+    Infer,
+    /// The document was given as a TaskRun (`--taskruns`).
+    TaskRun,
+}
+
+/// Decode one document into the runs it holds (several for a `List`).
+pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputError> {
+    let body = std::mem::replace(&mut doc.body, Body::Json(Value::Null));
+    let (value, syntax) = match body {
+        Body::Json(v) => (v, Syntax::Json),
+        Body::Yaml(text) => (parse_yaml(&doc, &text)?, Syntax::Yaml),
+    };
+    let mut out = Vec::new();
+    let origin = doc.origin(None);
+    match value {
+        Value::Object(_) => {
+            let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+            if kind.ends_with("List") && value.get("items").is_some() {
+                let Value::Object(mut map) = value else {
+                    unreachable!("matched Object above")
+                };
+                let items = match map.remove("items") {
+                    Some(Value::Array(items)) => items,
+                    _ => Vec::new(),
+                };
+                for (i, item) in items.into_iter().enumerate() {
+                    out.push(decode_object(item, doc.origin(Some(i)), syntax, hint)?);
+                }
+            } else {
+                out.push(decode_object(value, origin, syntax, hint)?);
+            }
+        }
+        // A top-level JSON array of objects is read like a List.
+        Value::Array(items) => {
+            for (i, item) in items.into_iter().enumerate() {
+                out.push(decode_object(item, doc.origin(Some(i)), syntax, hint)?);
+            }
+        }
+        Value::Null => {}
+        other => {
+            return Err(InputError::NotAnObject {
+                origin,
+                found: type_name(&other),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn parse_yaml(doc: &Document, text: &str) -> Result<Value, InputError> {
+    serde_saphyr::from_str::<Value>(text).map_err(|e| {
+        let loc = e.location();
+        let (line, col) = loc
+            .map(|l| (l.line() as usize, l.column() as usize))
+            .unwrap_or((0, 0));
+        let span = (line > 0).then(|| {
+            let offset = line_col_offset(text, line, col);
+            SourceSpan::from((offset, 0))
+        });
+        // Report the position in the file, not in the document.
+        let file_line = doc.line + line.saturating_sub(1);
+        let message = first_line(&e.to_string());
+        let message = if line > 0 {
+            format!("{message} (line {file_line}, column {col})")
+        } else {
+            message
+        };
+        InputError::Yaml {
+            origin: doc.origin(None),
+            message,
+            // Keep the snippet to this document; pad so that line numbers match the file.
+            src: NamedSource::new(
+                doc.file.to_string(),
+                "\n".repeat(doc.line.saturating_sub(1)) + text,
+            ),
+            span: span.map(|s| SourceSpan::from((s.offset() + doc.line.saturating_sub(1), 0))),
+        }
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").trim().to_string()
+}
+
+fn line_col_offset(text: &str, line: usize, col: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return offset + col.saturating_sub(1).min(l.len());
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "mapping",
+    }
+}
+
+fn decode_object(
+    value: Value,
+    origin: Origin,
+    syntax: Syntax,
+    hint: KindHint,
+) -> Result<Decoded, InputError> {
+    if !value.is_object() {
+        return Err(InputError::NotAnObject {
+            found: type_name(&value),
+            origin,
+        });
+    }
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let kind_str = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    let kind = match kind_str {
+        "TaskRun" => RunKind::TaskRun,
+        "PipelineRun" => RunKind::PipelineRun,
+        "" => match hint {
+            KindHint::TaskRun => RunKind::TaskRun,
+            KindHint::Infer => match infer_kind(&value) {
+                Some(k) => k,
+                None => {
+                    return Ok(Decoded::Skipped {
+                        origin,
+                        what: "an object without kind".into(),
+                    });
+                }
+            },
+        },
+        other => {
+            return Ok(Decoded::Skipped {
+                origin,
+                what: if api_version.is_empty() {
+                    format!("kind {other}")
+                } else {
+                    format!("{api_version} {other}")
+                },
+            });
+        }
+    };
+    let group = api_version.split('/').next().unwrap_or("");
+    if !api_version.is_empty() && group != "tekton.dev" {
+        return Ok(Decoded::Skipped {
+            origin,
+            what: format!("{api_version} {kind}"),
+        });
+    }
+    let object = match api_version.as_str() {
+        // Chains' own fixtures carry no apiVersion: they are v1 objects.
+        "" | "tekton.dev/v1" => value,
+        "tekton.dev/v1beta1" => match kind {
+            RunKind::TaskRun => v1beta1::taskrun_to_v1(value),
+            RunKind::PipelineRun => v1beta1::pipelinerun_to_v1(value),
+        },
+        _ => {
+            return Err(InputError::ApiVersion {
+                origin,
+                kind,
+                api_version,
+            });
+        }
+    };
+    let run = Run {
+        kind,
+        object,
+        source_api_version: if api_version.is_empty() {
+            "tekton.dev/v1".into()
+        } else {
+            api_version
+        },
+        syntax,
+        origin,
+    };
+    // A missing status means the run was exported before it ran. An empty
+    // one (`status: {}`) is accepted: Chains attests whatever status says.
+    if !run.status().is_object() {
+        return Err(InputError::NoStatus {
+            label: run.label(),
+            origin: run.origin,
+        });
+    }
+    Ok(Decoded::Run(Box::new(run)))
+}
+
+/// Guess the kind of an object that does not say, from fields only one kind has.
+fn infer_kind(v: &Value) -> Option<RunKind> {
+    let spec = v.get("spec");
+    let status = v.get("status");
+    let has = |o: Option<&Value>, k: &str| o.and_then(|o| o.get(k)).is_some();
+    let pipeline = has(spec, "pipelineRef")
+        || has(spec, "pipelineSpec")
+        || has(spec, "taskRunTemplate")
+        || has(status, "pipelineSpec")
+        || has(status, "childReferences");
+    let task = has(spec, "taskRef")
+        || has(spec, "taskSpec")
+        || has(status, "taskSpec")
+        || has(status, "steps")
+        || has(status, "podName");
+    match (pipeline, task) {
+        (true, false) => Some(RunKind::PipelineRun),
+        (false, true) => Some(RunKind::TaskRun),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(text: &str) -> Vec<Document> {
+        DocumentStream::new(
+            Arc::from("t"),
+            Box::new(io::Cursor::new(text.as_bytes().to_vec())),
+        )
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+    }
+
+    #[test]
+    fn splits_yaml_streams_with_line_numbers() {
+        let d = docs("# c\na: 1\n---\nb: 2\n...\n---\n\nc: 3\n");
+        assert_eq!(d.len(), 3);
+        assert_eq!(d[0].line, 1);
+        assert_eq!(d[1].line, 4);
+        assert_eq!(d[2].line, 7);
+        assert_eq!(d[2].index, 2);
+    }
+
+    #[test]
+    fn empty_documents_are_not_documents() {
+        assert_eq!(docs("---\n---\n# only a comment\n").len(), 0);
+    }
+
+    #[test]
+    fn reads_concatenated_json() {
+        let d = docs("{\"a\": 1}\n{\"b\":\n 2}\n");
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[1].line, 2);
+    }
+
+    #[test]
+    fn json_error_reports_file_line() {
+        let r: Vec<_> = DocumentStream::new(
+            Arc::from("t"),
+            Box::new(io::Cursor::new(b"{\"a\": 1}\n{\"b\": ]}".to_vec())),
+        )
+        .collect();
+        let err = r[1].as_ref().unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn yaml_error_reports_file_line() {
+        let d = docs("a: 1\n---\nkind: TaskRun\nstatus: [\n");
+        let err = decode(d.into_iter().nth(1).unwrap(), KindHint::Infer).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("document 2"), "{msg}");
+        assert!(msg.contains("line 4") || msg.contains("line 5"), "{msg}");
+    }
+
+    #[test]
+    fn infers_kind_of_bare_fixtures() {
+        let tr = serde_json::json!({"status": {"steps": []}});
+        assert_eq!(infer_kind(&tr), Some(RunKind::TaskRun));
+        let pr = serde_json::json!({"status": {"pipelineSpec": {}}});
+        assert_eq!(infer_kind(&pr), Some(RunKind::PipelineRun));
+    }
+}
