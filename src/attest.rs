@@ -38,7 +38,9 @@ pub enum AttestError {
     #[error("no signing key given")]
     #[diagnostic(
         code(chains::attest::no_key),
-        help("pass --unsigned to write unsigned in-toto statements; signing keys (--key) are not supported by this build yet")
+        help(
+            "pass --unsigned to write unsigned in-toto statements; signing keys (--key) are not supported by this build yet"
+        )
     )]
     NoKey,
     #[error("cannot create output directory {path}")]
@@ -136,13 +138,23 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         .map(|s| (s, false))
         .chain(context_sources.iter().map(|s| (s, true)))
     {
-        let hint = if context { KindHint::TaskRun } else { KindHint::Infer };
+        let hint = if context {
+            KindHint::TaskRun
+        } else {
+            KindHint::Infer
+        };
         let decoded = read_source(source, hint);
         for d in decoded {
             match d {
                 Ok(Decoded::Run(run)) => {
                     if context && run.kind != RunKind::TaskRun {
-                        warn(quiet, &format!("{}: --taskruns takes TaskRuns; ignoring this {}", run.origin, run.kind));
+                        warn(
+                            quiet,
+                            &format!(
+                                "{}: --taskruns takes TaskRuns; ignoring this {}",
+                                run.origin, run.kind
+                            ),
+                        );
                         continue;
                     }
                     if !context {
@@ -153,7 +165,10 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
                 }
                 Ok(Decoded::Skipped { origin, what }) => {
                     skipped += 1;
-                    warn(quiet, &format!("{origin}: skipping {what}: not a TaskRun or PipelineRun"));
+                    warn(
+                        quiet,
+                        &format!("{origin}: skipping {what}: not a TaskRun or PipelineRun"),
+                    );
                 }
                 Err(e) => entries.push(Entry::Failed(e.into())),
             }
@@ -173,7 +188,8 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
                 let run = &runs[*index];
                 let kids: Vec<&Run> = children[*index].iter().map(|&c| &runs[c]).collect();
                 let mut opts = base_opts.clone();
-                opts.format = format_flag.unwrap_or_else(|| config.format_for(run.kind == RunKind::PipelineRun));
+                opts.format = format_flag
+                    .unwrap_or_else(|| config.format_for(run.kind == RunKind::PipelineRun));
                 let r = provenance::statement(run, &kids, &opts).map_err(RunError::from);
                 progress.tick();
                 Some(r)
@@ -217,7 +233,10 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
             line.push_str(&format!(", {failed} failed"));
         }
         if skipped > 0 {
-            line.push_str(&format!(", {skipped} other document{} skipped", if skipped == 1 { "" } else { "s" }));
+            line.push_str(&format!(
+                ", {skipped} other document{} skipped",
+                if skipped == 1 { "" } else { "s" }
+            ));
         }
         if let Some(dir) = &args.output {
             line.push_str(&format!(" (written to {})", dir.display()));
@@ -352,13 +371,22 @@ impl<'a> Output<'a> {
 
 fn sanitize(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 /// Write a file so that readers see either nothing or all of it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_data()?;
@@ -378,8 +406,10 @@ impl Progress {
         Progress(show.then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs {per_sec} {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} runs {per_sec} {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             bar
         }))

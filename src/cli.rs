@@ -9,7 +9,12 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 /// chains turns finished Tekton TaskRuns and PipelineRuns into the SLSA /
 /// in-toto provenance Tekton Chains would produce for them.
 #[derive(Debug, Parser)]
-#[command(name = "chains", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "chains",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Print only errors (no warnings, summaries or progress).
     #[arg(short, long, global = true)]
@@ -101,7 +106,13 @@ pub enum Shell {
 }
 
 impl Shell {
-    pub const ALL: [Shell; 5] = [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::PowerShell, Shell::Elvish];
+    pub const ALL: [Shell; 5] = [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::PowerShell,
+        Shell::Elvish,
+    ];
 
     fn generator(self) -> clap_complete::Shell {
         match self {

@@ -75,7 +75,10 @@ impl Default for Config {
 fn default_settings() -> BTreeMap<String, String> {
     [
         ("signers.x509.fulcio.address", "https://fulcio.sigstore.dev"),
-        ("signers.x509.fulcio.issuer", "https://oauth2.sigstore.dev/auth"),
+        (
+            "signers.x509.fulcio.issuer",
+            "https://oauth2.sigstore.dev/auth",
+        ),
         ("storage.oci.encoding-format", "dsse"),
         (
             "storage.grafeas.notehint",
@@ -89,7 +92,15 @@ fn default_settings() -> BTreeMap<String, String> {
 
 const FORMATS: &[&str] = &["in-toto", "slsa/v1", "slsa/v2alpha3", "slsa/v2alpha4"];
 const SIGNERS: &[&str] = &["x509", "kms", "none"];
-const TASKRUN_STORAGE: &[&str] = &["tekton", "oci", "gcs", "docdb", "grafeas", "kafka", "archivista"];
+const TASKRUN_STORAGE: &[&str] = &[
+    "tekton",
+    "oci",
+    "gcs",
+    "docdb",
+    "grafeas",
+    "kafka",
+    "archivista",
+];
 const PIPELINERUN_STORAGE: &[&str] = &["tekton", "oci", "gcs", "docdb", "grafeas", "archivista"];
 
 /// Keys whose value is free text (validated where it is used, if at all).
@@ -169,9 +180,10 @@ impl Config {
             message: e.to_string().lines().next().unwrap_or("").to_string(),
         })?;
         let map = match &value {
-            Value::Object(o) if o.get("kind").and_then(Value::as_str) == Some("ConfigMap") => {
-                o.get("data").cloned().unwrap_or(Value::Object(Default::default()))
-            }
+            Value::Object(o) if o.get("kind").and_then(Value::as_str) == Some("ConfigMap") => o
+                .get("data")
+                .cloned()
+                .unwrap_or(Value::Object(Default::default())),
             Value::Object(_) => value,
             Value::Null => Value::Object(Default::default()),
             _ => return Err(ConfigError::Shape { path: name }),
@@ -194,7 +206,10 @@ impl Config {
     }
 
     /// Chains' `NewConfigFromMap`.
-    pub fn from_map(data: &BTreeMap<String, String>, source_name: &str) -> Result<Config, ConfigError> {
+    pub fn from_map(
+        data: &BTreeMap<String, String>,
+        source_name: &str,
+    ) -> Result<Config, ConfigError> {
         let mut cfg = Config::default();
         let invalid = |key: &str, value: &str, allowed: &[&str]| ConfigError::Value {
             source_name: source_name.to_string(),
@@ -209,26 +224,33 @@ impl Config {
                 Some(v) => Err(invalid(key, v, allowed)),
             }
         };
-        let set_of = |key: &str, allowed: &[&str]| -> Result<Option<BTreeSet<String>>, ConfigError> {
-            let Some(raw) = data.get(key) else { return Ok(None) };
-            if raw.is_empty() {
-                return Ok(Some(BTreeSet::from([String::new()])));
-            }
-            let mut out = BTreeSet::new();
-            for v in raw.split(',').map(str::trim) {
-                if !allowed.is_empty() && !allowed.contains(&v) {
-                    return Err(invalid(key, v, allowed));
+        let set_of =
+            |key: &str, allowed: &[&str]| -> Result<Option<BTreeSet<String>>, ConfigError> {
+                let Some(raw) = data.get(key) else {
+                    return Ok(None);
+                };
+                if raw.is_empty() {
+                    return Ok(Some(BTreeSet::from([String::new()])));
                 }
-                out.insert(v.to_string());
-            }
-            Ok(Some(out))
-        };
+                let mut out = BTreeSet::new();
+                for v in raw.split(',').map(str::trim) {
+                    if !allowed.is_empty() && !allowed.contains(&v) {
+                        return Err(invalid(key, v, allowed));
+                    }
+                    out.insert(v.to_string());
+                }
+                Ok(Some(out))
+            };
         for (art, storage) in [
             ("taskrun", TASKRUN_STORAGE),
             ("pipelinerun", PIPELINERUN_STORAGE),
             ("oci", TASKRUN_STORAGE),
         ] {
-            let formats: &[&str] = if art == "oci" { &["simplesigning"] } else { FORMATS };
+            let formats: &[&str] = if art == "oci" {
+                &["simplesigning"]
+            } else {
+                FORMATS
+            };
             let target = match art {
                 "taskrun" => &mut cfg.taskrun,
                 "pipelinerun" => &mut cfg.pipelinerun,
@@ -263,8 +285,13 @@ impl Config {
         if let Some(v) = data.get("builder.id") {
             cfg.builder_id = v.clone();
         }
-        if let Some(v) = one_of("builddefinition.buildtype", &[BuildType::SLSA, BuildType::TEKTON])? {
-            cfg.build_type = v.parse().map_err(|_| invalid("builddefinition.buildtype", &v, &[]))?;
+        if let Some(v) = one_of(
+            "builddefinition.buildtype",
+            &[BuildType::SLSA, BuildType::TEKTON],
+        )? {
+            cfg.build_type = v
+                .parse()
+                .map_err(|_| invalid("builddefinition.buildtype", &v, &[]))?;
         }
         set_of("filter.managed-by", &[])?;
         for (k, v) in data {
@@ -281,14 +308,21 @@ impl Config {
 
     /// The provenance format for a run kind.
     pub fn format_for(&self, pipeline: bool) -> Format {
-        let f = if pipeline { &self.pipelinerun.format } else { &self.taskrun.format };
+        let f = if pipeline {
+            &self.pipelinerun.format
+        } else {
+            &self.taskrun.format
+        };
         // Validated against FORMATS when parsed.
         f.parse().unwrap_or(Format::SlsaV1)
     }
 
     /// A boolean setting with Go's `strconv.ParseBool` rules (false when unset or unparseable).
     pub fn flag(&self, key: &str) -> bool {
-        self.settings.get(key).and_then(|v| parse_go_bool(v)).unwrap_or(false)
+        self.settings
+            .get(key)
+            .and_then(|v| parse_go_bool(v))
+            .unwrap_or(false)
     }
 }
 
@@ -306,7 +340,10 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -335,9 +372,11 @@ mod tests {
         assert_eq!(c.taskrun.storage.len(), 2);
         assert!(c.deep_inspection && c.transparency_enabled && c.transparency_manual);
 
-        let err = Config::from_map(&map(&[("artifacts.taskrun.format", "slsa/v3")]), "t").unwrap_err();
+        let err =
+            Config::from_map(&map(&[("artifacts.taskrun.format", "slsa/v3")]), "t").unwrap_err();
         assert!(err.to_string().contains("artifacts.taskrun.format"));
-        let err = Config::from_map(&map(&[("artifacts.pipelinerun.storage", "kafka")]), "t").unwrap_err();
+        let err =
+            Config::from_map(&map(&[("artifacts.pipelinerun.storage", "kafka")]), "t").unwrap_err();
         assert!(matches!(err, ConfigError::Value { .. }));
     }
 

@@ -6,6 +6,7 @@ use chains::attest::{self, Outcome};
 use chains::cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    install_diagnostic_handler();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -21,7 +22,9 @@ fn main() -> ExitCode {
             Ok(Outcome::Failed) => ExitCode::from(1),
             Err(e) => {
                 let code = match &e {
-                    attest::AttestError::Config(_) | attest::AttestError::Input(_) | attest::AttestError::NoKey => 2,
+                    attest::AttestError::Config(_)
+                    | attest::AttestError::Input(_)
+                    | attest::AttestError::NoKey => 2,
                     attest::AttestError::OutputDir { .. } => 1,
                 };
                 attest::report(e);
@@ -34,4 +37,19 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// Diagnostics wrap to the terminal; in logs and pipes each stays on its lines
+/// unwrapped, so it can be searched.
+fn install_diagnostic_handler() {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .terminal_links(false)
+                .wrap_lines(terminal)
+                .build(),
+        )
+    }));
 }

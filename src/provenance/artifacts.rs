@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::reference::{ImageDigest, parse_digest, split_image_id};
 use super::ProvenanceError;
+use super::reference::{ImageDigest, parse_digest, split_image_id};
 use crate::run::{NamedValue, Run};
 
 pub const COMMIT_PARAM: &str = "CHAINS-GIT_COMMIT";
@@ -74,7 +74,11 @@ pub struct Signable {
 }
 
 /// Pairs `<marker><uri_suffix>` / `<marker><digest_suffix>` string results.
-fn suffix_pairs(results: &[NamedValue<'_>], uri_suffix: &str, digest_suffix: &str) -> Vec<Signable> {
+fn suffix_pairs(
+    results: &[NamedValue<'_>],
+    uri_suffix: &str,
+    digest_suffix: &str,
+) -> Vec<Signable> {
     let mut partials: Vec<(&str, Signable)> = Vec::new();
     for r in results {
         for (suffix, is_uri) in [(uri_suffix, true), (digest_suffix, false)] {
@@ -154,7 +158,11 @@ pub fn signable_targets(results: &[NamedValue<'_>]) -> Vec<Signable> {
 /// Object results named `*ARTIFACT_INPUTS` or `*ARTIFACT_OUTPUTS` with a uri
 /// and a valid digest.
 pub fn structured_targets(results: &[NamedValue<'_>], outputs: bool) -> Vec<Signable> {
-    let suffix = if outputs { OUTPUTS_SUFFIX } else { INPUTS_SUFFIX };
+    let suffix = if outputs {
+        OUTPUTS_SUFFIX
+    } else {
+        INPUTS_SUFFIX
+    };
     results
         .iter()
         .filter(|r| r.name.ends_with(suffix))
@@ -164,7 +172,11 @@ pub fn structured_targets(results: &[NamedValue<'_>], outputs: bool) -> Vec<Sign
 
 /// `*ARTIFACT_OUTPUTS` objects with `isBuildArtifact: "true"`.
 pub fn build_artifacts(results: &[NamedValue<'_>]) -> Vec<Signable> {
-    results.iter().filter(|r| is_build_artifact(r)).filter_map(valid_structured).collect()
+    results
+        .iter()
+        .filter(|r| is_build_artifact(r))
+        .filter_map(valid_structured)
+        .collect()
 }
 
 /// Chains' `IsBuildArtifact` (an invalid one counts as "not").
@@ -253,13 +265,17 @@ pub fn spdx_git(url: &str) -> String {
 
 /// Step (or sidecar) images as materials; an unparseable image ID fails the run.
 pub fn image_materials(run: &Run, sidecars: bool) -> Result<Vec<Artifact>, ProvenanceError> {
-    let states = if sidecars { run.sidecar_states() } else { run.step_states() };
+    let states = if sidecars {
+        run.sidecar_states()
+    } else {
+        run.step_states()
+    };
     let mut mats = Vec::new();
     for state in states {
         let (uri, alg, hex) =
             split_image_id(state.image_id()).map_err(|reason| ProvenanceError::ImageId {
                 run: run.label(),
-                origin: run.origin.clone(),
+                origin: Box::new(run.origin.clone()),
                 container: if sidecars { "sidecar" } else { "step" },
                 name: state.name().to_string(),
                 reason,
@@ -325,7 +341,10 @@ pub fn step_action_results(run: &Run) -> Vec<Artifact> {
             append(&mut mats, [Artifact::new(url, "sha1", commit)]);
         }
     }
-    append(&mut mats, materials_from_structured_results(&run.step_results()));
+    append(
+        &mut mats,
+        materials_from_structured_results(&run.step_results()),
+    );
     mats
 }
 
@@ -350,7 +369,10 @@ mod tests {
             [
                 Artifact {
                     name: "a".into(),
-                    digest: BTreeMap::from([("sha256".into(), "1".into()), ("sha512".into(), "2".into())]),
+                    digest: BTreeMap::from([
+                        ("sha256".into(), "1".into()),
+                        ("sha512".into(), "2".into()),
+                    ]),
                 },
                 Artifact::new("a", "sha256", "3"),
             ],
@@ -364,10 +386,22 @@ mod tests {
         let hex = "05f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b5";
         let url = Value::String("gcr.io/a/b".into());
         let dig = Value::String(format!("sha256:{hex}"));
-        let images = Value::String(format!("gcr.io/a/b@sha256:{hex},\ngcr.io/c/d@sha256:{hex}\n"));
-        let results = vec![res("IMAGE_URL", &url), res("IMAGE_DIGEST", &dig), res("IMAGES", &images)];
+        let images = Value::String(format!(
+            "gcr.io/a/b@sha256:{hex},\ngcr.io/c/d@sha256:{hex}\n"
+        ));
+        let results = vec![
+            res("IMAGE_URL", &url),
+            res("IMAGE_DIGEST", &dig),
+            res("IMAGES", &images),
+        ];
         let found: Vec<_> = oci_images(&results).iter().map(|d| d.name()).collect();
-        assert_eq!(found, vec![format!("gcr.io/a/b@sha256:{hex}"), format!("gcr.io/c/d@sha256:{hex}")]);
+        assert_eq!(
+            found,
+            vec![
+                format!("gcr.io/a/b@sha256:{hex}"),
+                format!("gcr.io/c/d@sha256:{hex}")
+            ]
+        );
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub enum Format {
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["in-toto", "slsa/v1", "slsa/v2alpha3", "slsa/v2alpha4"];
+    pub const NAMES: &'static [&'static str] =
+        &["in-toto", "slsa/v1", "slsa/v2alpha3", "slsa/v2alpha4"];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -129,11 +130,13 @@ pub enum ProvenanceError {
     #[error("{origin}: {run}: {container} {name:?} has an image ID chains cannot parse: {reason}")]
     #[diagnostic(
         code(chains::provenance::image_id),
-        help("Tekton Chains fails the whole run here too: step and sidecar images must be pinned as <image>@<algorithm>:<digest>")
+        help(
+            "Tekton Chains fails the whole run here too: step and sidecar images must be pinned as <image>@<algorithm>:<digest>"
+        )
     )]
     ImageId {
         run: String,
-        origin: Origin,
+        origin: Box<Origin>,
         container: &'static str,
         name: String,
         reason: String,
@@ -160,7 +163,10 @@ impl<'a> Children<'a> {
     pub fn executed(&self, pipeline: &'a Run) -> Vec<&'a Run> {
         pipeline_tasks(pipeline)
             .iter()
-            .flat_map(|t| self.for_task(crate::run::str_at(Some(t), "name")).collect::<Vec<_>>())
+            .flat_map(|t| {
+                self.for_task(crate::run::str_at(Some(t), "name"))
+                    .collect::<Vec<_>>()
+            })
             .filter(|tr| tr.completion_time().is_some())
             .collect()
     }
@@ -193,11 +199,20 @@ pub fn statement(run: &Run, children: &[&Run], opts: &Options) -> Result<Value, 
 /// The subjects a statement names (for storage keys and OCI attestations).
 pub fn subjects(statement: &Value) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    for s in statement.get("subject").and_then(Value::as_array).into_iter().flatten() {
+    for s in statement
+        .get("subject")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let name = crate::run::str_at(Some(s), "name");
         if let Some(d) = s.get("digest").and_then(Value::as_object) {
             for (alg, hex) in d {
-                out.push((name.to_string(), alg.clone(), hex.as_str().unwrap_or("").to_string()));
+                out.push((
+                    name.to_string(),
+                    alg.clone(),
+                    hex.as_str().unwrap_or("").to_string(),
+                ));
             }
         }
     }

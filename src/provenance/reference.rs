@@ -65,7 +65,9 @@ impl ImageDigest {
             )));
         };
         let Some(hex) = digest.strip_prefix("sha256:") else {
-            return Err(RefError::BadName(format!("unsupported digest algorithm: {digest}")));
+            return Err(RefError::BadName(format!(
+                "unsupported digest algorithm: {digest}"
+            )));
         };
         if !is_lower_hex(hex, 64) {
             return Err(RefError::Hex(digest.to_string()));
@@ -135,7 +137,9 @@ fn strip_tag(name: &str) -> Option<String> {
 /// like a host (`localhost`, or contains `.` or `:`).
 fn parse_repository(name: &str) -> Result<(String, String), RefError> {
     if name.is_empty() {
-        return Err(RefError::BadName("a repository name must be specified".into()));
+        return Err(RefError::BadName(
+            "a repository name must be specified".into(),
+        ));
     }
     let (registry, repo) = match name.split_once('/') {
         Some((first, rest)) if first == "localhost" || first.contains(['.', ':']) => (first, rest),
@@ -184,7 +188,9 @@ pub fn split_image_id(image_id: &str) -> Result<(String, String, String), String
     };
     let mut colon = digest.split(':');
     let (Some(alg), Some(hex), None) = (colon.next(), colon.next(), colon.next()) else {
-        return Err(format!("expected imageID {image_id} to be separable by @ and :"));
+        return Err(format!(
+            "expected imageID {image_id} to be separable by @ and :"
+        ));
     };
     let uri = uri.strip_prefix("docker-pullable://").unwrap_or(uri);
     Ok((format!("oci://{uri}"), alg.to_string(), hex.to_string()))
@@ -236,8 +242,12 @@ mod tests {
 
     #[test]
     fn image_ids_split_like_chains() {
-        let (uri, alg, hex) = split_image_id(&format!("docker-pullable://gcr.io/a/b@sha256:{HEX}")).unwrap();
-        assert_eq!((uri.as_str(), alg.as_str(), hex.as_str()), ("oci://gcr.io/a/b", "sha256", HEX));
+        let (uri, alg, hex) =
+            split_image_id(&format!("docker-pullable://gcr.io/a/b@sha256:{HEX}")).unwrap();
+        assert_eq!(
+            (uri.as_str(), alg.as_str(), hex.as_str()),
+            ("oci://gcr.io/a/b", "sha256", HEX)
+        );
         assert!(split_image_id("gcr.io/a/b:latest").is_err());
     }
 }

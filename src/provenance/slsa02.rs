@@ -13,7 +13,11 @@ use crate::run::{NamedValue, ParamSpec, Run, RunKind, StepState, array_at, str_a
 const REPRODUCIBLE_LABEL: &str = "chains.tekton.dev/reproducible";
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-pub fn statement(run: &Run, children: &Children<'_>, opts: &Options) -> Result<Value, ProvenanceError> {
+pub fn statement(
+    run: &Run,
+    children: &Children<'_>,
+    opts: &Options,
+) -> Result<Value, ProvenanceError> {
     let (subjects, materials, build_config) = match run.kind {
         RunKind::TaskRun => (
             artifacts::subjects_from_results(&run.results()),
@@ -211,10 +215,17 @@ pub fn ref_source_artifact(src: &crate::run::RefSource<'_>) -> Artifact {
 /// Chains' `FromPipelineParamsAndResults`: `*ARTIFACT_INPUTS` results, with
 /// deep inspection every executed child's hints, then the git repository from
 /// pipeline param defaults, run params and results.
-pub fn pipeline_params_and_results(run: &Run, children: &Children<'_>, deep: bool) -> Vec<Artifact> {
+pub fn pipeline_params_and_results(
+    run: &Run,
+    children: &Children<'_>,
+    deep: bool,
+) -> Vec<Artifact> {
     let mut mats = Vec::new();
     let results = run.results();
-    append(&mut mats, artifacts::materials_from_structured_results(&results));
+    append(
+        &mut mats,
+        artifacts::materials_from_structured_results(&results),
+    );
     let (mut commit, mut url) = (String::new(), String::new());
     if run.status_spec().is_some() {
         if deep {
@@ -263,7 +274,9 @@ fn pipeline_build_config(run: &Run, children: &Children<'_>) -> Value {
             if tr.completion_time().is_none() || tr.status_spec().is_none() {
                 continue;
             }
-            let Some(steps) = matched_steps(tr) else { continue };
+            let Some(steps) = matched_steps(tr) else {
+                continue;
+            };
             let mut after: Vec<String> = array_at(t, "runAfter")
                 .iter()
                 .filter_map(|a| a.as_str().map(str::to_string))
@@ -285,9 +298,15 @@ fn pipeline_build_config(run: &Run, children: &Children<'_>) -> Value {
             }
             task.insert("ref".into(), task_ref(t.get("taskRef")));
             task.insert("startedOn".into(), Value::String(go_time(tr.start_time())));
-            task.insert("finishedOn".into(), Value::String(go_time(tr.completion_time())));
+            task.insert(
+                "finishedOn".into(),
+                Value::String(go_time(tr.completion_time())),
+            );
             if !service_account.is_empty() {
-                task.insert("serviceAccountName".into(), Value::String(service_account.into()));
+                task.insert(
+                    "serviceAccountName".into(),
+                    Value::String(service_account.into()),
+                );
             }
             let status = match tr.first_condition_status() {
                 Some("False") => "Failed",
@@ -457,7 +476,9 @@ fn substitution_expressions(s: &str) -> Vec<&str> {
     while let Some(pos) = s[i..].find("$(") {
         let start = i + pos + 2;
         let mut j = start;
-        while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || matches!(bytes[j], b'_' | b'.' | b'-')) {
+        while j < bytes.len()
+            && (bytes[j].is_ascii_alphanumeric() || matches!(bytes[j], b'_' | b'.' | b'-'))
+        {
             j += 1;
         }
         let name_end = j;
@@ -489,7 +510,8 @@ fn substitution_expressions(s: &str) -> Vec<&str> {
 /// The pipeline task of a `tasks.<task>.results.<name>[.<key>]` expression.
 fn task_result_ref(expr: &str) -> Option<&str> {
     let parts: Vec<&str> = expr.split('.').collect();
-    let looks = parts.len() >= 4 && (parts[0] == "tasks" || parts[0] == "finally") && parts[2] == "results";
+    let looks =
+        parts.len() >= 4 && (parts[0] == "tasks" || parts[0] == "finally") && parts[2] == "results";
     (looks && (parts.len() == 4 || parts.len() == 5)).then(|| parts[1])
 }
 

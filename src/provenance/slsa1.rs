@@ -8,11 +8,17 @@ use serde_json::{Map, Value, json};
 use super::artifacts::{self, Artifact, append};
 use super::slsa02::{pipeline_params_and_results, ref_source_artifact};
 use super::time::{parse_utc, protojson};
-use super::{BuildType, Children, Format, Options, ProvenanceError, SLSA_V1, STATEMENT_V1, pipeline_tasks};
+use super::{
+    BuildType, Children, Format, Options, ProvenanceError, SLSA_V1, STATEMENT_V1, pipeline_tasks,
+};
 use crate::run::gojson::{self, GoType};
 use crate::run::{NamedValue, RefSource, Run, RunKind, str_at};
 
-pub fn statement(run: &Run, children: &Children<'_>, opts: &Options) -> Result<Value, ProvenanceError> {
+pub fn statement(
+    run: &Run,
+    children: &Children<'_>,
+    opts: &Options,
+) -> Result<Value, ProvenanceError> {
     let alpha4 = opts.format == Format::SlsaV2Alpha4;
     let subjects = match (run.kind, alpha4) {
         (RunKind::TaskRun, false) => artifacts::subjects_from_results(&run.results()),
@@ -62,7 +68,10 @@ pub fn statement(run: &Run, children: &Children<'_>, opts: &Options) -> Result<V
     }
 
     let mut build_definition = Map::new();
-    build_definition.insert("buildType".into(), Value::String(opts.build_type.uri().into()));
+    build_definition.insert(
+        "buildType".into(),
+        Value::String(opts.build_type.uri().into()),
+    );
     build_definition.insert("externalParameters".into(), Value::Object(external));
     build_definition.insert("internalParameters".into(), Value::Object(internal));
     if !resolved.is_empty() {
@@ -133,9 +142,15 @@ pub fn subject_digests(run: &Run, children: &Children<'_>, deep: bool) -> Vec<Ar
 fn task_subjects_v2alpha4(run: &Run) -> Vec<Artifact> {
     let mut subjects = Vec::new();
     for step in run.step_states() {
-        append(&mut subjects, artifacts::subjects_from_build_artifacts(&step.results()));
+        append(
+            &mut subjects,
+            artifacts::subjects_from_build_artifacts(&step.results()),
+        );
     }
-    append(&mut subjects, artifacts::subjects_from_build_artifacts(&run.results()));
+    append(
+        &mut subjects,
+        artifacts::subjects_from_build_artifacts(&run.results()),
+    );
     subjects
 }
 
@@ -201,7 +216,12 @@ impl Dependency {
 /// Chains' `RemoveDuplicateResolvedDependencies`: equal uri, digest and
 /// content make a duplicate, whatever the name.
 fn dedup(deps: Vec<Dependency>) -> Vec<Value> {
-    let mut seen: Vec<(String, std::collections::BTreeMap<String, String>, Option<Vec<u8>>)> = Vec::new();
+    type Key = (
+        String,
+        std::collections::BTreeMap<String, String>,
+        Option<Vec<u8>>,
+    );
+    let mut seen: std::collections::HashSet<Key> = std::collections::HashSet::new();
     let mut out = Vec::new();
     for d in deps {
         let key = (
@@ -209,12 +229,9 @@ fn dedup(deps: Vec<Dependency>) -> Vec<Value> {
             d.digest.clone(),
             d.content.clone().filter(|c| !c.is_empty()),
         );
-        let dup = seen.contains(&key);
-        if dup && !d.always_kept() {
+        let new = seen.insert(key);
+        if !new && !d.always_kept() {
             continue;
-        }
-        if !dup {
-            seen.push(key);
         }
         out.push(d.to_json());
     }
@@ -222,7 +239,8 @@ fn dedup(deps: Vec<Dependency>) -> Vec<Value> {
 }
 
 fn materials_as(mats: Vec<Artifact>, name: &str) -> impl Iterator<Item = Dependency> + '_ {
-    mats.into_iter().map(move |a| Dependency::from_artifact(a, name))
+    mats.into_iter()
+        .map(move |a| Dependency::from_artifact(a, name))
 }
 
 fn remote_step_actions(run: &Run) -> Vec<Dependency> {
@@ -230,7 +248,10 @@ fn remote_step_actions(run: &Run) -> Vec<Dependency> {
         .into_iter()
         .filter_map(|s| {
             let src = s.ref_source()?;
-            Some(Dependency::named_ref(&format!("stepAction/{}", s.name()), &src))
+            Some(Dependency::named_ref(
+                &format!("stepAction/{}", s.name()),
+                &src,
+            ))
         })
         .collect()
 }
@@ -238,9 +259,15 @@ fn remote_step_actions(run: &Run) -> Vec<Dependency> {
 /// Chains' `resolveddependencies.TaskRun`.
 fn task_dependencies(run: &Run, alpha4: bool) -> Result<Vec<Value>, ProvenanceError> {
     let mut deps = Vec::new();
-    deps.extend(materials_as(artifacts::step_and_sidecar_materials(run)?, ""));
+    deps.extend(materials_as(
+        artifacts::step_and_sidecar_materials(run)?,
+        "",
+    ));
     if alpha4 {
-        deps.extend(materials_as(artifacts::step_action_results(run), "inputs/result"));
+        deps.extend(materials_as(
+            artifacts::step_action_results(run),
+            "inputs/result",
+        ));
         deps.extend(remote_step_actions(run));
     }
     let hints = artifacts::task_params_and_results(run);
@@ -300,7 +327,10 @@ fn pipeline_dependencies(
     }
     if opts.deep_inspection && alpha4 {
         for tr in children.executed(run) {
-            deps.extend(materials_as(artifacts::step_action_results(tr), "inputs/result"));
+            deps.extend(materials_as(
+                artifacts::step_action_results(tr),
+                "inputs/result",
+            ));
         }
     }
     deps.extend(materials_as(
@@ -334,7 +364,11 @@ fn is_image_result(name: &str) -> bool {
 }
 
 /// v2alpha4: results that are neither build artifacts nor image hints.
-fn results_without_build_artifacts(prefix: &str, owner: &str, results: &[NamedValue<'_>]) -> Vec<Value> {
+fn results_without_build_artifacts(
+    prefix: &str,
+    owner: &str,
+    results: &[NamedValue<'_>],
+) -> Vec<Value> {
     results
         .iter()
         .filter(|r| !is_build_artifact_or_invalid(r) && !is_image_result(r.name))
@@ -345,7 +379,11 @@ fn results_without_build_artifacts(prefix: &str, owner: &str, results: &[NamedVa
 fn task_byproducts_v2alpha4(run: &Run) -> Vec<Value> {
     let name = run.meta().name();
     let mut out = results_without_build_artifacts("taskRunResults", name, &run.results());
-    out.extend(results_without_build_artifacts("stepResults", name, &run.step_results()));
+    out.extend(results_without_build_artifacts(
+        "stepResults",
+        name,
+        &run.step_results(),
+    ));
     out
 }
 
@@ -364,7 +402,8 @@ fn byproducts(run: &Run, children: &Children<'_>, opts: &Options, alpha4: bool) 
     match run.kind {
         RunKind::TaskRun => task_byproducts_v2alpha4(run),
         RunKind::PipelineRun => {
-            let mut out = results_without_build_artifacts(prefix, run.meta().name(), &run.results());
+            let mut out =
+                results_without_build_artifacts(prefix, run.meta().name(), &run.results());
             if opts.deep_inspection {
                 for tr in children.executed(run) {
                     out.extend(task_byproducts_v2alpha4(tr));

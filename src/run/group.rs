@@ -121,12 +121,18 @@ mod tests {
             RunKind::TaskRun,
             json!({"metadata": {"name": "b", "namespace": "ns", "labels": {"tekton.dev/pipelineRun": "p"}}}),
         );
-        let by_ref = run(RunKind::TaskRun, json!({"metadata": {"name": "c", "namespace": "ns"}}));
+        let by_ref = run(
+            RunKind::TaskRun,
+            json!({"metadata": {"name": "c", "namespace": "ns"}}),
+        );
         let other_ns = run(
             RunKind::TaskRun,
             json!({"metadata": {"name": "d", "namespace": "x", "labels": {"tekton.dev/pipelineRun": "p"}}}),
         );
-        let unrelated = run(RunKind::TaskRun, json!({"metadata": {"name": "e", "namespace": "ns"}}));
+        let unrelated = run(
+            RunKind::TaskRun,
+            json!({"metadata": {"name": "e", "namespace": "ns"}}),
+        );
         let runs = [&pr, &by_owner, &by_label, &by_ref, &other_ns, &unrelated];
         let c = children(&runs, &[false; 6]);
         assert_eq!(c[0], vec![1, 2, 3]);

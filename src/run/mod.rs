@@ -116,7 +116,9 @@ impl Run {
     pub fn label(&self) -> String {
         let m = self.meta();
         match (m.namespace(), m.name()) {
-            (ns, name) if !name.is_empty() && !ns.is_empty() => format!("{} {ns}/{name}", self.kind),
+            (ns, name) if !name.is_empty() && !ns.is_empty() => {
+                format!("{} {ns}/{name}", self.kind)
+            }
             (_, name) if !name.is_empty() => format!("{} {name}", self.kind),
             _ => format!("{} at {}", self.kind, self.origin),
         }
@@ -192,7 +194,10 @@ impl Run {
 
     /// TaskRun `status.steps`.
     pub fn step_states(&self) -> Vec<StepState<'_>> {
-        array_at(self.status(), "steps").iter().map(StepState).collect()
+        array_at(self.status(), "steps")
+            .iter()
+            .map(StepState)
+            .collect()
     }
 
     /// TaskRun `status.sidecars`.
@@ -292,7 +297,9 @@ impl<'a> ParamValue<'a> {
                     .collect::<Option<Vec<_>>>()
                 {
                     Some(a) => ParamValue::Array(a),
-                    None => ParamValue::String(Cow::Owned(v.map(Value::to_string).unwrap_or_default())),
+                    None => {
+                        ParamValue::String(Cow::Owned(v.map(Value::to_string).unwrap_or_default()))
+                    }
                 }
             }
             Some(Value::Object(map)) => {
@@ -347,7 +354,9 @@ impl<'a> ParamValue<'a> {
     pub fn to_json(&self) -> Value {
         match self {
             ParamValue::String(s) => Value::String(s.to_string()),
-            ParamValue::Array(a) => Value::Array(a.iter().map(|s| Value::String(s.to_string())).collect()),
+            ParamValue::Array(a) => {
+                Value::Array(a.iter().map(|s| Value::String(s.to_string())).collect())
+            }
             ParamValue::Object(m) => Value::Object(
                 m.iter()
                     .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
@@ -479,7 +488,10 @@ mod tests {
         let n = json!(12);
         assert_eq!(ParamValue::from_json(Some(&n)).string_val(), "12");
         let mixed = json!(["a", 1]);
-        assert_eq!(ParamValue::from_json(Some(&mixed)).string_val(), "[\"a\",1]");
+        assert_eq!(
+            ParamValue::from_json(Some(&mixed)).string_val(),
+            "[\"a\",1]"
+        );
         let obj = json!({"uri": "u", "digest": "d"});
         assert_eq!(ParamValue::from_json(Some(&obj)).object_field("uri"), "u");
         assert_eq!(ParamValue::from_json(None).string_val(), "");

@@ -59,16 +59,9 @@ pub enum InputError {
     #[diagnostic(code(chains::input::missing))]
     Missing { path: String },
 
-    #[error("{origin}: invalid YAML: {message}")]
-    #[diagnostic(code(chains::input::yaml))]
-    Yaml {
-        origin: Origin,
-        message: String,
-        #[source_code]
-        src: NamedSource<String>,
-        #[label("here")]
-        span: Option<SourceSpan>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Yaml(Box<YamlError>),
 
     #[error("{origin}: invalid JSON: {message}")]
     #[diagnostic(code(chains::input::json))]
@@ -77,7 +70,9 @@ pub enum InputError {
     #[error("{origin}: the document is a {found}, not a Kubernetes object")]
     #[diagnostic(
         code(chains::input::not_an_object),
-        help("chains reads TaskRuns and PipelineRuns as YAML or JSON, e.g. `kubectl get taskrun NAME -o yaml`")
+        help(
+            "chains reads TaskRuns and PipelineRuns as YAML or JSON, e.g. `kubectl get taskrun NAME -o yaml`"
+        )
     )]
     NotAnObject { origin: Origin, found: &'static str },
 
@@ -104,14 +99,27 @@ impl InputError {
     /// The document an error is about, if it is about one.
     pub fn origin(&self) -> Option<&Origin> {
         match self {
-            InputError::Yaml { origin, .. }
-            | InputError::Json { origin, .. }
+            InputError::Yaml(e) => Some(&e.origin),
+            InputError::Json { origin, .. }
             | InputError::NotAnObject { origin, .. }
             | InputError::ApiVersion { origin, .. }
             | InputError::NoStatus { origin, .. } => Some(origin),
             InputError::Io { .. } | InputError::Missing { .. } => None,
         }
     }
+}
+
+/// A YAML syntax error, with the document's text for a snippet.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{origin}: invalid YAML: {message}")]
+#[diagnostic(code(chains::input::yaml))]
+pub struct YamlError {
+    pub origin: Origin,
+    pub message: String,
+    #[source_code]
+    src: NamedSource<String>,
+    #[label("here")]
+    span: Option<SourceSpan>,
 }
 
 /// Expand the command-line inputs: `-` is stdin, a directory is walked
@@ -429,7 +437,11 @@ impl DocumentStream {
                 self.done = true;
                 let line = start_line + e.line().saturating_sub(1);
                 Some(Err(InputError::Json {
-                    message: format!("{} (line {line}, column {})", strip_position(&e), e.column()),
+                    message: format!(
+                        "{} (line {line}, column {})",
+                        strip_position(&e),
+                        e.column()
+                    ),
                     origin,
                 }))
             }
@@ -475,7 +487,10 @@ impl Read for LineCounter<'_> {
 pub enum Decoded {
     Run(Box<Run>),
     /// An object that is not a TaskRun or PipelineRun, skipped with a warning.
-    Skipped { origin: Origin, what: String },
+    Skipped {
+        origin: Origin,
+        what: String,
+    },
 }
 
 /// Hint for documents that do not say what they are (Chains' own test
@@ -550,16 +565,13 @@ fn parse_yaml(doc: &Document, text: &str) -> Result<Value, InputError> {
         } else {
             message
         };
-        InputError::Yaml {
+        InputError::Yaml(Box::new(YamlError {
             origin: doc.origin(None),
             message,
             // Keep the snippet to this document; pad so that line numbers match the file.
-            src: NamedSource::new(
-                doc.file.to_string(),
-                "\n".repeat(doc.line.saturating_sub(1)) + text,
-            ),
+            src: NamedSource::new(&doc.file, "\n".repeat(doc.line.saturating_sub(1)) + text),
             span: span.map(|s| SourceSpan::from((s.offset() + doc.line.saturating_sub(1), 0))),
-        }
+        }))
     })
 }
 

@@ -1,0 +1,70 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[chains] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'chains'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'chains'= {
+            cand -q 'Print only errors (no warnings, summaries or progress)'
+            cand --quiet 'Print only errors (no warnings, summaries or progress)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand attest 'Build provenance for exported TaskRuns and PipelineRuns'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'chains;attest'= {
+            cand --taskruns 'Child TaskRuns used as context for PipelineRuns only (not attested)'
+            cand --config 'A chains-config ConfigMap (or a plain map of its keys); flags override it'
+            cand --format 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]'
+            cand --builder-id 'Builder id recorded in the provenance [default: https://tekton.dev/chains/v2]'
+            cand --build-type 'Build type for slsa/v2alpha3 and slsa/v2alpha4'
+            cand -o 'Write one file per run into DIR instead of JSON Lines on stdout'
+            cand --output 'Write one file per run into DIR instead of JSON Lines on stdout'
+            cand --deep-inspection 'Take subjects and materials of a PipelineRun from its child TaskRuns too'
+            cand --unsigned 'Write unsigned in-toto statements (no key needed)'
+            cand --fail-fast 'Stop at the first run that fails'
+            cand -q 'Print only errors (no warnings, summaries or progress)'
+            cand --quiet 'Print only errors (no warnings, summaries or progress)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chains;completions'= {
+            cand -q 'Print only errors (no warnings, summaries or progress)'
+            cand --quiet 'Print only errors (no warnings, summaries or progress)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chains;help'= {
+            cand attest 'Build provenance for exported TaskRuns and PipelineRuns'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'chains;help;attest'= {
+        }
+        &'chains;help;completions'= {
+        }
+        &'chains;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,54 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_chains_global_optspecs
+    string join \n q/quiet h/help V/version
+end
+
+function __fish_chains_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_chains_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_chains_using_subcommand
+    set -l cmd (__fish_chains_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c chains -n "__fish_chains_needs_command" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
+complete -c chains -n "__fish_chains_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chains -n "__fish_chains_needs_command" -s V -l version -d 'Print version'
+complete -c chains -n "__fish_chains_needs_command" -f -a "attest" -d 'Build provenance for exported TaskRuns and PipelineRuns'
+complete -c chains -n "__fish_chains_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c chains -n "__fish_chains_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l taskruns -d 'Child TaskRuns used as context for PipelineRuns only (not attested)' -r -F
+complete -c chains -n "__fish_chains_using_subcommand attest" -l config -d 'A chains-config ConfigMap (or a plain map of its keys); flags override it' -r -F
+complete -c chains -n "__fish_chains_using_subcommand attest" -l format -d 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]' -r -f -a "in-toto\t''
+slsa/v1\t''
+slsa/v2alpha3\t''
+slsa/v2alpha4\t''"
+complete -c chains -n "__fish_chains_using_subcommand attest" -l builder-id -d 'Builder id recorded in the provenance [default: https://tekton.dev/chains/v2]' -r
+complete -c chains -n "__fish_chains_using_subcommand attest" -l build-type -d 'Build type for slsa/v2alpha3 and slsa/v2alpha4' -r -f -a "https://tekton.dev/chains/v2/slsa\t''
+https://tekton.dev/chains/v2/slsa-tekton\t''"
+complete -c chains -n "__fish_chains_using_subcommand attest" -s o -l output -d 'Write one file per run into DIR instead of JSON Lines on stdout' -r -F
+complete -c chains -n "__fish_chains_using_subcommand attest" -l deep-inspection -d 'Take subjects and materials of a PipelineRun from its child TaskRuns too'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l unsigned -d 'Write unsigned in-toto statements (no key needed)'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l fail-fast -d 'Stop at the first run that fails'
+complete -c chains -n "__fish_chains_using_subcommand attest" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
+complete -c chains -n "__fish_chains_using_subcommand attest" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chains -n "__fish_chains_using_subcommand attest" -s V -l version -d 'Print version'
+complete -c chains -n "__fish_chains_using_subcommand completions" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
+complete -c chains -n "__fish_chains_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c chains -n "__fish_chains_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest completions help" -f -a "attest" -d 'Build provenance for exported TaskRuns and PipelineRuns'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
