@@ -13,8 +13,8 @@ use serde_json::Value;
 use crate::cli::AttestArgs;
 use crate::config::{Config, ConfigError};
 use crate::provenance::{self, BuildType, Format, Options, ProvenanceError};
-use crate::run::read::{self, Decoded, DocumentStream, InputError, KindHint, Source};
-use crate::run::{Run, RunKind, group};
+use crate::run::read::{self, Decoded, Document, DocumentStream, InputError, KindHint, Source};
+use crate::run::{Origin, Run, RunKind, group};
 
 /// How a command ended; `main` maps this to an exit code.
 #[derive(Debug, PartialEq, Eq)]
@@ -108,10 +108,106 @@ pub fn options(args: &AttestArgs) -> Result<(Config, Options, Option<Format>), A
     Ok((config, opts, format_flag))
 }
 
-/// One entry of the batch, in input order.
-enum Entry {
-    Run { index: usize },
-    Failed(RunError),
+/// Documents decoded and attested together; big enough to keep every core
+/// busy, small enough that memory does not grow with the input.
+const CHUNK: usize = 256;
+
+/// The identity of a run, kept for output after the run itself is dropped.
+#[derive(Clone, Debug)]
+pub struct RunId {
+    pub kind: RunKind,
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub origin: Origin,
+}
+
+impl RunId {
+    fn of(run: &Run) -> Self {
+        let m = run.meta();
+        RunId {
+            kind: run.kind,
+            namespace: m.namespace().to_string(),
+            name: m.name().to_string(),
+            uid: m.uid().to_string(),
+            origin: run.origin.clone(),
+        }
+    }
+}
+
+/// What the pipeline produced for one input position.
+enum Slot {
+    /// A PipelineRun waiting for the end of the input (its children may come later).
+    Waiting,
+    Done(Result<(RunId, Value), RunError>),
+}
+
+/// Results in input order: a slot per run or failed document, written out as
+/// soon as everything before it is done.
+struct Ordered {
+    slots: std::collections::VecDeque<Slot>,
+    /// Sequence number of the first slot.
+    base: usize,
+}
+
+impl Ordered {
+    fn push(&mut self, slot: Slot) -> usize {
+        self.slots.push_back(slot);
+        self.base + self.slots.len() - 1
+    }
+
+    fn fill(&mut self, seq: usize, result: Result<(RunId, Value), RunError>) {
+        self.slots[seq - self.base] = Slot::Done(result);
+    }
+
+    /// Take the finished results at the front.
+    fn ready(&mut self) -> Vec<Result<(RunId, Value), RunError>> {
+        let mut out = Vec::new();
+        while let Some(Slot::Done(_)) = self.slots.front() {
+            if let Some(Slot::Done(r)) = self.slots.pop_front() {
+                out.push(r);
+            }
+            self.base += 1;
+        }
+        out
+    }
+}
+
+/// Counts and the exit status of a batch.
+#[derive(Default)]
+struct Tally {
+    ok: usize,
+    failed: usize,
+    skipped: usize,
+    bad_input: bool,
+    other: bool,
+}
+
+impl Tally {
+    fn fail(&mut self, e: RunError) {
+        self.failed += 1;
+        self.bad_input |= e.is_bad_input();
+        self.other |= !e.is_bad_input();
+        report(e);
+    }
+}
+
+/// The stages a run goes through after reading, shared by all runs of a batch.
+struct Stages<'a> {
+    config: &'a Config,
+    base: &'a Options,
+    format: Option<Format>,
+}
+
+impl Stages<'_> {
+    fn attest(&self, run: &Run, children: &[&Run]) -> Result<(RunId, Value), RunError> {
+        let mut opts = self.base.clone();
+        opts.format = self
+            .format
+            .unwrap_or_else(|| self.config.format_for(run.kind == RunKind::PipelineRun));
+        let statement = provenance::statement(run, children, &opts)?;
+        Ok((RunId::of(run), statement))
+    }
 }
 
 pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
@@ -125,117 +221,168 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
             source,
         })?;
     }
-
-    // Read: documents are cut sequentially per source and decoded in parallel.
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut runs: Vec<Run> = Vec::new();
-    let mut context_only: Vec<bool> = Vec::new();
-    let mut skipped = 0usize;
+    let stages = Stages {
+        config: &config,
+        base: &base_opts,
+        format: format_flag,
+    };
     let sources = read::expand_inputs(&args.inputs)?;
     let context_sources = read::expand_inputs(&args.taskruns)?;
-    for (source, context) in sources
-        .iter()
-        .map(|s| (s, false))
-        .chain(context_sources.iter().map(|s| (s, true)))
-    {
-        let hint = if context {
-            KindHint::TaskRun
-        } else {
-            KindHint::Infer
-        };
-        let decoded = read_source(source, hint);
+    let mut tally = Tally::default();
+    let mut out = Output::new(args.output.as_deref());
+    let mut ordered = Ordered {
+        slots: Default::default(),
+        base: 0,
+    };
+
+    // Runs kept until the end of the input, for PipelineRuns: the PipelineRuns
+    // themselves (with their slot), TaskRuns linked to one, and --taskruns.
+    let mut kept: Vec<Run> = Vec::new();
+    let mut kept_slot: Vec<Option<usize>> = Vec::new();
+    let mut kept_context: Vec<bool> = Vec::new();
+    let mut listed = std::collections::HashSet::new();
+
+    for source in &context_sources {
+        for d in read_source(source, KindHint::TaskRun) {
+            match d {
+                Ok(Decoded::Run(run)) if run.kind == RunKind::TaskRun => {
+                    kept.push(*run);
+                    kept_slot.push(None);
+                    kept_context.push(true);
+                }
+                Ok(Decoded::Run(run)) => warn(
+                    quiet,
+                    &format!(
+                        "{}: --taskruns takes TaskRuns; ignoring this {}",
+                        run.origin, run.kind
+                    ),
+                ),
+                Ok(Decoded::Skipped { origin, what }) => {
+                    tally.skipped += 1;
+                    warn(quiet, &format!("{origin}: skipping {what}: not a TaskRun"));
+                }
+                Err(e) => {
+                    tally.fail(e.into());
+                }
+            }
+        }
+    }
+
+    // Stream the inputs chunk by chunk: decode and attest TaskRuns in
+    // parallel, write what is ready, keep only what PipelineRuns need.
+    let progress = Progress::new(quiet);
+    let mut stop = args.fail_fast && tally.failed > 0;
+    let mut chunk: Vec<Result<Document, InputError>> = Vec::with_capacity(CHUNK);
+    let mut docs = sources.iter().flat_map(|s| match s.open() {
+        Ok(r) => Box::new(DocumentStream::new(s.display_name(), r))
+            as Box<dyn Iterator<Item = Result<Document, InputError>>>,
+        Err(e) => Box::new(std::iter::once(Err(e))),
+    });
+    while !stop {
+        chunk.clear();
+        chunk.extend(docs.by_ref().take(CHUNK));
+        if chunk.is_empty() {
+            break;
+        }
+        let decoded: Vec<Result<Vec<Decoded>, InputError>> = std::mem::take(&mut chunk)
+            .into_par_iter()
+            .map(|d| d.and_then(|doc| read::decode(doc, KindHint::Infer)))
+            .collect();
+        let mut runs: Vec<(usize, Run)> = Vec::new();
         for d in decoded {
             match d {
-                Ok(Decoded::Run(run)) => {
-                    if context && run.kind != RunKind::TaskRun {
-                        warn(
-                            quiet,
-                            &format!(
-                                "{}: --taskruns takes TaskRuns; ignoring this {}",
-                                run.origin, run.kind
-                            ),
-                        );
-                        continue;
-                    }
-                    if !context {
-                        entries.push(Entry::Run { index: runs.len() });
-                    }
-                    runs.push(*run);
-                    context_only.push(context);
+                Err(e) => {
+                    ordered.push(Slot::Done(Err(e.into())));
                 }
-                Ok(Decoded::Skipped { origin, what }) => {
-                    skipped += 1;
-                    warn(
-                        quiet,
-                        &format!("{origin}: skipping {what}: not a TaskRun or PipelineRun"),
-                    );
+                Ok(items) => {
+                    for item in items {
+                        match item {
+                            Decoded::Run(run) => {
+                                let seq = ordered.push(Slot::Waiting);
+                                runs.push((seq, *run));
+                            }
+                            Decoded::Skipped { origin, what } => {
+                                tally.skipped += 1;
+                                warn(
+                                    quiet,
+                                    &format!(
+                                        "{origin}: skipping {what}: not a TaskRun or PipelineRun"
+                                    ),
+                                );
+                            }
+                        }
+                    }
                 }
-                Err(e) => entries.push(Entry::Failed(e.into())),
             }
         }
+        // A TaskRun's statement depends on nothing else: attest it now.
+        let results: Vec<Option<Result<(RunId, Value), RunError>>> = runs
+            .par_iter()
+            .map(|(_, run)| (run.kind == RunKind::TaskRun).then(|| stages.attest(run, &[])))
+            .collect();
+        for ((seq, run), result) in runs.into_iter().zip(results) {
+            if run.kind == RunKind::PipelineRun {
+                listed.extend(group::listed_children(&run));
+            }
+            let keep = run.kind == RunKind::PipelineRun || group::may_be_child(&run, &listed);
+            if let Some(r) = result {
+                ordered.fill(seq, r);
+            }
+            if keep {
+                kept_slot.push((run.kind == RunKind::PipelineRun).then_some(seq));
+                kept.push(run);
+                kept_context.push(false);
+            }
+        }
+        stop = write_ready(
+            &mut ordered,
+            &mut out,
+            &mut tally,
+            &progress,
+            args.fail_fast,
+        );
     }
 
-    // Model: attach children to their PipelineRuns.
-    let refs: Vec<&Run> = runs.iter().collect();
-    let children = group::children(&refs, &context_only);
-
-    // Provenance, in parallel; results keep their input order.
-    let progress = Progress::new(quiet, entries.len());
-    let statements: Vec<Option<Result<Value, RunError>>> = entries
-        .par_iter()
-        .map(|e| match e {
-            Entry::Run { index } => {
-                let run = &runs[*index];
-                let kids: Vec<&Run> = children[*index].iter().map(|&c| &runs[c]).collect();
-                let mut opts = base_opts.clone();
-                opts.format = format_flag
-                    .unwrap_or_else(|| config.format_for(run.kind == RunKind::PipelineRun));
-                let r = provenance::statement(run, &kids, &opts).map_err(RunError::from);
-                progress.tick();
-                Some(r)
-            }
-            Entry::Failed(_) => None,
-        })
-        .collect();
+    // PipelineRuns, now that every child has been seen.
+    if !stop {
+        let refs: Vec<&Run> = kept.iter().collect();
+        let children = group::children(&refs, &kept_context);
+        let results: Vec<(usize, Result<(RunId, Value), RunError>)> = (0..kept.len())
+            .into_par_iter()
+            .filter_map(|i| {
+                let seq = kept_slot[i]?;
+                let kids: Vec<&Run> = children[i].iter().map(|&c| &kept[c]).collect();
+                Some((seq, stages.attest(&kept[i], &kids)))
+            })
+            .collect();
+        for (seq, r) in results {
+            ordered.fill(seq, r);
+        }
+        write_ready(
+            &mut ordered,
+            &mut out,
+            &mut tally,
+            &progress,
+            args.fail_fast,
+        );
+    }
     progress.finish();
-
-    // Output, in input order.
-    let mut out = Output::new(args.output.as_deref());
-    let (mut ok, mut failed, mut bad_input, mut other) = (0usize, 0usize, false, false);
-    for (entry, statement) in entries.into_iter().zip(statements) {
-        let result = match (entry, statement) {
-            (Entry::Failed(e), _) => Err(e),
-            (Entry::Run { index }, Some(Ok(stmt))) => out.write(&runs[index], &stmt),
-            (Entry::Run { .. }, Some(Err(e))) => Err(e),
-            (Entry::Run { .. }, None) => unreachable!("every run has a statement result"),
-        };
-        match result {
-            Ok(()) => ok += 1,
-            Err(e) => {
-                failed += 1;
-                bad_input |= e.is_bad_input();
-                other |= !e.is_bad_input();
-                report(e);
-                if args.fail_fast {
-                    break;
-                }
-            }
-        }
-    }
     if let Err(e) = out.finish() {
         report(e);
-        other = true;
+        tally.other = true;
     }
 
-    if !quiet && (failed > 0 || args.output.is_some()) {
+    if !quiet && (tally.failed > 0 || args.output.is_some()) {
+        let ok = tally.ok;
         let mut line = format!("attested {ok} run{}", if ok == 1 { "" } else { "s" });
-        if failed > 0 {
-            line.push_str(&format!(", {failed} failed"));
+        if tally.failed > 0 {
+            line.push_str(&format!(", {} failed", tally.failed));
         }
-        if skipped > 0 {
+        if tally.skipped > 0 {
+            let n = tally.skipped;
             line.push_str(&format!(
-                ", {skipped} other document{} skipped",
-                if skipped == 1 { "" } else { "s" }
+                ", {n} other document{} skipped",
+                if n == 1 { "" } else { "s" }
             ));
         }
         if let Some(dir) = &args.output {
@@ -243,16 +390,39 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         }
         eprintln!("{line}");
     }
-    Ok(if bad_input {
+    Ok(if tally.bad_input {
         Outcome::BadInput
-    } else if other {
+    } else if tally.other {
         Outcome::Failed
     } else {
         Outcome::Success
     })
 }
 
-/// All documents of a source, decoded (in parallel for multi-document sources).
+/// Write the results at the front of the queue; true when `--fail-fast` says stop.
+fn write_ready(
+    ordered: &mut Ordered,
+    out: &mut Output<'_>,
+    tally: &mut Tally,
+    progress: &Progress,
+    fail_fast: bool,
+) -> bool {
+    for r in ordered.ready() {
+        progress.tick();
+        match r.and_then(|(id, stmt)| out.write(&id, &stmt)) {
+            Ok(()) => tally.ok += 1,
+            Err(e) => {
+                tally.fail(e);
+                if fail_fast {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// All documents of a (small, context) source, decoded.
 fn read_source(source: &Source, hint: KindHint) -> Vec<Result<Decoded, InputError>> {
     let reader = match source.open() {
         Ok(r) => r,
@@ -260,10 +430,7 @@ fn read_source(source: &Source, hint: KindHint) -> Vec<Result<Decoded, InputErro
     };
     let docs: Vec<_> = DocumentStream::new(source.display_name(), reader).collect();
     docs.into_par_iter()
-        .map(|d| match d {
-            Ok(doc) => read::decode(doc, hint),
-            Err(e) => Err(e),
-        })
+        .map(|d| d.and_then(|doc| read::decode(doc, hint)))
         .collect::<Vec<_>>()
         .into_iter()
         .flat_map(|r| match r {
@@ -300,7 +467,7 @@ impl<'a> Output<'a> {
         }
     }
 
-    fn write(&mut self, run: &Run, statement: &Value) -> Result<(), RunError> {
+    fn write(&mut self, run: &RunId, statement: &Value) -> Result<(), RunError> {
         let bytes = provenance::to_bytes(statement);
         match self.dir {
             None => {
@@ -327,19 +494,18 @@ impl<'a> Output<'a> {
     }
 
     /// `<kind>-<namespace>-<name>.<ext>`, made unique within the batch.
-    fn file_name(&mut self, run: &Run, ext: &str) -> String {
-        let m = run.meta();
+    fn file_name(&mut self, run: &RunId, ext: &str) -> String {
         let mut base = run.kind.lower().to_string();
-        for part in [m.namespace(), m.name()] {
+        for part in [run.namespace.as_str(), run.name.as_str()] {
             if !part.is_empty() {
                 base.push('-');
                 base.push_str(&sanitize(part));
             }
         }
         if base == run.kind.lower() {
-            if !m.uid().is_empty() {
+            if !run.uid.is_empty() {
                 base.push('-');
-                base.push_str(&sanitize(m.uid()));
+                base.push_str(&sanitize(&run.uid));
             } else {
                 let stem = Path::new(&*run.origin.file)
                     .file_stem()
@@ -394,23 +560,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// A progress bar on a terminal, nothing in CI or pipes.
+/// A progress counter on a terminal, nothing in CI or pipes. The total is
+/// unknown while streaming, so it counts runs and shows the rate.
 struct Progress(Option<indicatif::ProgressBar>);
 
 impl Progress {
-    fn new(quiet: bool, total: usize) -> Self {
-        let show = !quiet
-            && total >= 200
-            && io::stderr().is_terminal()
-            && std::env::var_os("CI").is_none();
+    fn new(quiet: bool) -> Self {
+        let show = !quiet && io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         Progress(show.then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
+            let bar = indicatif::ProgressBar::new_spinner();
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} runs {per_sec} {eta}",
+                    "{spinner} {pos} runs attested ({per_sec})",
                 )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         }))
     }

@@ -419,3 +419,47 @@ fn invalid_config_value_names_the_allowed_ones() {
         "{err}"
     );
 }
+
+#[test]
+fn streams_across_chunks_in_input_order() {
+    // A PipelineRun first, hundreds of standalone TaskRuns, then its children:
+    // the PipelineRun waits for the end, everything stays in input order.
+    let text = std::fs::read_to_string(runs("pipelinerun-with-children.yaml")).unwrap();
+    let mut docs = text.split("\n---\n");
+    let pr = docs.next().unwrap().to_string();
+    let kids: Vec<String> = docs.map(String::from).collect();
+    let mut stream = vec![pr];
+    for i in 0..600 {
+        stream.push(
+            TASKRUN
+                .replace("name: t1", &format!("name: t{i}"))
+                .replace("uid: u1", &format!("uid: u{i}")),
+        );
+    }
+    stream.extend(kids);
+    let out = attest_stdin(
+        &["--unsigned", "--format", "slsa/v2alpha3", "-"],
+        &stream.join("\n---\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = lines(&out);
+    assert_eq!(s.len(), 603);
+    let id = |i: usize| s[i]["predicate"]["runDetails"]["metadata"]["invocationId"].clone();
+    assert_eq!(
+        id(0),
+        "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+        "the PipelineRun keeps its place"
+    );
+    let deps = s[0]["predicate"]["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .unwrap();
+    assert!(
+        deps.iter()
+            .any(|d| d["uri"] == "oci://ghcr.io/tektoncd/git-init"),
+        "children after the chunk boundary are attached: {deps:?}"
+    );
+    for i in 0..600 {
+        assert_eq!(id(i + 1), format!("u{i}"));
+    }
+    assert_eq!(id(601), "1a2b3c4d-0000-4000-8000-000000000001");
+}

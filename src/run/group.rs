@@ -9,9 +9,34 @@
 //! these links (Chains' test fixtures, hand-written runs) is attached when the
 //! inputs hold exactly one PipelineRun.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{Run, RunKind, array_at, str_at};
+
+/// Children a PipelineRun lists by name: (namespace, TaskRun name).
+pub fn listed_children(pipeline: &Run) -> impl Iterator<Item = (String, String)> + '_ {
+    let ns = pipeline.meta().namespace();
+    array_at(pipeline.status(), "childReferences")
+        .iter()
+        .filter(|c| matches!(str_at(Some(c), "kind"), "" | "TaskRun"))
+        .map(move |c| (ns.to_string(), str_at(Some(c), "name").to_string()))
+}
+
+/// Whether a TaskRun may belong to a PipelineRun, so that it must be kept
+/// until the end of a stream: it links to one (ownerReference or label), or
+/// a PipelineRun already seen lists it (`listed`, from [`listed_children`]).
+pub fn may_be_child(run: &Run, listed: &HashSet<(String, String)>) -> bool {
+    if run.kind != RunKind::TaskRun {
+        return false;
+    }
+    let m = run.meta();
+    m.label("tekton.dev/pipelineRun").is_some()
+        || m.owner_references()
+            .iter()
+            .any(|o| str_at(Some(o), "kind") == "PipelineRun")
+        || (!m.name().is_empty()
+            && listed.contains(&(m.namespace().to_string(), m.name().to_string())))
+}
 
 /// For each run index, the indices of its children (empty for TaskRuns), in input order.
 pub fn children(runs: &[&Run], context_only: &[bool]) -> Vec<Vec<usize>> {
