@@ -135,11 +135,14 @@ impl RunId {
     }
 }
 
+/// A run's result: its statement, or why there is none.
+type Attested = Result<(RunId, Value), RunError>;
+
 /// What the pipeline produced for one input position.
 enum Slot {
     /// A PipelineRun waiting for the end of the input (its children may come later).
     Waiting,
-    Done(Result<(RunId, Value), RunError>),
+    Done(Attested),
 }
 
 /// Results in input order: a slot per run or failed document, written out as
@@ -156,12 +159,12 @@ impl Ordered {
         self.base + self.slots.len() - 1
     }
 
-    fn fill(&mut self, seq: usize, result: Result<(RunId, Value), RunError>) {
+    fn fill(&mut self, seq: usize, result: Attested) {
         self.slots[seq - self.base] = Slot::Done(result);
     }
 
     /// Take the finished results at the front.
-    fn ready(&mut self) -> Vec<Result<(RunId, Value), RunError>> {
+    fn ready(&mut self) -> Vec<Attested> {
         let mut out = Vec::new();
         while let Some(Slot::Done(_)) = self.slots.front() {
             if let Some(Slot::Done(r)) = self.slots.pop_front() {
@@ -200,7 +203,7 @@ struct Stages<'a> {
 }
 
 impl Stages<'_> {
-    fn attest(&self, run: &Run, children: &[&Run]) -> Result<(RunId, Value), RunError> {
+    fn attest(&self, run: &Run, children: &[&Run]) -> Attested {
         let mut opts = self.base.clone();
         opts.format = self
             .format
@@ -316,7 +319,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
             }
         }
         // A TaskRun's statement depends on nothing else: attest it now.
-        let results: Vec<Option<Result<(RunId, Value), RunError>>> = runs
+        let results: Vec<Option<Attested>> = runs
             .par_iter()
             .map(|(_, run)| (run.kind == RunKind::TaskRun).then(|| stages.attest(run, &[])))
             .collect();
@@ -347,7 +350,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     if !stop {
         let refs: Vec<&Run> = kept.iter().collect();
         let children = group::children(&refs, &kept_context);
-        let results: Vec<(usize, Result<(RunId, Value), RunError>)> = (0..kept.len())
+        let results: Vec<(usize, Attested)> = (0..kept.len())
             .into_par_iter()
             .filter_map(|i| {
                 let seq = kept_slot[i]?;
