@@ -22,6 +22,9 @@ _chains() {
             chains,completions)
                 cmd="chains__subcmd__completions"
                 ;;
+            chains,generate-key-pair)
+                cmd="chains__subcmd__generate__subcmd__key__subcmd__pair"
+                ;;
             chains,help)
                 cmd="chains__subcmd__help"
                 ;;
@@ -30,6 +33,9 @@ _chains() {
                 ;;
             chains__subcmd__help,completions)
                 cmd="chains__subcmd__help__subcmd__completions"
+                ;;
+            chains__subcmd__help,generate-key-pair)
+                cmd="chains__subcmd__help__subcmd__generate__subcmd__key__subcmd__pair"
                 ;;
             chains__subcmd__help,help)
                 cmd="chains__subcmd__help__subcmd__help"
@@ -41,7 +47,7 @@ _chains() {
 
     case "${cmd}" in
         chains)
-            opts="-q -h -V --quiet --help --version attest completions help"
+            opts="-q -h -V --quiet --help --version attest generate-key-pair completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -55,7 +61,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__attest)
-            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --output --fail-fast --quiet --help --version"
+            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --bundle --output --fail-fast --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -79,6 +85,22 @@ _chains() {
                     ;;
                 --build-type)
                     COMPREPLY=($(compgen -W "https://tekton.dev/chains/v2/slsa https://tekton.dev/chains/v2/slsa-tekton" -- "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fulcio-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -110,8 +132,34 @@ _chains() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        chains__subcmd__generate__subcmd__key__subcmd__pair)
+            opts="-q -h -V --output-key-prefix --kms --password-file --force --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output-key-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         chains__subcmd__help)
-            opts="attest completions help"
+            opts="attest generate-key-pair completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -139,6 +187,20 @@ _chains() {
             return 0
             ;;
         chains__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chains__subcmd__help__subcmd__generate__subcmd__key__subcmd__pair)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -37,6 +37,13 @@ pub enum Command {
     #[command(after_help = ATTEST_EXAMPLES)]
     Attest(AttestArgs),
 
+    /// Generate a cosign-compatible key pair (or a key in a KMS).
+    ///
+    /// Writes PREFIX.key (encrypted with the password from COSIGN_PASSWORD,
+    /// --password-file or a prompt; mode 0600) and PREFIX.pub. With --kms, the
+    /// key is created in the KMS and only PREFIX.pub is written.
+    GenerateKeyPair(GenerateKeyPairArgs),
+
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -48,7 +55,8 @@ pub enum Command {
 const ATTEST_EXAMPLES: &str = "\
 Examples:
   kubectl get taskrun build-x -o yaml | chains attest --unsigned -
-  chains attest --unsigned --format slsa/v2alpha4 runs/ -o provenance/
+  COSIGN_PASSWORD=... chains attest --key cosign.key runs/ -o provenance/
+  chains attest --key awskms:///alias/chains --format slsa/v2alpha4 run.yaml
   chains attest --unsigned pipelinerun.yaml --taskruns children/";
 
 #[derive(Debug, Args)]
@@ -82,8 +90,29 @@ pub struct AttestArgs {
     pub deep_inspection: bool,
 
     /// Write unsigned in-toto statements (no key needed).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["key", "fulcio_url", "identity_token", "bundle"])]
     pub unsigned: bool,
+
+    /// Signing key: a cosign key, a PEM private key, or a KMS URI
+    /// (awskms://, gcpkms://, azurekms://, hashivault://).
+    #[arg(long, value_name = "FILE|URI")]
+    pub key: Option<String>,
+
+    /// File holding the key's password [default: COSIGN_PASSWORD, else a prompt on a terminal].
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Keyless signing: the Fulcio URL to get a certificate from.
+    #[arg(long, value_name = "URL")]
+    pub fulcio_url: Option<String>,
+
+    /// Keyless signing: a file holding the OIDC identity token.
+    #[arg(long, value_name = "FILE")]
+    pub identity_token: Option<PathBuf>,
+
+    /// Write Sigstore bundles (v0.3) instead of bare DSSE envelopes.
+    #[arg(long)]
+    pub bundle: bool,
 
     /// Write one file per run into DIR instead of JSON Lines on stdout.
     #[arg(short, long, value_name = "DIR")]
@@ -92,6 +121,25 @@ pub struct AttestArgs {
     /// Stop at the first run that fails.
     #[arg(long)]
     pub fail_fast: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateKeyPairArgs {
+    /// File name prefix for the key pair.
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub output_key_prefix: PathBuf,
+
+    /// Create the key in this KMS instead (awskms://, gcpkms://, azurekms://, hashivault://).
+    #[arg(long, value_name = "URI")]
+    pub kms: Option<String>,
+
+    /// File holding the password to encrypt the private key with.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Shells we generate completions for.

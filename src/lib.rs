@@ -7,5 +7,7 @@
 pub mod attest;
 pub mod cli;
 pub mod config;
+pub mod keys;
 pub mod provenance;
 pub mod run;
+pub mod sign;

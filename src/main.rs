@@ -21,14 +21,23 @@ fn main() -> ExitCode {
             Ok(Outcome::BadInput) => ExitCode::from(2),
             Ok(Outcome::Failed) => ExitCode::from(1),
             Err(e) => {
+                // Usage and input problems are 2; a key that cannot be loaded
+                // or a KMS that refuses is 1.
                 let code = match &e {
                     attest::AttestError::Config(_)
                     | attest::AttestError::Input(_)
-                    | attest::AttestError::NoKey => 2,
-                    attest::AttestError::OutputDir { .. } => 1,
+                    | attest::AttestError::Signers(attest::SignersError::NoKey) => 2,
+                    attest::AttestError::Signers(_) | attest::AttestError::OutputDir { .. } => 1,
                 };
                 attest::report(e);
                 ExitCode::from(code)
+            }
+        },
+        Command::GenerateKeyPair(args) => match chains::keys::generate_key_pair(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                attest::report(e);
+                ExitCode::from(1)
             }
         },
         Command::Completions { shell } => {

@@ -1,20 +1,26 @@
-//! `chains attest`: read runs → provenance → output. A thin composition of
-//! the pipeline stages; signing and storage plug in between them.
+//! `chains attest`: read runs → provenance → sign → output. A thin
+//! composition of the pipeline stages.
 
-use std::collections::HashSet;
+mod output;
+mod signers;
+
+pub use output::{ImageSignature, Product, write_atomic};
+pub use signers::{Signers, SignersError};
+
 use std::fs;
-use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::io::{self, IsTerminal};
 
 use miette::Diagnostic;
 use rayon::prelude::*;
-use serde_json::Value;
 
 use crate::cli::AttestArgs;
 use crate::config::{Config, ConfigError};
-use crate::provenance::{self, BuildType, Format, Options, ProvenanceError};
+use crate::provenance::{self, BuildType, Format, Options, ProvenanceError, artifacts};
 use crate::run::read::{self, Decoded, Document, DocumentStream, InputError, KindHint, Source};
 use crate::run::{Origin, Run, RunKind, group};
+use crate::sign::dsse::{self, Envelope};
+use crate::sign::{SignError, simplesigning};
+use output::Output;
 
 /// How a command ended; `main` maps this to an exit code.
 #[derive(Debug, PartialEq, Eq)]
@@ -35,14 +41,9 @@ pub enum AttestError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Input(#[from] InputError),
-    #[error("no signing key given")]
-    #[diagnostic(
-        code(chains::attest::no_key),
-        help(
-            "pass --unsigned to write unsigned in-toto statements; signing keys (--key) are not supported by this build yet"
-        )
-    )]
-    NoKey,
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Signers(#[from] SignersError),
     #[error("cannot create output directory {path}")]
     #[diagnostic(code(chains::output::dir))]
     OutputDir {
@@ -61,6 +62,13 @@ pub enum RunError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Provenance(#[from] ProvenanceError),
+    #[error("{run}: {source}")]
+    #[diagnostic(code(chains::sign::run))]
+    Sign {
+        run: String,
+        #[source]
+        source: SignError,
+    },
     #[error("{origin}: cannot write {path}")]
     #[diagnostic(code(chains::output::write))]
     Write {
@@ -135,8 +143,8 @@ impl RunId {
     }
 }
 
-/// A run's result: its statement, or why there is none.
-type Attested = Result<(RunId, Value), RunError>;
+/// A run's result: what was made for it, or why nothing was.
+type Attested = Result<(RunId, Product), RunError>;
 
 /// What the pipeline produced for one input position.
 enum Slot {
@@ -180,6 +188,8 @@ impl Ordered {
 #[derive(Default)]
 struct Tally {
     ok: usize,
+    /// Runs whose artifact type has signer `none`.
+    disabled: usize,
     failed: usize,
     skipped: usize,
     bad_input: bool,
@@ -200,6 +210,8 @@ struct Stages<'a> {
     config: &'a Config,
     base: &'a Options,
     format: Option<Format>,
+    /// `None` with `--unsigned`.
+    signers: Option<Signers>,
 }
 
 impl Stages<'_> {
@@ -209,15 +221,67 @@ impl Stages<'_> {
             .format
             .unwrap_or_else(|| self.config.format_for(run.kind == RunKind::PipelineRun));
         let statement = provenance::statement(run, children, &opts)?;
-        Ok((RunId::of(run), statement))
+        let Some(signers) = &self.signers else {
+            return Ok((RunId::of(run), Product::Statement(statement)));
+        };
+        let signer = match run.kind {
+            RunKind::TaskRun => &signers.taskrun,
+            RunKind::PipelineRun => &signers.pipelinerun,
+        };
+        let Some(signer) = signer else {
+            return Ok((RunId::of(run), Product::Disabled));
+        };
+        let sign_err = |source| RunError::Sign {
+            run: run.label(),
+            source,
+        };
+        let payload = provenance::to_bytes(&statement);
+        let envelope =
+            Envelope::sign(signer.as_ref(), dsse::IN_TOTO, &payload).map_err(sign_err)?;
+        // Chains signs the images a TaskRun built (type hinting), raw, with the OCI signer.
+        let mut images = Vec::new();
+        if let (RunKind::TaskRun, Some(oci)) = (run.kind, &signers.oci) {
+            for image in artifacts::oci_images(&run.results()) {
+                let payload = simplesigning::payload(&image);
+                let signature = oci.sign(&payload).map_err(sign_err)?;
+                images.push(ImageSignature {
+                    image: image.name(),
+                    digest_hex: image.hex().to_string(),
+                    payload,
+                    signature,
+                    certificate: oci.certificate().cloned(),
+                    key_hint: oci.public_key().key_id(),
+                });
+            }
+        }
+        Ok((
+            RunId::of(run),
+            Product::Signed {
+                envelope,
+                certificate: signer.certificate().cloned(),
+                images,
+            },
+        ))
     }
 }
 
 pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     let (config, base_opts, format_flag) = options(args)?;
-    if !args.unsigned {
-        return Err(AttestError::NoKey);
-    }
+    // Keys are loaded (and decrypted) once, before any run is read.
+    let signers = if args.unsigned {
+        None
+    } else {
+        let s = signers::load(args, &config)?;
+        for (kind, signer) in [("taskrun", &s.taskrun), ("pipelinerun", &s.pipelinerun)] {
+            if signer.is_none() {
+                warn(
+                    quiet,
+                    &format!("artifacts.{kind}.signer is none: {kind}s are not attested"),
+                );
+            }
+        }
+        Some(s)
+    };
     if let Some(dir) = &args.output {
         fs::create_dir_all(dir).map_err(|source| AttestError::OutputDir {
             path: dir.display().to_string(),
@@ -228,11 +292,12 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         config: &config,
         base: &base_opts,
         format: format_flag,
+        signers,
     };
     let sources = read::expand_inputs(&args.inputs)?;
     let context_sources = read::expand_inputs(&args.taskruns)?;
     let mut tally = Tally::default();
-    let mut out = Output::new(args.output.as_deref());
+    let mut out = Output::new(args.output.as_deref(), args.bundle);
     let mut ordered = Ordered {
         slots: Default::default(),
         base: 0,
@@ -374,6 +439,16 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         report(e);
         tally.other = true;
     }
+    if out.images_not_written > 0 {
+        warn(
+            quiet,
+            &format!(
+                "{} image signature{} made but not written: stdout carries one envelope per run; use -o DIR",
+                out.images_not_written,
+                if out.images_not_written == 1 { "" } else { "s" }
+            ),
+        );
+    }
 
     if !quiet && (tally.failed > 0 || args.output.is_some()) {
         let ok = tally.ok;
@@ -412,8 +487,17 @@ fn write_ready(
 ) -> bool {
     for r in ordered.ready() {
         progress.tick();
-        match r.and_then(|(id, stmt)| out.write(&id, &stmt)) {
-            Ok(()) => tally.ok += 1,
+        match r {
+            Ok((_, Product::Disabled)) => tally.disabled += 1,
+            Ok((id, product)) => match out.write(&id, &product) {
+                Ok(()) => tally.ok += 1,
+                Err(e) => {
+                    tally.fail(e);
+                    if fail_fast {
+                        return true;
+                    }
+                }
+            },
             Err(e) => {
                 tally.fail(e);
                 if fail_fast {
@@ -452,115 +536,6 @@ fn warn(quiet: bool, msg: &str) {
 /// Print a diagnostic to stderr with miette's handler.
 pub fn report(e: impl Diagnostic + Send + Sync + 'static) {
     eprintln!("{:?}", miette::Report::new(e));
-}
-
-/// Where statements go: JSON Lines on stdout, or one file per run.
-struct Output<'a> {
-    dir: Option<&'a Path>,
-    stdout: io::BufWriter<io::Stdout>,
-    used_names: HashSet<String>,
-}
-
-impl<'a> Output<'a> {
-    fn new(dir: Option<&'a Path>) -> Self {
-        Output {
-            dir,
-            stdout: io::BufWriter::with_capacity(1 << 16, io::stdout()),
-            used_names: HashSet::new(),
-        }
-    }
-
-    fn write(&mut self, run: &RunId, statement: &Value) -> Result<(), RunError> {
-        let bytes = provenance::to_bytes(statement);
-        match self.dir {
-            None => {
-                let r = self
-                    .stdout
-                    .write_all(&bytes)
-                    .and_then(|_| self.stdout.write_all(b"\n"));
-                r.map_err(|source| RunError::Write {
-                    origin: run.origin.to_string(),
-                    path: "<stdout>".into(),
-                    source,
-                })
-            }
-            Some(dir) => {
-                let name = self.file_name(run, "statement.json");
-                let path = dir.join(&name);
-                write_atomic(&path, &bytes).map_err(|source| RunError::Write {
-                    origin: run.origin.to_string(),
-                    path: path.display().to_string(),
-                    source,
-                })
-            }
-        }
-    }
-
-    /// `<kind>-<namespace>-<name>.<ext>`, made unique within the batch.
-    fn file_name(&mut self, run: &RunId, ext: &str) -> String {
-        let mut base = run.kind.lower().to_string();
-        for part in [run.namespace.as_str(), run.name.as_str()] {
-            if !part.is_empty() {
-                base.push('-');
-                base.push_str(&sanitize(part));
-            }
-        }
-        if base == run.kind.lower() {
-            if !run.uid.is_empty() {
-                base.push('-');
-                base.push_str(&sanitize(&run.uid));
-            } else {
-                let stem = Path::new(&*run.origin.file)
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().to_string())
-                    .unwrap_or_else(|| "stdin".into());
-                base = format!("{base}-{}-{}", sanitize(&stem), run.origin.document + 1);
-                if let Some(i) = run.origin.item {
-                    base.push_str(&format!("-{}", i + 1));
-                }
-            }
-        }
-        let mut name = format!("{base}.{ext}");
-        let mut n = 2;
-        while !self.used_names.insert(name.clone()) {
-            name = format!("{base}-{n}.{ext}");
-            n += 1;
-        }
-        name
-    }
-
-    fn finish(&mut self) -> Result<(), RunError> {
-        self.stdout.flush().map_err(|source| RunError::Write {
-            origin: "output".into(),
-            path: "<stdout>".into(),
-            source,
-        })
-    }
-}
-
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// Write a file so that readers see either nothing or all of it.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_data()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// A progress counter on a terminal, nothing in CI or pipes. The total is

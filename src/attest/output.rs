@@ -1,0 +1,242 @@
+//! Where attest's products go: JSON Lines on stdout, or files under `-o DIR`.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{RunError, RunId};
+use crate::provenance;
+use crate::sign::CertificateChain;
+use crate::sign::dsse::Envelope;
+
+/// A signed simplesigning payload for one image.
+#[derive(Debug)]
+pub struct ImageSignature {
+    /// `registry/repository@sha256:hex`
+    pub image: String,
+    /// The hex of the image digest.
+    pub digest_hex: String,
+    pub payload: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub certificate: Option<CertificateChain>,
+    pub key_hint: String,
+}
+
+/// What the pipeline made for one run.
+#[derive(Debug)]
+pub enum Product {
+    Statement(Value),
+    /// The run's artifact type has signer `none` (Chains skips it).
+    Disabled,
+    Signed {
+        envelope: Envelope,
+        certificate: Option<CertificateChain>,
+        images: Vec<ImageSignature>,
+    },
+}
+
+pub struct Output<'a> {
+    dir: Option<&'a Path>,
+    bundle: bool,
+    stdout: io::BufWriter<io::Stdout>,
+    used_names: HashSet<String>,
+    /// Image signatures that had nowhere to go (stdout carries one line per run).
+    pub images_not_written: usize,
+}
+
+impl<'a> Output<'a> {
+    pub fn new(dir: Option<&'a Path>, bundle: bool) -> Self {
+        Output {
+            dir,
+            bundle,
+            stdout: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+            used_names: HashSet::new(),
+            images_not_written: 0,
+        }
+    }
+
+    /// Write one run's products. Files are written atomically; a run counts
+    /// as written only when all of its files are.
+    pub fn write(&mut self, run: &RunId, product: &Product) -> Result<(), RunError> {
+        let werr = |path: String| {
+            let origin = run.origin.to_string();
+            move |source| RunError::Write {
+                origin,
+                path,
+                source,
+            }
+        };
+        let (line, ext) = match product {
+            Product::Statement(stmt) => (provenance::to_bytes(stmt), "statement.json"),
+            Product::Signed {
+                envelope,
+                certificate,
+                ..
+            } if self.bundle => (
+                serde_json::to_vec(&dsse_bundle(envelope, certificate.as_ref())).expect("JSON"),
+                "sigstore.json",
+            ),
+            Product::Signed { envelope, .. } => (envelope.to_json(), "intoto.jsonl"),
+            Product::Disabled => return Ok(()),
+        };
+        let Some(dir) = self.dir else {
+            if let Product::Signed { images, .. } = product {
+                self.images_not_written += images.len();
+            }
+            return self
+                .stdout
+                .write_all(&line)
+                .and_then(|_| self.stdout.write_all(b"\n"))
+                .map_err(werr("<stdout>".into()));
+        };
+        let base = self.base_name(run);
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut main = line;
+        if ext.ends_with("jsonl") {
+            main.push(b'\n');
+        }
+        files.push((format!("{base}.{ext}"), main));
+        if let Product::Signed { images, .. } = product {
+            for img in images {
+                let stem = format!(
+                    "{base}.image-{}",
+                    &img.digest_hex[..img.digest_hex.len().min(12)]
+                );
+                if self.bundle {
+                    let b = message_bundle(img);
+                    files.push((
+                        format!("{stem}.sigstore.json"),
+                        serde_json::to_vec(&b).expect("JSON"),
+                    ));
+                } else {
+                    files.push((format!("{stem}.payload"), img.payload.clone()));
+                    files.push((
+                        format!("{stem}.signature"),
+                        STANDARD.encode(&img.signature).into_bytes(),
+                    ));
+                    if let Some(c) = &img.certificate {
+                        files.push((
+                            format!("{stem}.cert"),
+                            c.certificate_pem.clone().into_bytes(),
+                        ));
+                        files.push((format!("{stem}.chain"), c.chain_pem.clone().into_bytes()));
+                    }
+                }
+            }
+        }
+        for (name, bytes) in files {
+            let path = dir.join(&name);
+            write_atomic(&path, &bytes).map_err(werr(path.display().to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// `<kind>-<namespace>-<name>`, made unique within the batch.
+    fn base_name(&mut self, run: &RunId) -> String {
+        let mut base = run.kind.lower().to_string();
+        for part in [run.namespace.as_str(), run.name.as_str()] {
+            if !part.is_empty() {
+                base.push('-');
+                base.push_str(&sanitize(part));
+            }
+        }
+        if base == run.kind.lower() {
+            if !run.uid.is_empty() {
+                base.push('-');
+                base.push_str(&sanitize(&run.uid));
+            } else {
+                let stem = Path::new(&*run.origin.file)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_else(|| "stdin".into());
+                base = format!("{base}-{}-{}", sanitize(&stem), run.origin.document + 1);
+                if let Some(i) = run.origin.item {
+                    base.push_str(&format!("-{}", i + 1));
+                }
+            }
+        }
+        let mut name = base.clone();
+        let mut n = 2;
+        while !self.used_names.insert(name.clone()) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        name
+    }
+
+    pub fn finish(&mut self) -> Result<(), RunError> {
+        self.stdout.flush().map_err(|source| RunError::Write {
+            origin: "output".into(),
+            path: "<stdout>".into(),
+            source,
+        })
+    }
+}
+
+const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+fn verification_material(certificate: Option<&CertificateChain>, key_hint: &str) -> Value {
+    match certificate.and_then(|c| crate::sign::pem_block(&c.certificate_pem, &["CERTIFICATE"])) {
+        Some(der) => json!({"certificate": {"rawBytes": STANDARD.encode(der)}}),
+        None => json!({"publicKey": {"hint": key_hint}}),
+    }
+}
+
+/// A Sigstore bundle v0.3 around a DSSE envelope.
+pub fn dsse_bundle(envelope: &Envelope, certificate: Option<&CertificateChain>) -> Value {
+    let hint = envelope
+        .signatures
+        .first()
+        .map(|s| s.keyid.as_str())
+        .unwrap_or("");
+    json!({
+        "mediaType": BUNDLE_V03,
+        "verificationMaterial": verification_material(certificate, hint),
+        "dsseEnvelope": {
+            "payload": envelope.payload,
+            "payloadType": envelope.payload_type,
+            "signatures": envelope.signatures.iter().map(|s| json!({"sig": s.sig, "keyid": s.keyid})).collect::<Vec<_>>(),
+        },
+    })
+}
+
+/// A Sigstore bundle v0.3 around an image's raw signature.
+pub fn message_bundle(img: &ImageSignature) -> Value {
+    json!({
+        "mediaType": BUNDLE_V03,
+        "verificationMaterial": verification_material(img.certificate.as_ref(), &img.key_hint),
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(Sha256::digest(&img.payload))},
+            "signature": STANDARD.encode(&img.signature),
+        },
+    })
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Write a file so that readers see either nothing or all of it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

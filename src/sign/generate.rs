@@ -1,0 +1,110 @@
+//! `generate-key-pair`: a cosign-compatible key pair on disk, or a new KMS key.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sigstore::crypto::SigningScheme;
+use zeroize::Zeroizing;
+
+use super::{PublicKey, SignError, kms};
+
+/// Where the files go and how.
+pub struct KeyFiles {
+    pub private: PathBuf,
+    pub public: PathBuf,
+}
+
+impl KeyFiles {
+    pub fn with_prefix(prefix: &Path) -> KeyFiles {
+        let p = prefix.display().to_string();
+        KeyFiles {
+            private: PathBuf::from(format!("{p}.key")),
+            public: PathBuf::from(format!("{p}.pub")),
+        }
+    }
+}
+
+/// Generate an ECDSA P-256 key, write it encrypted with `password` (cosign's
+/// format, mode 0600) and its public key. Existing files are kept unless `force`.
+pub fn generate_local(
+    files: &KeyFiles,
+    password: &[u8],
+    force: bool,
+) -> Result<PublicKey, SignError> {
+    refuse_overwrite(&[&files.private, &files.public], force)?;
+    let fail = |e: String| SignError::KeyFormat {
+        path: files.private.display().to_string(),
+        reason: e,
+    };
+    let signer = SigningScheme::ECDSA_P256_SHA256_ASN1
+        .create_signer()
+        .map_err(|e| fail(e.to_string()))?;
+    let pair = signer
+        .to_sigstore_keypair()
+        .map_err(|e| fail(e.to_string()))?;
+    let private: Zeroizing<String> = pair
+        .private_key_to_encrypted_pem(password)
+        .map_err(|e| fail(e.to_string()))?;
+    let public =
+        PublicKey::from_spki_der(&pair.public_key_to_der().map_err(|e| fail(e.to_string()))?)?;
+    write_file(&files.private, private.as_bytes(), 0o600)?;
+    write_file(&files.public, public.to_pem().as_bytes(), 0o644)?;
+    Ok(public)
+}
+
+/// Create a key in a KMS and write its public key.
+pub fn generate_kms(
+    uri: &str,
+    opts: &kms::KmsOptions,
+    public_file: &Path,
+    force: bool,
+) -> Result<PublicKey, SignError> {
+    refuse_overwrite(&[public_file], force)?;
+    let public = kms::create(uri, opts)?;
+    write_file(public_file, public.to_pem().as_bytes(), 0o644)?;
+    Ok(public)
+}
+
+fn refuse_overwrite(paths: &[&Path], force: bool) -> Result<(), SignError> {
+    if force {
+        return Ok(());
+    }
+    for p in paths {
+        if p.exists() {
+            return Err(SignError::KeyIo {
+                path: p.display().to_string(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "file exists; pass --force to overwrite it",
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Write atomically with the given mode (the temporary file is created with
+/// it, so a private key is never readable by others, not even briefly).
+fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SignError> {
+    let io = |source| SignError::KeyIo {
+        path: path.display().to_string(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_data().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}

