@@ -150,7 +150,7 @@ type Attested = Result<(RunId, Product), RunError>;
 enum Slot {
     /// A PipelineRun waiting for the end of the input (its children may come later).
     Waiting,
-    Done(Attested),
+    Done(Box<Attested>),
 }
 
 /// Results in input order: a slot per run or failed document, written out as
@@ -168,7 +168,7 @@ impl Ordered {
     }
 
     fn fill(&mut self, seq: usize, result: Attested) {
-        self.slots[seq - self.base] = Slot::Done(result);
+        self.slots[seq - self.base] = Slot::Done(Box::new(result));
     }
 
     /// Take the finished results at the front.
@@ -176,7 +176,7 @@ impl Ordered {
         let mut out = Vec::new();
         while let Some(Slot::Done(_)) = self.slots.front() {
             if let Some(Slot::Done(r)) = self.slots.pop_front() {
-                out.push(r);
+                out.push(*r);
             }
             self.base += 1;
         }
@@ -360,7 +360,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         for d in decoded {
             match d {
                 Err(e) => {
-                    ordered.push(Slot::Done(Err(e.into())));
+                    ordered.push(Slot::Done(Box::new(Err(e.into()))));
                 }
                 Ok(items) => {
                     for item in items {
