@@ -61,7 +61,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__attest)
-            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --bundle --output --fail-fast --quiet --help --version"
+            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --bundle --storage --in-place --tlog-upload --rekor-url --rekor-public-key --output --fail-fast --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,6 +100,18 @@ _chains() {
                     return 0
                     ;;
                 --identity-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rekor-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rekor-public-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

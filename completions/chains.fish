@@ -44,10 +44,15 @@ complete -c chains -n "__fish_chains_using_subcommand attest" -l key -d 'Signing
 complete -c chains -n "__fish_chains_using_subcommand attest" -l password-file -d 'File holding the key\'s password [default: COSIGN_PASSWORD, else a prompt on a terminal]' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -l fulcio-url -d 'Keyless signing: the Fulcio URL to get a certificate from' -r
 complete -c chains -n "__fish_chains_using_subcommand attest" -l identity-token -d 'Keyless signing: a file holding the OIDC identity token' -r -F
+complete -c chains -n "__fish_chains_using_subcommand attest" -l storage -d 'Storage backends for every artifact kind, comma-separated: tekton, oci, gcs [default: artifacts.*.storage from --config, else none (local output only)]' -r
+complete -c chains -n "__fish_chains_using_subcommand attest" -l rekor-url -d 'Transparency log URL [default: transparency.url, else https://rekor.sigstore.dev]' -r
+complete -c chains -n "__fish_chains_using_subcommand attest" -l rekor-public-key -d 'The transparency log\'s public key (PEM) [default: fetched from the log]' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -s o -l output -d 'Write one file per run into DIR instead of JSON Lines on stdout' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -l deep-inspection -d 'Take subjects and materials of a PipelineRun from its child TaskRuns too'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l unsigned -d 'Write unsigned in-toto statements (no key needed)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l bundle -d 'Write Sigstore bundles (v0.3) instead of bare DSSE envelopes'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l in-place -d 'With the tekton backend: write the annotations into the input files themselves'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l tlog-upload -d 'Upload to the transparency log (as transparency.enabled: true)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l fail-fast -d 'Stop at the first run that fails'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s h -l help -d 'Print help (see more with \'--help\')'

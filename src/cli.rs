@@ -35,7 +35,7 @@ pub enum Command {
     /// Child TaskRuns among the inputs are attached to their PipelineRun and
     /// attested themselves too.
     #[command(after_help = ATTEST_EXAMPLES)]
-    Attest(AttestArgs),
+    Attest(Box<AttestArgs>),
 
     /// Generate a cosign-compatible key pair (or a key in a KMS).
     ///
@@ -90,7 +90,7 @@ pub struct AttestArgs {
     pub deep_inspection: bool,
 
     /// Write unsigned in-toto statements (no key needed).
-    #[arg(long, conflicts_with_all = ["key", "fulcio_url", "identity_token", "bundle"])]
+    #[arg(long, conflicts_with_all = ["key", "fulcio_url", "identity_token", "bundle", "storage", "tlog_upload"])]
     pub unsigned: bool,
 
     /// Signing key: a cosign key, a PEM private key, or a KMS URI
@@ -113,6 +113,27 @@ pub struct AttestArgs {
     /// Write Sigstore bundles (v0.3) instead of bare DSSE envelopes.
     #[arg(long)]
     pub bundle: bool,
+
+    /// Storage backends for every artifact kind, comma-separated: tekton, oci, gcs
+    /// [default: artifacts.*.storage from --config, else none (local output only)].
+    #[arg(long, value_name = "LIST")]
+    pub storage: Option<String>,
+
+    /// With the tekton backend: write the annotations into the input files themselves.
+    #[arg(long)]
+    pub in_place: bool,
+
+    /// Upload to the transparency log (as transparency.enabled: true).
+    #[arg(long)]
+    pub tlog_upload: bool,
+
+    /// Transparency log URL [default: transparency.url, else https://rekor.sigstore.dev].
+    #[arg(long, value_name = "URL")]
+    pub rekor_url: Option<String>,
+
+    /// The transparency log's public key (PEM) [default: fetched from the log].
+    #[arg(long, value_name = "FILE")]
+    pub rekor_public_key: Option<PathBuf>,
 
     /// Write one file per run into DIR instead of JSON Lines on stdout.
     #[arg(short, long, value_name = "DIR")]

@@ -53,6 +53,8 @@ pub struct Config {
     pub transparency_url: String,
     /// Every other recognised key, as given (storage and signer settings).
     pub settings: BTreeMap<String, String>,
+    /// The keys the file set (a default is not a choice the user made).
+    pub explicit: BTreeSet<String>,
 }
 
 impl Default for Config {
@@ -68,6 +70,7 @@ impl Default for Config {
             transparency_manual: false,
             transparency_url: "https://rekor.sigstore.dev".into(),
             settings: default_settings(),
+            explicit: BTreeSet::new(),
         }
     }
 }
@@ -210,7 +213,10 @@ impl Config {
         data: &BTreeMap<String, String>,
         source_name: &str,
     ) -> Result<Config, ConfigError> {
-        let mut cfg = Config::default();
+        let mut cfg = Config {
+            explicit: data.keys().cloned().collect(),
+            ..Config::default()
+        };
         let invalid = |key: &str, value: &str, allowed: &[&str]| ConfigError::Value {
             source_name: source_name.to_string(),
             key: key.to_string(),

@@ -11,3 +11,4 @@ pub mod keys;
 pub mod provenance;
 pub mod run;
 pub mod sign;
+pub mod store;

@@ -26,8 +26,15 @@ fn main() -> ExitCode {
                 let code = match &e {
                     attest::AttestError::Config(_)
                     | attest::AttestError::Input(_)
-                    | attest::AttestError::Signers(attest::SignersError::NoKey) => 2,
-                    attest::AttestError::Signers(_) | attest::AttestError::OutputDir { .. } => 1,
+                    | attest::AttestError::Signers(attest::SignersError::NoKey)
+                    | attest::AttestError::Storage(
+                        attest::StorageSetupError::Unsupported { .. }
+                        | attest::StorageSetupError::TektonNeedsOutput
+                        | attest::StorageSetupError::GcsBucket,
+                    ) => 2,
+                    attest::AttestError::Signers(_)
+                    | attest::AttestError::Storage(_)
+                    | attest::AttestError::OutputDir { .. } => 1,
                 };
                 attest::report(e);
                 ExitCode::from(code)

@@ -3,9 +3,11 @@
 
 mod output;
 mod signers;
+mod storage;
 
 pub use output::{ImageSignature, Product, write_atomic};
 pub use signers::{Signers, SignersError};
+pub use storage::{RunWriteBack, StorageSetupError};
 
 use std::fs;
 use std::io::{self, IsTerminal};
@@ -17,9 +19,10 @@ use crate::cli::AttestArgs;
 use crate::config::{Config, ConfigError};
 use crate::provenance::{self, BuildType, Format, Options, ProvenanceError, artifacts};
 use crate::run::read::{self, Decoded, Document, DocumentStream, InputError, KindHint, Source};
-use crate::run::{Origin, Run, RunKind, group};
+use crate::run::{Run, RunId, RunKind, group};
 use crate::sign::dsse::{self, Envelope};
 use crate::sign::{SignError, simplesigning};
+use crate::store::{ArtifactKind, SignedArtifact};
 use output::Output;
 
 /// How a command ended; `main` maps this to an exit code.
@@ -44,6 +47,9 @@ pub enum AttestError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Signers(#[from] SignersError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Storage(#[from] StorageSetupError),
     #[error("cannot create output directory {path}")]
     #[diagnostic(code(chains::output::dir))]
     OutputDir {
@@ -68,6 +74,13 @@ pub enum RunError {
         run: String,
         #[source]
         source: SignError,
+    },
+    #[error("{run}: not stored: {source}")]
+    #[diagnostic(code(chains::store::run))]
+    Store {
+        run: String,
+        #[source]
+        source: crate::store::StoreError,
     },
     #[error("{origin}: cannot write {path}")]
     #[diagnostic(code(chains::output::write))]
@@ -119,29 +132,6 @@ pub fn options(args: &AttestArgs) -> Result<(Config, Options, Option<Format>), A
 /// Documents decoded and attested together; big enough to keep every core
 /// busy, small enough that memory does not grow with the input.
 const CHUNK: usize = 256;
-
-/// The identity of a run, kept for output after the run itself is dropped.
-#[derive(Clone, Debug)]
-pub struct RunId {
-    pub kind: RunKind,
-    pub namespace: String,
-    pub name: String,
-    pub uid: String,
-    pub origin: Origin,
-}
-
-impl RunId {
-    fn of(run: &Run) -> Self {
-        let m = run.meta();
-        RunId {
-            kind: run.kind,
-            namespace: m.namespace().to_string(),
-            name: m.name().to_string(),
-            uid: m.uid().to_string(),
-            origin: run.origin.clone(),
-        }
-    }
-}
 
 /// A run's result: what was made for it, or why nothing was.
 type Attested = Result<(RunId, Product), RunError>;
@@ -212,6 +202,7 @@ struct Stages<'a> {
     format: Option<Format>,
     /// `None` with `--unsigned`.
     signers: Option<Signers>,
+    storage: Option<storage::Storage>,
 }
 
 impl Stages<'_> {
@@ -238,6 +229,26 @@ impl Stages<'_> {
         let payload = provenance::to_bytes(&statement);
         let envelope =
             Envelope::sign(signer.as_ref(), dsse::IN_TOTO, &payload).map_err(sign_err)?;
+        let id = RunId::of(run);
+        let mut artifacts = vec![SignedArtifact {
+            kind: match run.kind {
+                RunKind::TaskRun => ArtifactKind::TaskRun,
+                RunKind::PipelineRun => ArtifactKind::PipelineRun,
+            },
+            short_key: id.short_key(),
+            signature: envelope.to_json(),
+            payload,
+            envelope: Some(envelope.clone()),
+            image: None,
+            subjects: provenance::subjects(&statement)
+                .into_iter()
+                .filter(|(_, alg, _)| alg == "sha256")
+                .map(|(name, _, hex)| (name, hex))
+                .collect(),
+            public_key: signer.public_key().clone(),
+            certificate: signer.certificate().cloned(),
+            tlog: None,
+        }];
         // Chains signs the images a TaskRun built (type hinting), raw, with the OCI signer.
         let mut images = Vec::new();
         if let (RunKind::TaskRun, Some(oci)) = (run.kind, &signers.oci) {
@@ -247,12 +258,34 @@ impl Stages<'_> {
                 images.push(ImageSignature {
                     image: image.name(),
                     digest_hex: image.hex().to_string(),
-                    payload,
-                    signature,
+                    payload: payload.clone(),
+                    signature: signature.clone(),
                     certificate: oci.certificate().cloned(),
                     key_hint: oci.public_key().key_id(),
                 });
+                artifacts.push(SignedArtifact {
+                    kind: ArtifactKind::Oci,
+                    short_key: image.hex()[..12].to_string(),
+                    payload,
+                    signature,
+                    envelope: None,
+                    subjects: Vec::new(),
+                    image: Some(image),
+                    public_key: oci.public_key().clone(),
+                    certificate: oci.certificate().cloned(),
+                    tlog: None,
+                });
             }
+        }
+        let mut annotated = None;
+        if let Some(storage) = &self.storage {
+            let stored = storage
+                .store(run, &mut artifacts)
+                .map_err(|source| RunError::Store {
+                    run: run.label(),
+                    source,
+                })?;
+            annotated = stored.annotated.map(|bytes| (bytes, run.syntax));
         }
         Ok((
             RunId::of(run),
@@ -260,6 +293,7 @@ impl Stages<'_> {
                 envelope,
                 certificate: signer.certificate().cloned(),
                 images,
+                annotated,
             },
         ))
     }
@@ -288,16 +322,22 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
             source,
         })?;
     }
+    let storage = match &signers {
+        Some(_) => Some(storage::Storage::setup(args, &config)?),
+        None => None,
+    };
+    let write_back = storage.as_ref().and_then(|s| s.write_back.clone());
     let stages = Stages {
         config: &config,
         base: &base_opts,
         format: format_flag,
         signers,
+        storage,
     };
     let sources = read::expand_inputs(&args.inputs)?;
     let context_sources = read::expand_inputs(&args.taskruns)?;
     let mut tally = Tally::default();
-    let mut out = Output::new(args.output.as_deref(), args.bundle);
+    let mut out = Output::new(args.output.as_deref(), args.bundle, write_back);
     let mut ordered = Ordered {
         slots: Default::default(),
         base: 0,

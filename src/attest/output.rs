@@ -9,8 +9,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{RunError, RunId};
+use super::{RunError, RunWriteBack};
 use crate::provenance;
+use crate::run::{RunId, Syntax};
 use crate::sign::CertificateChain;
 use crate::sign::dsse::Envelope;
 
@@ -37,12 +38,15 @@ pub enum Product {
         envelope: Envelope,
         certificate: Option<CertificateChain>,
         images: Vec<ImageSignature>,
+        /// The run with Chains' annotations (tekton backend), in its own syntax.
+        annotated: Option<(Vec<u8>, Syntax)>,
     },
 }
 
 pub struct Output<'a> {
     dir: Option<&'a Path>,
     bundle: bool,
+    write_back: Option<RunWriteBack>,
     stdout: io::BufWriter<io::Stdout>,
     used_names: HashSet<String>,
     /// Image signatures that had nowhere to go (stdout carries one line per run).
@@ -50,10 +54,11 @@ pub struct Output<'a> {
 }
 
 impl<'a> Output<'a> {
-    pub fn new(dir: Option<&'a Path>, bundle: bool) -> Self {
+    pub fn new(dir: Option<&'a Path>, bundle: bool, write_back: Option<RunWriteBack>) -> Self {
         Output {
             dir,
             bundle,
+            write_back,
             stdout: io::BufWriter::with_capacity(1 << 16, io::stdout()),
             used_names: HashSet::new(),
             images_not_written: 0,
@@ -84,6 +89,35 @@ impl<'a> Output<'a> {
             Product::Signed { envelope, .. } => (envelope.to_json(), "intoto.jsonl"),
             Product::Disabled => return Ok(()),
         };
+        // The annotated run first: if it cannot be written, nothing claims the run is stored.
+        if let (
+            Product::Signed {
+                annotated: Some((bytes, syntax)),
+                ..
+            },
+            Some(wb),
+        ) = (product, &self.write_back)
+        {
+            let path = match wb {
+                RunWriteBack::InPlace => {
+                    in_place_target(run).map_err(|source| RunError::Write {
+                        origin: run.origin.to_string(),
+                        path: run.origin.file.to_string(),
+                        source,
+                    })?
+                }
+                RunWriteBack::Dir(dir) => {
+                    let ext = if *syntax == Syntax::Json {
+                        "json"
+                    } else {
+                        "yaml"
+                    };
+                    let base = self.peek_base_name(run);
+                    dir.join(format!("{base}.{ext}"))
+                }
+            };
+            write_atomic(&path, bytes).map_err(werr(path.display().to_string()))?;
+        }
         let Some(dir) = self.dir else {
             if let Product::Signed { images, .. } = product {
                 self.images_not_written += images.len();
@@ -136,30 +170,21 @@ impl<'a> Output<'a> {
         Ok(())
     }
 
+    /// The base name `write` will give this run (without claiming it).
+    fn peek_base_name(&self, run: &RunId) -> String {
+        let base = plain_base_name(run);
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.used_names.contains(&name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        name
+    }
+
     /// `<kind>-<namespace>-<name>`, made unique within the batch.
     fn base_name(&mut self, run: &RunId) -> String {
-        let mut base = run.kind.lower().to_string();
-        for part in [run.namespace.as_str(), run.name.as_str()] {
-            if !part.is_empty() {
-                base.push('-');
-                base.push_str(&sanitize(part));
-            }
-        }
-        if base == run.kind.lower() {
-            if !run.uid.is_empty() {
-                base.push('-');
-                base.push_str(&sanitize(&run.uid));
-            } else {
-                let stem = Path::new(&*run.origin.file)
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().to_string())
-                    .unwrap_or_else(|| "stdin".into());
-                base = format!("{base}-{}-{}", sanitize(&stem), run.origin.document + 1);
-                if let Some(i) = run.origin.item {
-                    base.push_str(&format!("-{}", i + 1));
-                }
-            }
-        }
+        let base = plain_base_name(run);
         let mut name = base.clone();
         let mut n = 2;
         while !self.used_names.insert(name.clone()) {
@@ -175,6 +200,54 @@ impl<'a> Output<'a> {
             path: "<stdout>".into(),
             source,
         })
+    }
+}
+
+/// `<kind>-<namespace>-<name>` (or the uid, or the input position, for unnamed runs).
+fn plain_base_name(run: &RunId) -> String {
+    let mut base = run.kind.lower().to_string();
+    for part in [run.namespace.as_str(), run.name.as_str()] {
+        if !part.is_empty() {
+            base.push('-');
+            base.push_str(&sanitize(part));
+        }
+    }
+    if base == run.kind.lower() {
+        if !run.uid.is_empty() {
+            base.push('-');
+            base.push_str(&sanitize(&run.uid));
+        } else {
+            let stem = Path::new(&*run.origin.file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| "stdin".into());
+            base = format!("{base}-{}-{}", sanitize(&stem), run.origin.document + 1);
+            if let Some(i) = run.origin.item {
+                base.push_str(&format!("-{}", i + 1));
+            }
+        }
+    }
+    base
+}
+
+/// The input file of a run, when it holds that run alone (so that it can be
+/// rewritten with the annotations without touching other documents).
+fn in_place_target(run: &RunId) -> io::Result<std::path::PathBuf> {
+    let file = std::path::PathBuf::from(&*run.origin.file);
+    let alone = run.origin.document == 0 && run.origin.item.is_none() && file.is_file() && {
+        let reader = io::BufReader::new(std::fs::File::open(&file)?);
+        crate::run::read::DocumentStream::new(run.origin.file.clone(), Box::new(reader))
+            .take(2)
+            .count()
+            == 1
+    };
+    if alone {
+        Ok(file)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--in-place needs one run per input file (this one is part of a stream, a List or stdin); use -o DIR",
+        ))
     }
 }
 

@@ -120,6 +120,7 @@ mod tests {
             kind,
             object,
             source_api_version: "tekton.dev/v1".into(),
+            original: None,
             syntax: Syntax::Json,
             origin: Origin {
                 file: Arc::from("t"),

@@ -82,6 +82,35 @@ pub enum Syntax {
     Json,
 }
 
+/// The identity of a run, kept after the run itself is dropped (for output
+/// names, storage keys and messages).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunId {
+    pub kind: RunKind,
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub origin: Origin,
+}
+
+impl RunId {
+    pub fn of(run: &Run) -> Self {
+        let m = run.meta();
+        RunId {
+            kind: run.kind,
+            namespace: m.namespace().to_string(),
+            name: m.name().to_string(),
+            uid: m.uid().to_string(),
+            origin: run.origin.clone(),
+        }
+    }
+
+    /// Chains' storage key for the run's attestation: `taskrun-<uid>`.
+    pub fn short_key(&self) -> String {
+        format!("{}-{}", self.kind.lower(), self.uid)
+    }
+}
+
 /// A TaskRun or PipelineRun in its `tekton.dev/v1` form.
 #[derive(Debug)]
 pub struct Run {
@@ -90,11 +119,18 @@ pub struct Run {
     pub object: Value,
     /// The apiVersion the run was read as (`tekton.dev/v1` or `tekton.dev/v1beta1`).
     pub source_api_version: String,
+    /// The object as read, when it was converted (v1beta1); written back as is.
+    pub original: Option<Value>,
     pub syntax: Syntax,
     pub origin: Origin,
 }
 
 impl Run {
+    /// The object as it was read (what is written back with annotations).
+    pub fn source_object(&self) -> &Value {
+        self.original.as_ref().unwrap_or(&self.object)
+    }
+
     pub fn meta(&self) -> Meta<'_> {
         Meta(self.object.get("metadata").unwrap_or(&Value::Null))
     }

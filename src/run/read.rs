@@ -652,13 +652,17 @@ fn decode_object(
             what: format!("{api_version} {kind}"),
         });
     }
+    let mut original = None;
     let object = match api_version.as_str() {
         // Chains' own fixtures carry no apiVersion: they are v1 objects.
         "" | "tekton.dev/v1" => value,
-        "tekton.dev/v1beta1" => match kind {
-            RunKind::TaskRun => v1beta1::taskrun_to_v1(value),
-            RunKind::PipelineRun => v1beta1::pipelinerun_to_v1(value),
-        },
+        "tekton.dev/v1beta1" => {
+            original = Some(value.clone());
+            match kind {
+                RunKind::TaskRun => v1beta1::taskrun_to_v1(value),
+                RunKind::PipelineRun => v1beta1::pipelinerun_to_v1(value),
+            }
+        }
         _ => {
             return Err(InputError::ApiVersion {
                 origin,
@@ -675,6 +679,7 @@ fn decode_object(
         } else {
             api_version
         },
+        original,
         syntax,
         origin,
     };

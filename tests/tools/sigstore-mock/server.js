@@ -21,7 +21,20 @@
 //                                       inclusion proof, signed checkpoint); an
 //                                       entry with the same canonical body as an
 //                                       earlier one gets 409 + Location, like Rekor.
-//   GET  /api/v1/log/entries/{uuid}     an entry logged by this process
+//                                       This wrapper adds what real Rekor does and
+//                                       the mock does not: `hashedrekord` and
+//                                       `dsse` v0.0.1 bodies are Rekor's
+//                                       canonicalized entries (dsse: envelope and
+//                                       payload hashes + signatures with their
+//                                       verifiers; keys re-encoded as PEM), dsse
+//                                       envelope signatures must verify (ECDSA and
+//                                       RSA with SHA-256, as Rekor does), and
+//                                       entries are keyed by entry ID = tree ID
+//                                       (16 hex) + RFC 6962 leaf hash of the body.
+//                                       hashedrekord signatures are NOT verified.
+//                                       Other kinds are logged as proposed.
+//   GET  /api/v1/log/entries/{uuid}     an entry logged by this process (by its
+//                                       64-hex UUID or 80-hex entry ID)
 //   GET  /api/v1/log/entries?logIndex=N
 //   GET  /api/v1/log/publicKey          PEM
 // GET /healthz: 200 once everything is initialised.
@@ -142,6 +155,137 @@ function checkSigningCertRequest(body, issuers) {
   return null;
 }
 
+// Rekor's canonical form of a public key or certificate (Go's PEM encoding).
+function canonicalKeyPEM(pem) {
+  const text = Buffer.isBuffer(pem) ? pem.toString('utf8') : String(pem);
+  if (text.includes('-----BEGIN CERTIFICATE-----')) {
+    const cert = new crypto.X509Certificate(text);
+    return { pem: cert.toString(), key: cert.publicKey };
+  }
+  const key = crypto.createPublicKey(text);
+  return { pem: key.export({ format: 'pem', type: 'spki' }), key };
+}
+
+function sha256Hex(data) {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+// DSSE's pre-authentication encoding.
+function pae(payloadType, payload) {
+  const type = Buffer.from(payloadType, 'utf8');
+  return Buffer.concat([
+    Buffer.from(`DSSEv1 ${type.length} `, 'utf8'),
+    type,
+    Buffer.from(` ${payload.length} `, 'utf8'),
+    payload,
+  ]);
+}
+
+// Rekor verifies DSSE signatures with SHA-256 whatever the key (it loads
+// verifiers with crypto.SHA256); Ed25519 signs the message itself.
+function verifyDSSE(key, message, sig) {
+  try {
+    const algorithm = key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+    return crypto.verify(algorithm, message, key, sig);
+  } catch {
+    return false;
+  }
+}
+
+class RekorInputError extends Error {}
+
+// What real Rekor stores for a proposed entry (its Canonicalize()), for the
+// kinds Chains uploads; other kinds as proposed. Keys are in sorted order, as
+// Go's json.Marshal writes these structs, so JSON.stringify is canonical here.
+function canonicalRekorEntry(proposed) {
+  const fail = (msg) => {
+    throw new RekorInputError(`error processing entry: ${msg}`);
+  };
+  if (!proposed || typeof proposed !== 'object' || Array.isArray(proposed)) fail('not a JSON object');
+  const { kind, apiVersion, spec } = proposed;
+  if (kind === 'hashedrekord' && apiVersion === '0.0.1') {
+    const hash = spec?.data?.hash;
+    const lengths = { sha256: 64, sha384: 96, sha512: 128 };
+    if (!hash || !(hash.algorithm in lengths)) fail('validation failure: unsupported hash algorithm');
+    if (typeof hash.value !== 'string' || !new RegExp(`^[0-9a-f]{${lengths[hash.algorithm]}}$`).test(hash.value)) {
+      fail('validation failure: invalid hash value');
+    }
+    const sig = spec?.signature?.content;
+    if (typeof sig !== 'string' || sig === '') fail('validation failure: missing signature');
+    let key;
+    try {
+      key = canonicalKeyPEM(Buffer.from(String(spec.signature.publicKey?.content || ''), 'base64'));
+    } catch {
+      fail('public key provided could not be parsed');
+    }
+    return {
+      apiVersion,
+      kind,
+      spec: {
+        data: { hash: { algorithm: hash.algorithm, value: hash.value } },
+        signature: {
+          content: Buffer.from(sig, 'base64').toString('base64'),
+          publicKey: { content: Buffer.from(key.pem, 'utf8').toString('base64') },
+        },
+      },
+    };
+  }
+  if (kind === 'dsse' && apiVersion === '0.0.1') {
+    const content = spec?.proposedContent;
+    if (!content || typeof content.envelope !== 'string') fail('proposed content envelope is missing');
+    let env;
+    try {
+      env = JSON.parse(content.envelope);
+    } catch (e) {
+      fail(String(e.message));
+    }
+    if (!Array.isArray(env?.signatures) || env.signatures.length === 0) {
+      fail('DSSE envelope must contain 1 or more signatures');
+    }
+    const payload = Buffer.from(String(env.payload || ''), 'base64');
+    const message = pae(String(env.payloadType || ''), payload);
+    const verifiers = [];
+    for (const v of Array.isArray(content.verifiers) ? content.verifiers : []) {
+      try {
+        verifiers.push(canonicalKeyPEM(Buffer.from(String(v), 'base64')));
+      } catch {
+        fail('could not parse public key as x509');
+      }
+    }
+    const signatures = [];
+    for (const s of env.signatures) {
+      const v = verifiers.find((k) => verifyDSSE(k.key, message, Buffer.from(String(s.sig || ''), 'base64')));
+      if (!v) fail('all signatures must have a key that verifies it');
+      if (!signatures.some((x) => x.signature === s.sig)) {
+        signatures.push({ signature: s.sig, verifier: Buffer.from(v.pem, 'utf8').toString('base64') });
+      }
+    }
+    signatures.sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
+    return {
+      apiVersion,
+      kind,
+      spec: {
+        envelopeHash: { algorithm: 'sha256', value: sha256Hex(Buffer.from(content.envelope, 'utf8')) },
+        payloadHash: { algorithm: 'sha256', value: sha256Hex(payload) },
+        signatures,
+      },
+    };
+  }
+  return proposed;
+}
+
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys(value[k])]),
+    );
+  }
+  return value;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const base = `http://127.0.0.1:${args.port}`;
@@ -155,9 +299,14 @@ async function main() {
   const rekor = rekorHandler(await initializeTLog(base, rekorKeys), { strict: true });
   const rekorPublicPEM = rekorKeys.publicKey.export({ format: 'pem', type: 'spki' });
 
-  const byUUID = new Map(); // uuid -> entry
+  // Real Rekor keys entries by entry ID: the log's tree ID (16 hex digits)
+  // followed by the RFC 6962 leaf hash of the canonical body (the UUID).
+  const treeID = crypto.randomBytes(8);
+  treeID[0] = (treeID[0] & 0x7f) | 0x01;
+  const treeIDHex = treeID.toString('hex');
+  const byUUID = new Map(); // uuid (leaf hash hex) -> entry
   const byIndex = new Map(); // logIndex -> uuid
-  const byBody = new Map(); // canonical body (base64) -> uuid
+  const entryID = (uuid) => `${treeIDHex}${uuid}`;
 
   const routes = async (req, res, url) => {
     const path = url.pathname;
@@ -183,40 +332,53 @@ async function main() {
     // Rekor
     if (req.method === 'POST' && path === rekor.path) {
       const body = await readBody(req);
-      const out = await rekor.fn(body.toString('utf8'));
-      if (out.statusCode !== 201) {
-        return send(res, out.statusCode, out.response, out.contentType || 'text/plain');
+      let canonical;
+      try {
+        canonical = sortKeys(canonicalRekorEntry(JSON.parse(body.toString('utf8'))));
+      } catch (e) {
+        const message = e instanceof RekorInputError ? e.message : `error processing entry: ${e.message}`;
+        return grpcError(res, 400, 400, message);
       }
-      const logged = JSON.parse(out.response);
-      const [uuid] = Object.keys(logged);
-      const entry = logged[uuid];
-      const existing = byBody.get(entry.body);
-      if (existing) {
-        res.setHeader('Location', `/api/v1/log/entries/${existing}`);
+      const text = JSON.stringify(canonical);
+      const uuid = crypto
+        .createHash('sha256')
+        .update(Buffer.from([0x00]))
+        .update(Buffer.from(text, 'utf8'))
+        .digest('hex');
+      if (byUUID.has(uuid)) {
+        res.setHeader('Location', `${rekor.path}/${uuid}`);
         return send(res, 409, {
           code: 409,
-          message: `An equivalent entry already exists in the transparency log with UUID ${existing}`,
+          message: `an equivalent entry already exists in the transparency log with UUID ${entryID(uuid)}`,
         });
+      }
+      const out = await rekor.fn(text);
+      if (out.statusCode !== 201) {
+        return grpcError(res, out.statusCode, out.statusCode, String(out.response));
+      }
+      const logged = JSON.parse(out.response);
+      const entry = Object.values(logged)[0];
+      if (entry.body !== Buffer.from(text, 'utf8').toString('base64')) {
+        throw new Error('the mock logged a different body than the canonical entry');
       }
       byUUID.set(uuid, entry);
       byIndex.set(entry.logIndex, uuid);
-      byBody.set(entry.body, uuid);
-      return send(res, 201, out.response, 'application/json', {
-        Location: `/api/v1/log/entries/${uuid}`,
+      return send(res, 201, { [entryID(uuid)]: entry }, 'application/json', {
+        Location: `${rekor.path}/${uuid}`,
         ETag: uuid,
       });
     }
     if (req.method === 'GET' && path === rekor.path && url.searchParams.has('logIndex')) {
       const uuid = byIndex.get(Number(url.searchParams.get('logIndex')));
       if (!uuid) return grpcError(res, 404, 404, 'entry not found');
-      return send(res, 200, { [uuid]: byUUID.get(uuid) });
+      return send(res, 200, { [entryID(uuid)]: byUUID.get(uuid) });
     }
     if (req.method === 'GET' && path.startsWith(`${rekor.path}/`)) {
       const wanted = path.slice(rekor.path.length + 1).toLowerCase();
-      // Rekor entry UUIDs may carry a 16-hex-digit tree ID prefix.
-      const uuid = byUUID.has(wanted) ? wanted : wanted.slice(-64);
+      // An entry ID (80 hex) carries the tree ID before the UUID (64 hex).
+      const uuid = wanted.length === 80 && wanted.startsWith(treeIDHex) ? wanted.slice(16) : wanted;
       if (!byUUID.has(uuid)) return grpcError(res, 404, 404, 'entry not found');
-      return send(res, 200, { [uuid]: byUUID.get(uuid) });
+      return send(res, 200, { [entryID(uuid)]: byUUID.get(uuid) });
     }
     if (req.method === 'GET' && path === '/api/v1/log/publicKey') {
       return send(res, 200, rekorPublicPEM, 'application/x-pem-file');

@@ -1,0 +1,152 @@
+//! Storage: where signed artifacts go, as Tekton Chains stores them.
+//!
+//! Each backend implements [`Backend`]; the attest pipeline calls every
+//! configured backend for every signed artifact of a run, and a run counts as
+//! attested only when all of them succeeded. Transparency ([`rekor`]) runs
+//! before storage, because backends record its entry.
+
+pub mod gcs;
+pub mod oci;
+pub mod rekor;
+pub mod tekton;
+
+use std::time::Duration;
+
+use miette::Diagnostic;
+
+use crate::provenance::reference::ImageDigest;
+use crate::run::RunId;
+use crate::sign::dsse::Envelope;
+use crate::sign::{CertificateChain, PublicKey};
+
+/// Chains' signable types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArtifactKind {
+    TaskRun,
+    PipelineRun,
+    /// A container image signature (cosign simple signing).
+    Oci,
+}
+
+/// One signed artifact of a run, with everything a backend may need.
+#[derive(Clone, Debug)]
+pub struct SignedArtifact {
+    pub kind: ArtifactKind,
+    /// Chains' short key: `taskrun-<uid>`, `pipelinerun-<uid>`, or the first
+    /// 12 hex characters of an image digest.
+    pub short_key: String,
+    /// What was signed: the in-toto statement, or the simple-signing payload.
+    pub payload: Vec<u8>,
+    /// What Chains stores as "the signature": the DSSE envelope JSON for an
+    /// attestation, the raw signature bytes for an image.
+    pub signature: Vec<u8>,
+    /// The envelope, for attestations.
+    pub envelope: Option<Envelope>,
+    /// The image, for image signatures.
+    pub image: Option<ImageDigest>,
+    /// Subjects of an attestation with sha256 digests: (name, hex).
+    pub subjects: Vec<(String, String)>,
+    pub public_key: PublicKey,
+    pub certificate: Option<CertificateChain>,
+    /// The transparency log entry, when one was made.
+    pub tlog: Option<rekor::LogEntry>,
+}
+
+impl SignedArtifact {
+    /// Chains' PEM public key or certificate (what Rekor and bundles record).
+    pub fn verifier_pem(&self) -> String {
+        match &self.certificate {
+            Some(c) => c.certificate_pem.clone(),
+            None => self.public_key.to_pem(),
+        }
+    }
+}
+
+/// A storage backend.
+pub trait Backend: Send + Sync {
+    /// Chains' backend name (`tekton`, `oci`, `gcs`, ...).
+    fn name(&self) -> &'static str;
+
+    /// Store one signed artifact of `run`. Returns annotations to set on the
+    /// run when it is marked signed (the tekton backend's payload annotations),
+    /// or none.
+    fn store(
+        &self,
+        run: &RunId,
+        artifact: &SignedArtifact,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+}
+
+/// A backend failure, named after the backend.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{backend}: {message}")]
+#[diagnostic(code(chains::store))]
+pub struct StoreError {
+    pub backend: &'static str,
+    pub message: String,
+    /// A timeout, a 5xx or a 429: worth retrying.
+    pub transient: bool,
+}
+
+impl StoreError {
+    pub fn new(backend: &'static str, message: impl Into<String>) -> Self {
+        StoreError {
+            backend,
+            message: message.into(),
+            transient: false,
+        }
+    }
+
+    pub fn transient(backend: &'static str, message: impl Into<String>) -> Self {
+        StoreError {
+            backend,
+            message: message.into(),
+            transient: true,
+        }
+    }
+}
+
+/// Run `op`, retrying transient failures with exponential backoff (4 tries,
+/// 200 ms doubling). Permanent failures return at once.
+pub fn with_retries<T>(mut op: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match op() {
+            Err(e) if e.transient && attempt < 4 => {
+                std::thread::sleep(delay);
+                delay *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Classify an HTTP status: 408, 429 and 5xx are transient.
+pub fn is_transient_status(status: u16) -> bool {
+    status == 408 || status == 429 || (500..600).contains(&status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_transient_failures_only() {
+        let mut calls = 0;
+        let r: Result<(), _> = with_retries(|| {
+            calls += 1;
+            Err(StoreError::transient("x", "503"))
+        });
+        assert!(r.is_err());
+        assert_eq!(calls, 4);
+        let mut calls = 0;
+        let r: Result<(), _> = with_retries(|| {
+            calls += 1;
+            Err(StoreError::new("x", "401"))
+        });
+        assert!(r.is_err());
+        assert_eq!(calls, 1);
+    }
+}
