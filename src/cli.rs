@@ -114,7 +114,7 @@ pub struct AttestArgs {
     #[arg(long)]
     pub bundle: bool,
 
-    /// Storage backends for every artifact kind, comma-separated: tekton, oci, gcs
+    /// Storage backends for every artifact kind, comma-separated: tekton, oci, gcs, files
     /// [default: artifacts.*.storage from --config, else none (local output only)].
     #[arg(long, value_name = "LIST")]
     pub storage: Option<String>,

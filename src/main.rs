@@ -30,6 +30,7 @@ fn main() -> ExitCode {
                     | attest::AttestError::Storage(
                         attest::StorageSetupError::Unsupported { .. }
                         | attest::StorageSetupError::TektonNeedsOutput
+                        | attest::StorageSetupError::FilesNeedsOutput
                         | attest::StorageSetupError::GcsBucket,
                     ) => 2,
                     attest::AttestError::Signers(_)

@@ -92,10 +92,12 @@ pub fn load(args: &AttestArgs, config: &Config) -> Result<Signers, SignersError>
         cache.insert(reference, signer.clone());
         Ok(Some(signer))
     };
+    // Chains' `Enabled()`: signer `none`, or storage set to "", disables a type.
+    let kind = |a: &crate::config::ArtifactConfig| if a.enabled() { a.signer.clone() } else { "none".to_string() };
     Ok(Signers {
-        taskrun: resolve(&config.taskrun.signer)?,
-        pipelinerun: resolve(&config.pipelinerun.signer)?,
-        oci: resolve(&config.oci.signer)?,
+        taskrun: resolve(&kind(&config.taskrun))?,
+        pipelinerun: resolve(&kind(&config.pipelinerun))?,
+        oci: resolve(&kind(&config.oci))?,
     })
 }
 

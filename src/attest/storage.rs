@@ -11,6 +11,7 @@ use miette::Diagnostic;
 use crate::cli::AttestArgs;
 use crate::config::Config;
 use crate::run::{Run, RunId};
+use crate::store::files::FilesBackend;
 use crate::store::gcs::GcsBackend;
 use crate::store::oci::{Encoding, OciBackend, OciOptions};
 use crate::store::rekor::Rekor;
@@ -36,6 +37,9 @@ pub enum StorageSetupError {
         help("pass -o DIR to write annotated copies, or --in-place to update the input files")
     )]
     TektonNeedsOutput,
+    #[error("the files backend writes under -o DIR")]
+    #[diagnostic(code(chains::store::files_output), help("pass -o DIR"))]
+    FilesNeedsOutput,
     #[error("storage.gcs.bucket is not set")]
     #[diagnostic(
         code(chains::store::gcs_bucket),
@@ -118,6 +122,10 @@ impl Storage {
                     }
                     let b: Arc<dyn Backend> = match name.as_str() {
                         "tekton" => Arc::new(TektonBackend),
+                    "files" => match &args.output {
+                        Some(dir) => Arc::new(FilesBackend::new(dir.clone())),
+                        None => return Err(StorageSetupError::FilesNeedsOutput),
+                    },
                         "oci" => Arc::new(OciBackend::new(OciOptions {
                             repository: config
                                 .settings

@@ -5,6 +5,7 @@
 //! attested only when all of them succeeded. Transparency ([`rekor`]) runs
 //! before storage, because backends record its entry.
 
+pub mod files;
 pub mod gcs;
 pub mod oci;
 pub mod rekor;
@@ -60,6 +61,29 @@ impl SignedArtifact {
             None => self.public_key.to_pem(),
         }
     }
+}
+
+/// Chains' object names for an artifact (its GCS layout):
+/// `<kind>-<namespace>-<name>/<key>.signature`, `.payload`, and `.cert` and
+/// `.chain` when the signer has a certificate. Image signatures are stored
+/// under the TaskRun that built the image, as Chains does.
+pub fn chains_objects(run: &RunId, artifact: &SignedArtifact) -> Vec<(String, Vec<u8>)> {
+    let prefix = format!(
+        "{}-{}-{}/{}",
+        run.kind.lower(),
+        run.namespace,
+        run.name,
+        artifact.short_key
+    );
+    let mut out = vec![
+        (format!("{prefix}.signature"), artifact.signature.clone()),
+        (format!("{prefix}.payload"), artifact.payload.clone()),
+    ];
+    if let Some(c) = &artifact.certificate {
+        out.push((format!("{prefix}.cert"), c.certificate_pem.clone().into_bytes()));
+        out.push((format!("{prefix}.chain"), c.chain_pem.clone().into_bytes()));
+    }
+    out
 }
 
 /// A storage backend.

@@ -1,0 +1,37 @@
+//! The `files` backend: Chains' GCS layout in a local directory (`-o DIR`),
+//! for archives and air-gapped hand-offs. Each object is written atomically.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{Backend, SignedArtifact, StoreError, chains_objects};
+use crate::run::RunId;
+
+pub struct FilesBackend {
+    dir: PathBuf,
+}
+
+impl FilesBackend {
+    pub fn new(dir: PathBuf) -> FilesBackend {
+        FilesBackend { dir }
+    }
+}
+
+impl Backend for FilesBackend {
+    fn name(&self) -> &'static str {
+        "files"
+    }
+
+    fn store(&self, run: &RunId, artifact: &SignedArtifact) -> Result<Vec<(String, String)>, StoreError> {
+        for (name, bytes) in chains_objects(run, artifact) {
+            let path = self.dir.join(&name);
+            let fail = |e: std::io::Error| StoreError::new("files", format!("cannot write {}: {e}", path.display()));
+            let parent = path.parent().unwrap_or(&self.dir);
+            std::fs::create_dir_all(parent).map_err(fail)?;
+            let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(fail)?;
+            tmp.write_all(&bytes).map_err(fail)?;
+            tmp.persist(&path).map_err(|e| fail(e.error))?;
+        }
+        Ok(Vec::new())
+    }
+}
