@@ -424,7 +424,7 @@ fn disabled_signer_skips_that_artifact_type() {
         "only the two TaskRuns"
     );
     assert!(
-        stderr(&out).contains("artifacts.pipelinerun.signer is none"),
+        stderr(&out).contains("artifacts.pipelinerun is disabled"),
         "{}",
         stderr(&out)
     );
