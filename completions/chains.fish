@@ -44,7 +44,8 @@ complete -c chains -n "__fish_chains_using_subcommand attest" -l key -d 'Signing
 complete -c chains -n "__fish_chains_using_subcommand attest" -l password-file -d 'File holding the key\'s password [default: COSIGN_PASSWORD, else a prompt on a terminal]' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -l fulcio-url -d 'Keyless signing: the Fulcio URL to get a certificate from' -r
 complete -c chains -n "__fish_chains_using_subcommand attest" -l identity-token -d 'Keyless signing: a file holding the OIDC identity token' -r -F
-complete -c chains -n "__fish_chains_using_subcommand attest" -l storage -d 'Storage backends for every artifact kind, comma-separated: tekton, oci, gcs [default: artifacts.*.storage from --config, else none (local output only)]' -r
+complete -c chains -n "__fish_chains_using_subcommand attest" -l storage -d 'Storage backends for every artifact kind, comma-separated: tekton, oci, gcs, files [default: artifacts.*.storage from --config, else none (local output only)]' -r
+complete -c chains -n "__fish_chains_using_subcommand attest" -l kubeconfig -d 'Annotate the live runs in this cluster, as the Chains controller does (chains.tekton.dev/signed, and the tekton backend\'s annotations)' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -l rekor-url -d 'Transparency log URL [default: transparency.url, else https://rekor.sigstore.dev]' -r
 complete -c chains -n "__fish_chains_using_subcommand attest" -l rekor-public-key -d 'The transparency log\'s public key (PEM) [default: fetched from the log]' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -s o -l output -d 'Write one file per run into DIR instead of JSON Lines on stdout' -r -F

@@ -123,6 +123,11 @@ pub struct AttestArgs {
     #[arg(long)]
     pub in_place: bool,
 
+    /// Annotate the live runs in this cluster, as the Chains controller does
+    /// (chains.tekton.dev/signed, and the tekton backend's annotations).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
     /// Upload to the transparency log (as transparency.enabled: true).
     #[arg(long)]
     pub tlog_upload: bool,

@@ -11,6 +11,7 @@ use miette::Diagnostic;
 use crate::cli::AttestArgs;
 use crate::config::Config;
 use crate::run::{Run, RunId};
+use crate::store::cluster::Cluster;
 use crate::store::files::FilesBackend;
 use crate::store::gcs::GcsBackend;
 use crate::store::oci::{Encoding, OciBackend, OciOptions};
@@ -34,7 +35,9 @@ pub enum StorageSetupError {
     #[error("the tekton backend writes the annotated runs somewhere")]
     #[diagnostic(
         code(chains::store::tekton_output),
-        help("pass -o DIR to write annotated copies, or --in-place to update the input files")
+        help(
+            "pass -o DIR to write annotated copies, --in-place to update the input files, or --kubeconfig to annotate the runs in the cluster"
+        )
     )]
     TektonNeedsOutput,
     #[error("the files backend writes under -o DIR")]
@@ -72,6 +75,8 @@ pub struct Storage {
     rekor: Option<Rekor>,
     manual_transparency: bool,
     pub write_back: Option<RunWriteBack>,
+    /// With --kubeconfig: runs are marked in the cluster.
+    cluster: Option<Cluster>,
 }
 
 /// What storing a run's artifacts produced.
@@ -122,10 +127,10 @@ impl Storage {
                     }
                     let b: Arc<dyn Backend> = match name.as_str() {
                         "tekton" => Arc::new(TektonBackend),
-                    "files" => match &args.output {
-                        Some(dir) => Arc::new(FilesBackend::new(dir.clone())),
-                        None => return Err(StorageSetupError::FilesNeedsOutput),
-                    },
+                        "files" => match &args.output {
+                            Some(dir) => Arc::new(FilesBackend::new(dir.clone())),
+                            None => return Err(StorageSetupError::FilesNeedsOutput),
+                        },
                         "oci" => Arc::new(OciBackend::new(OciOptions {
                             repository: config
                                 .settings
@@ -165,8 +170,13 @@ impl Storage {
         let pipelinerun = backends(&wanted[1])?;
         let oci = backends(&wanted[2])?;
         let uses_tekton = wanted.iter().any(|w| w.contains("tekton"));
+        let cluster = match &args.kubeconfig {
+            Some(p) => Some(Cluster::connect(Some(p))?),
+            None => None,
+        };
         let write_back = match (uses_tekton, args.in_place, &args.output) {
             (false, _, _) => None,
+            (true, false, _) if cluster.is_some() => None,
             (true, true, _) => Some(RunWriteBack::InPlace),
             (true, false, Some(dir)) => Some(RunWriteBack::Dir(dir.clone())),
             (true, false, None) => return Err(StorageSetupError::TektonNeedsOutput),
@@ -197,6 +207,7 @@ impl Storage {
             rekor,
             manual_transparency: config.transparency_manual && !args.tlog_upload,
             write_back,
+            cluster,
         })
     }
 
@@ -231,11 +242,15 @@ impl Storage {
                 annotations.extend(with_retries(|| b.store(&id, a))?);
             }
         }
+        // Every backend stored every artifact: now the run may be marked signed.
+        annotations.push((tekton::SIGNED.to_string(), "true".to_string()));
+        if let Some(url) = &transparency {
+            annotations.push((tekton::TRANSPARENCY.to_string(), url.clone()));
+        }
+        if let Some(cluster) = &self.cluster {
+            with_retries(|| cluster.annotate(&id, &annotations))?;
+        }
         let annotated = if tekton_used && self.write_back.is_some() {
-            annotations.push((tekton::SIGNED.to_string(), "true".to_string()));
-            if let Some(url) = &transparency {
-                annotations.push((tekton::TRANSPARENCY.to_string(), url.clone()));
-            }
             let mut object = run.source_object().clone();
             tekton::annotate(&mut object, &annotations);
             Some(tekton::serialize(&object, run.syntax))

@@ -5,6 +5,7 @@
 //! attested only when all of them succeeded. Transparency ([`rekor`]) runs
 //! before storage, because backends record its entry.
 
+pub mod cluster;
 pub mod files;
 pub mod gcs;
 pub mod oci;
@@ -80,7 +81,10 @@ pub fn chains_objects(run: &RunId, artifact: &SignedArtifact) -> Vec<(String, Ve
         (format!("{prefix}.payload"), artifact.payload.clone()),
     ];
     if let Some(c) = &artifact.certificate {
-        out.push((format!("{prefix}.cert"), c.certificate_pem.clone().into_bytes()));
+        out.push((
+            format!("{prefix}.cert"),
+            c.certificate_pem.clone().into_bytes(),
+        ));
         out.push((format!("{prefix}.chain"), c.chain_pem.clone().into_bytes()));
     }
     out
