@@ -310,7 +310,9 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
             if signer.is_none() {
                 warn(
                     quiet,
-                    &format!("artifacts.{kind} is disabled (signer none, or storage \"\"): {kind}s are not attested"),
+                    &format!(
+                        "artifacts.{kind} is disabled (signer none, or storage \"\"): {kind}s are not attested"
+                    ),
                 );
             }
         }

@@ -93,7 +93,13 @@ pub fn load(args: &AttestArgs, config: &Config) -> Result<Signers, SignersError>
         Ok(Some(signer))
     };
     // Chains' `Enabled()`: signer `none`, or storage set to "", disables a type.
-    let kind = |a: &crate::config::ArtifactConfig| if a.enabled() { a.signer.clone() } else { "none".to_string() };
+    let kind = |a: &crate::config::ArtifactConfig| {
+        if a.enabled() {
+            a.signer.clone()
+        } else {
+            "none".to_string()
+        }
+    };
     Ok(Signers {
         taskrun: resolve(&kind(&config.taskrun))?,
         pipelinerun: resolve(&kind(&config.pipelinerun))?,

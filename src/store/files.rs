@@ -22,10 +22,16 @@ impl Backend for FilesBackend {
         "files"
     }
 
-    fn store(&self, run: &RunId, artifact: &SignedArtifact) -> Result<Vec<(String, String)>, StoreError> {
+    fn store(
+        &self,
+        run: &RunId,
+        artifact: &SignedArtifact,
+    ) -> Result<Vec<(String, String)>, StoreError> {
         for (name, bytes) in chains_objects(run, artifact) {
             let path = self.dir.join(&name);
-            let fail = |e: std::io::Error| StoreError::new("files", format!("cannot write {}: {e}", path.display()));
+            let fail = |e: std::io::Error| {
+                StoreError::new("files", format!("cannot write {}: {e}", path.display()))
+            };
             let parent = path.parent().unwrap_or(&self.dir);
             std::fs::create_dir_all(parent).map_err(fail)?;
             let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(fail)?;
