@@ -1,0 +1,331 @@
+//! `cargo bench --bench attest`: throughput and memory of `chains attest`.
+//!
+//! Generates a deterministic corpus of completed TaskRuns (about 18 KB of
+//! YAML each: 5 steps with 20-40-line scripts, 8 params, 6 results including
+//! IMAGE_URL/IMAGE_DIGEST and CHAINS-GIT_*, labels, annotations, refSource,
+//! feature flags; unique uid, name, digests and times per run), then runs the
+//! release binary on it and reports runs/s, CPU seconds and peak RSS, with
+//! min/median/max over the repetitions.
+//!
+//! Options (after `--`): `--runs N` (default 10000), `--reps N` (default 3),
+//! `--seed N`, `--big N` (runs for the large stream case, default 100000;
+//! 0 skips it), `--only NAME` (a case name substring).
+//! It is a benchmark, not a test: nothing here asserts a time.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// A small deterministic PRNG (SplitMix64): the corpus is a function of the seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn hex(&mut self, n: usize) -> String {
+        let mut s = String::with_capacity(n);
+        while s.len() < n {
+            write!(s, "{:016x}", self.next()).unwrap();
+        }
+        s.truncate(n);
+        s
+    }
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+}
+
+const WORDS: &[&str] = &[
+    "build", "push", "image", "cache", "layer", "digest", "verify", "archive", "bundle", "deploy", "module", "target",
+    "release", "config", "signal", "stream", "manifest", "registry", "artifact", "compile",
+];
+
+/// One completed TaskRun as `kubectl get taskrun -o yaml` prints it.
+fn taskrun(rng: &mut Rng, i: usize) -> String {
+    let uid = format!("{}-{}-4{}-8{}-{}", rng.hex(8), rng.hex(4), rng.hex(3), rng.hex(3), rng.hex(12));
+    let name = format!("build-{i:06}-{}", rng.hex(5));
+    let commit = rng.hex(40);
+    let image_digest = rng.hex(64);
+    let (h, m) = (rng.range(0, 23), rng.range(0, 59));
+    let start = format!("2026-11-{:02}T{h:02}:{m:02}:{:02}Z", rng.range(1, 28), rng.range(0, 59));
+    let done = format!("2026-11-{:02}T{h:02}:{m:02}:{:02}Z", rng.range(1, 28), rng.range(0, 59));
+    let mut y = String::with_capacity(20_000);
+    let _ = write!(
+        y,
+        "apiVersion: tekton.dev/v1\nkind: TaskRun\nmetadata:\n  annotations:\n    pipeline.tekton.dev/release: v1.3.0\n    team.example.com/owner: platform-{}\n    team.example.com/ticket: OPS-{}\n  creationTimestamp: \"{start}\"\n  generation: 1\n  labels:\n    app.kubernetes.io/managed-by: tekton-pipelines\n    tekton.dev/task: build-and-push\n    team.example.com/service: svc-{}\n    team.example.com/env: prod\n  name: {name}\n  namespace: ci-{}\n  resourceVersion: \"{}\"\n  uid: {uid}\n",
+        rng.range(1, 50),
+        rng.range(1000, 9999),
+        rng.range(1, 200),
+        rng.range(1, 20),
+        rng.range(100_000, 999_999)
+    );
+    y.push_str("spec:\n  params:\n");
+    let params = [
+        ("IMAGE", format!("registry.example.com/team/app-{}", i % 97)),
+        ("CHAINS-GIT_URL", format!("https://git.example.com/org/repo-{}", i % 53)),
+        ("CHAINS-GIT_COMMIT", commit.clone()),
+        ("DOCKERFILE", "./Dockerfile".to_string()),
+        ("CONTEXT", format!("services/{}", WORDS[i % WORDS.len()])),
+        ("BUILD_ARGS", format!("VERSION=1.{}.{}", i % 10, i % 7)),
+        ("CACHE", "true".to_string()),
+        ("PLATFORM", "linux/amd64".to_string()),
+    ];
+    for (k, v) in &params {
+        let _ = writeln!(y, "  - name: {k}\n    value: {v}");
+    }
+    let _ = write!(
+        y,
+        "  serviceAccountName: builder\n  taskRef:\n    resolver: git\n    params:\n    - name: url\n      value: https://git.example.com/org/catalog\n    - name: revision\n      value: {}\n    - name: pathInRepo\n      value: task/build-and-push/build-and-push.yaml\n  timeout: 1h0m0s\n",
+        rng.hex(40)
+    );
+    let _ = write!(
+        y,
+        "status:\n  completionTime: \"{done}\"\n  conditions:\n  - lastTransitionTime: \"{done}\"\n    message: All Steps have completed executing\n    reason: Succeeded\n    status: \"True\"\n    type: Succeeded\n  podName: {name}-pod\n  provenance:\n    featureFlags:\n      enableAPIFields: beta\n      resultExtractionMethod: termination-message\n      enableStepActions: true\n    refSource:\n      uri: git+https://git.example.com/org/catalog.git\n      digest:\n        sha1: {}\n      entryPoint: task/build-and-push/build-and-push.yaml\n  results:\n",
+        rng.hex(40)
+    );
+    let results = [
+        ("IMAGE_DIGEST", format!("sha256:{image_digest}")),
+        ("IMAGE_URL", format!("registry.example.com/team/app-{}:1.{}.{}", i % 97, i % 10, i % 7)),
+        ("CHAINS-GIT_URL", format!("https://git.example.com/org/repo-{}", i % 53)),
+        ("CHAINS-GIT_COMMIT", commit),
+        ("BUILD_ID", rng.hex(12)),
+        ("TEST_SUMMARY", format!("{} passed, 0 failed", rng.range(100, 900))),
+    ];
+    for (k, v) in &results {
+        let _ = writeln!(y, "  - name: {k}\n    type: string\n    value: {v}");
+    }
+    let _ = writeln!(y, "  startTime: \"{start}\"\n  steps:");
+    let steps = ["prepare", "fetch-deps", "build", "test", "push"];
+    for s in steps {
+        let _ = write!(
+            y,
+            "  - container: step-{s}\n    imageID: registry.example.com/tools/{s}@sha256:{}\n    name: {s}\n    terminated:\n      containerID: containerd://{}\n      exitCode: 0\n      finishedAt: \"{done}\"\n      reason: Completed\n      startedAt: \"{start}\"\n",
+            rng.hex(64),
+            rng.hex(64)
+        );
+    }
+    y.push_str("  taskSpec:\n    params:\n");
+    for (k, _) in &params {
+        let _ = writeln!(y, "    - name: {k}\n      type: string");
+    }
+    y.push_str("    results:\n");
+    for (k, _) in &results {
+        let _ = writeln!(y, "    - name: {k}\n      type: string");
+    }
+    y.push_str("    steps:\n");
+    for s in steps {
+        let _ = write!(
+            y,
+            "    - computeResources: {{}}\n      image: registry.example.com/tools/{s}:v2\n      name: {s}\n      script: |\n        #!/usr/bin/env bash\n        set -euo pipefail\n"
+        );
+        for line in 0..rng.range(20, 40) {
+            let w1 = WORDS[(rng.next() % WORDS.len() as u64) as usize];
+            let w2 = WORDS[(rng.next() % WORDS.len() as u64) as usize];
+            let _ = writeln!(
+                y,
+                "        echo \"step {s} line {line}: {w1} the {w2} for $(params.IMAGE) at $(params.CHAINS-GIT_COMMIT)\" | tee -a /workspace/log-{w1}.txt"
+            );
+        }
+    }
+    y
+}
+
+struct Args {
+    runs: usize,
+    reps: usize,
+    seed: u64,
+    big: usize,
+    only: Option<String>,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        runs: 10_000,
+        reps: 3,
+        seed: 42,
+        big: 100_000,
+        only: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut num = |it: &mut dyn Iterator<Item = String>| it.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        match arg.as_str() {
+            "--runs" => a.runs = num(&mut it) as usize,
+            "--reps" => a.reps = num(&mut it).max(1) as usize,
+            "--seed" => a.seed = num(&mut it),
+            "--big" => a.big = num(&mut it) as usize,
+            "--only" => a.only = it.next(),
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    a
+}
+
+/// Wall seconds, CPU seconds (user+sys) and peak RSS (KiB) of one child.
+struct Sample {
+    wall: f64,
+    cpu: f64,
+    rss_kib: i64,
+}
+
+fn measure(cmd: &mut Command, stdin_file: Option<&Path>) -> Sample {
+    if let Some(f) = stdin_file {
+        cmd.stdin(std::fs::File::open(f).unwrap());
+    } else {
+        cmd.stdin(Stdio::null());
+    }
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let child = cmd.spawn().expect("run chains");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and wait4 writes it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child; status and usage are valid for writes.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed().as_secs_f64();
+    assert_eq!(r, pid, "wait4 failed");
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "chains failed (status {status})");
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Sample {
+        wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        rss_kib: usage.ru_maxrss,
+    }
+}
+
+fn stats(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (v[0], v[v.len() / 2], v[v.len() - 1])
+}
+
+fn report(name: &str, runs: usize, samples: &[Sample]) {
+    let mut rate: Vec<f64> = samples.iter().map(|s| runs as f64 / s.wall).collect();
+    let mut cpu: Vec<f64> = samples.iter().map(|s| s.cpu).collect();
+    let mut rss: Vec<f64> = samples.iter().map(|s| s.rss_kib as f64 / 1024.0).collect();
+    let (r0, r1, r2) = stats(&mut rate);
+    let (c0, c1, c2) = stats(&mut cpu);
+    let (m0, m1, m2) = stats(&mut rss);
+    println!(
+        "{name:<44} {runs:>7} runs  runs/s {r0:>8.0} {r1:>8.0} {r2:>8.0}  cpu s {c0:>6.2} {c1:>6.2} {c2:>6.2}  rss MiB {m0:>6.1} {m1:>6.1} {m2:>6.1}"
+    );
+}
+
+fn main() {
+    let args = parse_args();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // Cargo builds the binary with the bench (release profile).
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_chains"));
+    let work = root.join("target/bench");
+    let corpus = work.join(format!("corpus-{}-{}", args.runs, args.seed));
+    let key = root.join("testdata/keys/p256-sec1.pem");
+    let cosign_key = root.join("testdata/conformance/keys/cosign.key");
+
+    // Corpus: one YAML file per run, one JSON file per run, and one stream.
+    let yaml_dir = corpus.join("yaml");
+    let json_dir = corpus.join("json");
+    let stream = corpus.join("stream.yaml");
+    if !stream.exists() {
+        eprintln!("generating {} runs (seed {}) in {}", args.runs, args.seed, corpus.display());
+        std::fs::create_dir_all(&yaml_dir).unwrap();
+        std::fs::create_dir_all(&json_dir).unwrap();
+        let mut rng = Rng(args.seed);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&stream).unwrap());
+        let mut bytes = 0usize;
+        for i in 0..args.runs {
+            let y = taskrun(&mut rng, i);
+            bytes += y.len();
+            std::fs::write(yaml_dir.join(format!("run-{i:06}.yaml")), &y).unwrap();
+            let v: serde_json::Value = serde_saphyr::from_str(&y).unwrap();
+            std::fs::write(json_dir.join(format!("run-{i:06}.json")), serde_json::to_vec(&v).unwrap()).unwrap();
+            out.write_all(b"---\n").unwrap();
+            out.write_all(y.as_bytes()).unwrap();
+        }
+        out.flush().unwrap();
+        eprintln!("average run: {} bytes of YAML", bytes / args.runs.max(1));
+    }
+    let big_stream = work.join(format!("stream-{}-{}.yaml", args.big, args.seed));
+    if args.big > 0 && !big_stream.exists() {
+        eprintln!("generating a stream of {} runs", args.big);
+        let mut rng = Rng(args.seed ^ 0xB16);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&big_stream).unwrap());
+        for i in 0..args.big {
+            out.write_all(b"---\n").unwrap();
+            out.write_all(taskrun(&mut rng, i).as_bytes()).unwrap();
+        }
+        out.flush().unwrap();
+    }
+    let one_run = yaml_dir.join("run-000000.yaml");
+    let envelopes = work.join("out");
+
+    println!("{:<44} {:>7}       {:>26}  {:>20}  {:>22}", "case", "", "min / median / max", "", "");
+    let selected = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
+    let mut run_case = |name: &str, runs: usize, build: &dyn Fn() -> (Command, Option<PathBuf>)| {
+        if !selected(name) {
+            return;
+        }
+        let samples: Vec<Sample> = (0..args.reps)
+            .map(|_| {
+                let _ = std::fs::remove_dir_all(&envelopes);
+                let (mut cmd, stdin) = build();
+                measure(&mut cmd, stdin.as_deref())
+            })
+            .collect();
+        report(name, runs, &samples);
+    };
+    let attest = |format: &str, key: &Path| {
+        let mut c = Command::new(&bin);
+        c.args(["attest", "-q", "--format", format, "--key"]).arg(key).env("COSIGN_PASSWORD", "p");
+        c
+    };
+    let o = envelopes.clone();
+    run_case("slsa/v2alpha3, P-256, YAML files, -o DIR", args.runs, &|| {
+        let mut c = attest("slsa/v2alpha3", &key);
+        c.arg(&yaml_dir).arg("-o").arg(&o);
+        (c, None)
+    });
+    run_case("slsa/v1, P-256, YAML files, -o DIR", args.runs, &|| {
+        let mut c = attest("slsa/v1", &key);
+        c.arg(&yaml_dir).arg("-o").arg(&o);
+        (c, None)
+    });
+    run_case("slsa/v2alpha3, P-256, JSON files, -o DIR", args.runs, &|| {
+        let mut c = attest("slsa/v2alpha3", &key);
+        c.arg(&json_dir).arg("-o").arg(&o);
+        (c, None)
+    });
+    run_case("slsa/v2alpha3, P-256, YAML stream on stdin", args.runs, &|| {
+        let mut c = attest("slsa/v2alpha3", &key);
+        c.arg("-");
+        (c, Some(stream.clone()))
+    });
+    if args.big > 0 {
+        run_case("slsa/v2alpha3, P-256, big YAML stream on stdin", args.big, &|| {
+            let mut c = attest("slsa/v2alpha3", &key);
+            c.arg("-");
+            (c, Some(big_stream.clone()))
+        });
+    }
+    run_case("one run, one process, PEM key", 1, &|| {
+        let mut c = attest("slsa/v2alpha3", &key);
+        c.arg(&one_run);
+        (c, None)
+    });
+    run_case("one run, one process, cosign key (scrypt)", 1, &|| {
+        let mut c = attest("slsa/v2alpha3", &cosign_key);
+        c.arg(&one_run);
+        (c, None)
+    });
+    run_case("slsa/v2alpha3, cosign key, YAML stream", args.runs, &|| {
+        let mut c = attest("slsa/v2alpha3", &cosign_key);
+        c.arg("-");
+        (c, Some(stream.clone()))
+    });
+}
