@@ -6,6 +6,7 @@
 
 pub mod attest;
 pub mod cli;
+pub mod cloud;
 pub mod config;
 pub mod keys;
 pub mod provenance;

@@ -250,9 +250,10 @@ fn files_backend_lays_out_chains_gcs_objects() {
     assert!(ok, "{text}");
     assert!(prefix.join("3b1f6a0e2c9d.payload").exists());
     assert!(prefix.join("3b1f6a0e2c9d.signature").exists());
-    assert!(
-        !prefix.join("3b1f6a0e2c9d.cert").exists(),
-        "no certificate with a plain key"
+    // Chains writes .cert and .chain even without a certificate, empty.
+    assert_eq!(
+        std::fs::read(prefix.join("3b1f6a0e2c9d.cert")).unwrap(),
+        b""
     );
 }
 

@@ -1,22 +1,420 @@
-//! PLACEHOLDER until the real backend lands.
-use super::{Backend, SignedArtifact, StoreError};
+//! The `gcs` backend: signed artifacts as objects in a Google Cloud Storage
+//! bucket (`storage.gcs.bucket`), named as Tekton Chains names them.
+//!
+//! For each artifact of a run, four objects under
+//! `<kind>-<namespace>-<name>/<short key>` (`kind` is `taskrun` or
+//! `pipelinerun`: the run's, also for the images it built):
+//! - `.signature`: what Chains calls the signature: the DSSE envelope JSON for
+//!   an attestation, the raw signature bytes for an image;
+//! - `.payload`: the signed payload: the in-toto statement, or the simple
+//!   signing payload;
+//! - `.cert` and `.chain`: the signing certificate and its chain (PEM), empty
+//!   when a key signed. Chains' backend means to skip them without a
+//!   certificate, but always receives one (an empty string is a non-nil byte
+//!   slice), so it writes them empty: so do we.
+//!
+//! The short key is `taskrun-<uid>` (`pipelinerun-<uid>`) for an attestation
+//! and the first 12 hex digits of the digest for an image, so a TaskRun that
+//! built an image leaves `taskrun-ci-build/taskrun-<uid>.payload` and
+//! `taskrun-ci-build/3b1f6a0e2c9d.payload`. Objects are written in Chains'
+//! order (signature, payload, cert, chain) and replace what is there.
+//!
+//! Uploads use the JSON API (`POST {base}/upload/storage/v1/b/{bucket}/o?uploadType=media&name=…`);
+//! the CRC32C the service reports is checked against what was sent. `{base}`
+//! is `https://storage.googleapis.com` with Google's application-default
+//! credentials ([`crate::cloud::google`], scope `devstorage.read_write`), or
+//! `STORAGE_EMULATOR_HOST` (`host:port`, meaning `http://host:port`, or a URL),
+//! as Google's client libraries read it: then no credentials are sent.
+//!
+//! Unlike Chains, which closes its GCS writers without checking the result
+//! (so a missing bucket goes unnoticed there), a failed write fails the run:
+//! nothing is marked attested that is not stored. 408, 429, 5xx, timeouts and
+//! dropped connections are retried ([`with_retries`]) per object; an
+//! unreachable service, a missing bucket, 401 and 403 fail at once.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+use super::{Backend, SignedArtifact, StoreError, is_transient_status, with_retries};
+use crate::cloud::google::{GoogleCredentials, SCOPE_DEVSTORAGE_READ_WRITE, crc32c, error_message};
+use crate::cloud::{error_chain, nonempty, pct};
 use crate::run::RunId;
 
-pub struct GcsBackend;
+const NAME: &str = "gcs";
+const DEFAULT_BASE: &str = "https://storage.googleapis.com";
+const EMULATOR_VAR: &str = "STORAGE_EMULATOR_HOST";
+
+/// Stores signed artifacts in one GCS bucket.
+pub struct GcsBackend {
+    bucket: String,
+    /// `https://storage.googleapis.com`, or the emulator's URL.
+    base: String,
+    http: reqwest::blocking::Client,
+    /// None for an emulator: nothing to authenticate.
+    auth: Option<GoogleCredentials>,
+}
+
 impl GcsBackend {
-    pub fn new(_bucket: &str) -> Result<Self, StoreError> {
-        Err(StoreError::new("gcs", "not supported by this build yet"))
+    /// A backend for `bucket`, with settings from the process environment.
+    /// Makes no request: credentials are found here, used at the first write.
+    pub fn new(bucket: &str) -> Result<Self, StoreError> {
+        Self::with_env(bucket, &|name| std::env::var(name).ok())
+    }
+
+    /// [`GcsBackend::new`] with the environment given as a lookup.
+    #[doc(hidden)]
+    pub fn with_env(
+        bucket: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, StoreError> {
+        match nonempty(env, EMULATOR_VAR) {
+            Some(host) => Self::build(bucket, emulator_base(&host)?, None),
+            None => Self::with_endpoint(bucket, DEFAULT_BASE, env),
+        }
+    }
+
+    /// A backend for `bucket` at `endpoint` (an `http(s)://` URL), with
+    /// Google credentials from `env`: for tests and private endpoints.
+    #[doc(hidden)]
+    pub fn with_endpoint(
+        bucket: &str,
+        endpoint: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, StoreError> {
+        let auth = GoogleCredentials::from_env(env, SCOPE_DEVSTORAGE_READ_WRITE)
+            .map_err(|m| StoreError::new(NAME, format!("Google credentials: {m}")))?;
+        Self::build(
+            bucket,
+            endpoint.trim_end_matches('/').to_string(),
+            Some(auth),
+        )
+    }
+
+    fn build(
+        bucket: &str,
+        base: String,
+        auth: Option<GoogleCredentials>,
+    ) -> Result<Self, StoreError> {
+        check_bucket_name(bucket)?;
+        let http = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                StoreError::new(
+                    NAME,
+                    format!("cannot set up an HTTP client: {}", error_chain(&e)),
+                )
+            })?;
+        Ok(GcsBackend {
+            bucket: bucket.to_string(),
+            base,
+            http,
+            auth,
+        })
+    }
+
+    /// Write one object, retrying transient failures. Once retries are spent
+    /// the error is final (not transient), so callers do not retry again.
+    fn put(&self, name: &str, data: &[u8], content_type: &str) -> Result<(), StoreError> {
+        let mut attempts = 0;
+        with_retries(|| {
+            attempts += 1;
+            self.upload(name, data, content_type)
+        })
+        .map_err(|mut e| {
+            if e.transient {
+                e.message = format!("{} (gave up after {attempts} attempts)", e.message);
+                e.transient = false;
+            }
+            e
+        })
+    }
+
+    /// One upload (a 401 with refreshable credentials is retried once with a
+    /// new token).
+    fn upload(&self, name: &str, data: &[u8], content_type: &str) -> Result<(), StoreError> {
+        let url = format!(
+            "{}/upload/storage/v1/b/{}/o?uploadType=media&name={}",
+            self.base,
+            pct(&self.bucket),
+            pct(name)
+        );
+        let object = format!("gs://{}/{name}", self.bucket);
+        let fail = |message: String| StoreError::new(NAME, self.redact(message));
+        let retry = |message: String| StoreError::transient(NAME, self.redact(message));
+        let mut refreshed = false;
+        loop {
+            let mut req = self
+                .http
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(data.to_vec());
+            if let Some(auth) = &self.auth {
+                let token = auth.token(&self.http).map_err(|m| {
+                    fail(format!(
+                        "cannot write {object}: no access token from {}: {m}",
+                        auth.describe()
+                    ))
+                })?;
+                req = req.bearer_auth(token.as_str());
+            }
+            let (status, body) = match req.send().and_then(|r| {
+                let status = r.status().as_u16();
+                r.bytes().map(|b| (status, b))
+            }) {
+                Ok(reply) => reply,
+                Err(e) => {
+                    // Nobody listening (or no such host) will not change in
+                    // a second; a timeout or a dropped connection may.
+                    let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
+                    let message = format!(
+                        "cannot write {object}: cannot reach Cloud Storage at {}: {}",
+                        self.base,
+                        error_chain(&e.without_url())
+                    );
+                    return Err(if transient {
+                        retry(message)
+                    } else {
+                        fail(message)
+                    });
+                }
+            };
+            if (200..300).contains(&status) {
+                return self.check_stored(&object, data, &body).map_err(retry);
+            }
+            if status == 401
+                && !refreshed
+                && self
+                    .auth
+                    .as_ref()
+                    .is_some_and(GoogleCredentials::refreshable)
+            {
+                refreshed = true;
+                if let Some(auth) = &self.auth {
+                    auth.invalidate();
+                }
+                continue;
+            }
+            let detail = match status {
+                404 => {
+                    return Err(fail(format!(
+                        "cannot write {object}: bucket {} does not exist ({})",
+                        self.bucket,
+                        error_message(status, &body, "")
+                    )));
+                }
+                401 => error_message(status, &body, " (the credentials were rejected)"),
+                403 => error_message(
+                    status,
+                    &body,
+                    " (permission denied: writing needs storage.objects.create on the bucket, and storage.objects.delete to replace an object, as in roles/storage.objectUser)",
+                ),
+                _ => error_message(status, &body, ""),
+            };
+            let message = format!("cannot write {object}: {detail}");
+            return Err(if is_transient_status(status) {
+                retry(message)
+            } else {
+                fail(message)
+            });
+        }
+    }
+
+    /// The service's object resource: its CRC32C (when given) must be ours.
+    fn check_stored(&self, object: &str, data: &[u8], body: &[u8]) -> Result<(), String> {
+        let reply: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let Some(reported) = reply.get("crc32c").and_then(Value::as_str) else {
+            return Ok(());
+        };
+        let ours = crc32c(data).to_be_bytes();
+        match STANDARD.decode(reported) {
+            Ok(theirs) if theirs == ours => Ok(()),
+            _ => Err(format!(
+                "cannot write {object}: the stored object does not match what was sent (crc32c {reported}, expected {})",
+                STANDARD.encode(ours)
+            )),
+        }
+    }
+
+    fn redact(&self, message: String) -> String {
+        match &self.auth {
+            Some(auth) => auth.redact(message),
+            None => message,
+        }
     }
 }
+
 impl Backend for GcsBackend {
     fn name(&self) -> &'static str {
-        "gcs"
+        NAME
     }
+
     fn store(
         &self,
-        _run: &RunId,
-        _a: &SignedArtifact,
+        run: &RunId,
+        artifact: &SignedArtifact,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        Err(StoreError::new("gcs", "not supported by this build yet"))
+        let signature_type = match artifact.envelope {
+            Some(_) => "application/json",
+            None => "application/octet-stream",
+        };
+        for (name, data) in super::chains_objects(run, artifact) {
+            let content_type = if name.ends_with(".signature") {
+                signature_type
+            } else if name.ends_with(".payload") {
+                "application/json"
+            } else {
+                "application/x-pem-file"
+            };
+            self.put(&name, &data, content_type)?;
+        }
+        Ok(Vec::new())
+    }
+}
+
+/// Chains' object name prefix: `taskrun-<namespace>-<name>/<short key>`.
+pub fn object_prefix(run: &RunId, short_key: &str) -> String {
+    format!(
+        "{}-{}-{}/{short_key}",
+        run.kind.lower(),
+        run.namespace,
+        run.name
+    )
+}
+
+/// `STORAGE_EMULATOR_HOST` as Google's clients read it: a URL, or a
+/// `host[:port]` reached over plain http.
+fn emulator_base(value: &str) -> Result<String, StoreError> {
+    let value = value.trim().trim_end_matches('/');
+    let base = if value.contains("://") {
+        value.to_string()
+    } else {
+        format!("http://{value}")
+    };
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(StoreError::new(
+            NAME,
+            format!("{EMULATOR_VAR}={value:?} is neither host:port nor an http(s) URL"),
+        ));
+    }
+    Ok(base)
+}
+
+/// GCS bucket naming rules, checked up front for a clear message.
+fn check_bucket_name(bucket: &str) -> Result<(), StoreError> {
+    let invalid = |why: &str| {
+        StoreError::new(
+            NAME,
+            format!("storage.gcs.bucket {bucket:?} is not a valid bucket name: {why}"),
+        )
+    };
+    if let Some(rest) = bucket.strip_prefix("gs://") {
+        return Err(invalid(&format!(
+            "give the bucket's name ({:?}), not a gs:// URL",
+            rest.split('/').next().unwrap_or("")
+        )));
+    }
+    if !(3..=222).contains(&bucket.len()) {
+        return Err(invalid("it must be 3 to 63 characters (222 with dots)"));
+    }
+    if !bucket
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(invalid(
+            "only lower-case letters, digits, '-', '_' and '.' are allowed",
+        ));
+    }
+    let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !alnum(bucket.bytes().next()) || !alnum(bucket.bytes().last()) {
+        return Err(invalid("it must start and end with a letter or digit"));
+    }
+    if bucket
+        .split('.')
+        .any(|part| part.is_empty() || part.len() > 63)
+    {
+        return Err(invalid(
+            "each dot-separated part must be 1 to 63 characters",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{Origin, RunKind};
+
+    fn run(kind: RunKind) -> RunId {
+        RunId {
+            kind,
+            namespace: "ci".into(),
+            name: "build-app-7x2kq".into(),
+            uid: "5d4b".into(),
+            origin: Origin {
+                file: "run.yaml".into(),
+                document: 0,
+                item: None,
+                line: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn names_objects_as_chains() {
+        let tr = run(RunKind::TaskRun);
+        assert_eq!(
+            object_prefix(&tr, &tr.short_key()),
+            "taskrun-ci-build-app-7x2kq/taskrun-5d4b"
+        );
+        assert_eq!(
+            object_prefix(&tr, "3b1f6a0e2c9d"),
+            "taskrun-ci-build-app-7x2kq/3b1f6a0e2c9d"
+        );
+        let pr = run(RunKind::PipelineRun);
+        assert_eq!(
+            object_prefix(&pr, &pr.short_key()),
+            "pipelinerun-ci-build-app-7x2kq/pipelinerun-5d4b"
+        );
+    }
+
+    #[test]
+    fn reads_the_emulator_convention() {
+        assert_eq!(
+            emulator_base("127.0.0.1:4443").unwrap(),
+            "http://127.0.0.1:4443"
+        );
+        assert_eq!(
+            emulator_base("https://gcs.local:8443/").unwrap(),
+            "https://gcs.local:8443"
+        );
+        assert!(emulator_base("ftp://x").is_err());
+        let env = |name: &str| (name == EMULATOR_VAR).then(|| "localhost:1".to_string());
+        let b = GcsBackend::with_env("bucket", &env).unwrap();
+        assert_eq!(b.base, "http://localhost:1");
+        assert!(b.auth.is_none());
+    }
+
+    #[test]
+    fn checks_bucket_names() {
+        for ok in ["abc", "my-bucket_1", "a.b.c", "0ab"] {
+            check_bucket_name(ok).unwrap();
+        }
+        for (bad, why) in [
+            ("gs://b/x", "not a gs:// URL"),
+            ("ab", "3 to 63"),
+            ("My-Bucket", "lower-case"),
+            ("-abc", "start and end"),
+            ("a..b", "dot-separated"),
+            ("a/b", "lower-case"),
+        ] {
+            let e = check_bucket_name(bad).unwrap_err().to_string();
+            assert!(e.starts_with("gcs: ") && e.contains(why), "{bad}: {e}");
+        }
     }
 }

@@ -64,30 +64,26 @@ impl SignedArtifact {
     }
 }
 
-/// Chains' object names for an artifact (its GCS layout):
-/// `<kind>-<namespace>-<name>/<key>.signature`, `.payload`, and `.cert` and
-/// `.chain` when the signer has a certificate. Image signatures are stored
-/// under the TaskRun that built the image, as Chains does.
+/// Chains' object names for an artifact (its GCS layout), in the order
+/// Chains writes them: `<kind>-<namespace>-<name>/<key>.signature`,
+/// `.payload`, `.cert` and `.chain` (the last two empty without a
+/// certificate, as Chains writes them). Image signatures are stored under
+/// the TaskRun that built the image.
 pub fn chains_objects(run: &RunId, artifact: &SignedArtifact) -> Vec<(String, Vec<u8>)> {
-    let prefix = format!(
-        "{}-{}-{}/{}",
-        run.kind.lower(),
-        run.namespace,
-        run.name,
-        artifact.short_key
-    );
-    let mut out = vec![
+    let prefix = gcs::object_prefix(run, &artifact.short_key);
+    let (cert, chain) = match &artifact.certificate {
+        Some(c) => (
+            c.certificate_pem.clone().into_bytes(),
+            c.chain_pem.clone().into_bytes(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    vec![
         (format!("{prefix}.signature"), artifact.signature.clone()),
         (format!("{prefix}.payload"), artifact.payload.clone()),
-    ];
-    if let Some(c) = &artifact.certificate {
-        out.push((
-            format!("{prefix}.cert"),
-            c.certificate_pem.clone().into_bytes(),
-        ));
-        out.push((format!("{prefix}.chain"), c.chain_pem.clone().into_bytes()));
-    }
-    out
+        (format!("{prefix}.cert"), cert),
+        (format!("{prefix}.chain"), chain),
+    ]
 }
 
 /// A storage backend.

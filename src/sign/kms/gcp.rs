@@ -19,38 +19,31 @@
 //! `{base}` is `https://cloudkms.googleapis.com`, or `GOOGLE_KMS_ENDPOINT` when set
 //! (e.g. `http://127.0.0.1:8080`, for emulators and tests).
 //!
-//! Credentials, first found wins (Google's application-default order):
-//! 1. `GOOGLE_OAUTH_ACCESS_TOKEN`: an access token used as is (never refreshed);
-//! 2. `GOOGLE_APPLICATION_CREDENTIALS`: a JSON key file, either `service_account`
-//!    (an RS256 JWT signed with its private key, exchanged at its `token_uri`) or
-//!    `authorized_user` (a `refresh_token` grant at its `token_uri`, default
-//!    `https://oauth2.googleapis.com/token`);
-//! 3. gcloud's application-default credentials file
-//!    (`$CLOUDSDK_CONFIG/application_default_credentials.json`, default directory
-//!    `~/.config/gcloud`, `%APPDATA%\gcloud` on Windows), same two types;
-//! 4. the GCE metadata server (`GCE_METADATA_HOST`, default `metadata.google.internal`).
-//!
-//! Access tokens are cached with their expiry, shared by all threads, and
-//! refreshed a minute before they expire (or after a 401). No token, secret,
-//! assertion or private key ever appears in an error message.
+//! Credentials are Google's application-default ones, from
+//! [`crate::cloud::google`] (shared with the GCS storage backend), asked for
+//! the `cloud-platform` scope: `GOOGLE_OAUTH_ACCESS_TOKEN`,
+//! `GOOGLE_APPLICATION_CREDENTIALS` (service account or authorized user),
+//! gcloud's application-default credentials, then the GCE metadata server.
+//! Tokens are cached and refreshed before they expire (or after a 401). No
+//! token, secret, assertion or private key ever appears in an error message.
 
-use std::error::Error as StdError;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256, Sha384, Sha512};
-use zeroize::{Zeroize, Zeroizing};
 
 use super::KmsOptions;
+use crate::cloud::google::{GoogleCredentials, SCOPE_CLOUD_PLATFORM, crc32c, error_message, int64};
 use crate::sign::{KeyKind, PublicKey, SharedSigner, SignError, Signer};
+// The HTTP helpers moved to `crate::cloud`; the Azure signer still finds them here.
+pub(super) use crate::cloud::{
+    TokenCache, error_chain, form, http_client, nonempty, pct, redact, send, snippet, unix_now,
+};
 
 const DEFAULT_ENDPOINT: &str = "https://cloudkms.googleapis.com";
-const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
-const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 const URI_FORMAT: &str = "gcpkms://projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY[/cryptoKeyVersions/VERSION]";
 /// How long `create` waits for a new key's first version to be generated.
 const GENERATION_WAIT: Duration = Duration::from_secs(60);
@@ -431,31 +424,6 @@ fn digest_body(field: &str, digest: &[u8]) -> Value {
         "digestCrc32c": crc32c(digest).to_string(),
     })
 }
-
-/// A protobuf JSON int64 (a string, or a number from lenient servers).
-fn int64(v: &Value) -> Option<u64> {
-    v.as_str()
-        .and_then(|s| s.parse().ok())
-        .or_else(|| v.as_u64())
-}
-
-/// CRC32C (Castagnoli), as Cloud KMS uses for integrity fields.
-pub(super) fn crc32c(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A failed API call: the HTTP status when there was one, and what went wrong.
 #[derive(Debug)]
 struct ApiError {
     status: Option<u16>,
@@ -467,7 +435,7 @@ struct Api {
     uri: String,
     base: String,
     http: reqwest::blocking::Client,
-    auth: GoogleAuth,
+    auth: GoogleCredentials,
 }
 
 impl Api {
@@ -488,15 +456,14 @@ impl Api {
             None => DEFAULT_ENDPOINT.to_string(),
         };
         let http = http_client().map_err(fail)?;
-        let source = GoogleSource::from_env(env).map_err(fail)?;
+        // cloud-platform, as before the credentials were shared (it covers
+        // Cloud KMS; what a token may do is still up to IAM).
+        let auth = GoogleCredentials::from_env(env, SCOPE_CLOUD_PLATFORM).map_err(fail)?;
         Ok(Api {
             uri: uri.to_string(),
             base,
             http,
-            auth: GoogleAuth {
-                source,
-                cache: TokenCache::default(),
-            },
+            auth,
         })
     }
 
@@ -552,9 +519,9 @@ impl Api {
                     message: format!("Cloud KMS sent a reply that is not JSON: {e}"),
                 });
             }
-            if status == 401 && !refreshed && self.auth.source.refreshable() {
+            if status == 401 && !refreshed && self.auth.refreshable() {
                 refreshed = true;
-                self.auth.cache.invalidate();
+                self.auth.invalidate();
                 continue;
             }
             if matches!(status, 429 | 500 | 502 | 503 | 504) && attempt < 2 {
@@ -570,9 +537,9 @@ impl Api {
     }
 }
 
-/// `HTTP 403 PERMISSION_DENIED: message` from Google's error JSON (API or OAuth shape).
+/// `HTTP 403 PERMISSION_DENIED: message` from Google's error JSON, with what
+/// the status means for Cloud KMS.
 fn google_error(status: u16, body: &[u8]) -> String {
-    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let hint = match status {
         401 => " (the credentials were rejected)",
         403 => {
@@ -581,457 +548,7 @@ fn google_error(status: u16, body: &[u8]) -> String {
         404 => " (no such key ring, key or key version)",
         _ => "",
     };
-    match v.get("error") {
-        Some(Value::Object(e)) => {
-            let message = e.get("message").and_then(Value::as_str).unwrap_or("");
-            let what = e.get("status").and_then(Value::as_str).unwrap_or("");
-            format!("HTTP {status} {what}: {message}{hint}")
-        }
-        Some(Value::String(code)) => {
-            let desc = v
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            format!("HTTP {status}: {code}: {desc}{hint}")
-        }
-        _ => format!("HTTP {status}{hint}: {}", snippet(body)),
-    }
-}
-
-/// The start of a non-JSON error body, on one line.
-pub(super) fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    one_line.chars().take(200).collect()
-}
-
-/// Where Google access tokens come from.
-enum GoogleSource {
-    /// `GOOGLE_OAUTH_ACCESS_TOKEN`.
-    Static(Zeroizing<String>),
-    ServiceAccount {
-        email: String,
-        key_id: Option<String>,
-        key: aws_lc_rs::signature::RsaKeyPair,
-        token_uri: String,
-        origin: String,
-    },
-    AuthorizedUser {
-        client_id: String,
-        client_secret: Zeroizing<String>,
-        refresh_token: Zeroizing<String>,
-        token_uri: String,
-        origin: String,
-    },
-    Metadata {
-        host: String,
-        /// Why the other sources did not apply, for the error when this fails too.
-        tried: String,
-    },
-}
-
-impl GoogleSource {
-    fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<GoogleSource, String> {
-        if let Some(token) = nonempty(env, "GOOGLE_OAUTH_ACCESS_TOKEN") {
-            return Ok(GoogleSource::Static(Zeroizing::new(token)));
-        }
-        if let Some(path) = nonempty(env, "GOOGLE_APPLICATION_CREDENTIALS") {
-            let origin = format!("GOOGLE_APPLICATION_CREDENTIALS file {path}");
-            let text = std::fs::read_to_string(&path)
-                .map(Zeroizing::new)
-                .map_err(|e| format!("cannot read the {origin}: {e}"))?;
-            return GoogleSource::from_json(&text, origin);
-        }
-        let adc = adc_path(env);
-        if let Some(path) = &adc
-            && path.is_file()
-        {
-            let origin = format!("gcloud application-default credentials {}", path.display());
-            let text = std::fs::read_to_string(path)
-                .map(Zeroizing::new)
-                .map_err(|e| format!("cannot read the {origin}: {e}"))?;
-            return GoogleSource::from_json(&text, origin);
-        }
-        let host = nonempty(env, "GCE_METADATA_HOST")
-            .unwrap_or_else(|| "metadata.google.internal".to_string());
-        let tried = format!(
-            "GOOGLE_OAUTH_ACCESS_TOKEN and GOOGLE_APPLICATION_CREDENTIALS are not set and there are no gcloud application-default credentials{}",
-            adc.map(|p| format!(" at {}", p.display()))
-                .unwrap_or_default()
-        );
-        Ok(GoogleSource::Metadata { host, tried })
-    }
-
-    /// Parse a credentials JSON file (service_account or authorized_user).
-    /// Messages name fields, never their values.
-    fn from_json(text: &str, origin: String) -> Result<GoogleSource, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            format!(
-                "the {origin} is not valid JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            )
-        })?;
-        let field = |name: &str| -> Result<String, String> {
-            v.get(name)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .ok_or_else(|| format!("the {origin} has no \"{name}\""))
-        };
-        let token_uri = v
-            .get("token_uri")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .unwrap_or(DEFAULT_TOKEN_URI)
-            .to_string();
-        match v.get("type").and_then(Value::as_str).unwrap_or("") {
-            "service_account" => {
-                let email = field("client_email")?;
-                let pem = Zeroizing::new(field("private_key")?);
-                let mut der = crate::sign::pem_block(&pem, &["PRIVATE KEY"]).ok_or_else(|| {
-                    format!("the {origin} has a private_key that is not a PEM PRIVATE KEY")
-                })?;
-                let key = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der);
-                der.zeroize();
-                let key = key.map_err(|_| {
-                    format!("the {origin} has a private_key that is not an RSA PKCS#8 key")
-                })?;
-                Ok(GoogleSource::ServiceAccount {
-                    email,
-                    key_id: v
-                        .get("private_key_id")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    key,
-                    token_uri,
-                    origin,
-                })
-            }
-            "authorized_user" => Ok(GoogleSource::AuthorizedUser {
-                client_id: field("client_id")?,
-                client_secret: Zeroizing::new(field("client_secret")?),
-                refresh_token: Zeroizing::new(field("refresh_token")?),
-                token_uri,
-                origin,
-            }),
-            other => Err(format!(
-                "the {origin} has credential type {other:?}; supported: service_account, authorized_user (or set GOOGLE_OAUTH_ACCESS_TOKEN)"
-            )),
-        }
-    }
-
-    fn refreshable(&self) -> bool {
-        !matches!(self, GoogleSource::Static(_))
-    }
-
-    /// Get a new access token and its lifetime in seconds.
-    fn fetch(
-        &self,
-        http: &reqwest::blocking::Client,
-    ) -> Result<(Zeroizing<String>, Option<u64>), String> {
-        match self {
-            GoogleSource::Static(t) => Ok((t.clone(), None)),
-            GoogleSource::ServiceAccount {
-                email,
-                key_id,
-                key,
-                token_uri,
-                origin,
-            } => {
-                let assertion = service_account_jwt(email, key_id.as_deref(), key, token_uri)
-                    .map_err(|e| format!("cannot sign a token request with the {origin}: {e}"))?;
-                let body = form(&[
-                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-                    ("assertion", &assertion),
-                ]);
-                oauth_token(http.post(token_uri), body, token_uri, origin)
-            }
-            GoogleSource::AuthorizedUser {
-                client_id,
-                client_secret,
-                refresh_token,
-                token_uri,
-                origin,
-            } => {
-                let body = form(&[
-                    ("grant_type", "refresh_token"),
-                    ("client_id", client_id),
-                    ("client_secret", client_secret),
-                    ("refresh_token", refresh_token),
-                ]);
-                oauth_token(http.post(token_uri), body, token_uri, origin)
-            }
-            GoogleSource::Metadata { host, tried } => {
-                let url = format!(
-                    "http://{host}/computeMetadata/v1/instance/service-accounts/default/token"
-                );
-                let req = http
-                    .get(&url)
-                    .header("Metadata-Flavor", "Google")
-                    .timeout(Duration::from_secs(5));
-                let (status, bytes) = send(req).map_err(|e| {
-                    format!("no Google credentials found: {tried}, and the GCE metadata server at {host} is unreachable: {e}")
-                })?;
-                if !(200..300).contains(&status) {
-                    return Err(format!(
-                        "the GCE metadata server at {host} refused a token: {}",
-                        google_error(status, &bytes)
-                    ));
-                }
-                token_reply(&bytes, &format!("the GCE metadata server at {host}"))
-            }
-        }
-    }
-}
-
-/// POST a form to an OAuth token endpoint and read `access_token`/`expires_in`.
-fn oauth_token(
-    req: reqwest::blocking::RequestBuilder,
-    body: Zeroizing<String>,
-    token_uri: &str,
-    origin: &str,
-) -> Result<(Zeroizing<String>, Option<u64>), String> {
-    let req = req
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(body.to_string());
-    let (status, bytes) =
-        send(req).map_err(|e| format!("cannot reach the token endpoint {token_uri}: {e}"))?;
-    if !(200..300).contains(&status) {
-        return Err(format!(
-            "the token endpoint {token_uri} refused the {origin}: {}",
-            google_error(status, &bytes)
-        ));
-    }
-    token_reply(&bytes, token_uri)
-}
-
-/// `{"access_token": …, "expires_in": N}` (N a number or a numeric string).
-pub(super) fn token_reply(
-    bytes: &[u8],
-    from: &str,
-) -> Result<(Zeroizing<String>, Option<u64>), String> {
-    let v: Value = serde_json::from_slice(bytes)
-        .map_err(|_| format!("{from} sent a token reply that is not JSON"))?;
-    let token = v
-        .get("access_token")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| format!("{from} sent a token reply without access_token"))?;
-    let expires = v.get("expires_in").and_then(int64);
-    Ok((Zeroizing::new(token.to_string()), expires))
-}
-
-/// The RS256 JWT a service account exchanges for an access token.
-fn service_account_jwt(
-    email: &str,
-    key_id: Option<&str>,
-    key: &aws_lc_rs::signature::RsaKeyPair,
-    token_uri: &str,
-) -> Result<Zeroizing<String>, String> {
-    let now = unix_now();
-    let mut header = json!({"alg": "RS256", "typ": "JWT"});
-    if let Some(kid) = key_id {
-        header["kid"] = json!(kid);
-    }
-    let claims = json!({
-        "iss": email,
-        "scope": SCOPE,
-        "aud": token_uri,
-        "iat": now,
-        "exp": now + 3600,
-    });
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let mut signature = vec![0u8; key.public_modulus_len()];
-    key.sign(
-        &aws_lc_rs::signature::RSA_PKCS1_SHA256,
-        &aws_lc_rs::rand::SystemRandom::new(),
-        signing_input.as_bytes(),
-        &mut signature,
-    )
-    .map_err(|_| "RSA signing failed".to_string())?;
-    Ok(Zeroizing::new(format!(
-        "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(signature)
-    )))
-}
-
-/// gcloud's application-default credentials file.
-fn adc_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let dir = if let Some(d) = nonempty(env, "CLOUDSDK_CONFIG") {
-        PathBuf::from(d)
-    } else if cfg!(windows) {
-        PathBuf::from(nonempty(env, "APPDATA")?).join("gcloud")
-    } else {
-        PathBuf::from(nonempty(env, "HOME")?)
-            .join(".config")
-            .join("gcloud")
-    };
-    Some(dir.join("application_default_credentials.json"))
-}
-
-struct GoogleAuth {
-    source: GoogleSource,
-    cache: TokenCache,
-}
-
-impl GoogleAuth {
-    fn token(&self, http: &reqwest::blocking::Client) -> Result<Zeroizing<String>, String> {
-        self.cache
-            .get(|| self.source.fetch(http))
-            .map_err(|m| self.redact(m))
-    }
-
-    fn redact(&self, message: String) -> String {
-        let mut secrets: Vec<String> = Vec::new();
-        match &self.source {
-            GoogleSource::Static(t) => secrets.push(t.to_string()),
-            GoogleSource::AuthorizedUser {
-                client_secret,
-                refresh_token,
-                ..
-            } => {
-                secrets.push(client_secret.to_string());
-                secrets.push(refresh_token.to_string());
-            }
-            _ => {}
-        }
-        if let Some(t) = self.cache.current() {
-            secrets.push(t.to_string());
-        }
-        redact(message, &secrets)
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Helpers shared with the Azure signer.
-
-/// An access token cache shared by all threads. The lock is held while a
-/// token is fetched, so concurrent signers make one token request.
-#[derive(Default)]
-pub(super) struct TokenCache {
-    slot: Mutex<Option<(Zeroizing<String>, Option<Instant>)>>,
-}
-
-impl TokenCache {
-    /// The cached token, or a new one from `fetch` (token, lifetime in seconds;
-    /// no lifetime: valid until invalidated).
-    pub(super) fn get(
-        &self,
-        fetch: impl FnOnce() -> Result<(Zeroizing<String>, Option<u64>), String>,
-    ) -> Result<Zeroizing<String>, String> {
-        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((token, refresh_at)) = slot.as_ref()
-            && refresh_at.is_none_or(|at| Instant::now() < at)
-        {
-            return Ok(token.clone());
-        }
-        let (token, lifetime) = fetch()?;
-        let refresh_at = lifetime.map(|secs| {
-            // Refresh a minute early (or halfway, for short-lived tokens).
-            let margin = 60.min(secs / 2);
-            Instant::now() + Duration::from_secs(secs - margin)
-        });
-        *slot = Some((token.clone(), refresh_at));
-        Ok(token)
-    }
-
-    pub(super) fn invalidate(&self) {
-        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    }
-
-    /// The cached token, for scrubbing it from messages.
-    pub(super) fn current(&self) -> Option<Zeroizing<String>> {
-        self.slot
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|(t, _)| t.clone())
-    }
-}
-
-/// Replace every occurrence of each (non-trivial) secret with `[redacted]`.
-pub(super) fn redact(mut message: String, secrets: &[String]) -> String {
-    for s in secrets {
-        if s.len() >= 4 && message.contains(s.as_str()) {
-            message = message.replace(s.as_str(), "[redacted]");
-        }
-    }
-    message
-}
-
-/// The HTTP client: rustls, bounded timeouts, our user agent.
-pub(super) fn http_client() -> Result<reqwest::blocking::Client, String> {
-    reqwest::blocking::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("cannot set up an HTTP client: {}", error_chain(&e)))
-}
-
-/// Send a request; the status and body, or why there was no answer.
-pub(super) fn send(req: reqwest::blocking::RequestBuilder) -> Result<(u16, Vec<u8>), String> {
-    let resp = req.send().map_err(|e| error_chain(&e))?;
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().map_err(|e| error_chain(&e))?;
-    Ok((status, bytes.to_vec()))
-}
-
-/// An error and its sources, `: `-separated, without repeats.
-pub(super) fn error_chain(e: &dyn StdError) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
-
-/// `application/x-www-form-urlencoded` from pairs.
-pub(super) fn form(pairs: &[(&str, &str)]) -> Zeroizing<String> {
-    let body: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-        .collect();
-    Zeroizing::new(body.join("&"))
-}
-
-/// Percent-encode everything but RFC 3986 unreserved characters.
-pub(super) fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-pub(super) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// An environment value, with empty meaning unset.
-pub(super) fn nonempty(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    env(name).filter(|v| !v.trim().is_empty())
+    error_message(status, body, hint)
 }
 
 #[cfg(test)]
@@ -1071,20 +588,6 @@ mod tests {
     }
 
     #[test]
-    fn crc32c_check_value() {
-        assert_eq!(crc32c(b"123456789"), 0xE306_9283);
-        assert_eq!(crc32c(b""), 0);
-    }
-
-    #[test]
-    fn form_encoding() {
-        assert_eq!(
-            form(&[("a b", "x=y&z"), ("k", "~._-")]).as_str(),
-            "a%20b=x%3Dy%26z&k=~._-"
-        );
-    }
-
-    #[test]
     fn errors_are_decoded_and_redacted() {
         let body = br#"{"error":{"code":403,"message":"Permission denied on resource","status":"PERMISSION_DENIED"}}"#;
         let m = google_error(403, body);
@@ -1101,32 +604,5 @@ mod tests {
             redact("token abcdef here".into(), &["abcdef".into()]),
             "token [redacted] here"
         );
-    }
-
-    #[test]
-    fn token_cache_refreshes_after_expiry() {
-        let cache = TokenCache::default();
-        let mut calls = 0;
-        for _ in 0..3 {
-            cache
-                .get(|| {
-                    calls += 1;
-                    Ok((Zeroizing::new("t".into()), Some(3600)))
-                })
-                .unwrap();
-        }
-        assert_eq!(calls, 1);
-        // A zero-lifetime token is refreshed every time.
-        let cache = TokenCache::default();
-        let mut calls = 0;
-        for _ in 0..3 {
-            cache
-                .get(|| {
-                    calls += 1;
-                    Ok((Zeroizing::new("t".into()), Some(0)))
-                })
-                .unwrap();
-        }
-        assert_eq!(calls, 3);
     }
 }
