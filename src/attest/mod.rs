@@ -68,14 +68,14 @@ pub enum RunError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Provenance(#[from] ProvenanceError),
-    #[error("{run}: {source}")]
+    #[error("{run}: not signed")]
     #[diagnostic(code(chains::sign::run))]
     Sign {
         run: String,
         #[source]
         source: SignError,
     },
-    #[error("{run}: not stored: {source}")]
+    #[error("{run}: not stored")]
     #[diagnostic(code(chains::store::run))]
     Store {
         run: String,
@@ -262,6 +262,7 @@ impl Stages<'_> {
                     signature: signature.clone(),
                     certificate: oci.certificate().cloned(),
                     key_hint: oci.public_key().key_id(),
+                    tlog: None,
                 });
                 artifacts.push(SignedArtifact {
                     kind: ArtifactKind::Oci,
@@ -286,12 +287,17 @@ impl Stages<'_> {
                     source,
                 })?;
             annotated = stored.annotated.map(|bytes| (bytes, run.syntax));
+            // Images follow the attestation in `artifacts`, in the same order.
+            for (img, a) in images.iter_mut().zip(artifacts.iter().skip(1)) {
+                img.tlog = a.tlog.clone();
+            }
         }
         Ok((
             RunId::of(run),
             Product::Signed {
                 envelope,
                 certificate: signer.certificate().cloned(),
+                tlog: artifacts[0].tlog.clone().map(Box::new),
                 images,
                 annotated,
             },

@@ -14,6 +14,7 @@ use crate::provenance;
 use crate::run::{RunId, Syntax};
 use crate::sign::CertificateChain;
 use crate::sign::dsse::Envelope;
+use crate::store::rekor::LogEntry;
 
 /// A signed simplesigning payload for one image.
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub struct ImageSignature {
     pub signature: Vec<u8>,
     pub certificate: Option<CertificateChain>,
     pub key_hint: String,
+    /// The transparency log entry, when one was made.
+    pub tlog: Option<LogEntry>,
 }
 
 /// What the pipeline made for one run.
@@ -37,6 +40,8 @@ pub enum Product {
     Signed {
         envelope: Envelope,
         certificate: Option<CertificateChain>,
+        /// The attestation's transparency log entry, when one was made.
+        tlog: Option<Box<LogEntry>>,
         images: Vec<ImageSignature>,
         /// The run with Chains' annotations (tekton backend), in its own syntax.
         annotated: Option<(Vec<u8>, Syntax)>,
@@ -81,9 +86,15 @@ impl<'a> Output<'a> {
             Product::Signed {
                 envelope,
                 certificate,
+                tlog,
                 ..
             } if self.bundle => (
-                serde_json::to_vec(&dsse_bundle(envelope, certificate.as_ref())).expect("JSON"),
+                serde_json::to_vec(&dsse_bundle(
+                    envelope,
+                    certificate.as_ref(),
+                    tlog.as_deref(),
+                ))
+                .expect("JSON"),
                 "sigstore.json",
             ),
             Product::Signed { envelope, .. } => (envelope.to_json(), "intoto.jsonl"),
@@ -253,15 +264,29 @@ fn in_place_target(run: &RunId) -> io::Result<std::path::PathBuf> {
 
 const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
-fn verification_material(certificate: Option<&CertificateChain>, key_hint: &str) -> Value {
-    match certificate.and_then(|c| crate::sign::pem_block(&c.certificate_pem, &["CERTIFICATE"])) {
+fn verification_material(
+    certificate: Option<&CertificateChain>,
+    key_hint: &str,
+    tlog: Option<&LogEntry>,
+) -> Value {
+    let mut m = match certificate
+        .and_then(|c| crate::sign::pem_block(&c.certificate_pem, &["CERTIFICATE"]))
+    {
         Some(der) => json!({"certificate": {"rawBytes": STANDARD.encode(der)}}),
         None => json!({"publicKey": {"hint": key_hint}}),
+    };
+    if let Some(entry) = tlog {
+        m["tlogEntries"] = json!([entry.bundle_tlog_entry()]);
     }
+    m
 }
 
 /// A Sigstore bundle v0.3 around a DSSE envelope.
-pub fn dsse_bundle(envelope: &Envelope, certificate: Option<&CertificateChain>) -> Value {
+pub fn dsse_bundle(
+    envelope: &Envelope,
+    certificate: Option<&CertificateChain>,
+    tlog: Option<&LogEntry>,
+) -> Value {
     let hint = envelope
         .signatures
         .first()
@@ -269,7 +294,7 @@ pub fn dsse_bundle(envelope: &Envelope, certificate: Option<&CertificateChain>) 
         .unwrap_or("");
     json!({
         "mediaType": BUNDLE_V03,
-        "verificationMaterial": verification_material(certificate, hint),
+        "verificationMaterial": verification_material(certificate, hint, tlog),
         "dsseEnvelope": {
             "payload": envelope.payload,
             "payloadType": envelope.payload_type,
@@ -282,7 +307,7 @@ pub fn dsse_bundle(envelope: &Envelope, certificate: Option<&CertificateChain>) 
 pub fn message_bundle(img: &ImageSignature) -> Value {
     json!({
         "mediaType": BUNDLE_V03,
-        "verificationMaterial": verification_material(img.certificate.as_ref(), &img.key_hint),
+        "verificationMaterial": verification_material(img.certificate.as_ref(), &img.key_hint, img.tlog.as_ref()),
         "messageSignature": {
             "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(Sha256::digest(&img.payload))},
             "signature": STANDARD.encode(&img.signature),
