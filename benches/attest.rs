@@ -43,19 +43,35 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "build", "push", "image", "cache", "layer", "digest", "verify", "archive", "bundle", "deploy", "module", "target",
-    "release", "config", "signal", "stream", "manifest", "registry", "artifact", "compile",
+    "build", "push", "image", "cache", "layer", "digest", "verify", "archive", "bundle", "deploy",
+    "module", "target", "release", "config", "signal", "stream", "manifest", "registry",
+    "artifact", "compile",
 ];
 
 /// One completed TaskRun as `kubectl get taskrun -o yaml` prints it.
 fn taskrun(rng: &mut Rng, i: usize) -> String {
-    let uid = format!("{}-{}-4{}-8{}-{}", rng.hex(8), rng.hex(4), rng.hex(3), rng.hex(3), rng.hex(12));
+    let uid = format!(
+        "{}-{}-4{}-8{}-{}",
+        rng.hex(8),
+        rng.hex(4),
+        rng.hex(3),
+        rng.hex(3),
+        rng.hex(12)
+    );
     let name = format!("build-{i:06}-{}", rng.hex(5));
     let commit = rng.hex(40);
     let image_digest = rng.hex(64);
     let (h, m) = (rng.range(0, 23), rng.range(0, 59));
-    let start = format!("2026-11-{:02}T{h:02}:{m:02}:{:02}Z", rng.range(1, 28), rng.range(0, 59));
-    let done = format!("2026-11-{:02}T{h:02}:{m:02}:{:02}Z", rng.range(1, 28), rng.range(0, 59));
+    let start = format!(
+        "2026-11-{:02}T{h:02}:{m:02}:{:02}Z",
+        rng.range(1, 28),
+        rng.range(0, 59)
+    );
+    let done = format!(
+        "2026-11-{:02}T{h:02}:{m:02}:{:02}Z",
+        rng.range(1, 28),
+        rng.range(0, 59)
+    );
     let mut y = String::with_capacity(20_000);
     let _ = write!(
         y,
@@ -69,7 +85,10 @@ fn taskrun(rng: &mut Rng, i: usize) -> String {
     y.push_str("spec:\n  params:\n");
     let params = [
         ("IMAGE", format!("registry.example.com/team/app-{}", i % 97)),
-        ("CHAINS-GIT_URL", format!("https://git.example.com/org/repo-{}", i % 53)),
+        (
+            "CHAINS-GIT_URL",
+            format!("https://git.example.com/org/repo-{}", i % 53),
+        ),
         ("CHAINS-GIT_COMMIT", commit.clone()),
         ("DOCKERFILE", "./Dockerfile".to_string()),
         ("CONTEXT", format!("services/{}", WORDS[i % WORDS.len()])),
@@ -92,11 +111,25 @@ fn taskrun(rng: &mut Rng, i: usize) -> String {
     );
     let results = [
         ("IMAGE_DIGEST", format!("sha256:{image_digest}")),
-        ("IMAGE_URL", format!("registry.example.com/team/app-{}:1.{}.{}", i % 97, i % 10, i % 7)),
-        ("CHAINS-GIT_URL", format!("https://git.example.com/org/repo-{}", i % 53)),
+        (
+            "IMAGE_URL",
+            format!(
+                "registry.example.com/team/app-{}:1.{}.{}",
+                i % 97,
+                i % 10,
+                i % 7
+            ),
+        ),
+        (
+            "CHAINS-GIT_URL",
+            format!("https://git.example.com/org/repo-{}", i % 53),
+        ),
         ("CHAINS-GIT_COMMIT", commit),
         ("BUILD_ID", rng.hex(12)),
-        ("TEST_SUMMARY", format!("{} passed, 0 failed", rng.range(100, 900))),
+        (
+            "TEST_SUMMARY",
+            format!("{} passed, 0 failed", rng.range(100, 900)),
+        ),
     ];
     for (k, v) in &results {
         let _ = writeln!(y, "  - name: {k}\n    type: string\n    value: {v}");
@@ -155,7 +188,9 @@ fn parse_args() -> Args {
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
-        let mut num = |it: &mut dyn Iterator<Item = String>| it.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        let num = |it: &mut dyn Iterator<Item = String>| {
+            it.next().and_then(|v| v.parse().ok()).unwrap_or(0)
+        };
         match arg.as_str() {
             "--runs" => a.runs = num(&mut it) as usize,
             "--reps" => a.reps = num(&mut it).max(1) as usize,
@@ -183,6 +218,8 @@ fn measure(cmd: &mut Command, stdin_file: Option<&Path>) -> Sample {
     }
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     let start = Instant::now();
+    // Reaped below with wait4, which also gives this child's own rusage.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().expect("run chains");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
@@ -192,7 +229,10 @@ fn measure(cmd: &mut Command, stdin_file: Option<&Path>) -> Sample {
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = start.elapsed().as_secs_f64();
     assert_eq!(r, pid, "wait4 failed");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "chains failed (status {status})");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "chains failed (status {status})"
+    );
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     Sample {
         wall,
@@ -233,7 +273,12 @@ fn main() {
     let json_dir = corpus.join("json");
     let stream = corpus.join("stream.yaml");
     if !stream.exists() {
-        eprintln!("generating {} runs (seed {}) in {}", args.runs, args.seed, corpus.display());
+        eprintln!(
+            "generating {} runs (seed {}) in {}",
+            args.runs,
+            args.seed,
+            corpus.display()
+        );
         std::fs::create_dir_all(&yaml_dir).unwrap();
         std::fs::create_dir_all(&json_dir).unwrap();
         let mut rng = Rng(args.seed);
@@ -244,7 +289,11 @@ fn main() {
             bytes += y.len();
             std::fs::write(yaml_dir.join(format!("run-{i:06}.yaml")), &y).unwrap();
             let v: serde_json::Value = serde_saphyr::from_str(&y).unwrap();
-            std::fs::write(json_dir.join(format!("run-{i:06}.json")), serde_json::to_vec(&v).unwrap()).unwrap();
+            std::fs::write(
+                json_dir.join(format!("run-{i:06}.json")),
+                serde_json::to_vec(&v).unwrap(),
+            )
+            .unwrap();
             out.write_all(b"---\n").unwrap();
             out.write_all(y.as_bytes()).unwrap();
         }
@@ -265,9 +314,12 @@ fn main() {
     let one_run = yaml_dir.join("run-000000.yaml");
     let envelopes = work.join("out");
 
-    println!("{:<44} {:>7}       {:>26}  {:>20}  {:>22}", "case", "", "min / median / max", "", "");
+    println!(
+        "{:<44} {:>7}       {:>26}  {:>20}  {:>22}",
+        "case", "", "min / median / max", "", ""
+    );
     let selected = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
-    let mut run_case = |name: &str, runs: usize, build: &dyn Fn() -> (Command, Option<PathBuf>)| {
+    let run_case = |name: &str, runs: usize, build: &dyn Fn() -> (Command, Option<PathBuf>)| {
         if !selected(name) {
             return;
         }
@@ -282,36 +334,54 @@ fn main() {
     };
     let attest = |format: &str, key: &Path| {
         let mut c = Command::new(&bin);
-        c.args(["attest", "-q", "--format", format, "--key"]).arg(key).env("COSIGN_PASSWORD", "p");
+        c.args(["attest", "-q", "--format", format, "--key"])
+            .arg(key)
+            .env("COSIGN_PASSWORD", "p");
         c
     };
     let o = envelopes.clone();
-    run_case("slsa/v2alpha3, P-256, YAML files, -o DIR", args.runs, &|| {
-        let mut c = attest("slsa/v2alpha3", &key);
-        c.arg(&yaml_dir).arg("-o").arg(&o);
-        (c, None)
-    });
+    run_case(
+        "slsa/v2alpha3, P-256, YAML files, -o DIR",
+        args.runs,
+        &|| {
+            let mut c = attest("slsa/v2alpha3", &key);
+            c.arg(&yaml_dir).arg("-o").arg(&o);
+            (c, None)
+        },
+    );
     run_case("slsa/v1, P-256, YAML files, -o DIR", args.runs, &|| {
         let mut c = attest("slsa/v1", &key);
         c.arg(&yaml_dir).arg("-o").arg(&o);
         (c, None)
     });
-    run_case("slsa/v2alpha3, P-256, JSON files, -o DIR", args.runs, &|| {
-        let mut c = attest("slsa/v2alpha3", &key);
-        c.arg(&json_dir).arg("-o").arg(&o);
-        (c, None)
-    });
-    run_case("slsa/v2alpha3, P-256, YAML stream on stdin", args.runs, &|| {
-        let mut c = attest("slsa/v2alpha3", &key);
-        c.arg("-");
-        (c, Some(stream.clone()))
-    });
-    if args.big > 0 {
-        run_case("slsa/v2alpha3, P-256, big YAML stream on stdin", args.big, &|| {
+    run_case(
+        "slsa/v2alpha3, P-256, JSON files, -o DIR",
+        args.runs,
+        &|| {
+            let mut c = attest("slsa/v2alpha3", &key);
+            c.arg(&json_dir).arg("-o").arg(&o);
+            (c, None)
+        },
+    );
+    run_case(
+        "slsa/v2alpha3, P-256, YAML stream on stdin",
+        args.runs,
+        &|| {
             let mut c = attest("slsa/v2alpha3", &key);
             c.arg("-");
-            (c, Some(big_stream.clone()))
-        });
+            (c, Some(stream.clone()))
+        },
+    );
+    if args.big > 0 {
+        run_case(
+            "slsa/v2alpha3, P-256, big YAML stream on stdin",
+            args.big,
+            &|| {
+                let mut c = attest("slsa/v2alpha3", &key);
+                c.arg("-");
+                (c, Some(big_stream.clone()))
+            },
+        );
     }
     run_case("one run, one process, PEM key", 1, &|| {
         let mut c = attest("slsa/v2alpha3", &key);
