@@ -262,7 +262,12 @@ fn post_blocking(
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| fulcio(format!("cannot create an HTTP client: {}", chain(&e))))?;
+        .map_err(|e| {
+            fulcio(format!(
+                "cannot create an HTTP client: {}",
+                crate::cloud::error_chain(&e)
+            ))
+        })?;
     let response = client
         .post(endpoint)
         .header(reqwest::header::ACCEPT, "application/json")
@@ -302,22 +307,8 @@ fn transport_error(e: reqwest::Error, shown: &str) -> SignError {
     }
     fulcio(format!(
         "cannot reach Fulcio ({shown}): {}",
-        chain(&e.without_url())
+        crate::cloud::error_chain(&e.without_url())
     ))
-}
-
-/// An error and its causes, `a: b: c`, without repeats.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 /// Fulcio's error message (grpc-gateway's `{"code":..,"message":..}`, or the

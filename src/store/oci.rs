@@ -1616,7 +1616,7 @@ impl Ctx {
         if e.is_timeout() {
             return StoreError::transient(BACKEND, format!("registry {r} timed out {what}"));
         }
-        let cause = root_cause(e);
+        let cause = crate::cloud::error_chain(e);
         if is_tls_failure(&cause) {
             return StoreError::new(
                 BACKEND,
@@ -1666,21 +1666,6 @@ fn short(text: &str) -> String {
         format!("{cut}…")
     } else {
         line
-    }
-}
-
-/// The innermost cause of an error chain ("Connection refused (os error 111)").
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut last = err;
-    while let Some(next) = last.source() {
-        last = next;
-    }
-    let inner = last.to_string();
-    let outer = err.to_string();
-    if inner == outer || outer.contains(&inner) {
-        outer
-    } else {
-        format!("{outer}: {inner}")
     }
 }
 

@@ -215,7 +215,10 @@ impl Rekor {
             .map_err(|e| {
                 StoreError::new(
                     BACKEND,
-                    format!("cannot create an HTTP client: {}", chain(&e)),
+                    format!(
+                        "cannot create an HTTP client: {}",
+                        crate::cloud::error_chain(&e)
+                    ),
                 )
             })?;
         let mut rekor = Rekor {
@@ -488,7 +491,7 @@ impl Rekor {
                     format!(
                         "reading Rekor's answer ({}) failed: {}",
                         self.shown,
-                        chain(&e)
+                        crate::cloud::error_chain(&e)
                     ),
                 )
             })?;
@@ -510,7 +513,7 @@ impl Rekor {
             );
         }
         let connect = e.is_connect();
-        let why = chain(&e.without_url());
+        let why = crate::cloud::error_chain(&e.without_url());
         if connect {
             return self.error(format!("cannot reach Rekor at {}: {why}", self.shown));
         }
@@ -1071,20 +1074,6 @@ fn error_detail(body: &[u8]) -> String {
     } else {
         one_line
     }
-}
-
-/// An error and its causes, `a: b: c`, without repeats.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -238,17 +238,23 @@ impl Client {
                 }
             }
             SdkError::DispatchFailure(df) if df.is_timeout() => {
-                format!("{what}: {target} timed out: {}", root_cause(err))
+                format!(
+                    "{what}: {target} timed out: {}",
+                    crate::cloud::error_chain(err)
+                )
             }
             SdkError::DispatchFailure(df) if df.is_io() => {
-                format!("{what}: cannot reach {target}: {}", root_cause(err))
+                format!(
+                    "{what}: cannot reach {target}: {}",
+                    crate::cloud::error_chain(err)
+                )
             }
             SdkError::TimeoutError(_) => format!(
                 "{what}: {target} did not answer within {}s",
                 OPERATION_TIMEOUT.as_secs()
             ),
             _ => {
-                let cause = root_cause(err);
+                let cause = crate::cloud::error_chain(err);
                 if cause.contains("credentials") {
                     format!(
                         "{what}: no usable AWS credentials (environment, profile, web identity, container or instance role): {cause}"
@@ -258,22 +264,6 @@ impl Client {
                 }
             }
         }
-    }
-}
-
-/// The innermost cause of an error chain ("Connection refused (os error
-/// 111)", "no credentials found"...): what a user can act on.
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut last = err;
-    while let Some(next) = last.source() {
-        last = next;
-    }
-    let inner = last.to_string();
-    let outer = err.to_string();
-    if inner == outer || outer.contains(&inner) {
-        outer
-    } else {
-        format!("{outer}: {inner}")
     }
 }
 
