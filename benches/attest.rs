@@ -132,7 +132,8 @@ fn taskrun(rng: &mut Rng, i: usize) -> String {
         ),
     ];
     for (k, v) in &results {
-        let _ = writeln!(y, "  - name: {k}\n    type: string\n    value: {v}");
+        // Quoted: a hex id such as 12345e678 is a float to a YAML 1.2 parser.
+        let _ = writeln!(y, "  - name: {k}\n    type: string\n    value: \"{v}\"");
     }
     let _ = writeln!(y, "  startTime: \"{start}\"\n  steps:");
     let steps = ["prepare", "fetch-deps", "build", "test", "push"];
