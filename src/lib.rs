@@ -13,3 +13,4 @@ pub mod provenance;
 pub mod run;
 pub mod sign;
 pub mod store;
+pub mod verify;

@@ -11,6 +11,7 @@ pub mod generate;
 pub mod kms;
 pub mod local;
 pub mod simplesigning;
+pub mod verify;
 
 use std::fmt;
 use std::sync::Arc;
@@ -74,6 +75,9 @@ pub struct PublicKey {
     kind: KeyKind,
     /// The key in SSH wire form, for the fingerprint.
     ssh_wire: Vec<u8>,
+    /// The SubjectPublicKeyInfo's key bits (an EC point, a PKCS#1 RSA key,
+    /// or the Ed25519 key), as signature verification takes them.
+    key_bits: Vec<u8>,
 }
 
 const OID_EC: &str = "1.2.840.10045.2.1";
@@ -136,6 +140,7 @@ impl PublicKey {
             spki_der: der.to_vec(),
             kind,
             ssh_wire: wire,
+            key_bits: key.to_vec(),
         })
     }
 
