@@ -37,6 +37,9 @@ pub enum Signed {
     Envelope(Envelope),
     /// A raw signature over a payload: cosign's simple signing of an image.
     Message { payload: Vec<u8>, signature: Vec<u8> },
+    /// A signature over a message known only by its SHA-256 digest (a
+    /// `messageSignature` bundle without its payload beside it).
+    Digest { digest: Vec<u8>, signature: Vec<u8> },
     /// The parts were found but cannot be taken apart (bad base64, a
     /// signature that is not an envelope, ...): rejected with this reason.
     Unusable(String),

@@ -3,3 +3,4 @@
 //! the statement against a policy.
 
 pub mod evidence;
+pub mod bundle;
