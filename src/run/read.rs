@@ -503,6 +503,17 @@ pub enum KindHint {
     TaskRun,
 }
 
+/// One document as a JSON value, with where it came from (for readers of
+/// other documents than runs, such as verify's envelopes and bundles).
+pub fn parse_document(mut doc: Document) -> Result<(Value, Origin, Syntax), InputError> {
+    let body = std::mem::replace(&mut doc.body, Body::Json(Value::Null));
+    let origin = doc.origin(None);
+    match body {
+        Body::Json(v) => Ok((v, origin, Syntax::Json)),
+        Body::Yaml(text) => Ok((parse_yaml(&doc, &text)?, origin, Syntax::Yaml)),
+    }
+}
+
 /// Decode one document into the runs it holds (several for a `List`).
 pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputError> {
     let body = std::mem::replace(&mut doc.body, Body::Json(Value::Null));

@@ -34,6 +34,35 @@ impl PublicKey {
             .any(|&h| self.verify_with(h, message, signature))
     }
 
+    /// Whether `signature` is this key's ECDSA signature over a message whose
+    /// SHA-256 is `digest` (a bundle's `messageSignature` without the
+    /// message). Only ECDSA signs a bare digest; other keys answer false.
+    pub fn verify_prehashed_sha256(&self, digest: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        use p256::pkcs8::DecodePublicKey;
+        match self.kind() {
+            KeyKind::EcdsaP256 => {
+                let (Ok(key), Ok(sig)) = (
+                    p256::ecdsa::VerifyingKey::from_public_key_der(self.spki_der()),
+                    p256::ecdsa::Signature::from_der(signature),
+                ) else {
+                    return false;
+                };
+                key.verify_prehash(digest, &sig).is_ok()
+            }
+            KeyKind::EcdsaP384 => {
+                let (Ok(key), Ok(sig)) = (
+                    p384::ecdsa::VerifyingKey::from_public_key_der(self.spki_der()),
+                    p384::ecdsa::Signature::from_der(signature),
+                ) else {
+                    return false;
+                };
+                key.verify_prehash(digest, &sig).is_ok()
+            }
+            _ => false,
+        }
+    }
+
     /// Whether `signature` is this key's signature over `message` hashed with
     /// `hash` (ignored for Ed25519, which hashes by its own rules). For
     /// certificates, whose signature algorithm names the hash.

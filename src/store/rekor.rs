@@ -240,6 +240,57 @@ impl Rekor {
         Ok(rekor)
     }
 
+    /// A log known only by its key, for checking entries offline (SETs,
+    /// inclusion proofs, checkpoints) with no server to ask.
+    pub fn offline(public_key_pem: &str) -> Result<Rekor, StoreError> {
+        let keys = parse_log_keys(public_key_pem).map_err(|why| {
+            StoreError::new(
+                BACKEND,
+                format!("the Rekor public key given is not usable: {why}"),
+            )
+        })?;
+        Ok(Rekor {
+            url: String::new(),
+            shown: "(offline)".into(),
+            client: reqwest::blocking::Client::new(),
+            keys,
+        })
+    }
+
+    /// The log's entry at `log_index` (`GET {url}/api/v1/log/entries?logIndex=N`),
+    /// checked like any other entry before it is returned.
+    pub fn entry_at(&self, log_index: i64) -> Result<LogEntry, StoreError> {
+        if self.url.is_empty() {
+            return Err(self.error("no Rekor URL to look the entry up at"));
+        }
+        let endpoint = format!("{}{ENTRIES_PATH}?logIndex={log_index}", self.url);
+        let response = self
+            .client
+            .get(&endpoint)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .map_err(|e| self.transport_error(e))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let body = self.read_body(response, MAX_ERROR_BODY).unwrap_or_default();
+            return Err(self.status_error(
+                status,
+                &body,
+                &format!("has no entry at log index {log_index}"),
+            ));
+        }
+        let body = self.read_body(response, MAX_RESPONSE)?;
+        let (_, entry) = self.parse_entries(&body, None)?;
+        if entry.log_index != log_index {
+            return Err(self.error(format!(
+                "asked for log index {log_index}, Rekor answered with entry {}",
+                entry.log_index
+            )));
+        }
+        self.check(&entry, false)?;
+        Ok(entry)
+    }
+
     /// Upload `artifact` as Chains v0.29 does (a `dsse` entry for an
     /// attestation, a `hashedrekord` entry for an image signature), check the
     /// entry Rekor returns (see the module documentation) and return it. When
@@ -650,6 +701,44 @@ fn proposed_entry(artifact: &SignedArtifact) -> Result<Value, StoreError> {
 /// `dsse`: the envelope's and payload's SHA-256 and every envelope signature
 /// with our key as its verifier.
 fn entry_matches(entry: &LogEntry, artifact: &SignedArtifact) -> Result<(), String> {
+    let payload_sha256 = Sha256::digest(&artifact.payload);
+    let logged = match artifact.kind {
+        ArtifactKind::Oci => Logged::Message {
+            payload_sha256: &payload_sha256,
+            signature: &artifact.signature,
+        },
+        _ => Logged::Envelope {
+            envelope_json: Some(&artifact.signature),
+            envelope: artifact
+                .envelope
+                .as_ref()
+                .ok_or("the attestation has no envelope")?,
+            payload: &artifact.payload,
+        },
+    };
+    entry_records(entry, &logged, &artifact.verifier_pem())
+}
+
+/// What a log entry should record.
+pub enum Logged<'a> {
+    /// A `hashedrekord` entry: a signature over a payload with this SHA-256.
+    Message {
+        payload_sha256: &'a [u8],
+        signature: &'a [u8],
+    },
+    /// A `dsse` entry. The envelope's hash is checked only when its exact
+    /// bytes are known (`envelope_json`): an envelope read back from a
+    /// bundle or annotation may have been re-serialized.
+    Envelope {
+        envelope_json: Option<&'a [u8]>,
+        envelope: &'a crate::sign::dsse::Envelope,
+        payload: &'a [u8],
+    },
+}
+
+/// Whether the entry's body records `logged`, signed by the key or
+/// certificate in `verifier_pem` (see [`entry_matches`]).
+pub fn entry_records(entry: &LogEntry, logged: &Logged, verifier_pem: &str) -> Result<(), String> {
     let body: Value = STANDARD
         .decode(&entry.body)
         .ok()
@@ -662,9 +751,9 @@ fn entry_matches(entry: &LogEntry, artifact: &SignedArtifact) -> Result<(), Stri
         }
         v.as_str().map(str::to_string)
     };
-    let want_kind = match artifact.kind {
-        ArtifactKind::Oci => "hashedrekord",
-        _ => "dsse",
+    let want_kind = match logged {
+        Logged::Message { .. } => "hashedrekord",
+        Logged::Envelope { .. } => "dsse",
     };
     let kind = s(&body, &["kind"]).unwrap_or_default();
     let version = s(&body, &["apiVersion"]).unwrap_or_default();
@@ -673,7 +762,7 @@ fn entry_matches(entry: &LogEntry, artifact: &SignedArtifact) -> Result<(), Stri
             "it is a {kind:?} {version:?} entry, not a {want_kind} 0.0.1 entry"
         ));
     }
-    let ours = first_pem_der(&artifact.verifier_pem()).ok_or("our verifier is not PEM")?;
+    let ours = first_pem_der(verifier_pem).ok_or("the verifier is not PEM")?;
     let same_key = |b64: Option<String>| {
         b64.and_then(|b| STANDARD.decode(b).ok())
             .and_then(|pem| String::from_utf8(pem).ok())
@@ -691,30 +780,35 @@ fn entry_matches(entry: &LogEntry, artifact: &SignedArtifact) -> Result<(), Stri
         }
         Ok(())
     };
-    match artifact.kind {
-        ArtifactKind::Oci => {
+    match logged {
+        Logged::Message {
+            payload_sha256,
+            signature,
+        } => {
             let alg = s(&spec, &["data", "hash", "algorithm"]).unwrap_or_default();
             let value = s(&spec, &["data", "hash", "value"]).unwrap_or_default();
-            if alg != "sha256"
-                || !value.eq_ignore_ascii_case(&hex(&Sha256::digest(&artifact.payload)))
-            {
+            if alg != "sha256" || !value.eq_ignore_ascii_case(&hex(payload_sha256)) {
                 return Err(format!(
                     "it records the payload hash {alg}:{value}, not this payload's"
                 ));
             }
             let sig = s(&spec, &["signature", "content"]).and_then(|b| STANDARD.decode(b).ok());
-            if sig.as_deref() != Some(&artifact.signature[..]) {
+            if sig.as_deref() != Some(&signature[..]) {
                 return Err("it records another signature".into());
             }
             if !same_key(s(&spec, &["signature", "publicKey", "content"])) {
                 return Err("it records another public key or certificate".into());
             }
         }
-        _ => {
-            sha256("envelopeHash", &artifact.signature, "envelope")?;
-            sha256("payloadHash", &artifact.payload, "payload")?;
-            let envelope: crate::sign::dsse::Envelope = serde_json::from_slice(&artifact.signature)
-                .map_err(|_| "our signature is not a DSSE envelope")?;
+        Logged::Envelope {
+            envelope_json,
+            envelope,
+            payload,
+        } => {
+            if let Some(json) = envelope_json {
+                sha256("envelopeHash", json, "envelope")?;
+            }
+            sha256("payloadHash", payload, "payload")?;
             let logged = spec
                 .get("signatures")
                 .and_then(Value::as_array)
@@ -727,7 +821,7 @@ fn entry_matches(entry: &LogEntry, artifact: &SignedArtifact) -> Result<(), Stri
                 });
                 if !found {
                     return Err(
-                        "it does not record the envelope's signature with our key as its verifier"
+                        "it does not record the envelope's signature with this key as its verifier"
                             .into(),
                     );
                 }

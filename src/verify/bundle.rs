@@ -256,9 +256,9 @@ pub fn from_value(
         });
     }
     for entry in material.tlog_entries {
-        evidence
-            .tlog
-            .push(log_entry(entry, &bundle.media_type).map_err(|why| format!("tlog entry: {why}"))?);
+        evidence.tlog.push(
+            log_entry(entry, &bundle.media_type).map_err(|why| format!("tlog entry: {why}"))?,
+        );
     }
     Ok(evidence)
 }
@@ -348,6 +348,10 @@ mod tests {
             let err = parse(doc.to_string().as_bytes(), "b").unwrap_err();
             assert!(err.contains(why), "{err}");
         }
-        assert!(parse(b"{\"mediaType\": ", "b").unwrap_err().contains("not JSON"));
+        assert!(
+            parse(b"{\"mediaType\": ", "b")
+                .unwrap_err()
+                .contains("not JSON")
+        );
     }
 }

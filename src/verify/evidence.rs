@@ -36,7 +36,10 @@ pub enum Signed {
     /// A DSSE envelope: an attestation.
     Envelope(Envelope),
     /// A raw signature over a payload: cosign's simple signing of an image.
-    Message { payload: Vec<u8>, signature: Vec<u8> },
+    Message {
+        payload: Vec<u8>,
+        signature: Vec<u8>,
+    },
     /// A signature over a message known only by its SHA-256 digest (a
     /// `messageSignature` bundle without its payload beside it).
     Digest { digest: Vec<u8>, signature: Vec<u8> },

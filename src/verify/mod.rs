@@ -2,5 +2,593 @@
 //! stored, and check signatures, certificates, transparency log entries and
 //! the statement against a policy.
 
-pub mod evidence;
 pub mod bundle;
+pub mod certificate;
+pub mod check;
+pub mod evidence;
+pub mod gcs;
+pub mod oci;
+pub mod policy;
+pub mod read;
+
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+
+use miette::Diagnostic;
+use rayon::prelude::*;
+use serde_json::{Value, json};
+
+use crate::cli::{VerifyArgs, VerifyOutput};
+use crate::run::read::InputError;
+use crate::sign::PublicKey;
+use crate::store::rekor::Rekor;
+use certificate::{IdentityPolicy, Matcher, Roots};
+use check::{Content, Rejection, TlogStatus, Transparency, Trust, Verified};
+use evidence::Evidence;
+use policy::Policy;
+
+/// How a verification ended (the exit code follows from it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything checked verified (exit 0).
+    Verified,
+    /// Something was rejected (exit 1).
+    Rejected,
+    /// An input could not be read (exit 2).
+    BadInput,
+}
+
+/// What stops verification before anything is checked.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum VerifyError {
+    #[error("nothing to verify")]
+    #[diagnostic(
+        code(chains::verify::usage),
+        help("give files, directories or `-`, --image REF, or --gcs gs://BUCKET/PREFIX")
+    )]
+    NothingGiven,
+    #[error("{0}")]
+    #[diagnostic(code(chains::verify::usage))]
+    Usage(String),
+    #[error("cannot use key {reference}: {message}")]
+    #[diagnostic(code(chains::verify::key))]
+    Key { reference: String, message: String },
+    #[error("{0}")]
+    #[diagnostic(code(chains::verify::tlog))]
+    Tlog(String),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Input(#[from] InputError),
+}
+
+impl VerifyError {
+    /// Usage and unreadable input are 2; a key or log that cannot be used, 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            VerifyError::NothingGiven | VerifyError::Usage(_) | VerifyError::Input(_) => 2,
+            VerifyError::Key { .. } | VerifyError::Tlog(_) => 1,
+        }
+    }
+}
+
+/// One verified or rejected piece of evidence, for the report.
+struct Finding {
+    origin: String,
+    result: Result<Verified, Rejection>,
+}
+
+/// Evidence is checked in chunks, in parallel, and reported in input order;
+/// a chunk bounds memory for long JSON Lines streams.
+const CHUNK: usize = 512;
+
+/// `chains verify`.
+pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
+    if args.inputs.is_empty() && args.image.is_empty() && args.gcs.is_empty() {
+        return Err(VerifyError::NothingGiven);
+    }
+    let trust = trust(args)?;
+    let mut policy = policy(args)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut report = Report::new(args, quiet);
+
+    // Files and streams: every piece of evidence must verify.
+    let inputs = read::expand(&args.inputs)?;
+    let mut bad_input = false;
+    let mut batch: Vec<Evidence> = Vec::with_capacity(CHUNK);
+    for input in &inputs {
+        let result = read::read(input, |e| {
+            batch.push(e);
+            if batch.len() == CHUNK {
+                let chunk = std::mem::take(&mut batch);
+                report.add_all(verify_all(chunk, &trust, &policy, now), true);
+            }
+        });
+        if let Err(e) = result {
+            bad_input = true;
+            report.input_error(e);
+            if args.fail_fast {
+                break;
+            }
+        }
+    }
+    report.add_all(verify_all(batch, &trust, &policy, now), true);
+
+    // Images: verified when at least one of what is attached passes (others
+    // may be signed by other parties); each is reported.
+    for reference in &args.image {
+        let fetched = oci::fetch_image(reference, &oci_options(args))
+            .map_err(|e| VerifyError::Usage(e.to_string()));
+        let image = match fetched {
+            Ok(i) => i,
+            Err(e) => {
+                bad_input = true;
+                report.problem(&e.to_string());
+                continue;
+            }
+        };
+        policy.image = Some(policy::SubjectSpec {
+            name: String::new(),
+            digest: policy::DigestSpec {
+                algorithm: Some("sha256".into()),
+                hex: image.image.hex().to_string(),
+            },
+        });
+        let findings = verify_all(image.evidence, &trust, &policy, now);
+        let passed = findings.iter().any(|f| f.result.is_ok());
+        report.image(reference, &findings, passed);
+        report.add_all(findings, false);
+        if !passed {
+            report.failed += 1;
+        }
+        policy.image = None;
+    }
+
+    // GCS prefixes: like files, every artifact must verify.
+    for url in &args.gcs {
+        match gcs::fetch_gcs(url) {
+            Ok(evidence) if evidence.is_empty() => {
+                report.problem(&format!("{url}: no Chains signatures found"));
+                report.failed += 1;
+            }
+            Ok(evidence) => report.add_all(verify_all(evidence, &trust, &policy, now), true),
+            Err(e) => {
+                bad_input = true;
+                report.problem(&e.to_string());
+            }
+        }
+    }
+
+    report.finish(bad_input)
+}
+
+fn verify_all(batch: Vec<Evidence>, trust: &Trust, policy: &Policy, now: i64) -> Vec<Finding> {
+    batch
+        .into_par_iter()
+        .map(|e| Finding {
+            result: check::check(&e, trust, now).and_then(|v| policy.check(&v, now).map(|()| v)),
+            origin: e.origin,
+        })
+        .collect()
+}
+
+fn oci_options(args: &VerifyArgs) -> crate::store::oci::OciOptions {
+    crate::store::oci::OciOptions {
+        insecure: args.allow_insecure_registry,
+        ..Default::default()
+    }
+}
+
+/// The trust material the flags name.
+fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
+    if args.require_tlog && args.insecure_ignore_tlog {
+        return Err(VerifyError::Usage(
+            "--require-tlog and --insecure-ignore-tlog contradict each other".into(),
+        ));
+    }
+    let keys = args
+        .key
+        .iter()
+        .map(|k| load_key(k, args))
+        .collect::<Result<Vec<_>, _>>()?;
+    let read_pem = |path: &Path, what: &str| {
+        std::fs::read_to_string(path)
+            .map_err(|e| VerifyError::Usage(format!("cannot read {what} {}: {e}", path.display())))
+    };
+    let roots = match &args.ca_roots {
+        Some(path) => {
+            let mut roots = Roots::from_pem(&read_pem(path, "--ca-roots")?)
+                .map_err(|e| VerifyError::Usage(format!("{}: {e}", path.display())))?;
+            if let Some(p) = &args.ca_intermediates {
+                roots
+                    .add_intermediates_pem(&read_pem(p, "--ca-intermediates")?)
+                    .map_err(|e| VerifyError::Usage(format!("{}: {e}", p.display())))?;
+            }
+            Some(roots)
+        }
+        None => None,
+    };
+    let matcher = |exact: &Option<String>, re: &Option<String>, flag: &str| match (exact, re) {
+        (Some(e), _) => Ok(Some(Matcher::Exact(e.clone()))),
+        (None, Some(r)) => regex::Regex::new(r)
+            .map(|r| Some(Matcher::Regexp(r)))
+            .map_err(|e| VerifyError::Usage(format!("{flag}: {e}"))),
+        (None, None) => Ok(None),
+    };
+    let identity = IdentityPolicy {
+        identity: matcher(
+            &args.certificate_identity,
+            &args.certificate_identity_regexp,
+            "--certificate-identity-regexp",
+        )?,
+        issuer: matcher(
+            &args.certificate_oidc_issuer,
+            &args.certificate_oidc_issuer_regexp,
+            "--certificate-oidc-issuer-regexp",
+        )?,
+    };
+    if keys.is_empty() && roots.is_none() {
+        return Err(VerifyError::Usage(
+            "no trust given: pass --key (a public key, a key file or a KMS URI) or --ca-roots with --certificate-identity".into(),
+        ));
+    }
+    if roots.is_some() && identity.identity.is_none() {
+        return Err(VerifyError::Usage(
+            "--ca-roots trusts every certificate its CA issued: say whose with --certificate-identity or --certificate-identity-regexp".into(),
+        ));
+    }
+    let log_key = match &args.rekor_public_key {
+        Some(p) => Some(read_pem(p, "--rekor-public-key")?),
+        None => None,
+    };
+    let log = if args.insecure_ignore_tlog {
+        None
+    } else {
+        match (&args.rekor_url, &log_key) {
+            (Some(url), key) => Some(
+                Rekor::new(url, key.as_deref()).map_err(|e| VerifyError::Tlog(e.to_string()))?,
+            ),
+            (None, Some(key)) => {
+                Some(Rekor::offline(key).map_err(|e| VerifyError::Tlog(e.to_string()))?)
+            }
+            (None, None) => None,
+        }
+    };
+    Ok(Trust {
+        keys,
+        roots,
+        identity,
+        tlog: Transparency {
+            log,
+            online: args.rekor_url.is_some() && !args.insecure_ignore_tlog,
+            require: args.require_tlog,
+            ignore: args.insecure_ignore_tlog,
+        },
+    })
+}
+
+/// `--key`: a PEM public key (cosign.pub), a certificate, a private key
+/// (its public half), or a KMS URI (its public key is fetched).
+fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError> {
+    let key_error = |message: String| VerifyError::Key {
+        reference: reference.to_string(),
+        message,
+    };
+    let signer_key = || {
+        let opts = crate::sign::SignerOptions {
+            password: match &args.password_file {
+                Some(p) => crate::sign::Password::File(p.clone()),
+                None => crate::sign::Password::FromEnvironment,
+            },
+            ..Default::default()
+        };
+        crate::sign::load(reference, &opts)
+            .map(|s| s.public_key().clone())
+            .map_err(|e| key_error(e.to_string()))
+    };
+    if crate::sign::kms::is_kms_uri(reference) {
+        return signer_key();
+    }
+    let text = std::fs::read_to_string(reference).map_err(|e| key_error(e.to_string()))?;
+    if text.contains("-----BEGIN PUBLIC KEY-----") {
+        return PublicKey::from_pem(&text).map_err(|e| key_error(e.to_string()));
+    }
+    if let Some(der) = crate::sign::pem_block(&text, &["CERTIFICATE"]) {
+        return certificate_key(&der).map_err(key_error);
+    }
+    signer_key()
+}
+
+/// The public key of a certificate given as `--key` (its chain is not
+/// checked: the user named this certificate's key as trusted).
+fn certificate_key(der: &[u8]) -> Result<PublicKey, String> {
+    use x509_cert::der::{Decode, Encode};
+    let cert = x509_cert::Certificate::from_der(der)
+        .map_err(|e| format!("not an X.509 certificate: {e}"))?;
+    let spki = cert
+        .tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .map_err(|e| e.to_string())?;
+    PublicKey::from_spki_der(&spki).map_err(|e| e.to_string())
+}
+
+fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
+    let usage = |flag: &str, why: String| VerifyError::Usage(format!("{flag}: {why}"));
+    Ok(Policy {
+        predicate_type: args.predicate_type.clone(),
+        builder_id: args.builder_id.clone(),
+        source_uri: args.source_uri.clone(),
+        source_digest: args
+            .source_digest
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| usage("--source-digest", e))?,
+        subjects: args
+            .subject
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| usage("--subject", e))?,
+        image: None,
+        max_age: args
+            .max_age
+            .as_deref()
+            .map(policy::parse_duration)
+            .transpose()
+            .map_err(|e| usage("--max-age", e))?,
+    })
+}
+
+/// Prints findings as they come: a line each (stdout, or stderr when
+/// stdout carries payloads), or one JSON document at the end.
+struct Report {
+    json: bool,
+    print_payload: bool,
+    quiet: bool,
+    ignore_tlog: bool,
+    out: io::BufWriter<io::Stdout>,
+    verified: usize,
+    rejected: usize,
+    /// What makes the outcome a rejection: rejected files' evidence, images
+    /// with nothing that verifies, empty GCS prefixes.
+    failed: usize,
+    unchecked_tlog: usize,
+    results: Vec<Value>,
+    problems: Vec<String>,
+    images: Vec<Value>,
+}
+
+impl Report {
+    fn new(args: &VerifyArgs, quiet: bool) -> Report {
+        Report {
+            json: args.output == VerifyOutput::Json,
+            print_payload: args.print_payload,
+            quiet,
+            ignore_tlog: args.insecure_ignore_tlog,
+            out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+            verified: 0,
+            rejected: 0,
+            failed: 0,
+            unchecked_tlog: 0,
+            results: Vec::new(),
+            problems: Vec::new(),
+            images: Vec::new(),
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        if self.print_payload {
+            eprintln!("{text}");
+        } else {
+            let _ = writeln!(self.out, "{text}");
+        }
+    }
+
+    /// `decisive`: a rejection here rejects the whole verification (not so
+    /// for an image's attachments, which are judged together).
+    fn add_all(&mut self, findings: Vec<Finding>, decisive: bool) {
+        for f in findings {
+            if decisive && f.result.is_err() {
+                self.failed += 1;
+            }
+            self.add(f);
+        }
+    }
+
+    fn add(&mut self, f: Finding) {
+        match &f.result {
+            Ok(v) => {
+                self.verified += 1;
+                if matches!(v.tlog, TlogStatus::Unchecked { .. }) {
+                    self.unchecked_tlog += 1;
+                }
+                if self.print_payload
+                    && let Some(p) = v.content.payload()
+                {
+                    let _ = self.out.write_all(p);
+                    let _ = self.out.write_all(b"\n");
+                }
+                if self.json {
+                    self.results.push(finding_json(&f.origin, &f.result));
+                } else if !self.quiet {
+                    let text = format!("verified  {}: {}", f.origin, describe(v));
+                    self.line(&text);
+                }
+            }
+            Err(r) => {
+                self.rejected += 1;
+                if self.json {
+                    self.results.push(finding_json(&f.origin, &f.result));
+                } else {
+                    let text = format!("REJECTED  {}: {}: {}", f.origin, r.check, r.reason);
+                    self.line(&text);
+                }
+            }
+        }
+    }
+
+    fn image(&mut self, reference: &str, findings: &[Finding], passed: bool) {
+        if self.json {
+            self.images.push(json!({
+                "image": reference,
+                "verified": passed,
+                "artifacts": findings.len(),
+            }));
+        } else if findings.is_empty() {
+            self.line(&format!(
+                "REJECTED  {reference}: no signatures or attestations are attached"
+            ));
+        } else if !passed {
+            self.line(&format!(
+                "REJECTED  {reference}: none of its {} signatures and attestations verifies",
+                findings.len()
+            ));
+        }
+    }
+
+    fn input_error(&mut self, e: InputError) {
+        let text = format!("{e}");
+        if self.json {
+            self.problems.push(text);
+        }
+        crate::attest::report(e);
+    }
+
+    fn problem(&mut self, text: &str) {
+        if self.json {
+            self.problems.push(text.to_string());
+        } else {
+            eprintln!("error: {text}");
+        }
+    }
+
+    fn finish(mut self, bad_input: bool) -> Result<Outcome, VerifyError> {
+        let outcome = if bad_input {
+            Outcome::BadInput
+        } else if self.failed > 0 || self.verified == 0 {
+            Outcome::Rejected
+        } else {
+            Outcome::Verified
+        };
+        if self.json {
+            let doc = json!({
+                "verified": outcome == Outcome::Verified,
+                "counts": {"verified": self.verified, "rejected": self.rejected},
+                "results": self.results,
+                "images": self.images,
+                "errors": self.problems,
+            });
+            let _ = serde_json::to_writer_pretty(&mut self.out, &doc);
+            let _ = self.out.write_all(b"\n");
+        } else if !self.quiet || outcome != Outcome::Verified {
+            let mut text = format!("{} verified, {} rejected", self.verified, self.rejected);
+            if self.ignore_tlog {
+                text.push_str("; transparency log NOT checked (--insecure-ignore-tlog)");
+            } else if self.unchecked_tlog > 0 {
+                text.push_str(&format!(
+                    "; {} log entries NOT checked (pass --rekor-public-key or --rekor-url)",
+                    self.unchecked_tlog
+                ));
+            }
+            if io::stderr().is_terminal() || self.print_payload {
+                eprintln!("{text}");
+            } else {
+                let _ = writeln!(self.out, "{text}");
+            }
+        }
+        let _ = self.out.flush();
+        Ok(outcome)
+    }
+}
+
+/// One line about what verified.
+fn describe(v: &Verified) -> String {
+    let what = match &v.content {
+        Content::Statement { statement, .. } => {
+            let pt = statement
+                .get("predicateType")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let n = statement
+                .get("subject")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            format!("{pt} for {n} subject{}", if n == 1 { "" } else { "s" })
+        }
+        Content::ImageSignature { image_digest, .. } => {
+            format!("signature of image {image_digest}")
+        }
+        Content::MessageDigest { sha256_hex } => format!("signature of sha256:{sha256_hex}"),
+    };
+    let tlog = match &v.tlog {
+        TlogStatus::Verified {
+            log_index,
+            integrated_time,
+        } => format!(
+            ", logged at index {log_index} ({})",
+            rfc3339(*integrated_time)
+        ),
+        TlogStatus::Unchecked { .. } => ", log entry not checked".into(),
+        TlogStatus::Absent | TlogStatus::Ignored => String::new(),
+    };
+    format!("{what}, signed by {}{tlog}", v.signer)
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// A finding as JSON: stable field names for machines.
+fn finding_json(origin: &str, result: &Result<Verified, Rejection>) -> Value {
+    match result {
+        Ok(v) => {
+            let mut out = json!({
+                "origin": origin,
+                "verified": true,
+                "signer": v.signer,
+            });
+            match &v.content {
+                Content::Statement { statement, .. } => {
+                    out["predicateType"] = statement
+                        .get("predicateType")
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    out["subjects"] = statement.get("subject").cloned().unwrap_or(Value::Null);
+                }
+                Content::ImageSignature { image_digest, .. } => {
+                    out["image"] = json!(image_digest);
+                }
+                Content::MessageDigest { sha256_hex } => {
+                    out["messageDigest"] = json!(format!("sha256:{sha256_hex}"));
+                }
+            }
+            out["tlog"] = match &v.tlog {
+                TlogStatus::Verified {
+                    log_index,
+                    integrated_time,
+                } => {
+                    json!({"status": "verified", "logIndex": log_index, "integratedTime": integrated_time})
+                }
+                TlogStatus::Unchecked { entries } => {
+                    json!({"status": "unchecked", "entries": entries})
+                }
+                TlogStatus::Absent => json!({"status": "absent"}),
+                TlogStatus::Ignored => json!({"status": "ignored"}),
+            };
+            out
+        }
+        Err(r) => json!({
+            "origin": origin,
+            "verified": false,
+            "check": r.check,
+            "reason": r.reason,
+        }),
+    }
+}

@@ -1,0 +1,361 @@
+//! Reading evidence from files, directories and standard input.
+//!
+//! A document may be a DSSE envelope (as `chains attest` and Chains' `-o`
+//! write them, one per line), a Sigstore bundle, or a TaskRun/PipelineRun
+//! (alone, in a stream or in a `List`) carrying Chains' annotations. Beside
+//! those, a directory may hold Chains' stored parts of an artifact
+//! (`<stem>.signature` with `.payload`, `.cert` and `.chain`, as in its GCS
+//! layout and our `-o DIR` image files).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+use super::bundle;
+use super::evidence::{Evidence, Signed};
+use crate::run::read::{DocumentStream, InputError, Source, parse_document};
+use crate::sign::dsse::Envelope;
+use crate::store::tekton::{PREFIX, SIGNED, TRANSPARENCY};
+
+/// Where evidence is read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A file or stdin holding documents.
+    Documents(Source),
+    /// Chains' stored parts: `<stem>.signature` and its siblings.
+    Parts { signature: PathBuf },
+}
+
+/// Expand command-line inputs: `-` is stdin; a directory is walked
+/// (sorted) for `.json`, `.jsonl`, `.yaml`, `.yml` and `.signature` files.
+/// A `.payload` beside a `.sigstore.json` is the message a bundle signs.
+pub fn expand(inputs: &[PathBuf]) -> Result<Vec<Input>, InputError> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            out.push(Input::Documents(Source::Stdin));
+            continue;
+        }
+        let meta = fs::metadata(input).map_err(|source| io_error(input, source))?;
+        if meta.is_dir() {
+            walk(input, &mut out)?;
+        } else {
+            out.push(classify_file(input.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn io_error(path: &Path, source: io::Error) -> InputError {
+    if source.kind() == io::ErrorKind::NotFound {
+        InputError::Missing {
+            path: path.display().to_string(),
+        }
+    } else {
+        InputError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+fn classify_file(path: PathBuf) -> Input {
+    if path.extension().is_some_and(|e| e == "signature") {
+        Input::Parts { signature: path }
+    } else {
+        Input::Documents(Source::File(path))
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<(), InputError> {
+    let mut entries = fs::read_dir(dir)
+        .and_then(|rd| rd.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| io_error(dir, e))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_type().map_err(|e| io_error(&path, e))?.is_dir() {
+            walk(&path, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("json" | "jsonl" | "yaml" | "yml" | "signature")
+        ) {
+            out.push(classify_file(path));
+        }
+    }
+    Ok(())
+}
+
+/// Everything one input holds, in order. A document that cannot be parsed
+/// is an [`InputError`] (the input is unreadable); a document that parses
+/// but whose signed parts cannot be taken apart becomes evidence with
+/// [`Signed::Unusable`] (it is rejected, with the reason).
+pub fn read(input: &Input, mut each: impl FnMut(Evidence)) -> Result<(), InputError> {
+    match input {
+        Input::Parts { signature } => {
+            each(read_parts(signature)?);
+            Ok(())
+        }
+        Input::Documents(source) => {
+            let name = source.display_name();
+            let sibling_payload = match source {
+                Source::File(p) => bundle_payload_path(p),
+                Source::Stdin => None,
+            };
+            let stream = DocumentStream::new(name.clone(), source.open()?);
+            for doc in stream {
+                let (value, origin, _) = parse_document(doc?)?;
+                let at = if origin.document == 0 {
+                    name.to_string()
+                } else {
+                    format!("{name} (document {})", origin.document + 1)
+                };
+                classify(value, &at, sibling_payload.as_deref(), &mut each)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `x.image-<hex>.sigstore.json` → `x.image-<hex>.payload`, when it exists.
+fn bundle_payload_path(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name.strip_suffix(".sigstore.json")?;
+    let payload = path.with_file_name(format!("{stem}.payload"));
+    payload.is_file().then_some(payload)
+}
+
+fn classify(
+    value: Value,
+    at: &str,
+    sibling_payload: Option<&Path>,
+    each: &mut impl FnMut(Evidence),
+) -> Result<(), InputError> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Array(items) => {
+            for (i, item) in items.into_iter().enumerate() {
+                classify(item, &format!("{at} [{i}]"), sibling_payload, each)?;
+            }
+            Ok(())
+        }
+        Value::Object(ref map) => {
+            if bundle::is_bundle(&value) {
+                let payload = match sibling_payload {
+                    Some(p) => Some(fs::read(p).map_err(|e| io_error(p, e))?),
+                    None => None,
+                };
+                let evidence = bundle::from_value(value, at, payload).unwrap_or_else(|why| {
+                    Evidence::new(at, Signed::Unusable(format!("bundle: {why}")))
+                });
+                each(evidence);
+                return Ok(());
+            }
+            if map.contains_key("payloadType") && map.contains_key("signatures") {
+                let signed = match serde_json::from_value::<Envelope>(value) {
+                    Ok(env) => Signed::Envelope(env),
+                    Err(e) => Signed::Unusable(format!("not a DSSE envelope: {e}")),
+                };
+                each(Evidence::new(at, signed));
+                return Ok(());
+            }
+            let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+            if kind.ends_with("List")
+                && let Some(Value::Array(items)) = map.get("items")
+            {
+                for (i, item) in items.iter().enumerate() {
+                    classify(item.clone(), &format!("{at} item {}", i + 1), None, each)?;
+                }
+                return Ok(());
+            }
+            if matches!(kind, "TaskRun" | "PipelineRun") || has_chains_annotations(&value) {
+                run_annotations(&value, at, each);
+                return Ok(());
+            }
+            each(Evidence::new(
+                at,
+                Signed::Unusable(format!(
+                    "not an envelope, a Sigstore bundle or a run with Chains annotations{}",
+                    if kind.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (kind {kind})")
+                    }
+                )),
+            ));
+            Ok(())
+        }
+        other => {
+            each(Evidence::new(
+                at,
+                Signed::Unusable(format!(
+                    "a JSON {} is not an envelope, a bundle or a run",
+                    match other {
+                        Value::String(_) => "string",
+                        Value::Number(_) => "number",
+                        _ => "boolean",
+                    }
+                )),
+            ));
+            Ok(())
+        }
+    }
+}
+
+fn annotations(run: &Value) -> Option<&serde_json::Map<String, Value>> {
+    run.get("metadata")?.get("annotations")?.as_object()
+}
+
+fn has_chains_annotations(run: &Value) -> bool {
+    annotations(run).is_some_and(|a| a.keys().any(|k| k.starts_with(PREFIX)))
+}
+
+/// Every `chains.tekton.dev/signature-<key>` of a run, with its
+/// `payload-`, `cert-` and `chain-<key>`.
+fn run_annotations(run: &Value, at: &str, each: &mut impl FnMut(Evidence)) {
+    let meta = run.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let kind = run.get("kind").and_then(Value::as_str).unwrap_or("run");
+    let at = if name.is_empty() {
+        at.to_string()
+    } else {
+        format!("{at} ({kind} {name})")
+    };
+    let empty = serde_json::Map::new();
+    let anns = annotations(run).unwrap_or(&empty);
+    let text = |key: &str| anns.get(key).and_then(Value::as_str);
+    let tlog_index = text(TRANSPARENCY).and_then(log_index_of);
+    let mut found = false;
+    for (key, value) in anns {
+        let Some(short) = key
+            .strip_prefix(PREFIX)
+            .and_then(|k| k.strip_prefix("signature-"))
+        else {
+            continue;
+        };
+        found = true;
+        let origin = format!("{at}: {key}");
+        let decode = |what: &str| -> Result<Option<Vec<u8>>, String> {
+            match text(&format!("{PREFIX}{what}-{short}")) {
+                None => Ok(None),
+                Some(v) => STANDARD
+                    .decode(v.trim())
+                    .map(Some)
+                    .map_err(|_| format!("{PREFIX}{what}-{short} is not base64")),
+            }
+        };
+        let signature = value
+            .as_str()
+            .ok_or_else(|| format!("{key} is not a string"))
+            .and_then(|v| {
+                STANDARD
+                    .decode(v.trim())
+                    .map_err(|_| format!("{key} is not base64"))
+            });
+        let parts = (|| {
+            Ok::<_, String>((
+                signature?,
+                decode("payload")?,
+                decode("cert")?,
+                decode("chain")?,
+            ))
+        })();
+        let mut evidence = match parts {
+            Ok((signature, payload, cert, chain)) => {
+                Evidence::from_parts(origin, payload, signature, cert, chain)
+            }
+            Err(why) => Evidence::new(origin, Signed::Unusable(why)),
+        };
+        // Chains' transparency annotation records the attestation's entry.
+        if short.starts_with("taskrun-") || short.starts_with("pipelinerun-") {
+            evidence.tlog_index = tlog_index;
+        }
+        each(evidence);
+    }
+    if !found {
+        let why = match text(SIGNED) {
+            Some(state) => format!("the run has no Chains signatures ({SIGNED}: {state})"),
+            None => "the run has no Chains signatures (it was not attested)".to_string(),
+        };
+        each(Evidence::new(at, Signed::Unusable(why)));
+    }
+}
+
+/// The `logIndex` of Chains' transparency annotation
+/// (`https://rekor.example/api/v1/log/entries?logIndex=N`).
+fn log_index_of(url: &str) -> Option<i64> {
+    url.split(['?', '&'])
+        .find_map(|p| p.strip_prefix("logIndex="))
+        .and_then(|n| n.parse().ok())
+}
+
+/// Chains' parts of one artifact: `<stem>.signature` with `.payload`,
+/// `.cert` and `.chain` beside it (the last three optional).
+fn read_parts(signature: &Path) -> Result<Evidence, InputError> {
+    let read = |path: &Path| fs::read(path).map_err(|e| io_error(path, e));
+    let optional = |ext: &str| -> Result<Option<Vec<u8>>, InputError> {
+        let path = signature.with_extension(ext);
+        if path.is_file() {
+            read(&path).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let sig = read(signature)?;
+    Ok(Evidence::from_parts(
+        signature.display().to_string(),
+        optional("payload")?,
+        sig,
+        optional("cert")?,
+        optional("chain")?,
+    ))
+}
+
+/// A display name for messages.
+pub fn input_name(input: &Input) -> Arc<str> {
+    match input {
+        Input::Documents(s) => s.display_name(),
+        Input::Parts { signature } => Arc::from(signature.display().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transparency_annotation_index() {
+        assert_eq!(
+            log_index_of("https://rekor.sigstore.dev/api/v1/log/entries?logIndex=42"),
+            Some(42)
+        );
+        assert_eq!(log_index_of("https://rekor/api/v1/log/entries/abc"), None);
+    }
+
+    #[test]
+    fn runs_with_and_without_annotations() {
+        let run = serde_json::json!({
+            "kind": "TaskRun", "metadata": {"name": "t", "annotations": {
+                "chains.tekton.dev/signed": "true",
+                "chains.tekton.dev/signature-taskrun-1": "!!notbase64",
+                "chains.tekton.dev/payload-taskrun-1": "e30=",
+            }}
+        });
+        let mut got = Vec::new();
+        classify(run, "f", None, &mut |e| got.push(e)).unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(matches!(&got[0].signed, Signed::Unusable(w) if w.contains("not base64")));
+        let mut got = Vec::new();
+        let bare = serde_json::json!({"kind": "TaskRun", "metadata": {"name": "t"}});
+        classify(bare, "f", None, &mut |e| got.push(e)).unwrap();
+        assert!(matches!(&got[0].signed, Signed::Unusable(w) if w.contains("not attested")));
+    }
+}

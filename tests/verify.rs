@@ -1,0 +1,801 @@
+//! `chains verify` end to end: what attest stores verifies, what was tampered
+//! with is rejected with the failed check named, independent signers'
+//! envelopes verify, and bad input fails cleanly.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use common::{Service, free_port};
+use serde_json::{Value, json};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chains"));
+    c.env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COSIGN_PASSWORD");
+    c
+}
+
+fn root(p: &str) -> String {
+    common::root().join(p).display().to_string()
+}
+
+const CHAINS_KEY: &str = "testdata/conformance/keys/cosign.key";
+const CHAINS_PUB: &str = "testdata/conformance/keys/cosign.pub";
+const CHAINS_PASSWORD: &str = "testdata/conformance/keys/cosign.password";
+const X509_KEY: &str = "testdata/conformance/keys/x509.pem";
+const RUN: &str = "testdata/runs/taskrun-build.yaml";
+const PIPELINE: &str = "testdata/runs/pipelinerun-with-children.yaml";
+
+fn attest(args: &[&str]) {
+    let out = bin()
+        .arg("attest")
+        .args([
+            "--key",
+            &root(CHAINS_KEY),
+            "--password-file",
+            &root(CHAINS_PASSWORD),
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "attest failed: {}", text(&out.stderr));
+}
+
+fn verify(args: &[&str]) -> Output {
+    bin()
+        .arg("verify")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+/// `verify --output json`: the exit code and the report.
+fn verify_json(args: &[&str]) -> (i32, Value) {
+    let out = verify(&[args, &["--output", "json"]].concat());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}): {}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        )
+    });
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// The first rejection's (check, reason).
+fn rejection(report: &Value) -> (String, String) {
+    let r = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["verified"] == json!(false))
+        .unwrap_or_else(|| panic!("nothing rejected: {report:#}"));
+    (
+        r["check"].as_str().unwrap().to_string(),
+        r["reason"].as_str().unwrap().to_string(),
+    )
+}
+
+fn assert_rejected(args: &[&str], check: &str, reason: &str) {
+    let (code, report) = verify_json(args);
+    assert_eq!(code, 1, "{report:#}");
+    let (got_check, got_reason) = rejection(&report);
+    assert_eq!(got_check, check, "{got_reason}");
+    assert!(
+        got_reason.contains(reason),
+        "{got_reason:?} lacks {reason:?}"
+    );
+}
+
+/// The one envelope attest wrote into `dir` for the build TaskRun.
+fn envelope_file(dir: &Path) -> PathBuf {
+    dir.join("taskrun-ci-build-app-7x2kq.intoto.jsonl")
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+fn write_json(p: &Path, v: &Value) -> String {
+    std::fs::write(p, serde_json::to_vec(v).unwrap()).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn everything_attest_writes_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (plain, bundles, tekton) = (
+        tmp.path().join("plain"),
+        tmp.path().join("bundles"),
+        tmp.path().join("tekton"),
+    );
+    attest(&["-o", plain.to_str().unwrap(), &root(RUN), &root(PIPELINE)]);
+    attest(&["--bundle", "-o", bundles.to_str().unwrap(), &root(RUN)]);
+    attest(&[
+        "--storage",
+        "tekton",
+        "-o",
+        tekton.to_str().unwrap(),
+        &root(RUN),
+    ]);
+
+    for dir in [&plain, &bundles, &tekton] {
+        let (code, report) = verify_json(&["--key", &root(CHAINS_PUB), dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {report:#}", dir.display());
+        assert_eq!(report["verified"], json!(true));
+        assert_eq!(report["counts"]["rejected"], json!(0));
+    }
+    // Envelopes for the runs, the image signatures (payload + signature
+    // files), bundles of both, and the annotated run with its envelope.
+    let count = |dir: &Path| {
+        verify_json(&["--key", &root(CHAINS_PUB), dir.to_str().unwrap()]).1["counts"]["verified"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(count(&plain) >= 4, "runs and image signatures");
+    assert!(
+        count(&bundles) >= 2,
+        "a bundle for the run and for its image"
+    );
+    assert!(count(&tekton) >= 2, "the annotated run and its envelope");
+
+    // The human report names what verified, and the policy holds.
+    let out = verify(&[
+        "--key",
+        &root(CHAINS_PUB),
+        "--predicate-type",
+        "slsaprovenance",
+        "--builder-id",
+        "https://tekton.dev/chains/v2",
+        "--source-uri",
+        "https://github.com/example/app",
+        "--source-digest",
+        "sha1:9f2c1e4b7a8d3f6e5c0b1a2d3e4f5a6b7c8d9e0f",
+        envelope_file(&plain).to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("verified  ") && stdout.contains("https://slsa.dev/provenance/v0.2"),
+        "{stdout}"
+    );
+
+    // --print-payload gives the statement, ready for jq.
+    let out = verify(&[
+        "--key",
+        &root(CHAINS_PUB),
+        "--print-payload",
+        envelope_file(&plain).to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let statement: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        statement["predicateType"],
+        json!("https://slsa.dev/provenance/v0.2")
+    );
+
+    // A private key's public half is a key too.
+    let (code, _) = verify_json(&[
+        "--key",
+        &root(CHAINS_KEY),
+        "--password-file",
+        &root(CHAINS_PASSWORD),
+        plain.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn tampering_is_rejected_with_the_check_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    attest(&["-o", dir.to_str().unwrap(), &root(RUN), &root(PIPELINE)]);
+    let good = read_json(&envelope_file(&dir));
+    let other = read_json(&dir.join("pipelinerun-ci-release-9kd2.intoto.jsonl"));
+    let key = root(CHAINS_PUB);
+    let f = |name: &str, v: &Value| write_json(&tmp.path().join(name), v);
+
+    // A changed payload byte.
+    let mut payload = STANDARD.decode(good["payload"].as_str().unwrap()).unwrap();
+    let i = payload.len() / 2;
+    payload[i] ^= 0x01;
+    let mut changed = good.clone();
+    changed["payload"] = json!(STANDARD.encode(&payload));
+    assert_rejected(
+        &["--key", &key, &f("changed.json", &changed)],
+        "signature",
+        "no signature verifies",
+    );
+
+    // A wrong key.
+    let good_file = f("good.json", &good);
+    assert_rejected(
+        &["--key", &root("testdata/keys/p384.pub"), &good_file],
+        "signature",
+        "no signature verifies",
+    );
+
+    // A signature moved from another envelope.
+    let mut moved = good.clone();
+    moved["signatures"] = other["signatures"].clone();
+    assert_rejected(
+        &["--key", &key, &f("moved.json", &moved)],
+        "signature",
+        "no signature verifies",
+    );
+
+    // A payloadType that differs (the signature covers it).
+    let mut retyped = good.clone();
+    retyped["payloadType"] = json!("application/json");
+    assert_rejected(
+        &["--key", &key, &f("retyped.json", &retyped)],
+        "signature",
+        "",
+    );
+
+    // An unsigned envelope.
+    let mut unsigned = good.clone();
+    unsigned["signatures"] = json!([]);
+    assert_rejected(
+        &["--key", &key, &f("unsigned.json", &unsigned)],
+        "signature",
+        "unsigned",
+    );
+
+    // Signatures that are not base64.
+    let mut garbled = good.clone();
+    garbled["signatures"][0]["sig"] = json!("not base64!");
+    assert_rejected(
+        &["--key", &key, &f("garbled.json", &garbled)],
+        "signature",
+        "",
+    );
+
+    // A subject digest that differs from the one asked for.
+    let wrong = format!("registry.example.com/team/app@sha256:{}", "0".repeat(64));
+    assert_rejected(
+        &["--key", &key, "--subject", &wrong, &good_file],
+        "subject",
+        "not a subject",
+    );
+
+    // Policy: another builder, source, or predicate type.
+    assert_rejected(
+        &["--key", &key, "--builder-id", "https://other", &good_file],
+        "builder-id",
+        "",
+    );
+    assert_rejected(
+        &[
+            "--key",
+            &key,
+            "--source-uri",
+            "github.com/example/other",
+            &good_file,
+        ],
+        "source-uri",
+        "github.com/example/app",
+    );
+    assert_rejected(
+        &[
+            "--key",
+            &key,
+            "--predicate-type",
+            "slsaprovenance1",
+            &good_file,
+        ],
+        "predicate-type",
+        "",
+    );
+
+    // A stale attestation: the run finished on 2026-11-20.
+    assert_rejected(
+        &["--key", &key, "--max-age", "1h", &good_file],
+        "max-age",
+        "ago",
+    );
+
+    // One bad among good ones fails the whole verification, and says which.
+    let (code, report) = verify_json(&[
+        "--key",
+        &key,
+        &good_file,
+        &tmp.path().join("moved.json").display().to_string(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(report["counts"], json!({"verified": 1, "rejected": 1}));
+}
+
+/// An envelope signed by securesystemslib with Chains' x509.pem test key.
+fn sslib_envelope(dir: &Path, payload: &Value, payload_type: &str) -> PathBuf {
+    let payload_file = dir.join("payload.json");
+    std::fs::write(&payload_file, serde_json::to_vec(payload).unwrap()).unwrap();
+    let out = Command::new("python3")
+        .arg(root("tests/tools/dsse_sign.py"))
+        .arg(root(X509_KEY))
+        .arg(&payload_file)
+        .args(["--payload-type", payload_type])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "dsse_sign.py: {}", text(&out.stderr));
+    let path = dir.join(format!("sslib-{}.json", payload_type.replace('/', "_")));
+    std::fs::write(&path, &out.stdout).unwrap();
+    path
+}
+
+fn statement() -> Value {
+    json!({
+        "_type": "https://in-toto.io/Statement/v0.1",
+        "predicateType": "https://slsa.dev/provenance/v0.2",
+        "subject": [{"name": "gcr.io/x/y", "digest": {"sha256": "ab".repeat(32)}}],
+        "predicate": {"builder": {"id": "https://tekton.dev/chains/v2"}}
+    })
+}
+
+#[test]
+fn envelopes_signed_by_securesystemslib_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let env = sslib_envelope(tmp.path(), &statement(), "application/vnd.in-toto+json");
+    let (code, report) = verify_json(&[
+        "--key",
+        &root(X509_KEY),
+        "--subject",
+        &format!("gcr.io/x/y@sha256:{}", "ab".repeat(32)),
+        env.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["results"][0]["predicateType"],
+        json!("https://slsa.dev/provenance/v0.2")
+    );
+
+    // Correctly signed, but not an in-toto payload.
+    let other = sslib_envelope(tmp.path(), &statement(), "application/json");
+    assert_rejected(
+        &["--key", &root(X509_KEY), other.to_str().unwrap()],
+        "payload-type",
+        "application/json",
+    );
+}
+
+#[test]
+fn chains_annotations_made_with_chains_keys_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Annotations as Chains writes them, built by hand around an envelope
+    // securesystemslib signed with Chains' x509.pem test key.
+    let env = sslib_envelope(tmp.path(), &statement(), "application/vnd.in-toto+json");
+    let envelope = std::fs::read(&env).unwrap();
+    let payload = serde_json::to_vec(&statement()).unwrap();
+    let ann = |k: &str| format!("chains.tekton.dev/{k}-taskrun-7f2d");
+    let run = json!({
+        "apiVersion": "tekton.dev/v1", "kind": "TaskRun",
+        "metadata": {"name": "build", "namespace": "ci", "uid": "7f2d", "annotations": {
+            "chains.tekton.dev/signed": "true",
+            ann("payload"): STANDARD.encode(&payload),
+            ann("signature"): STANDARD.encode(envelope.trim_ascii_end()),
+            ann("cert"): "",
+            ann("chain"): "",
+        }},
+        "spec": {}, "status": {}
+    });
+    let file = write_json(&tmp.path().join("run.json"), &run);
+    let (code, report) = verify_json(&["--key", &root(X509_KEY), &file]);
+    assert_eq!(code, 0, "{report:#}");
+
+    // Chains' cosign.key, through our tekton backend, verified by cosign.pub.
+    let out = tmp.path().join("out");
+    attest(&[
+        "--storage",
+        "tekton",
+        "-o",
+        out.to_str().unwrap(),
+        &root(RUN),
+    ]);
+    let annotated = out.join("taskrun-ci-build-app-7x2kq.yaml");
+    let (code, report) = verify_json(&["--key", &root(CHAINS_PUB), annotated.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+
+    // A payload annotation that is not what the envelope signed.
+    let mut swapped = run.clone();
+    swapped["metadata"]["annotations"][ann("payload")] = json!(STANDARD.encode(b"{}"));
+    assert_rejected(
+        &[
+            "--key",
+            &root(X509_KEY),
+            &write_json(&tmp.path().join("swapped.json"), &swapped),
+        ],
+        "input",
+        "differs from the payload inside",
+    );
+    // A run that was never attested.
+    let (code, report) = verify_json(&["--key", &root(CHAINS_PUB), &root(RUN)]);
+    assert_eq!(code, 1);
+    assert!(rejection(&report).1.contains("not attested"));
+}
+
+#[test]
+fn malformed_input_fails_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = root(CHAINS_PUB);
+    let write = |name: &str, bytes: &[u8]| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.display().to_string()
+    };
+
+    // Truncated JSON: unreadable input, exit 2, the file named.
+    let truncated = write(
+        "truncated.json",
+        br#"{"payloadType": "application/vnd.in-toto+json", "payl"#,
+    );
+    let out = verify(&["--key", &key, &truncated]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("truncated.json"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Deeply nested JSON: a clean error, not a stack overflow.
+    let deep = write(
+        "deep.json",
+        &[b"[".repeat(100_000), b"]".repeat(100_000)].concat(),
+    );
+    let out = verify(&["--key", &key, &deep]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("panicked"));
+
+    // A huge payload: rejected with a reason, without trouble.
+    let huge = json!({
+        "payloadType": "application/vnd.in-toto+json",
+        "payload": STANDARD.encode(vec![b'x'; 16 << 20]),
+        "signatures": [{"keyid": "", "sig": STANDARD.encode(b"nope")}],
+    });
+    let huge = write("huge.json", &serde_json::to_vec(&huge).unwrap());
+    assert_rejected(&["--key", &key, &huge], "signature", "");
+
+    // Bad base64 payload; not an envelope at all.
+    let bad = write(
+        "bad.json",
+        br#"{"payloadType": "application/vnd.in-toto+json", "payload": "%%%", "signatures": [{"sig": "AA=="}]}"#,
+    );
+    assert_rejected(&["--key", &key, &bad], "input", "not base64");
+    let other = write("other.json", br#"{"kind": "ConfigMap", "data": {}}"#);
+    assert_rejected(&["--key", &key, &other], "input", "not an envelope");
+
+    // Usage: no trust, contradicting flags, a bad duration.
+    let good = write("empty.jsonl", b"");
+    for args in [
+        vec![good.as_str()],
+        vec![
+            "--key",
+            &key,
+            "--require-tlog",
+            "--insecure-ignore-tlog",
+            &good,
+        ],
+        vec!["--key", &key, "--max-age", "soon", &good],
+        vec!["--key", &key, "--subject", "no-digest", &good],
+    ] {
+        let out = verify(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    // Nothing found to verify is not a success.
+    let out = verify(&["--key", &key, &good]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}
+
+// ---------------------------------------------------------------------------
+// Transparency and keyless, against the Sigstore team's mock (Rekor + Fulcio)
+
+fn sigstore_mock() -> Service {
+    let dir = common::root().join("tests/tools/sigstore-mock");
+    assert!(
+        dir.join("node_modules/@sigstore/mock").is_dir(),
+        "@sigstore/mock is not installed: run `npm ci --prefix tests/tools/sigstore-mock`"
+    );
+    let port = free_port();
+    Service::start(
+        "sigstore-mock",
+        Path::new("node"),
+        &[
+            dir.join("server.js").display().to_string(),
+            port.to_string(),
+        ],
+        &[],
+        port,
+        &format!("http://127.0.0.1:{port}/healthz"),
+    )
+}
+
+fn get(url: &str) -> String {
+    reqwest::blocking::get(url)
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .text()
+        .unwrap()
+}
+
+#[test]
+fn transparency_log_entries_are_checked() {
+    let mock = sigstore_mock();
+    let url = format!("http://127.0.0.1:{}", mock.port);
+    let tmp = tempfile::tempdir().unwrap();
+    let log_key = tmp.path().join("rekor.pub");
+    std::fs::write(&log_key, get(&format!("{url}/api/v1/log/publicKey"))).unwrap();
+    let log_key = log_key.display().to_string();
+    let (bundles, tekton) = (tmp.path().join("bundles"), tmp.path().join("tekton"));
+    let upload = [
+        "--tlog-upload",
+        "--rekor-url",
+        &url,
+        "--rekor-public-key",
+        &log_key,
+    ];
+    attest(
+        &[
+            &upload[..],
+            &[
+                "--bundle",
+                "-o",
+                bundles.to_str().unwrap(),
+                &root(RUN),
+                &root(PIPELINE),
+            ],
+        ]
+        .concat(),
+    );
+    attest(
+        &[
+            &upload[..],
+            &[
+                "--storage",
+                "tekton",
+                "-o",
+                tekton.to_str().unwrap(),
+                &root(RUN),
+            ],
+        ]
+        .concat(),
+    );
+    let key = root(CHAINS_PUB);
+    let bundle = bundles.join("taskrun-ci-build-app-7x2kq.sigstore.json");
+    let bundle_s = bundle.display().to_string();
+
+    // Offline: the SET and inclusion proof against the log key.
+    let (code, report) = verify_json(&[
+        "--key",
+        &key,
+        "--rekor-public-key",
+        &log_key,
+        "--require-tlog",
+        &bundle_s,
+    ]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["results"][0]["tlog"]["status"], json!("verified"));
+
+    // Without a log key the entry is reported unchecked, and --require-tlog refuses that.
+    let out = verify(&["--key", &key, &bundle_s]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stdout).contains("NOT checked"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_rejected(
+        &["--key", &key, "--require-tlog", &bundle_s],
+        "tlog",
+        "--rekor-public-key",
+    );
+    // --insecure-ignore-tlog is said out loud.
+    let out = verify(&["--key", &key, "--insecure-ignore-tlog", &bundle_s]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("NOT checked (--insecure-ignore-tlog)"));
+
+    // A bad SET; a bad inclusion proof.
+    let b = read_json(&bundle);
+    let entry = "/verificationMaterial/tlogEntries/0";
+    let mut bad_set = b.clone();
+    let set = bad_set
+        .pointer(&format!("{entry}/inclusionPromise/signedEntryTimestamp"))
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut raw = STANDARD.decode(set).unwrap();
+    let n = raw.len() - 3;
+    raw[n] ^= 1;
+    *bad_set
+        .pointer_mut(&format!("{entry}/inclusionPromise/signedEntryTimestamp"))
+        .unwrap() = json!(STANDARD.encode(raw));
+    let bad_set = write_json(&tmp.path().join("bad-set.json"), &bad_set);
+    assert_rejected(
+        &["--key", &key, "--rekor-public-key", &log_key, &bad_set],
+        "tlog",
+        "signed entry timestamp",
+    );
+    let mut bad_proof = b.clone();
+    *bad_proof
+        .pointer_mut(&format!("{entry}/inclusionProof/rootHash"))
+        .unwrap() = json!(STANDARD.encode([7u8; 32]));
+    let bad_proof = write_json(&tmp.path().join("bad-proof.json"), &bad_proof);
+    assert_rejected(
+        &["--key", &key, "--rekor-public-key", &log_key, &bad_proof],
+        "tlog",
+        "inclusion proof",
+    );
+    // An entry for another artifact: the PipelineRun's entry in the TaskRun's bundle.
+    let mut swapped = b.clone();
+    swapped["verificationMaterial"]["tlogEntries"] = read_json(
+        &bundles.join("pipelinerun-ci-release-9kd2.sigstore.json"),
+    )["verificationMaterial"]["tlogEntries"]
+        .clone();
+    let swapped = write_json(&tmp.path().join("swapped.json"), &swapped);
+    assert_rejected(
+        &["--key", &key, "--rekor-public-key", &log_key, &swapped],
+        "tlog",
+        "does not record this artifact",
+    );
+
+    // Online: the annotated run names its entry; it is fetched and checked.
+    // (Chains' annotation names one entry, the run's; its image signature's
+    // entry could only be found by a search by hash, which the mock lacks.)
+    let annotated = tekton.join("taskrun-ci-build-app-7x2kq.yaml");
+    let (code, report) = verify_json(&[
+        "--key",
+        &key,
+        "--rekor-url",
+        &url,
+        annotated.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{report:#}");
+    let statuses: Vec<&Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["tlog"]["status"])
+        .collect();
+    assert!(statuses.contains(&&json!("verified")), "{report:#}");
+}
+
+fn jwt(claims: Value) -> String {
+    let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    format!(
+        "{}.{}.{}",
+        part(&json!({"alg": "RS256", "typ": "JWT"})),
+        part(&claims),
+        URL_SAFE_NO_PAD.encode(b"unchecked")
+    )
+}
+
+#[test]
+fn keyless_signatures_are_checked_against_roots_and_identity() {
+    let mock = sigstore_mock();
+    let url = format!("http://127.0.0.1:{}", mock.port);
+    let tmp = tempfile::tempdir().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let issuer = "https://kubernetes.default.svc.cluster.local";
+    let subject =
+        "https://kubernetes.io/namespaces/tekton-chains/serviceaccounts/tekton-chains-controller";
+    let token = tmp.path().join("token");
+    std::fs::write(
+        &token,
+        jwt(
+            json!({"iss": issuer, "sub": subject, "aud": "sigstore", "iat": now, "exp": now + 600}),
+        ),
+    )
+    .unwrap();
+    let roots = tmp.path().join("roots.pem");
+    std::fs::write(&roots, get(&format!("{url}/api/v1/rootCert"))).unwrap();
+    let log_key = tmp.path().join("rekor.pub");
+    std::fs::write(&log_key, get(&format!("{url}/api/v1/log/publicKey"))).unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = bin()
+        .args([
+            "attest",
+            "--fulcio-url",
+            &url,
+            "--identity-token",
+            token.to_str().unwrap(),
+        ])
+        .args([
+            "--tlog-upload",
+            "--rekor-url",
+            &url,
+            "--rekor-public-key",
+            log_key.to_str().unwrap(),
+        ])
+        .args(["--bundle", "-o", out_dir.to_str().unwrap(), &root(RUN)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bundle = out_dir.join("taskrun-ci-build-app-7x2kq.sigstore.json");
+    let bundle = bundle.to_str().unwrap();
+    let (roots, log_key) = (roots.to_str().unwrap(), log_key.to_str().unwrap());
+
+    // The SAN the mock puts in the certificate for this token.
+    let trust = ["--ca-roots", roots, "--rekor-public-key", log_key];
+    let (code, report) = verify_json(
+        &[
+            &trust[..],
+            &[
+                "--certificate-identity-regexp",
+                "^https://kubernetes.io/",
+                "--certificate-oidc-issuer",
+                issuer,
+                bundle,
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        report["results"][0]["signer"]
+            .as_str()
+            .unwrap()
+            .contains("certificate for"),
+        "{report:#}"
+    );
+
+    // Another identity, another issuer.
+    assert_rejected(
+        &[
+            &trust[..],
+            &["--certificate-identity", "someone@example.com", bundle],
+        ]
+        .concat(),
+        "certificate",
+        "someone@example.com",
+    );
+    assert_rejected(
+        &[
+            &trust[..],
+            &[
+                "--certificate-identity-regexp",
+                ".",
+                "--certificate-oidc-issuer",
+                "https://accounts.google.com",
+                bundle,
+            ],
+        ]
+        .concat(),
+        "certificate",
+        "accounts.google.com",
+    );
+    // A key where a certificate signed: no identity to match.
+    let (code, _) = verify_json(&[
+        "--key",
+        &root(CHAINS_PUB),
+        "--certificate-identity",
+        subject,
+        bundle,
+    ]);
+    assert_eq!(code, 1);
+    // --ca-roots without an identity is refused as a usage error.
+    let out = verify(&["--ca-roots", roots, bundle]);
+    assert_eq!(out.status.code(), Some(2));
+}
