@@ -6,8 +6,8 @@ mod signers;
 mod storage;
 
 pub use output::{ImageSignature, Product, write_atomic};
-pub use signers::{Signers, SignersError};
-pub use storage::{RunWriteBack, StorageSetupError};
+pub use signers::{SignerInputs, Signers, SignersError, load_with as signers_load};
+pub use storage::{Receipt, RunWriteBack, Storage, StorageInputs, StorageSetupError};
 
 use std::fs;
 use std::io::{self, IsTerminal};
@@ -93,7 +93,8 @@ pub enum RunError {
 }
 
 impl RunError {
-    fn is_bad_input(&self) -> bool {
+    /// Bad input or provenance Chains cannot make: retrying will not help.
+    pub fn is_bad_input(&self) -> bool {
         matches!(self, RunError::Input(_) | RunError::Provenance(_))
     }
 }
@@ -134,7 +135,7 @@ pub fn options(args: &AttestArgs) -> Result<(Config, Options, Option<Format>), A
 const CHUNK: usize = 256;
 
 /// A run's result: what was made for it, or why nothing was.
-type Attested = Result<(RunId, Product), RunError>;
+pub type Attested = Result<(RunId, Product), RunError>;
 
 /// What the pipeline produced for one input position.
 enum Slot {
@@ -195,18 +196,47 @@ impl Tally {
     }
 }
 
-/// The stages a run goes through after reading, shared by all runs of a batch.
-struct Stages<'a> {
-    config: &'a Config,
-    base: &'a Options,
+/// The stages a run goes through after reading (provenance → sign → store),
+/// shared by all runs of a batch and by the controller.
+pub struct Stages {
+    config: Config,
+    base: Options,
     format: Option<Format>,
     /// `None` with `--unsigned`.
     signers: Option<Signers>,
     storage: Option<storage::Storage>,
 }
 
-impl Stages<'_> {
-    fn attest(&self, run: &Run, children: &[&Run]) -> Attested {
+impl Stages {
+    /// Stages from resolved parts; `format` overrides the config's per-kind format.
+    pub fn new(
+        config: Config,
+        base: Options,
+        format: Option<Format>,
+        signers: Option<Signers>,
+        storage: Option<Storage>,
+    ) -> Stages {
+        Stages {
+            config,
+            base,
+            format,
+            signers,
+            storage,
+        }
+    }
+
+    /// The provenance options a config gives (no flags).
+    pub fn options_from(config: &Config) -> Options {
+        Options {
+            format: config.format_for(false),
+            builder_id: config.builder_id.clone(),
+            build_type: config.build_type,
+            deep_inspection: config.deep_inspection,
+        }
+    }
+
+    /// Attest one run with its child TaskRuns (for a PipelineRun).
+    pub fn attest(&self, run: &Run, children: &[&Run]) -> Attested {
         let mut opts = self.base.clone();
         opts.format = self
             .format
@@ -279,6 +309,7 @@ impl Stages<'_> {
             }
         }
         let mut annotated = None;
+        let mut receipt = None;
         if let Some(storage) = &self.storage {
             let stored = storage
                 .store(run, &mut artifacts)
@@ -287,6 +318,7 @@ impl Stages<'_> {
                     source,
                 })?;
             annotated = stored.annotated.map(|bytes| (bytes, run.syntax));
+            receipt = Some(stored.receipt);
             // Images follow the attestation in `artifacts`, in the same order.
             for (img, a) in images.iter_mut().zip(artifacts.iter().skip(1)) {
                 img.tlog = a.tlog.clone();
@@ -300,6 +332,7 @@ impl Stages<'_> {
                 tlog: artifacts[0].tlog.clone().map(Box::new),
                 images,
                 annotated,
+                receipt,
             },
         ))
     }
@@ -335,13 +368,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         None => None,
     };
     let write_back = storage.as_ref().and_then(|s| s.write_back.clone());
-    let stages = Stages {
-        config: &config,
-        base: &base_opts,
-        format: format_flag,
-        signers,
-        storage,
-    };
+    let stages = Stages::new(config, base_opts, format_flag, signers, storage);
     let sources = read::expand_inputs(&args.inputs)?;
     let context_sources = read::expand_inputs(&args.taskruns)?;
     let mut tally = Tally::default();

@@ -45,6 +45,8 @@ pub enum Product {
         images: Vec<ImageSignature>,
         /// The run with Chains' annotations (tekton backend), in its own syntax.
         annotated: Option<(Vec<u8>, Syntax)>,
+        /// What storage did, when the run was stored.
+        receipt: Option<super::Receipt>,
     },
 }
 

@@ -43,19 +43,63 @@ pub enum SignersError {
     },
 }
 
+/// Where keys come from, apart from the config: the attest flags, or what
+/// the controller read from its Secret.
+#[derive(Clone, Default)]
+pub struct SignerInputs {
+    /// `--key`: a key file or KMS URI used for every enabled artifact type.
+    pub key: Option<String>,
+    /// A key loaded already, used for every enabled artifact type (the
+    /// controller's `--key`, decrypted once for the life of the process).
+    pub loaded: Option<SharedSigner>,
+    /// The `x509` signer's key when not keyless (the controller's
+    /// `signing-secrets`: `cosign.key` or `x509.pem`).
+    pub x509: Option<SharedSigner>,
+    pub password: Password,
+    pub fulcio_url: Option<String>,
+    pub identity_token: Option<PathBuf>,
+}
+
+impl From<&AttestArgs> for SignerInputs {
+    fn from(args: &AttestArgs) -> Self {
+        SignerInputs {
+            key: args.key.clone(),
+            loaded: None,
+            x509: None,
+            password: match &args.password_file {
+                Some(p) => Password::File(p.clone()),
+                None => Password::FromEnvironment,
+            },
+            fulcio_url: args.fulcio_url.clone(),
+            identity_token: args.identity_token.clone(),
+        }
+    }
+}
+
 /// Resolve and load the signers a batch needs.
 pub fn load(args: &AttestArgs, config: &Config) -> Result<Signers, SignersError> {
+    load_with(&SignerInputs::from(args), config)
+}
+
+/// Resolve and load signers from explicit inputs and the config.
+pub fn load_with(args: &SignerInputs, config: &Config) -> Result<Signers, SignersError> {
     let opts = SignerOptions {
-        password: match &args.password_file {
-            Some(p) => Password::File(p.clone()),
-            None => Password::FromEnvironment,
-        },
+        password: args.password.clone(),
         kms: kms_options(config),
     };
     let mut cache: HashMap<String, SharedSigner> = HashMap::new();
     let mut resolve = |kind: &str| -> Result<Option<SharedSigner>, SignersError> {
         if kind == "none" {
             return Ok(None);
+        }
+        if let Some(s) = &args.loaded {
+            return Ok(Some(s.clone()));
+        }
+        let keyless = args.fulcio_url.is_some()
+            || args.identity_token.is_some()
+            || config.flag("signers.x509.fulcio.enabled");
+        if let (Some(s), "x509", None, false) = (&args.x509, kind, &args.key, keyless) {
+            return Ok(Some(s.clone()));
         }
         let reference = resolve_reference(args, config, kind)?;
         if let Some(s) = cache.get(&reference) {
@@ -110,7 +154,7 @@ pub fn load(args: &AttestArgs, config: &Config) -> Result<Signers, SignersError>
 /// The key reference for a signer kind: `--key` wins; then `kms` uses
 /// `signers.kms.kmsref`, `x509` uses Fulcio when enabled.
 fn resolve_reference(
-    args: &AttestArgs,
+    args: &SignerInputs,
     config: &Config,
     kind: &str,
 ) -> Result<String, SignersError> {

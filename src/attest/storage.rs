@@ -83,10 +83,59 @@ pub struct Storage {
 pub struct Stored {
     /// The run with Chains' annotations, in its own syntax, when the tekton backend is used.
     pub annotated: Option<Vec<u8>>,
+    /// What was stored, for whoever marks the run (the controller).
+    pub receipt: Receipt,
+}
+
+/// The annotations a run gets once stored, and what it took (Chains' metrics).
+#[derive(Clone, Debug, Default)]
+pub struct Receipt {
+    /// Chains' annotations, `chains.tekton.dev/signed: "true"` included.
+    pub annotations: Vec<(String, String)>,
+    /// Artifacts recorded in the transparency log.
+    pub uploaded: usize,
+    /// (artifact, backend) pairs stored.
+    pub stored: usize,
+}
+
+/// How storage is chosen, apart from the config: the attest flags, or the
+/// controller's fixed choices.
+#[derive(Clone, Debug, Default)]
+pub struct StorageInputs {
+    /// `--storage`: backends for every artifact kind.
+    pub storage: Option<String>,
+    pub output: Option<PathBuf>,
+    pub in_place: bool,
+    pub kubeconfig: Option<PathBuf>,
+    pub tlog_upload: bool,
+    pub rekor_url: Option<String>,
+    pub rekor_public_key: Option<PathBuf>,
+    /// The controller: the config's storage (defaults included) applies as in
+    /// Chains, and the caller marks the live run with the [`Receipt`].
+    pub controller: bool,
+}
+
+impl From<&AttestArgs> for StorageInputs {
+    fn from(args: &AttestArgs) -> Self {
+        StorageInputs {
+            storage: args.storage.clone(),
+            output: args.output.clone(),
+            in_place: args.in_place,
+            kubeconfig: args.kubeconfig.clone(),
+            tlog_upload: args.tlog_upload,
+            rekor_url: args.rekor_url.clone(),
+            rekor_public_key: args.rekor_public_key.clone(),
+            controller: false,
+        }
+    }
 }
 
 impl Storage {
     pub fn setup(args: &AttestArgs, config: &Config) -> Result<Storage, StorageSetupError> {
+        Storage::setup_with(&StorageInputs::from(args), config)
+    }
+
+    pub fn setup_with(args: &StorageInputs, config: &Config) -> Result<Storage, StorageSetupError> {
         let flag: Option<BTreeSet<String>> = args.storage.as_ref().map(|s| {
             s.split(',')
                 .map(|x| x.trim().to_string())
@@ -98,9 +147,10 @@ impl Storage {
         let pick = |kind: &str, configured: &BTreeSet<String>| -> BTreeSet<String> {
             match &flag {
                 Some(f) => f.clone(),
-                None if config
-                    .explicit
-                    .contains(&format!("artifacts.{kind}.storage")) =>
+                None if args.controller
+                    || config
+                        .explicit
+                        .contains(&format!("artifacts.{kind}.storage")) =>
                 {
                     configured
                         .iter()
@@ -176,7 +226,7 @@ impl Storage {
         };
         let write_back = match (uses_tekton, args.in_place, &args.output) {
             (false, _, _) => None,
-            (true, false, _) if cluster.is_some() => None,
+            (true, false, _) if cluster.is_some() || args.controller => None,
             (true, true, _) => Some(RunWriteBack::InPlace),
             (true, false, Some(dir)) => Some(RunWriteBack::Dir(dir.clone())),
             (true, false, None) => return Err(StorageSetupError::TektonNeedsOutput),
@@ -231,6 +281,7 @@ impl Storage {
         }
         let mut annotations: Vec<(String, String)> = Vec::new();
         let mut tekton_used = false;
+        let mut stored = 0;
         for a in artifacts.iter() {
             let backends = match a.kind {
                 ArtifactKind::TaskRun => &self.taskrun,
@@ -240,6 +291,7 @@ impl Storage {
             for b in backends {
                 tekton_used |= b.name() == "tekton";
                 annotations.extend(with_retries(|| b.store(&id, a))?);
+                stored += 1;
             }
         }
         // Every backend stored every artifact: now the run may be marked signed.
@@ -257,6 +309,14 @@ impl Storage {
         } else {
             None
         };
-        Ok(Stored { annotated })
+        let uploaded = artifacts.iter().filter(|a| a.tlog.is_some()).count();
+        Ok(Stored {
+            annotated,
+            receipt: Receipt {
+                annotations,
+                uploaded,
+                stored,
+            },
+        })
     }
 }
