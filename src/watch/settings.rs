@@ -1,0 +1,124 @@
+//! The controller's settings from its namespace: the `chains-config`
+//! ConfigMap and the `signing-secrets` Secret, read through the API.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+use super::WatchError;
+use super::kube::Kube;
+use super::reconcile::Policy;
+use crate::attest::{SignerInputs, Stages, Storage, StorageInputs, signers_load};
+use crate::config::Config;
+use crate::sign::local::LocalSigner;
+use crate::sign::{SharedSigner, pem_block};
+
+pub const CONFIG_MAP: &str = "chains-config";
+pub const SECRET: &str = "signing-secrets";
+
+/// cosign's PEM labels for an encrypted key.
+const ENCRYPTED: &[&str] = &[
+    "ENCRYPTED SIGSTORE PRIVATE KEY",
+    "ENCRYPTED COSIGN PRIVATE KEY",
+];
+
+/// A ConfigMap's `data` as chains-config keys.
+pub fn config_from(object: &Value, source: &str) -> Result<Config, WatchError> {
+    let data: BTreeMap<String, String> = object
+        .get("data")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Config::from_map(&data, source)?)
+}
+
+/// chains-config, or the defaults when there is none.
+pub async fn read_config(kube: &Kube, ns: &str) -> Result<Config, WatchError> {
+    let path = format!("/api/v1/namespaces/{ns}/configmaps/{CONFIG_MAP}");
+    match kube.get(&path).await {
+        Ok(o) => config_from(&o, &format!("configmap {ns}/{CONFIG_MAP}")),
+        Err(e) if e.is(404) => Ok(Config::default()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The x509 signer's key from signing-secrets (`cosign.key` with
+/// `cosign.password`, or `x509.pem`), decrypted here, once.
+pub async fn read_signing_secret(
+    kube: &Kube,
+    ns: &str,
+) -> Result<Option<SharedSigner>, WatchError> {
+    let path = format!("/api/v1/namespaces/{ns}/secrets/{SECRET}");
+    let secret = match kube.get(&path).await {
+        Ok(o) => o,
+        Err(e) if e.is(404) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let field = |k: &str| -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        let b64 = secret.get("data")?.get(k)?.as_str()?;
+        STANDARD
+            .decode(b64.trim())
+            .ok()
+            .map(zeroize::Zeroizing::new)
+    };
+    let ns_owned = ns.to_string();
+    let name = move |k: &str| format!("secret {ns_owned}/{SECRET} {k}");
+    if let Some(key) = field("cosign.key").filter(|k| !k.is_empty()) {
+        let text = String::from_utf8_lossy(&key).into_owned();
+        let password = field("cosign.password").unwrap_or_default();
+        let password = password.strip_suffix(b"\n").unwrap_or(&password).to_vec();
+        let signer = tokio::task::spawn_blocking(move || match pem_block(&text, ENCRYPTED) {
+            // scrypt is deliberately slow: off the async threads.
+            Some(ct) => LocalSigner::from_encrypted(&ct, &password, &name("cosign.key")),
+            None => LocalSigner::from_pem(&text, &name("cosign.key")),
+        })
+        .await
+        .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??;
+        return Ok(Some(std::sync::Arc::new(signer)));
+    }
+    if let Some(pem) = field("x509.pem").filter(|k| !k.is_empty()) {
+        let text = String::from_utf8_lossy(&pem);
+        let signer = LocalSigner::from_pem(&text, &format!("secret {ns}/{SECRET} x509.pem"))?;
+        return Ok(Some(std::sync::Arc::new(signer)));
+    }
+    Ok(None)
+}
+
+/// The attest stages for a config: storage as Chains chooses it, signers
+/// from the keys loaded at start (never decrypted again).
+pub fn build(
+    config: &Config,
+    inputs: &SignerInputs,
+    only_successful: bool,
+) -> Result<(Stages, Policy), WatchError> {
+    let signers = signers_load(inputs, config)?;
+    let storage = Storage::setup_with(
+        &StorageInputs {
+            controller: true,
+            ..Default::default()
+        },
+        config,
+    )?;
+    let policy = Policy {
+        only_successful,
+        taskruns_enabled: signers.taskrun.is_some(),
+    };
+    let opts = Stages::options_from(config);
+    Ok((
+        Stages::new(config.clone(), opts, None, Some(signers), Some(storage)),
+        policy,
+    ))
+}

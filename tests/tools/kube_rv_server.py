@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""A small Kubernetes API test server with what kmock lacks: resourceVersions,
+uids, conditional merge patches (409 on a stale metadata.resourceVersion),
+watches resumed from a resourceVersion, and 410 Gone after compaction.
+
+usage: kube_rv_server.py PORT
+
+Test hooks (not Kubernetes API):
+  POST /_test/hold     stop delivering events to open watches (they queue up)
+  POST /_test/compact  forget history up to now and end every watch: a client
+                       resuming from an older resourceVersion gets 410 Gone
+  GET  /_test/requests the request lines seen so far, as a JSON list
+"""
+import copy
+import json
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+lock = threading.Condition()
+objects = {}  # (prefix, plural, ns, name) -> obj
+events = []  # (rv, prefix, plural, ns, type, obj)
+state = {"rv": 100, "compacted": 0, "generation": 0, "hold": False}
+requests = []
+
+
+def parse(path):
+    parts = [p for p in path.split("/") if p]
+    if parts[:1] == ["api"]:
+        prefix, rest = "/".join(parts[:2]), parts[2:]
+    else:
+        prefix, rest = "/".join(parts[:3]), parts[3:]
+    ns = None
+    if rest[:1] == ["namespaces"] and len(rest) >= 3:
+        ns, rest = rest[1], rest[2:]
+    plural = rest[0] if rest else ""
+    name = rest[1] if len(rest) > 1 else None
+    return prefix, plural, ns, name
+
+
+def merge(target, patch):
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if not isinstance(target, dict):
+        target = {}
+    for k, v in patch.items():
+        if v is None:
+            target.pop(k, None)
+        else:
+            target[k] = merge(target.get(k), v)
+    return target
+
+
+def bump(obj):
+    state["rv"] += 1
+    obj.setdefault("metadata", {})["resourceVersion"] = str(state["rv"])
+    return state["rv"]
+
+
+def status(code, reason, message):
+    return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code,
+            "reason": reason, "message": message}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def body(self):
+        n = int(self.headers.get("content-length") or 0)
+        return json.loads(self.rfile.read(n) or b"null")
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        q = parse_qs(url.query)
+        with lock:
+            requests.append("GET " + self.path)
+        if url.path == "/healthz":
+            return self.send_json(200, {"ok": True})
+        if url.path == "/_test/requests":
+            with lock:
+                return self.send_json(200, list(requests))
+        prefix, plural, ns, name = parse(url.path)
+        if q.get("watch") == ["true"]:
+            return self.watch(prefix, plural, ns, q)
+        with lock:
+            if name is not None:
+                obj = objects.get((prefix, plural, ns, name))
+                if obj is None:
+                    return self.send_json(404, status(404, "NotFound", f"{plural} {name} not found"))
+                return self.send_json(200, obj)
+            items = [o for (p, pl, n, _), o in sorted(objects.items())
+                     if p == prefix and pl == plural and (ns is None or n == ns)]
+            limit = int(q.get("limit", ["0"])[0])
+            start = int(q.get("continue", ["0"])[0])
+            page = items[start:start + limit] if limit else items[start:]
+            meta = {"resourceVersion": str(state["rv"])}
+            if limit and start + limit < len(items):
+                meta["continue"] = str(start + limit)
+            return self.send_json(200, {"kind": "List", "apiVersion": "v1", "metadata": meta, "items": page})
+
+    def watch(self, prefix, plural, ns, q):
+        since = int(q.get("resourceVersion", ["0"])[0] or 0)
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+
+        def send(event):
+            data = (json.dumps(event) + "\n").encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        with lock:
+            generation = state["generation"]
+            if since < state["compacted"]:
+                events_out = [{"type": "ERROR", "object": status(410, "Expired", "too old resource version")}]
+                done = True
+            else:
+                events_out, done = [], False
+        if done:
+            for e in events_out:
+                send(e)
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        sent = since
+        deadline = time.time() + int(q.get("timeoutSeconds", ["290"])[0])
+        try:
+            while time.time() < deadline:
+                with lock:
+                    if state["generation"] != generation:
+                        break
+                    batch = []
+                    if not state["hold"]:
+                        for rv, p, pl, n, t, o in events:
+                            if rv > sent and p == prefix and pl == plural and (ns is None or n == ns):
+                                batch.append({"type": t, "object": o})
+                        if events:
+                            sent = max(sent, max(e[0] for e in events))
+                    if not batch:
+                        lock.wait(0.2)
+                for e in batch:
+                    send(e)
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_POST(self):
+        url = urlparse(self.path)
+        # Read the body first: on a kept-alive connection, unread bytes would
+        # be taken for the next request.
+        obj = self.body()
+        with lock:
+            requests.append("POST " + self.path)
+        if url.path == "/_test/hold":
+            with lock:
+                state["hold"] = True
+            return self.send_json(200, {})
+        if url.path == "/_test/compact":
+            with lock:
+                state["compacted"] = state["rv"]
+                state["generation"] += 1
+                state["hold"] = False
+                events.clear()
+                lock.notify_all()
+            return self.send_json(200, {})
+        prefix, plural, ns, _ = parse(url.path)
+        meta = obj.setdefault("metadata", {})
+        ns = ns or meta.get("namespace")
+        meta["namespace"] = ns
+        key = (prefix, plural, ns, meta.get("name"))
+        with lock:
+            if key in objects:
+                return self.send_json(409, status(409, "AlreadyExists", "exists"))
+            meta.setdefault("uid", str(uuid.uuid4()))
+            meta.setdefault("creationTimestamp", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            rv = bump(obj)
+            objects[key] = obj
+            events.append((rv, prefix, plural, ns, "ADDED", copy.deepcopy(obj)))
+            lock.notify_all()
+            return self.send_json(201, obj)
+
+    def do_PATCH(self):
+        url = urlparse(self.path)
+        with lock:
+            requests.append("PATCH " + self.path)
+        prefix, plural, ns, name = parse(url.path)
+        patch = self.body()
+        with lock:
+            obj = objects.get((prefix, plural, ns, name))
+            if obj is None:
+                return self.send_json(404, status(404, "NotFound", "not found"))
+            want = (patch.get("metadata") or {}).get("resourceVersion")
+            if want is not None and want != obj["metadata"]["resourceVersion"]:
+                return self.send_json(409, status(409, "Conflict", "the object has been modified"))
+            obj = merge(obj, patch)
+            rv = bump(obj)
+            objects[(prefix, plural, ns, name)] = obj
+            events.append((rv, prefix, plural, ns, "MODIFIED", copy.deepcopy(obj)))
+            lock.notify_all()
+            return self.send_json(200, obj)
+
+
+if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+    server.daemon_threads = True
+    server.serve_forever()

@@ -1,0 +1,755 @@
+//! `chains watch` against a Kubernetes API: kmock (PyPI, an emulator) for
+//! the controller's behaviour, and a small server of our own
+//! (tests/tools/kube_rv_server.py) for what kmock cannot emulate: it fills
+//! in no resourceVersion, cannot make a write conditional, and never
+//! answers 410 Gone.
+//!
+//! Waits poll the API until a condition holds; their deadlines only guard
+//! against a hung test and are never what is asserted.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+const SIGNED: &str = "chains.tekton.dev/signed";
+
+fn testdata(p: &str) -> PathBuf {
+    common::root().join("testdata").join(p)
+}
+
+fn kmock() -> common::Service {
+    let port = common::free_port();
+    common::Service::start(
+        "kube-emulator",
+        Path::new("python3"),
+        &[
+            common::root()
+                .join("tests/tools/kube_emulator.py")
+                .display()
+                .to_string(),
+            port.to_string(),
+        ],
+        &[],
+        port,
+        &format!("http://127.0.0.1:{port}/healthz"),
+    )
+}
+
+fn rv_server() -> common::Service {
+    let port = common::free_port();
+    common::Service::start(
+        "kube-rv-server",
+        Path::new("python3"),
+        &[
+            common::root()
+                .join("tests/tools/kube_rv_server.py")
+                .display()
+                .to_string(),
+            port.to_string(),
+        ],
+        &[],
+        port,
+        &format!("http://127.0.0.1:{port}/healthz"),
+    )
+}
+
+fn kubeconfig(dir: &Path, port: u16) -> PathBuf {
+    let p = dir.join("kubeconfig");
+    std::fs::write(
+        &p,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: t\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\nusers:\n- name: u\n  user: {{token: test-token}}\ncontexts:\n- name: c\n  context: {{cluster: t, user: u, namespace: tekton-chains}}\ncurrent-context: c\n"
+        ),
+    )
+    .unwrap();
+    p
+}
+
+/// The API of one test cluster.
+struct Api {
+    base: String,
+    client: reqwest::blocking::Client,
+}
+
+impl Api {
+    fn new(port: u16) -> Api {
+        Api {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::blocking::Client::new(),
+        }
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some(b) = body {
+            let ct = if method == "PATCH" {
+                "application/merge-patch+json"
+            } else {
+                "application/json"
+            };
+            req = req.header("content-type", ct).body(b.to_string());
+        }
+        let resp = req.send().unwrap();
+        let code = resp.status().as_u16();
+        (code, resp.json().unwrap_or(Value::Null))
+    }
+
+    fn create(&self, collection: &str, body: &Value) {
+        let (code, v) = self.send("POST", collection, Some(body));
+        assert!(code < 300, "POST {collection}: {code} {v}");
+    }
+
+    fn patch(&self, path: &str, body: &Value) {
+        let (code, v) = self.send("PATCH", path, Some(body));
+        assert!(code < 300, "PATCH {path}: {code} {v}");
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let (code, v) = self.send("GET", path, None);
+        assert_eq!(code, 200, "GET {path}: {v}");
+        v
+    }
+
+    fn taskrun(&self, ns: &str, name: &str) -> Value {
+        self.get(&format!(
+            "/apis/tekton.dev/v1/namespaces/{ns}/taskruns/{name}"
+        ))
+    }
+
+    fn annotation(&self, kind: &str, ns: &str, name: &str, key: &str) -> Option<String> {
+        let o = self.get(&format!(
+            "/apis/tekton.dev/v1/namespaces/{ns}/{kind}/{name}"
+        ));
+        o["metadata"]["annotations"][key]
+            .as_str()
+            .map(str::to_string)
+    }
+
+    fn add_run(&self, run: &Value) {
+        let plural = if run["kind"] == "TaskRun" {
+            "taskruns"
+        } else {
+            "pipelineruns"
+        };
+        let ns = run["metadata"]["namespace"].as_str().unwrap();
+        self.create(
+            &format!("/apis/tekton.dev/v1/namespaces/{ns}/{plural}"),
+            run,
+        );
+    }
+
+    fn config(&self, data: Value) {
+        self.create(
+            "/api/v1/namespaces/tekton-chains/configmaps",
+            &json!({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "chains-config", "namespace": "tekton-chains"}, "data": data}),
+        );
+    }
+
+    fn count_signed(&self, ns: &str, names: &[String]) -> usize {
+        names
+            .iter()
+            .filter(|n| self.annotation("taskruns", ns, n, SIGNED).as_deref() == Some("true"))
+            .count()
+    }
+}
+
+/// A finished TaskRun (a uid is given: kmock assigns none).
+fn taskrun(ns: &str, name: &str, status: &str, minute: u32) -> Value {
+    json!({
+        "apiVersion": "tekton.dev/v1", "kind": "TaskRun",
+        "metadata": {"name": name, "namespace": ns, "uid": format!("uid-{ns}-{name}"),
+                     "creationTimestamp": format!("2025-01-01T00:{minute:02}:00Z")},
+        "spec": {"taskRef": {"name": "build"}},
+        "status": {
+            "conditions": [{"type": "Succeeded", "status": status}],
+            "startTime": format!("2025-01-01T00:{minute:02}:00Z"),
+            "completionTime": format!("2025-01-01T00:{minute:02}:30Z"),
+            "podName": format!("{name}-pod"),
+            "taskSpec": {"steps": [{"name": "s", "image": "busybox"}]},
+            "steps": [{"name": "s", "container": "step-s",
+                       "imageID": "docker.io/library/busybox@sha256:1111111111111111111111111111111111111111111111111111111111111111"}]
+        }
+    })
+}
+
+fn child_of(mut tr: Value, pipelinerun: &str) -> Value {
+    tr["metadata"]["labels"] = json!({"tekton.dev/pipelineRun": pipelinerun});
+    tr
+}
+
+fn pipelinerun(ns: &str, name: &str, children: &[&str]) -> Value {
+    json!({
+        "apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
+        "metadata": {"name": name, "namespace": ns, "uid": format!("uid-{ns}-{name}"),
+                     "creationTimestamp": "2025-01-01T00:00:00Z"},
+        "spec": {"pipelineRef": {"name": "release"}},
+        "status": {
+            "conditions": [{"type": "Succeeded", "status": "True"}],
+            "startTime": "2025-01-01T00:00:00Z", "completionTime": "2025-01-01T00:05:00Z",
+            "pipelineSpec": {"tasks": children.iter().map(|c| json!({"name": c, "taskRef": {"name": "build"}})).collect::<Vec<_>>()},
+            "childReferences": children.iter().map(|c| json!({"apiVersion": "tekton.dev/v1", "kind": "TaskRun", "name": c, "pipelineTaskName": c})).collect::<Vec<_>>()
+        }
+    })
+}
+
+/// A `chains watch` process; killed when dropped.
+struct Watcher {
+    child: std::cell::RefCell<Child>,
+    log: PathBuf,
+    metrics_port: u16,
+}
+
+impl Watcher {
+    fn start(
+        dir: &Path,
+        tag: &str,
+        kubeconfig: &Path,
+        extra: &[&str],
+        envs: &[(&str, String)],
+    ) -> Watcher {
+        let log = dir.join(format!("watch-{tag}.log"));
+        let metrics_port = common::free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chains"));
+        cmd.args(["watch", "--kubeconfig"])
+            .arg(kubeconfig)
+            .args([
+                "--controller-namespace",
+                "tekton-chains",
+                "--log-format",
+                "json",
+            ])
+            .args(["--metrics-address", &format!("127.0.0.1:{metrics_port}")])
+            .args(["--lease-duration", "2s", "--retry-delay", "20ms"])
+            .args(extra)
+            .env_remove("POD_NAME")
+            .env_remove("POD_NAMESPACE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        Watcher {
+            child: std::cell::RefCell::new(cmd.spawn().unwrap()),
+            log,
+            metrics_port,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn lines(&self, msg: &str) -> Vec<Value> {
+        self.log()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["msg"] == msg)
+            .collect()
+    }
+
+    /// `kind/namespace/name` of each run this process marked signed.
+    fn marked(&self) -> Vec<String> {
+        self.lines("marked signed")
+            .iter()
+            .map(|v| {
+                format!(
+                    "{}/{}/{}",
+                    v["kind"].as_str().unwrap(),
+                    v["namespace"].as_str().unwrap(),
+                    v["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    }
+
+    fn http(&self, path: &str) -> Option<(u16, String)> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port)).ok()?;
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        let code = out.get(9..12)?.parse().ok()?;
+        let body = out.split_once("\r\n\r\n")?.1.to_string();
+        Some((code, body))
+    }
+
+    fn metric(&self, name: &str) -> f64 {
+        let (_, body) = self.http("/metrics").expect("metrics served");
+        body.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{body}"))
+    }
+
+    fn signal(&mut self, sig: i32) {
+        unsafe {
+            libc::kill(self.child.borrow().id() as i32, sig);
+        }
+    }
+
+    /// SIGTERM, and wait for a clean exit.
+    fn terminate(&mut self) {
+        self.signal(libc::SIGTERM);
+        let status = self.child.get_mut().wait().unwrap();
+        assert!(
+            status.success(),
+            "watch exited with {status}; log:\n{}",
+            self.log()
+        );
+    }
+
+    fn kill(&mut self) {
+        self.signal(libc::SIGKILL);
+        let _ = self.child.get_mut().wait();
+    }
+
+    fn assert_running(&self) {
+        let exited = self.child.borrow_mut().try_wait();
+        if let Ok(Some(status)) = exited {
+            panic!("watch exited early with {status}; log:\n{}", self.log());
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.get_mut().kill();
+        let _ = self.child.get_mut().wait();
+    }
+}
+
+/// Poll until `cond` holds; the deadline only guards against a hang.
+fn wait_until(what: &str, watchers: &[&Watcher], mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !cond() {
+        for w in watchers {
+            w.assert_running();
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = watchers.iter().map(|w| w.log()).collect();
+            panic!(
+                "timed out waiting for {what}; logs:\n{}",
+                logs.join("\n---\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn secret(api: &Api, pem: &Path) {
+    api.create(
+        "/api/v1/namespaces/tekton-chains/secrets",
+        &json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "signing-secrets", "namespace": "tekton-chains"},
+                "data": {"x509.pem": STANDARD.encode(std::fs::read(pem).unwrap())}}),
+    );
+}
+
+/// Image signatures go nowhere in these tests (no registry).
+fn base_config() -> Value {
+    json!({"artifacts.oci.storage": ""})
+}
+
+#[test]
+fn attests_and_annotates_runs_created_in_the_cluster() {
+    let kube = kmock();
+    let api = Api::new(kube.port);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(dir.path(), kube.port);
+    api.config(base_config());
+    secret(&api, &testdata("keys/ed25519.pem"));
+    api.add_run(&taskrun("ci", "done", "True", 1));
+    let mut running = taskrun("ci", "running", "Unknown", 2);
+    running["status"]["conditions"][0]["status"] = json!("Unknown");
+    api.add_run(&running);
+    let mut skipped = taskrun("ci", "skipped", "True", 3);
+    skipped["metadata"]["annotations"] = json!({"chains.tekton.dev/skip": "true"});
+    api.add_run(&skipped);
+    // The PipelineRun arrives before its children: it waits for them.
+    api.add_run(&pipelinerun("ci", "release", &["release-a", "release-b"]));
+    api.add_run(&child_of(taskrun("ci", "release-a", "True", 4), "release"));
+    api.add_run(&child_of(taskrun("ci", "release-b", "True", 5), "release"));
+    // Another namespace, not watched.
+    api.add_run(&taskrun("other", "elsewhere", "True", 6));
+
+    let mut w = Watcher::start(dir.path(), "a", &kc, &["--namespace", "ci"], &[]);
+    wait_until("the PipelineRun to be signed", &[&w], || {
+        api.annotation("pipelineruns", "ci", "release", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
+    for name in ["done", "release-a", "release-b"] {
+        assert_eq!(
+            api.annotation("taskruns", "ci", name, SIGNED).as_deref(),
+            Some("true"),
+            "{name}"
+        );
+    }
+    assert_eq!(api.annotation("taskruns", "ci", "running", SIGNED), None);
+    assert_eq!(api.annotation("taskruns", "ci", "skipped", SIGNED), None);
+    assert_eq!(
+        api.annotation("taskruns", "other", "elsewhere", SIGNED),
+        None
+    );
+
+    // Children were marked before their PipelineRun.
+    let order = w.marked();
+    let pos = |n: &str| order.iter().position(|m| m == n).unwrap();
+    assert!(
+        pos("TaskRun/ci/release-a") < pos("PipelineRun/ci/release"),
+        "{order:?}"
+    );
+    assert!(
+        pos("TaskRun/ci/release-b") < pos("PipelineRun/ci/release"),
+        "{order:?}"
+    );
+
+    // The stored envelope verifies with the public key (securesystemslib).
+    let sig = api
+        .annotation(
+            "taskruns",
+            "ci",
+            "done",
+            "chains.tekton.dev/signature-taskrun-uid-ci-done",
+        )
+        .expect("tekton backend annotation");
+    let envelope = dir.path().join("envelope.json");
+    std::fs::write(&envelope, STANDARD.decode(sig).unwrap()).unwrap();
+    let (ok, text) = common::dsse_verify(&envelope, &testdata("keys/ed25519.pub"), None);
+    assert!(ok, "{text}");
+
+    // A run that finishes later is picked up from the watch.
+    api.patch(
+        "/apis/tekton.dev/v1/namespaces/ci/taskruns/running",
+        &json!({"status": {"conditions": [{"type": "Succeeded", "status": "True"}], "completionTime": "2025-01-01T00:09:00Z"}}),
+    );
+    wait_until("the finished run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "running", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
+
+    // chains-config is reloaded: new runs get the new format.
+    api.patch(
+        "/api/v1/namespaces/tekton-chains/configmaps/chains-config",
+        &json!({"data": {"artifacts.taskrun.format": "slsa/v2alpha4"}}),
+    );
+    wait_until("the config reload", &[&w], || {
+        w.lines("configuration loaded").len() >= 2
+    });
+    api.add_run(&taskrun("ci", "after-reload", "True", 7));
+    wait_until("the run after the reload", &[&w], || {
+        api.annotation("taskruns", "ci", "after-reload", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
+    let payload = api
+        .annotation(
+            "taskruns",
+            "ci",
+            "after-reload",
+            "chains.tekton.dev/payload-taskrun-uid-ci-after-reload",
+        )
+        .unwrap();
+    let statement: Value = serde_json::from_slice(&STANDARD.decode(payload).unwrap()).unwrap();
+    assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
+
+    // Observability.
+    assert_eq!(w.http("/healthz").unwrap().0, 200);
+    assert_eq!(w.http("/readyz").unwrap().0, 200);
+    assert_eq!(w.metric("watcher_taskrun_marked_signed_total"), 5.0);
+    assert_eq!(w.metric("watcher_pipelinerun_marked_signed_total"), 1.0);
+    assert_eq!(w.metric("watcher_taskrun_sign_created_total"), 5.0);
+    assert_eq!(w.metric("watcher_taskrun_payload_stored_total"), 5.0);
+    assert_eq!(w.metric("watcher_queue_depth"), 0.0);
+    assert_eq!(w.metric("watcher_leader"), 1.0);
+    assert!(w.metric("watcher_run_duration_seconds_count{kind=\"taskrun\"}") >= 5.0);
+    // Every run was marked once.
+    let mut seen = HashMap::new();
+    for m in w.marked() {
+        *seen.entry(m).or_insert(0) += 1;
+    }
+    assert!(seen.values().all(|&n| n == 1), "{seen:?}");
+    w.terminate();
+}
+
+#[test]
+fn a_failing_backend_retries_then_marks_failed() {
+    let kube = kmock();
+    let api = Api::new(kube.port);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(dir.path(), kube.port);
+    let mut config = base_config();
+    config["artifacts.taskrun.storage"] = json!("gcs");
+    config["storage.gcs.bucket"] = json!("attestations");
+    api.config(config);
+    api.add_run(&taskrun("ci", "build", "True", 1));
+    // --only-successful: a failed run is left alone.
+    api.add_run(&taskrun("ci", "broken", "False", 2));
+    // Nothing listens on this port: every GCS write fails.
+    let closed = common::free_port();
+    let key = testdata("keys/ed25519.pem");
+    let mut w = Watcher::start(
+        dir.path(),
+        "fail",
+        &kc,
+        &["--key", key.to_str().unwrap(), "--only-successful"],
+        &[("STORAGE_EMULATOR_HOST", format!("127.0.0.1:{closed}"))],
+    );
+    wait_until("the run to be marked failed", &[&w], || {
+        api.annotation("taskruns", "ci", "build", SIGNED).is_some()
+    });
+    let tr = api.taskrun("ci", "build");
+    let a = &tr["metadata"]["annotations"];
+    assert_eq!(a[SIGNED], "failed");
+    assert_eq!(a["chains.tekton.dev/retries"], "3");
+    // Nothing was stored, so no payload annotations either.
+    assert!(
+        a.get("chains.tekton.dev/payload-taskrun-uid-ci-build")
+            .is_none()
+    );
+    assert_eq!(
+        w.metric("watcher_taskrun_signing_failures_total{error_type=\"storage\"}"),
+        5.0,
+        "one try and three retries, then failed"
+    );
+    assert_eq!(w.metric("watcher_taskrun_marked_signed_total"), 0.0);
+    assert_eq!(
+        api.taskrun("ci", "broken")["metadata"]["annotations"],
+        Value::Null
+    );
+    w.terminate();
+}
+
+fn batch(api: &Api, n: usize) -> Vec<String> {
+    let names: Vec<String> = (0..n).map(|i| format!("run-{i:03}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        api.add_run(&taskrun("ci", name, "True", (i % 60) as u32));
+    }
+    names
+}
+
+fn assert_each_marked_once(watchers: &[&Watcher], names: &[String]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for w in watchers {
+        for m in w.marked() {
+            *seen.entry(m).or_default() += 1;
+        }
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "marked more than once: {twice:?}");
+    assert!(seen.len() <= names.len());
+}
+
+#[test]
+fn killed_mid_batch_and_restarted_signs_nothing_twice() {
+    let kube = kmock();
+    let api = Api::new(kube.port);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(dir.path(), kube.port);
+    api.config(base_config());
+    let names = batch(&api, 40);
+    let key = testdata("keys/ed25519.pem");
+    // One worker and a slow API budget (two requests per run at 20/s), so
+    // that the batch is still going when the process is killed.
+    let args = [
+        "--key",
+        key.to_str().unwrap(),
+        "--workers",
+        "1",
+        "--kube-api-qps",
+        "20",
+        "--kube-api-burst",
+        "1",
+        "--identity",
+        "pod-0",
+    ];
+    let mut first = Watcher::start(dir.path(), "first", &kc, &args, &[]);
+    wait_until("some runs to be signed", &[&first], || {
+        api.count_signed("ci", &names) >= 5
+    });
+    first.kill();
+    let signed_before = api.count_signed("ci", &names);
+    assert!(
+        signed_before < names.len(),
+        "the batch finished before the kill"
+    );
+
+    // The same pod restarted (same identity): it takes its Lease back at once.
+    let mut second = Watcher::start(dir.path(), "second", &kc, &args[..args.len()], &[]);
+    wait_until("every run to be signed", &[&second], || {
+        api.count_signed("ci", &names) == names.len()
+    });
+    assert_each_marked_once(&[&first, &second], &names);
+    // The restarted process marked exactly the runs the first left.
+    assert_eq!(second.marked().len(), names.len() - signed_before);
+    second.terminate();
+}
+
+#[test]
+fn two_watchers_share_the_work_through_the_lease() {
+    let kube = kmock();
+    let api = Api::new(kube.port);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(dir.path(), kube.port);
+    api.config(base_config());
+    let names = batch(&api, 40);
+    let key = testdata("keys/ed25519.pem");
+    let common_args = [
+        "--key",
+        key.to_str().unwrap(),
+        "--workers",
+        "2",
+        "--kube-api-qps",
+        "20",
+        "--kube-api-burst",
+        "1",
+    ];
+    let with_id = |id: &str| {
+        let mut a: Vec<String> = common_args.iter().map(|s| s.to_string()).collect();
+        a.extend(["--identity".to_string(), id.to_string()]);
+        a
+    };
+    let a_args = with_id("replica-a");
+    let b_args = with_id("replica-b");
+    let a_refs: Vec<&str> = a_args.iter().map(String::as_str).collect();
+    let b_refs: Vec<&str> = b_args.iter().map(String::as_str).collect();
+    let mut a = Watcher::start(dir.path(), "a", &kc, &a_refs, &[]);
+    let mut b = Watcher::start(dir.path(), "b", &kc, &b_refs, &[]);
+    wait_until("one replica to lead and sign", &[&a, &b], || {
+        api.count_signed("ci", &names) >= 5
+    });
+    let lease =
+        api.get("/apis/coordination.k8s.io/v1/namespaces/tekton-chains/leases/chains-watch");
+    let holder = lease["spec"]["holderIdentity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (leader, standby) = if holder == "replica-a" {
+        (&mut a, &mut b)
+    } else {
+        (&mut b, &mut a)
+    };
+    assert!(
+        standby.marked().is_empty(),
+        "the standby replica does no work"
+    );
+    // SIGTERM: the leader finishes what it has in flight and releases the Lease.
+    leader.terminate();
+    assert!(
+        leader.log().contains("released the lease"),
+        "{}",
+        leader.log()
+    );
+    let after_leader = api.count_signed("ci", &names);
+    assert!(
+        after_leader < names.len(),
+        "the batch finished before the handover"
+    );
+    wait_until("the standby to finish the batch", &[&*standby], || {
+        api.count_signed("ci", &names) == names.len()
+    });
+    assert!(!standby.marked().is_empty());
+    assert_each_marked_once(&[&a, &b], &names);
+    let holder = api.get("/apis/coordination.k8s.io/v1/namespaces/tekton-chains/leases/chains-watch")["spec"]["holderIdentity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(holder, "", "the standby holds the Lease now");
+}
+
+/// Own server: resourceVersions, and 410 Gone after compaction.
+#[test]
+fn relists_after_410_gone_and_misses_nothing() {
+    let server = rv_server();
+    let api = Api::new(server.port);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(dir.path(), server.port);
+    api.config(base_config());
+    api.add_run(&taskrun("ci", "first", "True", 1));
+    let key = testdata("keys/ed25519.pem");
+    let mut w = Watcher::start(
+        dir.path(),
+        "rv",
+        &kc,
+        &["--key", key.to_str().unwrap(), "--namespace", "ci"],
+        &[],
+    );
+    wait_until("the first run", &[&w], || {
+        api.annotation("taskruns", "ci", "first", SIGNED).as_deref() == Some("true")
+    });
+    // Runs created while the watch delivers nothing, then history is
+    // compacted: the watcher's resourceVersion is gone, and only a relist
+    // finds these runs.
+    api.send("POST", "/_test/hold", Some(&json!({})));
+    api.add_run(&taskrun("ci", "second", "True", 2));
+    api.add_run(&taskrun("ci", "third", "True", 3));
+    api.send("POST", "/_test/compact", Some(&json!({})));
+    wait_until("the runs made during the gap", &[&w], || {
+        ["second", "third"]
+            .iter()
+            .all(|n| api.annotation("taskruns", "ci", n, SIGNED).as_deref() == Some("true"))
+    });
+    assert!(w.log().contains("410 Gone"), "{}", w.log());
+    let requests: Vec<String> = serde_json::from_value(api.get("/_test/requests")).unwrap();
+    let tr_lists = requests
+        .iter()
+        .filter(|r| r.starts_with("GET /apis/tekton.dev/v1/namespaces/ci/taskruns?limit="))
+        .count();
+    assert_eq!(
+        tr_lists, 2,
+        "one list at start, one after 410: {requests:?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("/taskruns?watch=true") && r.contains("&resourceVersion=")),
+        "watches resume from a resourceVersion: {requests:?}"
+    );
+    // Marks are conditional on the version that was read.
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("PATCH /apis/tekton.dev/v1/namespaces/ci/taskruns/first")),
+        "{requests:?}"
+    );
+    w.terminate();
+}
+
+/// Own server: without leader election two replicas race for every run;
+/// conditional writes (resourceVersion) let exactly one mark each.
+#[test]
+fn racing_replicas_mark_each_run_once_with_conditional_writes() {
+    let server = rv_server();
+    let api = Api::new(server.port);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(dir.path(), server.port);
+    api.config(base_config());
+    let names = batch(&api, 30);
+    let key = testdata("keys/ed25519.pem");
+    let args = ["--key", key.to_str().unwrap(), "--no-leader-election"];
+    let mut a = Watcher::start(dir.path(), "ra", &kc, &args, &[]);
+    let mut b = Watcher::start(dir.path(), "rb", &kc, &args, &[]);
+    wait_until("every run to be signed", &[&a, &b], || {
+        api.count_signed("ci", &names) == names.len()
+    });
+    // Let the loser of any race log its conflict.
+    wait_until("both replicas to go idle", &[&a, &b], || {
+        a.metric("watcher_in_flight") == 0.0 && b.metric("watcher_in_flight") == 0.0
+    });
+    assert_each_marked_once(&[&a, &b], &names);
+    assert_eq!(a.marked().len() + b.marked().len(), names.len());
+    a.terminate();
+    b.terminate();
+}
