@@ -3,7 +3,9 @@
 uids, conditional merge patches (409 on a stale metadata.resourceVersion),
 watches resumed from a resourceVersion, and 410 Gone after compaction.
 
-usage: kube_rv_server.py PORT
+usage: kube_rv_server.py PORT [PRELOAD.jsonl]
+PRELOAD holds one {"collection": "/apis/.../namespaces/ns/plural", "object": {...}}
+per line, created before the server listens (the watch benchmark's backlog).
 
 Test hooks (not Kubernetes API):
   POST /_test/hold     stop delivering events to open watches (they queue up)
@@ -214,7 +216,22 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, obj)
 
 
+def preload(path):
+    with open(path) as f:
+        for line in f:
+            item = json.loads(line)
+            prefix, plural, ns, _ = parse(item["collection"])
+            obj = item["object"]
+            meta = obj.setdefault("metadata", {})
+            meta["namespace"] = ns
+            meta.setdefault("uid", str(uuid.uuid4()))
+            bump(obj)
+            objects[(prefix, plural, ns, meta["name"])] = obj
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 2:
+        preload(sys.argv[2])
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
     server.daemon_threads = True
     server.serve_forever()
