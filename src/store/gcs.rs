@@ -46,6 +46,12 @@ use crate::run::RunId;
 const NAME: &str = "gcs";
 const DEFAULT_BASE: &str = "https://storage.googleapis.com";
 const EMULATOR_VAR: &str = "STORAGE_EMULATOR_HOST";
+/// Cloud Storage: read objects (what `chains verify` asks for).
+const SCOPE_DEVSTORAGE_READ_ONLY: &str = "https://www.googleapis.com/auth/devstorage.read_only";
+/// The most one object read back may hold: Chains' objects are kilobytes.
+pub const MAX_READ_BYTES: u64 = 32 * 1024 * 1024;
+/// A listing page is at most this big (GCS pages hold up to 1000 objects).
+const MAX_LIST_PAGE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Stores signed artifacts in one GCS bucket.
 pub struct GcsBackend {
@@ -84,7 +90,31 @@ impl GcsBackend {
         endpoint: &str,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, StoreError> {
-        let auth = GoogleCredentials::from_env(env, SCOPE_DEVSTORAGE_READ_WRITE)
+        Self::with_endpoint_scope(bucket, endpoint, env, SCOPE_DEVSTORAGE_READ_WRITE)
+    }
+
+    /// A client that only reads `bucket` (`chains verify`): the same
+    /// endpoint and credentials as [`GcsBackend::with_env`], but a token
+    /// scoped to reading.
+    pub fn reader_with_env(
+        bucket: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, StoreError> {
+        match nonempty(env, EMULATOR_VAR) {
+            Some(host) => Self::build(bucket, emulator_base(&host)?, None),
+            None => {
+                Self::with_endpoint_scope(bucket, DEFAULT_BASE, env, SCOPE_DEVSTORAGE_READ_ONLY)
+            }
+        }
+    }
+
+    fn with_endpoint_scope(
+        bucket: &str,
+        endpoint: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        scope: &str,
+    ) -> Result<Self, StoreError> {
+        let auth = GoogleCredentials::from_env(env, scope)
             .map_err(|m| StoreError::new(NAME, format!("Google credentials: {m}")))?;
         Self::build(
             bucket,
@@ -247,6 +277,202 @@ impl GcsBackend {
             None => message,
         }
     }
+}
+
+/// One object of a listing.
+#[derive(Clone, Debug)]
+pub struct ListedObject {
+    pub name: String,
+    /// As the service reports it (0 when it does not).
+    pub size: u64,
+}
+
+// Reading back (`chains verify`).
+impl GcsBackend {
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The objects whose names start with `prefix`, following pages; more
+    /// than `max` is an error (saying so) rather than an unbounded list.
+    pub fn list(&self, prefix: &str, max: usize) -> Result<Vec<ListedObject>, StoreError> {
+        let place = format!("gs://{}/{prefix}", self.bucket);
+        let mut out = Vec::new();
+        let mut page = String::new();
+        loop {
+            let mut url = format!(
+                "{}/storage/v1/b/{}/o?prefix={}",
+                self.base,
+                pct(&self.bucket),
+                pct(prefix)
+            );
+            if !page.is_empty() {
+                url.push_str(&format!("&pageToken={}", pct(&page)));
+            }
+            let body = self.get(&url, &format!("cannot list {place}"), MAX_LIST_PAGE_BYTES)?;
+            let reply: Value = serde_json::from_slice(&body).map_err(|e| {
+                StoreError::new(
+                    NAME,
+                    format!("cannot list {place}: the listing is not JSON: {e}"),
+                )
+            })?;
+            for item in reply["items"].as_array().into_iter().flatten() {
+                let Some(name) = item["name"].as_str() else {
+                    continue;
+                };
+                if out.len() == max {
+                    return Err(StoreError::new(
+                        NAME,
+                        format!(
+                            "{place} holds more than {max} objects, more than are read at once; name a run's folder (gs://{}/taskrun-<namespace>-<name>/)",
+                            self.bucket
+                        ),
+                    ));
+                }
+                out.push(ListedObject {
+                    name: name.to_string(),
+                    size: crate::cloud::google::int64(&item["size"]).unwrap_or(0),
+                });
+            }
+            match reply["nextPageToken"].as_str() {
+                Some(token) if !token.is_empty() && token != page => page = token.to_string(),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// One object's bytes, at most [`MAX_READ_BYTES`].
+    pub fn read(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let url = format!(
+            "{}/storage/v1/b/{}/o/{}?alt=media",
+            self.base,
+            pct(&self.bucket),
+            pct(name)
+        );
+        self.get(
+            &url,
+            &format!("cannot read gs://{}/{name}", self.bucket),
+            MAX_READ_BYTES,
+        )
+    }
+
+    /// GET `url` with retries of transient failures; `what` starts messages.
+    fn get(&self, url: &str, what: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
+        let mut attempts = 0;
+        with_retries(|| {
+            attempts += 1;
+            self.get_once(url, what, limit)
+        })
+        .map_err(|mut e| {
+            if e.transient {
+                e.message = format!("{} (gave up after {attempts} attempts)", e.message);
+                e.transient = false;
+            }
+            e
+        })
+    }
+
+    /// One GET (a 401 with refreshable credentials is retried once with a
+    /// new token); the body is refused past `limit` bytes.
+    fn get_once(&self, url: &str, what: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
+        let fail = |message: String| StoreError::new(NAME, self.redact(message));
+        let retry = |message: String| StoreError::transient(NAME, self.redact(message));
+        let mut refreshed = false;
+        loop {
+            let mut req = self.http.get(url);
+            if let Some(auth) = &self.auth {
+                let token = auth.token(&self.http).map_err(|m| {
+                    fail(format!(
+                        "{what}: no access token from {}: {m}",
+                        auth.describe()
+                    ))
+                })?;
+                req = req.bearer_auth(token.as_str());
+            }
+            let response = match req.send() {
+                Ok(r) => r,
+                Err(e) => {
+                    let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
+                    let message = format!(
+                        "{what}: cannot reach Cloud Storage at {}: {}",
+                        self.base,
+                        error_chain(&e.without_url())
+                    );
+                    return Err(if transient {
+                        retry(message)
+                    } else {
+                        fail(message)
+                    });
+                }
+            };
+            let status = response.status().as_u16();
+            if status == 401
+                && !refreshed
+                && self
+                    .auth
+                    .as_ref()
+                    .is_some_and(GoogleCredentials::refreshable)
+            {
+                refreshed = true;
+                if let Some(auth) = &self.auth {
+                    auth.invalidate();
+                }
+                continue;
+            }
+            let body = read_capped(response, limit).map_err(|e| match e {
+                ReadFailure::TooBig => fail(format!(
+                    "{what}: it is larger than {} MiB, more than is read back",
+                    limit / (1024 * 1024)
+                )),
+                ReadFailure::Io(e) => retry(format!("{what}: the reply broke off: {e}")),
+            })?;
+            if (200..300).contains(&status) {
+                return Ok(body);
+            }
+            let detail = match status {
+                404 => error_message(
+                    status,
+                    &body,
+                    &format!(" (no bucket {}, or no such object)", self.bucket),
+                ),
+                401 => error_message(status, &body, " (the credentials were rejected)"),
+                403 => error_message(
+                    status,
+                    &body,
+                    " (permission denied: reading needs storage.objects.list and storage.objects.get on the bucket, as in roles/storage.objectViewer)",
+                ),
+                _ => error_message(status, &body, ""),
+            };
+            let message = format!("{what}: {detail}");
+            return Err(if is_transient_status(status) {
+                retry(message)
+            } else {
+                fail(message)
+            });
+        }
+    }
+}
+
+enum ReadFailure {
+    TooBig,
+    Io(std::io::Error),
+}
+
+/// A reply's body, refused past `limit` bytes (by its declared length first).
+fn read_capped(response: reqwest::blocking::Response, limit: u64) -> Result<Vec<u8>, ReadFailure> {
+    use std::io::Read;
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(ReadFailure::TooBig);
+    }
+    let mut body = Vec::new();
+    response
+        .take(limit + 1)
+        .read_to_end(&mut body)
+        .map_err(ReadFailure::Io)?;
+    if body.len() as u64 > limit {
+        return Err(ReadFailure::TooBig);
+    }
+    Ok(body)
 }
 
 impl Backend for GcsBackend {

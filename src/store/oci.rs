@@ -351,7 +351,7 @@ impl OciBackend {
 
     /// `with_retries`, then a permanent error: the retries are spent here,
     /// so a caller's own retry loop does not multiply them.
-    fn retrying(&self, op: impl FnMut() -> Result<(), StoreError>) -> Result<(), StoreError> {
+    fn retrying<T>(&self, op: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
         with_retries(op).map_err(|mut e| {
             if e.transient {
                 e.transient = false;
@@ -417,6 +417,203 @@ impl OciBackend {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Reading back (`chains verify`)
+
+/// The most one manifest or blob read back may hold. Signatures, envelopes
+/// and bundles are kilobytes; anything larger is refused rather than held in
+/// memory.
+pub const MAX_READ_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A manifest as read back: its bytes and its digest (checked by the client).
+pub(crate) struct ReadManifest {
+    pub(crate) raw: Vec<u8>,
+    pub(crate) digest: String,
+}
+
+impl OciBackend {
+    /// The repository holding the `.sig`/`.att` tags of images in
+    /// `image_repo`: `storage.oci.repository` when set, as when storing.
+    pub(crate) fn signature_repo(&self, image_repo: &Repo) -> Repo {
+        self.target_repo(image_repo)
+    }
+
+    /// The manifest or index at `repo` by tag or digest; `None` when the
+    /// registry has nothing there (or no such repository).
+    pub(crate) fn read_manifest(
+        &self,
+        repo: &Repo,
+        tag_or_digest: &str,
+    ) -> Result<Option<ReadManifest>, StoreError> {
+        let sep = if tag_or_digest.contains(':') {
+            '@'
+        } else {
+            ':'
+        };
+        let ctx = self.context(
+            &repo.registry,
+            format!("reading {repo}{sep}{tag_or_digest}"),
+        )?;
+        let reference = repo.reference(tag_or_digest);
+        self.retrying(|| {
+            let (inner, registry, reference, ctx) = (
+                self.inner.clone(),
+                repo.registry.clone(),
+                reference.clone(),
+                ctx.clone(),
+            );
+            self.block(async move { inner.read_manifest(&registry, &reference, &ctx).await })
+        })
+    }
+
+    /// The blob `descriptor` names in `repo`, at most [`MAX_READ_BYTES`]
+    /// (its declared size is checked first, then the bytes as they come).
+    pub(crate) fn read_blob(
+        &self,
+        repo: &Repo,
+        descriptor: &Descriptor,
+    ) -> Result<Vec<u8>, StoreError> {
+        let ctx = self.context(
+            &repo.registry,
+            format!("reading blob {repo}@{}", descriptor.digest),
+        )?;
+        if u64::try_from(descriptor.size).is_ok_and(|size| size > MAX_READ_BYTES) {
+            return Err(ctx.permanent(too_big(descriptor.size)));
+        }
+        self.retrying(|| {
+            let (inner, repo, digest, ctx) = (
+                self.inner.clone(),
+                repo.clone(),
+                descriptor.digest.clone(),
+                ctx.clone(),
+            );
+            self.block(async move { inner.read_blob(&repo, &digest, &ctx).await })
+        })
+    }
+
+    /// The referrers of `repo@digest` from the registry's referrers API;
+    /// `None` when the registry has no such API (then the referrers tag
+    /// `sha256-<hex>` lists them).
+    pub(crate) fn read_referrers(
+        &self,
+        repo: &Repo,
+        digest: &str,
+    ) -> Result<Option<Index>, StoreError> {
+        let ctx = self.context(
+            &repo.registry,
+            format!("listing the referrers of {repo}@{digest}"),
+        )?;
+        self.retrying(|| {
+            let (inner, repo, digest, ctx) = (
+                self.inner.clone(),
+                repo.clone(),
+                digest.to_string(),
+                ctx.clone(),
+            );
+            self.block(async move {
+                let transport = inner.transport(&repo.registry).await;
+                inner.referrers_api(transport, &repo, &digest, &ctx).await
+            })
+        })
+    }
+}
+
+fn too_big(size: impl fmt::Display) -> String {
+    format!(
+        "it is {size} bytes, more than the {} MiB read back for a signature, attestation or bundle",
+        MAX_READ_BYTES / (1024 * 1024)
+    )
+}
+
+/// A blob being read, refused past `limit` bytes (a registry may send more
+/// than the descriptor says).
+struct Capped {
+    data: Vec<u8>,
+    limit: u64,
+    over: bool,
+}
+
+impl tokio::io::AsyncWrite for Capped {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if (self.data.len() + buf.len()) as u64 > self.limit {
+            self.over = true;
+            return std::task::Poll::Ready(Err(std::io::Error::other("blob over the size limit")));
+        }
+        self.data.extend_from_slice(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl Inner {
+    async fn read_manifest(
+        &self,
+        registry: &str,
+        reference: &Reference,
+        ctx: &Ctx,
+    ) -> Result<Option<ReadManifest>, StoreError> {
+        let client = self.client(self.transport(registry).await);
+        let accept = [
+            OCI_MANIFEST,
+            DOCKER_MANIFEST,
+            OCI_INDEX,
+            DOCKER_MANIFEST_LIST,
+        ];
+        match client
+            .pull_manifest_raw(reference, &ctx.auth, &accept)
+            .await
+        {
+            Ok((raw, _)) if raw.len() as u64 > MAX_READ_BYTES => {
+                Err(ctx.permanent(format!("the manifest is not read: {}", too_big(raw.len()))))
+            }
+            Ok((raw, digest)) => Ok(Some(ReadManifest {
+                raw: raw.to_vec(),
+                digest,
+            })),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(ctx.oci(e)),
+        }
+    }
+
+    async fn read_blob(&self, repo: &Repo, digest: &str, ctx: &Ctx) -> Result<Vec<u8>, StoreError> {
+        let client = self.client(self.transport(&repo.registry).await);
+        client.store_auth_if_needed(&repo.registry, &ctx.auth).await;
+        let mut out = Capped {
+            data: Vec::new(),
+            limit: MAX_READ_BYTES,
+            over: false,
+        };
+        let result = client
+            .pull_blob(&repo.reference(digest), digest, &mut out)
+            .await;
+        match result {
+            Ok(()) => Ok(out.data),
+            Err(_) if out.over => Err(ctx.permanent(format!(
+                "the blob is not read: {}",
+                too_big(format!("over {MAX_READ_BYTES}"))
+            ))),
+            Err(e) => Err(ctx.oci(e)),
+        }
+    }
+}
+
 impl Drop for OciBackend {
     fn drop(&mut self) {
         // Dropping a runtime blocks, which panics inside another runtime.
@@ -445,13 +642,13 @@ impl Backend for OciBackend {
 
 /// A repository: registry host and repository path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Repo {
-    registry: String,
-    repository: String,
+pub(crate) struct Repo {
+    pub(crate) registry: String,
+    pub(crate) repository: String,
 }
 
 impl Repo {
-    fn of(image: &ImageDigest) -> Repo {
+    pub(crate) fn of(image: &ImageDigest) -> Repo {
         let name = image.repository_name();
         let (registry, repository) = name.split_once('/').unwrap_or(("", &name));
         Repo {
@@ -699,27 +896,27 @@ fn make_bundle(a: &SignedArtifact, envelope: BundleEnvelope) -> Vec<u8> {
 
 /// `v1.Descriptor`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct Descriptor {
+pub(crate) struct Descriptor {
     #[serde(rename = "mediaType", default, deserialize_with = "nullable")]
-    media_type: String,
+    pub(crate) media_type: String,
     #[serde(default)]
-    size: i64,
+    pub(crate) size: i64,
     #[serde(default, deserialize_with = "nullable")]
-    digest: String,
+    pub(crate) digest: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    data: Option<String>,
+    pub(crate) data: Option<String>,
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
-    urls: Vec<String>,
+    pub(crate) urls: Vec<String>,
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "BTreeMap::is_empty"
     )]
-    annotations: BTreeMap<String, String>,
+    pub(crate) annotations: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     platform: Option<Platform>,
     #[serde(
@@ -728,7 +925,7 @@ struct Descriptor {
         deserialize_with = "nullable",
         skip_serializing_if = "String::is_empty"
     )]
-    artifact_type: String,
+    pub(crate) artifact_type: String,
 }
 
 /// `v1.Platform`.
@@ -768,66 +965,66 @@ struct Platform {
 
 /// `v1.Manifest` (with cosign's top-level `artifactType`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct Manifest {
+pub(crate) struct Manifest {
     #[serde(rename = "schemaVersion", default)]
-    schema_version: i64,
+    pub(crate) schema_version: i64,
     #[serde(
         rename = "mediaType",
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "String::is_empty"
     )]
-    media_type: String,
+    pub(crate) media_type: String,
     #[serde(default)]
-    config: Descriptor,
+    pub(crate) config: Descriptor,
     #[serde(default, deserialize_with = "nullable")]
-    layers: Vec<Descriptor>,
+    pub(crate) layers: Vec<Descriptor>,
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "BTreeMap::is_empty"
     )]
-    annotations: BTreeMap<String, String>,
+    pub(crate) annotations: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    subject: Option<Descriptor>,
+    pub(crate) subject: Option<Descriptor>,
     #[serde(
         rename = "artifactType",
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "String::is_empty"
     )]
-    artifact_type: String,
+    pub(crate) artifact_type: String,
 }
 
 /// `v1.IndexManifest`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct Index {
+pub(crate) struct Index {
     #[serde(rename = "schemaVersion", default)]
-    schema_version: i64,
+    pub(crate) schema_version: i64,
     #[serde(
         rename = "mediaType",
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "String::is_empty"
     )]
-    media_type: String,
+    pub(crate) media_type: String,
     #[serde(default, deserialize_with = "nullable")]
-    manifests: Vec<Descriptor>,
+    pub(crate) manifests: Vec<Descriptor>,
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "BTreeMap::is_empty"
     )]
-    annotations: BTreeMap<String, String>,
+    pub(crate) annotations: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    subject: Option<Descriptor>,
+    pub(crate) subject: Option<Descriptor>,
     #[serde(
         rename = "artifactType",
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "String::is_empty"
     )]
-    artifact_type: String,
+    pub(crate) artifact_type: String,
 }
 
 /// `v1.ConfigFile` (the execution `config` kept as JSON).

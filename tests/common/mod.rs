@@ -2,6 +2,9 @@
 //! stopped when dropped.
 #![allow(dead_code)]
 
+pub mod fake_gcs;
+pub mod registry;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
