@@ -399,4 +399,22 @@ fn main() {
         c.arg("-");
         (c, Some(stream.clone()))
     });
+
+    // verify: the envelopes of the whole corpus, as JSON Lines.
+    let signed = corpus.join("envelopes.jsonl");
+    if selected("verify") && !signed.exists() {
+        let out = std::fs::File::create(&signed).unwrap();
+        let status = attest("slsa/v2alpha3", &key)
+            .arg("-")
+            .stdin(std::fs::File::open(&stream).unwrap())
+            .stdout(out)
+            .status()
+            .unwrap();
+        assert!(status.success(), "attest for the verify corpus failed");
+    }
+    run_case("verify, P-256, envelopes as JSON Lines", args.runs, &|| {
+        let mut c = Command::new(&bin);
+        c.args(["verify", "-q", "--key"]).arg(&key).arg(&signed);
+        (c, None)
+    });
 }

@@ -178,3 +178,32 @@ fn missing_buckets_and_unreachable_services_fail_with_the_url() {
     let m = fetch(gcs.port, "s3://bucket/x").unwrap_err();
     assert!(m.contains("not a gs://bucket/prefix URL"), "{m}");
 }
+
+/// `chains verify --gcs`: what attest stored verifies from the command line.
+#[test]
+fn chains_verify_reads_a_bucket() {
+    let gcs = common::fake_gcs::start();
+    common::fake_gcs::create_bucket(gcs.port, "cli-bucket");
+    attest(gcs.port, "cli-bucket");
+    let verify = |key: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_chains"))
+            .args(["verify", "--output", "json", "--key"])
+            .arg(key)
+            .args(["--gcs", "gs://cli-bucket/"])
+            .env("STORAGE_EMULATOR_HOST", format!("127.0.0.1:{}", gcs.port))
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = verify(&key_path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["verified"], serde_json::json!(2));
+    let out = verify(&testdata("keys/p384.pub"));
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -369,3 +369,62 @@ fn missing_images_fail_and_unsigned_images_have_no_evidence() {
         "{m}"
     );
 }
+
+/// `chains verify --image`: the image verifies with the signing key, and
+/// the policy is held to its attestation, not only to its signature.
+#[test]
+fn chains_verify_checks_an_image_end_to_end() {
+    let reg = Registry::start();
+    let image = reg.push_image("team/app", "1.4.2", "cli");
+    let dir = tempfile::tempdir().unwrap();
+    ok(&attest(dir.path(), &image, None));
+    let verify = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_chains"))
+            .arg("verify")
+            .arg("--key")
+            .arg(key_path())
+            .args(["--image", &format!("{}/team/app:1.4.2", reg.host)])
+            .args(args)
+            .env("DOCKER_CONFIG", dir.path())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = verify(&["--builder-id", "https://tekton.dev/chains/v2"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(".sig layer 1") && stdout.contains(".att layer 1"),
+        "{stdout}"
+    );
+
+    // Another builder: the signature still verifies, but no attestation
+    // meets the policy, so the image does not.
+    let out = verify(&["--builder-id", "https://example.com/other-builder"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("builder-id") && stdout.contains("none of its 2"),
+        "{stdout}"
+    );
+
+    // Another key: nothing verifies.
+    let out = Command::new(env!("CARGO_BIN_EXE_chains"))
+        .args(["verify", "--key"])
+        .arg(testdata("keys/p384.pub"))
+        .args(["--image", &image.name()])
+        .env("DOCKER_CONFIG", dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+
+    // An image that is not there is unreadable input.
+    let out = verify(&["--image", &format!("{}/team/missing:1", reg.host)]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -140,15 +140,13 @@ fn normalize_uri(uri: &str) -> String {
 }
 
 impl Policy {
-    /// Whether any check about the build is asked for.
-    pub fn is_empty(&self) -> bool {
-        self.predicate_type.is_none()
-            && self.builder_id.is_none()
-            && self.source_uri.is_none()
-            && self.source_digest.is_none()
-            && self.subjects.is_empty()
-            && self.image.is_none()
-            && self.max_age.is_none()
+    /// Whether checks only a statement can meet are asked for (what
+    /// built it, from what source, with which predicate).
+    pub fn about_build(&self) -> bool {
+        self.predicate_type.is_some()
+            || self.builder_id.is_some()
+            || self.source_uri.is_some()
+            || self.source_digest.is_some()
     }
 
     /// Check a verified artifact; `now` is unix seconds.
