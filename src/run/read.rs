@@ -224,6 +224,8 @@ pub struct DocumentStream {
     line: usize,
     done: bool,
     carry: Option<(String, usize)>,
+    /// JSON values already parsed from the current line, not yet returned.
+    pending: std::collections::VecDeque<Result<Document, InputError>>,
 }
 
 enum Mode {
@@ -241,6 +243,7 @@ impl DocumentStream {
             line: 1,
             done: false,
             carry: None,
+            pending: std::collections::VecDeque::new(),
         }
     }
 
@@ -362,6 +365,9 @@ impl Iterator for DocumentStream {
     type Item = Result<Document, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(doc) = self.pending.pop_front() {
+            return Some(doc);
+        }
         if self.done {
             return None;
         }
@@ -383,6 +389,12 @@ impl Iterator for DocumentStream {
 
 impl DocumentStream {
     fn next_json(&mut self) -> Option<Result<Document, InputError>> {
+        if let Some(doc) = self.pending.pop_front() {
+            return Some(doc);
+        }
+        if self.done {
+            return None;
+        }
         // Skip whitespace between values, counting lines.
         loop {
             let buf = match self.reader.fill_buf() {
@@ -407,14 +419,59 @@ impl DocumentStream {
                 break;
             }
         }
+        // Fast path: values that end on the line they start on (JSON Lines,
+        // compact files) are parsed from the line as a slice, which is many
+        // times faster than serde_json's byte-at-a-time reader.
         let start_line = self.line;
-        let mut counter = LineCounter {
-            inner: &mut self.reader,
-            newlines: 0,
+        let mut line = Vec::new();
+        if let Err(e) = self.reader.read_until(b'\n', &mut line) {
+            self.done = true;
+            return Some(Err(self.read_error(e)));
+        }
+        self.line += 1;
+        let mut values = serde_json::Deserializer::from_slice(&line).into_iter::<Value>();
+        let mut rest = None;
+        loop {
+            let offset = values.byte_offset();
+            match values.next() {
+                None => break,
+                Some(Ok(value)) => {
+                    let doc = self.json_document(value, start_line);
+                    self.pending.push_back(Ok(doc));
+                }
+                // The value goes on past this line: parse it from the reader.
+                Some(Err(e)) if e.is_eof() => {
+                    rest = Some(line[offset..].to_vec());
+                    break;
+                }
+                Some(Err(e)) => {
+                    let err = self.json_error(&e, start_line);
+                    self.pending.push_back(Err(err));
+                    self.done = true;
+                    break;
+                }
+            }
+        }
+        if let Some(prefix) = rest {
+            self.line -= 1;
+            let doc = self.next_json_from_reader(prefix, start_line);
+            self.pending.push_back(doc);
+        }
+        self.pending.pop_front()
+    }
+
+    fn json_document(&mut self, value: Value, line: usize) -> Document {
+        let doc = Document {
+            file: self.file.clone(),
+            index: self.index,
+            line,
+            body: Body::Json(value),
         };
-        let mut de = serde_json::Deserializer::from_reader(&mut counter);
-        let result = serde::Deserialize::deserialize(&mut de);
-        let newlines = counter.newlines;
+        self.index += 1;
+        doc
+    }
+
+    fn json_error(&mut self, e: &serde_json::Error, start_line: usize) -> InputError {
         let origin = Origin {
             file: self.file.clone(),
             document: self.index,
@@ -422,28 +479,41 @@ impl DocumentStream {
             line: start_line,
         };
         self.index += 1;
+        let line = start_line + e.line().saturating_sub(1);
+        InputError::Json {
+            message: format!(
+                "{} (line {line}, column {})",
+                strip_position(e),
+                e.column()
+            ),
+            origin,
+        }
+    }
+
+    /// A value spanning lines: `prefix` (already read) and then the reader,
+    /// a byte at a time so that nothing after the value is consumed.
+    fn next_json_from_reader(
+        &mut self,
+        prefix: Vec<u8>,
+        start_line: usize,
+    ) -> Result<Document, InputError> {
+        let mut counter = LineCounter {
+            prefix: io::Cursor::new(prefix),
+            inner: &mut self.reader,
+            newlines: 0,
+        };
+        let mut de = serde_json::Deserializer::from_reader(&mut counter);
+        let result = serde::Deserialize::deserialize(&mut de);
+        let newlines = counter.newlines;
         match result {
             Ok(value) => {
                 self.line += newlines;
-                Some(Ok(Document {
-                    file: self.file.clone(),
-                    index: origin.document,
-                    line: start_line,
-                    body: Body::Json(value),
-                }))
+                Ok(self.json_document(value, start_line))
             }
             Err(e) => {
                 // A JSON syntax error loses the stream position: stop here.
                 self.done = true;
-                let line = start_line + e.line().saturating_sub(1);
-                Some(Err(InputError::Json {
-                    message: format!(
-                        "{} (line {line}, column {})",
-                        strip_position(&e),
-                        e.column()
-                    ),
-                    origin,
-                }))
+                Err(self.json_error(&e, start_line))
             }
         }
     }
@@ -459,18 +529,30 @@ fn strip_position(e: &serde_json::Error) -> String {
     }
 }
 
-/// Counts newlines consumed by the JSON deserializer, for line numbers.
+/// Counts newlines consumed by the JSON deserializer, for line numbers;
+/// reads `prefix` first.
 struct LineCounter<'a> {
+    prefix: io::Cursor<Vec<u8>>,
     inner: &'a mut Box<dyn BufRead + Send>,
     newlines: usize,
 }
 
 impl Read for LineCounter<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let n = self.prefix.read(&mut out[..1])?;
+        if n == 1 {
+            if out[0] == b'\n' {
+                self.newlines += 1;
+            }
+            return Ok(1);
+        }
         // Read one byte at a time from the buffer so that nothing after the
         // value is consumed (serde_json reads ahead otherwise).
         let buf = self.inner.fill_buf()?;
-        if buf.is_empty() || out.is_empty() {
+        if buf.is_empty() {
             return Ok(0);
         }
         out[0] = buf[0];
@@ -760,6 +842,48 @@ mod tests {
         let d = docs("{\"a\": 1}\n{\"b\":\n 2}\n");
         assert_eq!(d.len(), 2);
         assert_eq!(d[1].line, 2);
+    }
+
+    #[test]
+    fn json_lines_and_multi_line_values_mix() {
+        // Two values on one line, a pretty value over three lines, a value
+        // starting after another on a line and ending on the next.
+        let d = docs("{\"a\":1}{\"b\":2}\n{\n \"c\": 3\n}\n[1] {\"d\":\n4}\n{\"e\":5}");
+        let values: Vec<&Value> = d
+            .iter()
+            .map(|d| match &d.body {
+                Body::Json(v) => v,
+                Body::Yaml(_) => panic!("JSON expected"),
+            })
+            .collect();
+        assert_eq!(values.len(), 6, "{values:?}");
+        assert_eq!(values[2]["c"], 3);
+        assert_eq!(values[4]["d"], 4);
+        assert_eq!(values[5]["e"], 5);
+        let lines: Vec<usize> = d.iter().map(|d| d.line).collect();
+        assert_eq!(lines, [1, 1, 2, 5, 5, 7]);
+        let indexes: Vec<usize> = d.iter().map(|d| d.index).collect();
+        assert_eq!(indexes, [0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn json_errors_after_good_values_on_a_line_keep_them() {
+        let r: Vec<_> = DocumentStream::new(
+            Arc::from("t"),
+            Box::new(io::Cursor::new(b"{\"a\": 1} {\"b\": ]}\n{\"c\": 1}".to_vec())),
+        )
+        .collect();
+        assert_eq!(r.len(), 2, "the stream stops at a syntax error");
+        assert!(r[0].is_ok());
+        let err = r[1].as_ref().unwrap_err().to_string();
+        assert!(err.contains("line 1, column"), "{err}");
+        // A value cut off at the end of the input.
+        let r: Vec<_> = DocumentStream::new(
+            Arc::from("t"),
+            Box::new(io::Cursor::new(b"{\"a\": 1}\n{\"b\": [1,\n".to_vec())),
+        )
+        .collect();
+        assert!(r[1].as_ref().unwrap_err().to_string().contains("EOF"));
     }
 
     #[test]

@@ -77,6 +77,12 @@ struct Finding {
     result: Result<Verified, Rejection>,
 }
 
+/// What the reading thread hands over.
+enum Batch {
+    Evidence(Vec<Evidence>),
+    Unreadable(InputError),
+}
+
 /// Evidence is checked in chunks, in parallel, and reported in input order;
 /// a chunk bounds memory for long JSON Lines streams.
 const CHUNK: usize = 512;
@@ -91,27 +97,44 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut report = Report::new(args, quiet);
 
-    // Files and streams: every piece of evidence must verify.
+    // Files and streams: every piece of evidence must verify. One thread
+    // reads (parsing is sequential within a stream) while the others check
+    // the chunk before; the bounded channel keeps memory flat.
     let inputs = read::expand(&args.inputs)?;
     let mut bad_input = false;
-    let mut batch: Vec<Evidence> = Vec::with_capacity(CHUNK);
-    for input in &inputs {
-        let result = read::read(input, |e| {
-            batch.push(e);
-            if batch.len() == CHUNK {
-                let chunk = std::mem::take(&mut batch);
-                report.add_all(verify_all(chunk, &trust, &policy, now), true);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+        scope.spawn(move || {
+            let mut batch: Vec<Evidence> = Vec::with_capacity(CHUNK);
+            for input in &inputs {
+                let result = read::read(input, |e| {
+                    batch.push(e);
+                    if batch.len() == CHUNK {
+                        let _ = tx.send(Batch::Evidence(std::mem::take(&mut batch)));
+                    }
+                });
+                if let Err(e) = result {
+                    let _ = tx.send(Batch::Evidence(std::mem::take(&mut batch)));
+                    let _ = tx.send(Batch::Unreadable(e));
+                    if args.fail_fast {
+                        return;
+                    }
+                }
             }
+            let _ = tx.send(Batch::Evidence(batch));
         });
-        if let Err(e) = result {
-            bad_input = true;
-            report.input_error(e);
-            if args.fail_fast {
-                break;
+        for batch in rx {
+            match batch {
+                Batch::Evidence(chunk) => {
+                    report.add_all(verify_all(chunk, &trust, &policy, now), true);
+                }
+                Batch::Unreadable(e) => {
+                    bad_input = true;
+                    report.input_error(e);
+                }
             }
         }
-    }
-    report.add_all(verify_all(batch, &trust, &policy, now), true);
+    });
 
     // Images: verified when at least one of what is attached passes (others
     // may be signed by other parties); each is reported.
