@@ -559,7 +559,7 @@ fn killed_mid_batch_and_restarted_signs_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     let kc = kubeconfig(dir.path(), kube.port);
     api.config(base_config());
-    let names = batch(&api, 40);
+    let names = batch(&api, 80);
     let key = testdata("keys/ed25519.pem");
     // One worker and a slow API budget (two requests per run at 20/s), so
     // that the batch is still going when the process is killed.
@@ -604,7 +604,7 @@ fn two_watchers_share_the_work_through_the_lease() {
     let dir = tempfile::tempdir().unwrap();
     let kc = kubeconfig(dir.path(), kube.port);
     api.config(base_config());
-    let names = batch(&api, 40);
+    let names = batch(&api, 80);
     let key = testdata("keys/ed25519.pem");
     let common_args = [
         "--key",

@@ -135,7 +135,7 @@ impl Controller {
 
     fn upsert(&self, kind: RunKind, o: Value) {
         let Some(key) = key_of(kind, &o) else { return };
-        let o = Arc::new(o);
+        let o = Arc::new(reconcile::slim(&o));
         self.runs
             .write()
             .unwrap_or_else(|p| p.into_inner())

@@ -83,6 +83,49 @@ fn settled(child: &Value, policy: &Policy) -> bool {
         && (is_reconciled(child) || !policy.taskruns_enabled || excluded(child, policy).is_some())
 }
 
+/// What the cache keeps of a run: enough to decide and to order, not the
+/// spec, the status details or Chains' (large) payload annotations. Workers
+/// read full objects from the API when they attest.
+pub fn slim(o: &Value) -> Value {
+    let meta = o.get("metadata").cloned().unwrap_or(Value::Null);
+    let pick = |v: &Value, keys: &[&str]| -> Value {
+        let mut out = serde_json::Map::new();
+        for k in keys {
+            if let Some(x) = v.get(*k) {
+                out.insert((*k).to_string(), x.clone());
+            }
+        }
+        Value::Object(out)
+    };
+    let mut m = pick(
+        &meta,
+        &[
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "labels",
+            "ownerReferences",
+        ],
+    );
+    let kept: serde_json::Map<String, Value> = meta
+        .get("annotations")
+        .and_then(Value::as_object)
+        .map(|a| {
+            a.iter()
+                .filter(|(k, _)| [SIGNED, RETRIES, SKIP].contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    m["annotations"] = Value::Object(kept);
+    let status = o.get("status").cloned().unwrap_or(Value::Null);
+    json!({
+        "metadata": m,
+        "status": pick(&status, &["conditions", "completionTime", "childReferences"]),
+    })
+}
+
 /// The queue priority: newest first, by completion, else creation time.
 pub fn priority(o: &Value) -> String {
     o.pointer("/status/completionTime")
@@ -291,10 +334,32 @@ impl Worker {
             self.queue.done(key);
             return;
         };
-        let kids: Vec<Run> = children
-            .iter()
-            .filter_map(|c| to_run(Value::clone(c)))
-            .collect();
+        // The cache holds slim copies: read each child in full.
+        let mut kids: Vec<Run> = Vec::with_capacity(children.len());
+        for c in &children {
+            let child = Key {
+                kind: RunKind::TaskRun,
+                namespace: key.namespace.clone(),
+                name: c
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            };
+            match self.runs.get(&child) {
+                Ok(Some(full)) => kids.extend(to_run(full)),
+                Ok(None) => {}
+                Err(e) => {
+                    emit(
+                        log::warn,
+                        "cannot read a child TaskRun; trying again",
+                        &[("error", &e.message)],
+                    );
+                    self.queue.retry_after(key, prio, self.retry_delay);
+                    return;
+                }
+            }
+        }
         let kid_refs: Vec<&Run> = kids.iter().collect();
         match stages.attest(&run, &kid_refs) {
             Ok((
