@@ -25,6 +25,11 @@ pub enum Change {
 /// Receives an informer's changes (the controller's cache and queue).
 pub trait Sink: Send + Sync {
     fn apply(&self, change: Change);
+
+    /// What of an object to keep from a list (all of it by default).
+    fn keep(&self, o: Value) -> Value {
+        o
+    }
 }
 
 pub struct Informer {
@@ -48,7 +53,11 @@ impl Informer {
         while !*stop.borrow() {
             let rv = match &version {
                 Some(v) => v.clone(),
-                None => match self.kube.list(&self.collection).await {
+                None => match self
+                    .kube
+                    .list(&self.collection, &|o| self.sink.keep(o))
+                    .await
+                {
                     Ok((items, rv)) => {
                         self.sink.apply(Change::Replace(items));
                         self.synced.store(true, Ordering::SeqCst);

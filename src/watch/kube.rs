@@ -173,8 +173,14 @@ impl Kube {
         self.call(&format!("PATCH {path}"), req).await
     }
 
-    /// Every object of a collection, page by page, and the list's resourceVersion.
-    pub async fn list(&self, collection: &str) -> Result<(Vec<Value>, String), ApiError> {
+    /// Every object of a collection, page by page, and the list's
+    /// resourceVersion. `keep` maps each object as its page arrives (so a
+    /// large list is never held whole).
+    pub async fn list(
+        &self,
+        collection: &str,
+        keep: &(dyn Fn(Value) -> Value + Send + Sync),
+    ) -> Result<(Vec<Value>, String), ApiError> {
         let mut items = Vec::new();
         let mut token = String::new();
         loop {
@@ -185,7 +191,7 @@ impl Kube {
             }
             let mut page = self.get(&path).await?;
             if let Some(Value::Array(a)) = page.get_mut("items").map(Value::take) {
-                items.extend(a);
+                items.extend(a.into_iter().map(keep));
             }
             let meta = page.get("metadata");
             let rv = meta

@@ -169,6 +169,10 @@ struct RunSink {
 }
 
 impl Sink for RunSink {
+    fn keep(&self, o: Value) -> Value {
+        reconcile::slim(&o)
+    }
+
     fn apply(&self, change: Change) {
         match change {
             Change::Replace(items) => {
