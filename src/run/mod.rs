@@ -11,6 +11,7 @@ pub mod gojson;
 pub mod group;
 pub mod read;
 pub mod v1beta1;
+pub mod yaml;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

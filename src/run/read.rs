@@ -481,11 +481,7 @@ impl DocumentStream {
         self.index += 1;
         let line = start_line + e.line().saturating_sub(1);
         InputError::Json {
-            message: format!(
-                "{} (line {line}, column {})",
-                strip_position(e),
-                e.column()
-            ),
+            message: format!("{} (line {line}, column {})", strip_position(e), e.column()),
             origin,
         }
     }
@@ -641,6 +637,9 @@ pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputEr
 }
 
 fn parse_yaml(doc: &Document, text: &str) -> Result<Value, InputError> {
+    if let Some(value) = super::yaml::parse(text) {
+        return Ok(value);
+    }
     serde_saphyr::from_str::<Value>(text).map_err(|e| {
         let loc = e.location();
         let (line, col) = loc
@@ -870,7 +869,9 @@ mod tests {
     fn json_errors_after_good_values_on_a_line_keep_them() {
         let r: Vec<_> = DocumentStream::new(
             Arc::from("t"),
-            Box::new(io::Cursor::new(b"{\"a\": 1} {\"b\": ]}\n{\"c\": 1}".to_vec())),
+            Box::new(io::Cursor::new(
+                b"{\"a\": 1} {\"b\": ]}\n{\"c\": 1}".to_vec(),
+            )),
         )
         .collect();
         assert_eq!(r.len(), 2, "the stream stops at a syntax error");
