@@ -105,7 +105,15 @@ pub enum TlogStatus {
 }
 
 /// Run every check on one piece of evidence. `now` is unix seconds.
-pub fn check(evidence: &Evidence, trust: &Trust, now: i64) -> Result<Verified, Rejection> {
+/// With `whole_statement` false, only a statement's `_type`, `predicateType`
+/// and `subject` are decoded (what the report shows and subject checks
+/// need); the predicate is checked for well-formed JSON but not kept.
+pub fn check(
+    evidence: &Evidence,
+    trust: &Trust,
+    now: i64,
+    whole_statement: bool,
+) -> Result<Verified, Rejection> {
     let signed = parts(&evidence.signed)?;
 
     // Transparency first: a verified entry's time is when a short-lived
@@ -203,7 +211,7 @@ pub fn check(evidence: &Evidence, trust: &Trust, now: i64) -> Result<Verified, R
     }
 
     Ok(Verified {
-        content: signed.content()?,
+        content: signed.content(whole_statement)?,
         signer,
         tlog,
     })
@@ -221,6 +229,33 @@ fn log_entries(evidence: &Evidence, tlog: &Transparency) -> Result<Vec<LogEntry>
             .map(|e| vec![e])
             .map_err(|e| Rejection::new("tlog", e.message)),
         _ => Ok(Vec::new()),
+    }
+}
+
+/// A statement without its predicate (which is skipped, not built).
+#[derive(serde::Deserialize)]
+struct StatementHead {
+    #[serde(rename = "_type", default)]
+    type_: Value,
+    #[serde(rename = "predicateType", default)]
+    predicate_type: Value,
+    #[serde(default)]
+    subject: Value,
+}
+
+impl StatementHead {
+    fn into_value(self) -> Value {
+        let mut map = serde_json::Map::new();
+        for (k, v) in [
+            ("_type", self.type_),
+            ("predicateType", self.predicate_type),
+            ("subject", self.subject),
+        ] {
+            if !v.is_null() {
+                map.insert(k.to_string(), v);
+            }
+        }
+        Value::Object(map)
     }
 }
 
@@ -341,7 +376,7 @@ impl SignedParts<'_> {
     }
 
     /// The verified content, which must be what its type says.
-    fn content(&self) -> Result<Content, Rejection> {
+    fn content(self, whole_statement: bool) -> Result<Content, Rejection> {
         match self {
             SignedParts::Envelope { envelope, payload } => {
                 if envelope.payload_type != IN_TOTO {
@@ -353,9 +388,16 @@ impl SignedParts<'_> {
                         ),
                     ));
                 }
-                let statement: Value = serde_json::from_slice(payload).map_err(|e| {
+                let not_json = |e: serde_json::Error| {
                     Rejection::new("payload", format!("the payload is not JSON: {e}"))
-                })?;
+                };
+                let statement: Value = if whole_statement {
+                    serde_json::from_slice(&payload).map_err(not_json)?
+                } else {
+                    serde_json::from_slice::<StatementHead>(&payload)
+                        .map_err(not_json)?
+                        .into_value()
+                };
                 // Chains writes `"subject": null` for a run without subjects
                 // (a nil Go slice), so only its type is checked.
                 let is_statement = statement.get("_type").and_then(Value::as_str).is_some()
@@ -372,10 +414,7 @@ impl SignedParts<'_> {
                         "the payload is not an in-toto statement (_type, subject, predicateType)",
                     ));
                 }
-                Ok(Content::Statement {
-                    payload: payload.clone(),
-                    statement,
-                })
+                Ok(Content::Statement { payload, statement })
             }
             SignedParts::Message { payload, .. } => {
                 let doc: Value = serde_json::from_slice(payload).map_err(|e| {
