@@ -29,6 +29,8 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Build provenance for exported TaskRuns and PipelineRuns')
             [CompletionResult]::new('generate-key-pair', 'generate-key-pair', [CompletionResultType]::ParameterValue, 'Generate a cosign-compatible key pair (or a key in a KMS)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify attestations and signatures wherever they are stored')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Attest runs in a cluster as they finish: the Tekton Chains controller')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -76,6 +78,64 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'chains;verify' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)')
+            [CompletionResult]::new('--gcs', '--gcs', [CompletionResultType]::ParameterName, 'Verify what Chains stored under gs://BUCKET/PREFIX')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'File holding the password of an encrypted private key given as --key')
+            [CompletionResult]::new('--ca-roots', '--ca-roots', [CompletionResultType]::ParameterName, 'Trusted root certificates (PEM) for keyless signatures')
+            [CompletionResult]::new('--ca-intermediates', '--ca-intermediates', [CompletionResultType]::ParameterName, 'Intermediate certificates (PEM) between a signing certificate and the roots')
+            [CompletionResult]::new('--certificate-identity', '--certificate-identity', [CompletionResultType]::ParameterName, 'The identity (email or URI SAN) the signing certificate must have')
+            [CompletionResult]::new('--certificate-identity-regexp', '--certificate-identity-regexp', [CompletionResultType]::ParameterName, 'A regular expression the certificate identity must match (unanchored, as cosign)')
+            [CompletionResult]::new('--certificate-oidc-issuer', '--certificate-oidc-issuer', [CompletionResultType]::ParameterName, 'The OIDC issuer the signing certificate must name')
+            [CompletionResult]::new('--certificate-oidc-issuer-regexp', '--certificate-oidc-issuer-regexp', [CompletionResultType]::ParameterName, 'A regular expression the certificate''s OIDC issuer must match')
+            [CompletionResult]::new('--rekor-url', '--rekor-url', [CompletionResultType]::ParameterName, 'Transparency log to look entries up in, and whose key checks them')
+            [CompletionResult]::new('--rekor-public-key', '--rekor-public-key', [CompletionResultType]::ParameterName, 'The transparency log''s public key (PEM): entries are checked offline with it')
+            [CompletionResult]::new('--predicate-type', '--predicate-type', [CompletionResultType]::ParameterName, 'The predicate type attestations must have (a URI, or cosign''s short names such as slsaprovenance)')
+            [CompletionResult]::new('--builder-id', '--builder-id', [CompletionResultType]::ParameterName, 'The builder id the provenance must name')
+            [CompletionResult]::new('--source-uri', '--source-uri', [CompletionResultType]::ParameterName, 'A source the provenance must list among its materials / resolvedDependencies')
+            [CompletionResult]::new('--source-digest', '--source-digest', [CompletionResultType]::ParameterName, 'The digest (ALG:HEX or HEX) that source (or any material) must have')
+            [CompletionResult]::new('--subject', '--subject', [CompletionResultType]::ParameterName, 'A subject the statement must have, NAME@ALG:HEX (NAME may be empty). May be repeated')
+            [CompletionResult]::new('--max-age', '--max-age', [CompletionResultType]::ParameterName, 'Reject attestations older than this (e.g. 30m, 24h, 7d), by their log entry''s time, else their build finish time')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--require-tlog', '--require-tlog', [CompletionResultType]::ParameterName, 'Reject anything without a verified transparency log entry')
+            [CompletionResult]::new('--insecure-ignore-tlog', '--insecure-ignore-tlog', [CompletionResultType]::ParameterName, 'Do not look at transparency log entries at all (said so in the report)')
+            [CompletionResult]::new('--print-payload', '--print-payload', [CompletionResultType]::ParameterName, 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr')
+            [CompletionResult]::new('--allow-insecure-registry', '--allow-insecure-registry', [CompletionResultType]::ParameterName, 'Reach --image registries over plain HTTP or with unverified TLS')
+            [CompletionResult]::new('--fail-fast', '--fail-fast', [CompletionResultType]::ParameterName, 'Stop at the first input that cannot be read')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'chains;watch' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig to connect with [default: the in-cluster service account]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Watch only these namespaces, comma-separated [default: all namespaces]')
+            [CompletionResult]::new('--controller-namespace', '--controller-namespace', [CompletionResultType]::ParameterName, 'Namespace holding chains-config, signing-secrets and the Lease [default: POD_NAMESPACE, else the service account''s or the kubeconfig context''s]')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Signing key (cosign key, PEM key or KMS URI) for every artifact type, instead of the signing-secrets Secret')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'File holding --key''s password [default: COSIGN_PASSWORD]')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Runs attested at the same time')
+            [CompletionResult]::new('--kube-api-qps', '--kube-api-qps', [CompletionResultType]::ParameterName, 'Sustained requests per second to the Kubernetes API')
+            [CompletionResult]::new('--kube-api-burst', '--kube-api-burst', [CompletionResultType]::ParameterName, 'Requests allowed in a burst above --kube-api-qps')
+            [CompletionResult]::new('--lease-name', '--lease-name', [CompletionResultType]::ParameterName, 'The coordination.k8s.io Lease replicas elect a leader with')
+            [CompletionResult]::new('--lease-duration', '--lease-duration', [CompletionResultType]::ParameterName, 'How long a Lease holds without renewal (e.g. 15s, 500ms)')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'This replica''s identity in the Lease [default: POD_NAME, else host name and pid]')
+            [CompletionResult]::new('--metrics-address', '--metrics-address', [CompletionResultType]::ParameterName, 'Serve /metrics, /healthz and /readyz here')
+            [CompletionResult]::new('--retry-delay', '--retry-delay', [CompletionResultType]::ParameterName, 'First delay before a failed run is tried again (doubling per retry)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
+            [CompletionResult]::new('--only-successful', '--only-successful', [CompletionResultType]::ParameterName, 'Attest only runs that succeeded (failed runs are left unmarked)')
+            [CompletionResult]::new('--no-leader-election', '--no-leader-election', [CompletionResultType]::ParameterName, 'Do not elect a leader: process runs even if another replica does')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'chains;completions' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
@@ -88,6 +148,8 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
         'chains;help' {
             [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Build provenance for exported TaskRuns and PipelineRuns')
             [CompletionResult]::new('generate-key-pair', 'generate-key-pair', [CompletionResultType]::ParameterValue, 'Generate a cosign-compatible key pair (or a key in a KMS)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify attestations and signatures wherever they are stored')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Attest runs in a cluster as they finish: the Tekton Chains controller')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -96,6 +158,12 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             break
         }
         'chains;help;generate-key-pair' {
+            break
+        }
+        'chains;help;verify' {
+            break
+        }
+        'chains;help;watch' {
             break
         }
         'chains;help;completions' {

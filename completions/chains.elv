@@ -26,6 +26,8 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand --version 'Print version'
             cand attest 'Build provenance for exported TaskRuns and PipelineRuns'
             cand generate-key-pair 'Generate a cosign-compatible key pair (or a key in a KMS)'
+            cand verify 'Verify attestations and signatures wherever they are stored'
+            cand watch 'Attest runs in a cluster as they finish: the Tekton Chains controller'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -70,6 +72,62 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'chains;verify'= {
+            cand --image 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)'
+            cand --gcs 'Verify what Chains stored under gs://BUCKET/PREFIX'
+            cand --key 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated'
+            cand --password-file 'File holding the password of an encrypted private key given as --key'
+            cand --ca-roots 'Trusted root certificates (PEM) for keyless signatures'
+            cand --ca-intermediates 'Intermediate certificates (PEM) between a signing certificate and the roots'
+            cand --certificate-identity 'The identity (email or URI SAN) the signing certificate must have'
+            cand --certificate-identity-regexp 'A regular expression the certificate identity must match (unanchored, as cosign)'
+            cand --certificate-oidc-issuer 'The OIDC issuer the signing certificate must name'
+            cand --certificate-oidc-issuer-regexp 'A regular expression the certificate''s OIDC issuer must match'
+            cand --rekor-url 'Transparency log to look entries up in, and whose key checks them'
+            cand --rekor-public-key 'The transparency log''s public key (PEM): entries are checked offline with it'
+            cand --predicate-type 'The predicate type attestations must have (a URI, or cosign''s short names such as slsaprovenance)'
+            cand --builder-id 'The builder id the provenance must name'
+            cand --source-uri 'A source the provenance must list among its materials / resolvedDependencies'
+            cand --source-digest 'The digest (ALG:HEX or HEX) that source (or any material) must have'
+            cand --subject 'A subject the statement must have, NAME@ALG:HEX (NAME may be empty). May be repeated'
+            cand --max-age 'Reject attestations older than this (e.g. 30m, 24h, 7d), by their log entry''s time, else their build finish time'
+            cand --output 'Report format'
+            cand --require-tlog 'Reject anything without a verified transparency log entry'
+            cand --insecure-ignore-tlog 'Do not look at transparency log entries at all (said so in the report)'
+            cand --print-payload 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr'
+            cand --allow-insecure-registry 'Reach --image registries over plain HTTP or with unverified TLS'
+            cand --fail-fast 'Stop at the first input that cannot be read'
+            cand -q 'Print only errors (no warnings, summaries or progress)'
+            cand --quiet 'Print only errors (no warnings, summaries or progress)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chains;watch'= {
+            cand --kubeconfig 'Kubeconfig to connect with [default: the in-cluster service account]'
+            cand --namespace 'Watch only these namespaces, comma-separated [default: all namespaces]'
+            cand --controller-namespace 'Namespace holding chains-config, signing-secrets and the Lease [default: POD_NAMESPACE, else the service account''s or the kubeconfig context''s]'
+            cand --key 'Signing key (cosign key, PEM key or KMS URI) for every artifact type, instead of the signing-secrets Secret'
+            cand --password-file 'File holding --key''s password [default: COSIGN_PASSWORD]'
+            cand --workers 'Runs attested at the same time'
+            cand --kube-api-qps 'Sustained requests per second to the Kubernetes API'
+            cand --kube-api-burst 'Requests allowed in a burst above --kube-api-qps'
+            cand --lease-name 'The coordination.k8s.io Lease replicas elect a leader with'
+            cand --lease-duration 'How long a Lease holds without renewal (e.g. 15s, 500ms)'
+            cand --identity 'This replica''s identity in the Lease [default: POD_NAME, else host name and pid]'
+            cand --metrics-address 'Serve /metrics, /healthz and /readyz here'
+            cand --retry-delay 'First delay before a failed run is tried again (doubling per retry)'
+            cand --log-format 'Log lines as text or as JSON objects (one per line)'
+            cand --only-successful 'Attest only runs that succeeded (failed runs are left unmarked)'
+            cand --no-leader-election 'Do not elect a leader: process runs even if another replica does'
+            cand -q 'Print only errors (no warnings, summaries or progress)'
+            cand --quiet 'Print only errors (no warnings, summaries or progress)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'chains;completions'= {
             cand -q 'Print only errors (no warnings, summaries or progress)'
             cand --quiet 'Print only errors (no warnings, summaries or progress)'
@@ -81,12 +139,18 @@ set edit:completion:arg-completer[chains] = {|@words|
         &'chains;help'= {
             cand attest 'Build provenance for exported TaskRuns and PipelineRuns'
             cand generate-key-pair 'Generate a cosign-compatible key pair (or a key in a KMS)'
+            cand verify 'Verify attestations and signatures wherever they are stored'
+            cand watch 'Attest runs in a cluster as they finish: the Tekton Chains controller'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'chains;help;attest'= {
         }
         &'chains;help;generate-key-pair'= {
+        }
+        &'chains;help;verify'= {
+        }
+        &'chains;help;watch'= {
         }
         &'chains;help;completions'= {
         }

@@ -29,6 +29,8 @@ complete -c chains -n "__fish_chains_needs_command" -s h -l help -d 'Print help 
 complete -c chains -n "__fish_chains_needs_command" -s V -l version -d 'Print version'
 complete -c chains -n "__fish_chains_needs_command" -f -a "attest" -d 'Build provenance for exported TaskRuns and PipelineRuns'
 complete -c chains -n "__fish_chains_needs_command" -f -a "generate-key-pair" -d 'Generate a cosign-compatible key pair (or a key in a KMS)'
+complete -c chains -n "__fish_chains_needs_command" -f -a "verify" -d 'Verify attestations and signatures wherever they are stored'
+complete -c chains -n "__fish_chains_needs_command" -f -a "watch" -d 'Attest runs in a cluster as they finish: the Tekton Chains controller'
 complete -c chains -n "__fish_chains_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c chains -n "__fish_chains_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l taskruns -d 'Child TaskRuns used as context for PipelineRuns only (not attested)' -r -F
@@ -65,10 +67,60 @@ complete -c chains -n "__fish_chains_using_subcommand generate-key-pair" -l forc
 complete -c chains -n "__fish_chains_using_subcommand generate-key-pair" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
 complete -c chains -n "__fish_chains_using_subcommand generate-key-pair" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chains -n "__fish_chains_using_subcommand generate-key-pair" -s V -l version -d 'Print version'
+complete -c chains -n "__fish_chains_using_subcommand verify" -l image -d 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l gcs -d 'Verify what Chains stored under gs://BUCKET/PREFIX' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l key -d 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l password-file -d 'File holding the password of an encrypted private key given as --key' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -l ca-roots -d 'Trusted root certificates (PEM) for keyless signatures' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -l ca-intermediates -d 'Intermediate certificates (PEM) between a signing certificate and the roots' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate-identity -d 'The identity (email or URI SAN) the signing certificate must have' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate-identity-regexp -d 'A regular expression the certificate identity must match (unanchored, as cosign)' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate-oidc-issuer -d 'The OIDC issuer the signing certificate must name' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate-oidc-issuer-regexp -d 'A regular expression the certificate\'s OIDC issuer must match' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l rekor-url -d 'Transparency log to look entries up in, and whose key checks them' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l rekor-public-key -d 'The transparency log\'s public key (PEM): entries are checked offline with it' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -l predicate-type -d 'The predicate type attestations must have (a URI, or cosign\'s short names such as slsaprovenance)' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l builder-id -d 'The builder id the provenance must name' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l source-uri -d 'A source the provenance must list among its materials / resolvedDependencies' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l source-digest -d 'The digest (ALG:HEX or HEX) that source (or any material) must have' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l subject -d 'A subject the statement must have, NAME@ALG:HEX (NAME may be empty). May be repeated' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l max-age -d 'Reject attestations older than this (e.g. 30m, 24h, 7d), by their log entry\'s time, else their build finish time' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l output -d 'Report format' -r -f -a "human\t'A line per artifact and a summary'
+json\t'One JSON document: every finding, with the failed check\'s name'"
+complete -c chains -n "__fish_chains_using_subcommand verify" -l require-tlog -d 'Reject anything without a verified transparency log entry'
+complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore-tlog -d 'Do not look at transparency log entries at all (said so in the report)'
+complete -c chains -n "__fish_chains_using_subcommand verify" -l print-payload -d 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr'
+complete -c chains -n "__fish_chains_using_subcommand verify" -l allow-insecure-registry -d 'Reach --image registries over plain HTTP or with unverified TLS'
+complete -c chains -n "__fish_chains_using_subcommand verify" -l fail-fast -d 'Stop at the first input that cannot be read'
+complete -c chains -n "__fish_chains_using_subcommand verify" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
+complete -c chains -n "__fish_chains_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chains -n "__fish_chains_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c chains -n "__fish_chains_using_subcommand watch" -l kubeconfig -d 'Kubeconfig to connect with [default: the in-cluster service account]' -r -F
+complete -c chains -n "__fish_chains_using_subcommand watch" -l namespace -d 'Watch only these namespaces, comma-separated [default: all namespaces]' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l controller-namespace -d 'Namespace holding chains-config, signing-secrets and the Lease [default: POD_NAMESPACE, else the service account\'s or the kubeconfig context\'s]' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l key -d 'Signing key (cosign key, PEM key or KMS URI) for every artifact type, instead of the signing-secrets Secret' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l password-file -d 'File holding --key\'s password [default: COSIGN_PASSWORD]' -r -F
+complete -c chains -n "__fish_chains_using_subcommand watch" -l workers -d 'Runs attested at the same time' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-qps -d 'Sustained requests per second to the Kubernetes API' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-burst -d 'Requests allowed in a burst above --kube-api-qps' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-name -d 'The coordination.k8s.io Lease replicas elect a leader with' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-duration -d 'How long a Lease holds without renewal (e.g. 15s, 500ms)' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l identity -d 'This replica\'s identity in the Lease [default: POD_NAME, else host name and pid]' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l metrics-address -d 'Serve /metrics, /healthz and /readyz here' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l retry-delay -d 'First delay before a failed run is tried again (doubling per retry)' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
+complete -c chains -n "__fish_chains_using_subcommand watch" -l only-successful -d 'Attest only runs that succeeded (failed runs are left unmarked)'
+complete -c chains -n "__fish_chains_using_subcommand watch" -l no-leader-election -d 'Do not elect a leader: process runs even if another replica does'
+complete -c chains -n "__fish_chains_using_subcommand watch" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
+complete -c chains -n "__fish_chains_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chains -n "__fish_chains_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c chains -n "__fish_chains_using_subcommand completions" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
 complete -c chains -n "__fish_chains_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c chains -n "__fish_chains_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair completions help" -f -a "attest" -d 'Build provenance for exported TaskRuns and PipelineRuns'
-complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair completions help" -f -a "generate-key-pair" -d 'Generate a cosign-compatible key pair (or a key in a KMS)'
-complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "attest" -d 'Build provenance for exported TaskRuns and PipelineRuns'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "generate-key-pair" -d 'Generate a cosign-compatible key pair (or a key in a KMS)'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "verify" -d 'Verify attestations and signatures wherever they are stored'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "watch" -d 'Attest runs in a cluster as they finish: the Tekton Chains controller'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -44,6 +44,26 @@ pub enum Command {
     /// key is created in the KMS and only PREFIX.pub is written.
     GenerateKeyPair(GenerateKeyPairArgs),
 
+    /// Verify attestations and signatures wherever they are stored.
+    ///
+    /// INPUT is a file, a directory or `-`: DSSE envelopes (JSON Lines),
+    /// Sigstore bundles, runs with Chains' annotations, or Chains' stored
+    /// parts (NAME.signature with NAME.payload, .cert, .chain). With --image,
+    /// the signatures, attestations and bundles attached to an image in its
+    /// registry are checked; with --gcs, what Chains stored in a bucket.
+    /// Exit status: 0 verified, 1 rejected, 2 usage or unreadable input.
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify(Box<VerifyArgs>),
+
+    /// Attest runs in a cluster as they finish: the Tekton Chains controller.
+    ///
+    /// Watches TaskRuns and PipelineRuns, attests each finished run once with
+    /// the chains-config ConfigMap and the signing-secrets Secret of the
+    /// controller's namespace, and marks it as Chains does
+    /// (chains.tekton.dev/signed). Replicas elect a leader on a Lease.
+    #[command(after_help = WATCH_EXAMPLES)]
+    Watch(Box<crate::watch::WatchArgs>),
+
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -58,6 +78,144 @@ Examples:
   COSIGN_PASSWORD=... chains attest --key cosign.key runs/ -o provenance/
   chains attest --key awskms:///alias/chains --format slsa/v2alpha4 run.yaml
   chains attest --unsigned pipelinerun.yaml --taskruns children/";
+
+const WATCH_EXAMPLES: &str = "\
+Examples:
+  chains watch                                  # in a pod: in-cluster config, all namespaces
+  chains watch --kubeconfig ~/.kube/config --namespace ci,release --controller-namespace tekton-chains
+  chains watch --key awskms:///alias/chains --workers 16 --log-format json";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  chains verify --key cosign.pub provenance/
+  chains verify --key cosign.pub --image registry.example/app:v1 --builder-id https://tekton.dev/chains/v2
+  kubectl get taskrun build-x -o json | chains verify --key cosign.pub -
+  chains verify --ca-roots fulcio.pem --certificate-identity-regexp '^https://kubernetes.io/' \\
+      --rekor-url https://rekor.sigstore.dev --require-tlog run.sigstore.json
+  chains verify --key cosign.pub --print-payload att.intoto.jsonl | jq .predicate";
+
+/// How verify reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VerifyOutput {
+    /// A line per artifact and a summary.
+    Human,
+    /// One JSON document: every finding, with the failed check's name.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// What to verify: files, directories, or `-` for standard input.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Verify what is attached to this image in its registry (.sig, .att, referrer bundles).
+    #[arg(long, value_name = "REF")]
+    pub image: Vec<String>,
+
+    /// Verify what Chains stored under gs://BUCKET/PREFIX.
+    #[arg(long, value_name = "URL")]
+    pub gcs: Vec<String>,
+
+    /// Trusted key: a PEM public key (cosign.pub), a certificate, a private
+    /// key file (its public half), or a KMS URI. May be repeated.
+    #[arg(long, value_name = "FILE|URI")]
+    pub key: Vec<String>,
+
+    /// File holding the password of an encrypted private key given as --key.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Trusted root certificates (PEM) for keyless signatures.
+    #[arg(long, value_name = "FILE")]
+    pub ca_roots: Option<PathBuf>,
+
+    /// Intermediate certificates (PEM) between a signing certificate and the roots.
+    #[arg(long, value_name = "FILE", requires = "ca_roots")]
+    pub ca_intermediates: Option<PathBuf>,
+
+    /// The identity (email or URI SAN) the signing certificate must have.
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub certificate_identity: Option<String>,
+
+    /// A regular expression the certificate identity must match (unanchored, as cosign).
+    #[arg(long, value_name = "REGEXP")]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// The OIDC issuer the signing certificate must name.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "certificate_oidc_issuer_regexp"
+    )]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// A regular expression the certificate's OIDC issuer must match.
+    #[arg(long, value_name = "REGEXP")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+
+    /// Transparency log to look entries up in, and whose key checks them.
+    #[arg(long, value_name = "URL")]
+    pub rekor_url: Option<String>,
+
+    /// The transparency log's public key (PEM): entries are checked offline with it.
+    #[arg(long, value_name = "FILE")]
+    pub rekor_public_key: Option<PathBuf>,
+
+    /// Reject anything without a verified transparency log entry.
+    #[arg(long)]
+    pub require_tlog: bool,
+
+    /// Do not look at transparency log entries at all (said so in the report).
+    #[arg(long)]
+    pub insecure_ignore_tlog: bool,
+
+    /// The predicate type attestations must have (a URI, or cosign's short names such as slsaprovenance).
+    #[arg(long, value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+
+    /// The builder id the provenance must name.
+    #[arg(long, value_name = "ID")]
+    pub builder_id: Option<String>,
+
+    /// A source the provenance must list among its materials / resolvedDependencies.
+    #[arg(long, value_name = "URI")]
+    pub source_uri: Option<String>,
+
+    /// The digest (ALG:HEX or HEX) that source (or any material) must have.
+    #[arg(long, value_name = "DIGEST")]
+    pub source_digest: Option<String>,
+
+    /// A subject the statement must have, NAME@ALG:HEX (NAME may be empty). May be repeated.
+    #[arg(long, value_name = "NAME@ALG:HEX")]
+    pub subject: Vec<String>,
+
+    /// Reject attestations older than this (e.g. 30m, 24h, 7d), by their log
+    /// entry's time, else their build finish time.
+    #[arg(long, value_name = "DURATION")]
+    pub max_age: Option<String>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub output: VerifyOutput,
+
+    /// Write each verified payload (the statement) to stdout, one per line;
+    /// the report goes to stderr.
+    #[arg(long, conflicts_with = "output")]
+    pub print_payload: bool,
+
+    /// Reach --image registries over plain HTTP or with unverified TLS.
+    #[arg(long)]
+    pub allow_insecure_registry: bool,
+
+    /// Stop at the first input that cannot be read.
+    #[arg(long)]
+    pub fail_fast: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct AttestArgs {

@@ -14,3 +14,4 @@ pub mod run;
 pub mod sign;
 pub mod store;
 pub mod verify;
+pub mod watch;

@@ -48,6 +48,23 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Watch(args) => match chains::watch::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                attest::report(e);
+                ExitCode::from(1)
+            }
+        },
+        Command::Verify(args) => match chains::verify::run(&args, cli.quiet) {
+            Ok(chains::verify::Outcome::Verified) => ExitCode::SUCCESS,
+            Ok(chains::verify::Outcome::Rejected) => ExitCode::from(1),
+            Ok(chains::verify::Outcome::BadInput) => ExitCode::from(2),
+            Err(e) => {
+                let code = e.exit_code();
+                attest::report(e);
+                ExitCode::from(code)
+            }
+        },
         Command::Completions { shell } => {
             use std::io::Write;
             let _ = std::io::stdout().write_all(&chains::cli::completion(shell));

@@ -152,8 +152,7 @@ impl<'a> Parser<'a> {
         let first = plain_text(first)?;
         let mut folded: Option<String> = None;
         let mut pending_newlines = 0;
-        loop {
-            let Some(line) = self.current() else { break };
+        while let Some(line) = self.current() {
             if line.text.trim_end().is_empty() {
                 pending_newlines += 1;
                 self.pos += 1;
