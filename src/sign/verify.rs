@@ -128,6 +128,9 @@ mod tests {
             assert!(!key.verify(b"message", &bad), "{}", path.display());
             seen += 1;
         }
-        assert!(seen >= 4, "only {seen} unencrypted test keys found in {dir}");
+        assert!(
+            seen >= 4,
+            "only {seen} unencrypted test keys found in {dir}"
+        );
     }
 }
