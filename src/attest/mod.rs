@@ -23,7 +23,7 @@ use crate::run::{Run, RunId, RunKind, group};
 use crate::sign::dsse::{self, Envelope};
 use crate::sign::{SignError, simplesigning};
 use crate::store::{ArtifactKind, SignedArtifact};
-use output::Output;
+use output::{Output, Planned};
 
 /// How a command ended; `main` maps this to an exit code.
 #[derive(Debug, PartialEq, Eq)]
@@ -553,6 +553,11 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
 }
 
 /// Write the results at the front of the queue; true when `--fail-fast` says stop.
+///
+/// Names and stdout lines are decided in input order; the files themselves
+/// are written in parallel, since creating files dominates `-o DIR` on some
+/// file systems. With `--fail-fast` they are written one run at a time, so
+/// that nothing after the first failure is written.
 fn write_ready(
     ordered: &mut Ordered,
     out: &mut Output<'_>,
@@ -560,28 +565,66 @@ fn write_ready(
     progress: &Progress,
     fail_fast: bool,
 ) -> bool {
-    for r in ordered.ready() {
-        progress.tick();
-        match r {
-            Ok((_, Product::Disabled)) => tally.disabled += 1,
-            Ok((id, product)) => match out.write(&id, &product) {
-                Ok(()) => tally.ok += 1,
-                Err(e) => {
-                    tally.fail(e);
-                    if fail_fast {
-                        return true;
-                    }
+    if fail_fast {
+        for r in ordered.ready() {
+            progress.tick();
+            let result = match r {
+                Ok((_, Product::Disabled)) => {
+                    tally.disabled += 1;
+                    Ok(false)
                 }
-            },
-            Err(e) => {
-                tally.fail(e);
-                if fail_fast {
-                    return true;
-                }
+                Ok((id, product)) => out.plan(&id, &product).and_then(|p| write_planned(Some(p))),
+                Err(e) => Err(e),
+            };
+            if record(result, tally) {
+                return true;
             }
         }
+        return false;
+    }
+    let mut planned: Vec<Result<Option<Planned>, RunError>> = Vec::new();
+    for r in ordered.ready() {
+        progress.tick();
+        planned.push(match r {
+            Ok((_, Product::Disabled)) => {
+                tally.disabled += 1;
+                Ok(None)
+            }
+            Ok((id, product)) => out.plan(&id, &product).map(Some),
+            Err(e) => Err(e),
+        });
+    }
+    let written: Vec<Result<bool, RunError>> = planned
+        .into_par_iter()
+        .map(|p| p.and_then(write_planned))
+        .collect();
+    for w in written {
+        record(w, tally);
     }
     false
+}
+
+/// Write a run's planned files; true when there were any to write.
+fn write_planned(plan: Option<Planned>) -> Result<bool, RunError> {
+    match plan {
+        Some(p) => p.write().map(|()| true),
+        None => Ok(false),
+    }
+}
+
+/// Count one run's outcome; true when it failed.
+fn record(result: Result<bool, RunError>, tally: &mut Tally) -> bool {
+    match result {
+        Ok(true) => {
+            tally.ok += 1;
+            false
+        }
+        Ok(false) => false,
+        Err(e) => {
+            tally.fail(e);
+            true
+        }
+    }
 }
 
 /// All documents of a (small, context) source, decoded.

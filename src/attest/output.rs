@@ -50,6 +50,29 @@ pub enum Product {
     },
 }
 
+/// One run's files, in the order they must be written: the annotated run
+/// first, so that nothing claims the run is stored when it cannot be.
+#[derive(Debug)]
+pub struct Planned {
+    origin: String,
+    files: Vec<(std::path::PathBuf, Vec<u8>)>,
+}
+
+impl Planned {
+    /// Write the files, each atomically; the run counts as written only when
+    /// all of them are.
+    pub fn write(&self) -> Result<(), RunError> {
+        for (path, bytes) in &self.files {
+            write_atomic(path, bytes).map_err(|source| RunError::Write {
+                origin: self.origin.clone(),
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+}
+
 pub struct Output<'a> {
     dir: Option<&'a Path>,
     bundle: bool,
@@ -72,9 +95,10 @@ impl<'a> Output<'a> {
         }
     }
 
-    /// Write one run's products. Files are written atomically; a run counts
-    /// as written only when all of its files are.
-    pub fn write(&mut self, run: &RunId, product: &Product) -> Result<(), RunError> {
+    /// Decide where one run's products go (names are made unique here, in
+    /// input order) and write what goes to stdout. Files are returned, to be
+    /// written with [`Planned::write`], which callers may do in parallel.
+    pub fn plan(&mut self, run: &RunId, product: &Product) -> Result<Planned, RunError> {
         let werr = |path: String| {
             let origin = run.origin.to_string();
             move |source| RunError::Write {
@@ -100,9 +124,15 @@ impl<'a> Output<'a> {
                 "sigstore.json",
             ),
             Product::Signed { envelope, .. } => (envelope.to_json(), "intoto.jsonl"),
-            Product::Disabled => return Ok(()),
+            Product::Disabled => {
+                return Ok(Planned {
+                    origin: run.origin.to_string(),
+                    files: Vec::new(),
+                });
+            }
         };
         // The annotated run first: if it cannot be written, nothing claims the run is stored.
+        let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
         if let (
             Product::Signed {
                 annotated: Some((bytes, syntax)),
@@ -129,25 +159,27 @@ impl<'a> Output<'a> {
                     dir.join(format!("{base}.{ext}"))
                 }
             };
-            write_atomic(&path, bytes).map_err(werr(path.display().to_string()))?;
+            files.push((path, bytes.clone()));
         }
         let Some(dir) = self.dir else {
             if let Product::Signed { images, .. } = product {
                 self.images_not_written += images.len();
             }
-            return self
-                .stdout
+            self.stdout
                 .write_all(&line)
                 .and_then(|_| self.stdout.write_all(b"\n"))
-                .map_err(werr("<stdout>".into()));
+                .map_err(werr("<stdout>".into()))?;
+            return Ok(Planned {
+                origin: run.origin.to_string(),
+                files,
+            });
         };
         let base = self.base_name(run);
-        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let mut main = line;
         if ext.ends_with("jsonl") {
             main.push(b'\n');
         }
-        files.push((format!("{base}.{ext}"), main));
+        files.push((dir.join(format!("{base}.{ext}")), main));
         if let Product::Signed { images, .. } = product {
             for img in images {
                 let stem = format!(
@@ -157,30 +189,32 @@ impl<'a> Output<'a> {
                 if self.bundle {
                     let b = message_bundle(img);
                     files.push((
-                        format!("{stem}.sigstore.json"),
+                        dir.join(format!("{stem}.sigstore.json")),
                         serde_json::to_vec(&b).expect("JSON"),
                     ));
                 } else {
-                    files.push((format!("{stem}.payload"), img.payload.clone()));
+                    files.push((dir.join(format!("{stem}.payload")), img.payload.clone()));
                     files.push((
-                        format!("{stem}.signature"),
+                        dir.join(format!("{stem}.signature")),
                         STANDARD.encode(&img.signature).into_bytes(),
                     ));
                     if let Some(c) = &img.certificate {
                         files.push((
-                            format!("{stem}.cert"),
+                            dir.join(format!("{stem}.cert")),
                             c.certificate_pem.clone().into_bytes(),
                         ));
-                        files.push((format!("{stem}.chain"), c.chain_pem.clone().into_bytes()));
+                        files.push((
+                            dir.join(format!("{stem}.chain")),
+                            c.chain_pem.clone().into_bytes(),
+                        ));
                     }
                 }
             }
         }
-        for (name, bytes) in files {
-            let path = dir.join(&name);
-            write_atomic(&path, &bytes).map_err(werr(path.display().to_string()))?;
-        }
-        Ok(())
+        Ok(Planned {
+            origin: run.origin.to_string(),
+            files,
+        })
     }
 
     /// The base name `write` will give this run (without claiming it).
