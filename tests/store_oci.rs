@@ -10,8 +10,8 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -26,190 +26,16 @@ use chains::sign::{Password, Signer, simplesigning};
 use chains::store::oci::{Encoding, OciBackend, OciOptions};
 use chains::store::rekor::LogEntry;
 use chains::store::{ArtifactKind, Backend, SignedArtifact, StoreError};
-use common::{Service, free_port, root};
+use common::registry::{OCI_CONFIG, OCI_MANIFEST, Registry, sha256};
+use common::{free_port, root};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 const DSSE: &str = "application/vnd.dsse.envelope.v1+json";
 const BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const SLSA02: &str = "https://slsa.dev/provenance/v0.2";
-
-// ---------------------------------------------------------------------------
-// The registry
-
-struct Registry {
-    _service: Service,
-    _dir: tempfile::TempDir,
-    /// `127.0.0.1:PORT`
-    host: String,
-    creds: Option<(String, String)>,
-}
-
-/// A registry with filesystem storage in a temp dir; with `auth`, htpasswd
-/// basic auth (bcrypt) for that user.
-fn registry(auth: Option<(&str, &str)>) -> Registry {
-    let installed = Command::new("docker-registry").arg("--version").output();
-    assert!(
-        installed.is_ok_and(|o| o.status.success()),
-        "docker-registry is not installed: apt-get install -y --no-install-recommends docker-registry apache2-utils"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let (port, debug) = (free_port(), free_port());
-    let mut auth_yaml = String::new();
-    if let Some((user, password)) = auth {
-        let out = Command::new("htpasswd")
-            .args(["-Bbn", user, password])
-            .output()
-            .expect("htpasswd (apache2-utils) runs");
-        assert!(out.status.success(), "htpasswd failed");
-        let file = dir.path().join("htpasswd");
-        std::fs::write(&file, out.stdout).unwrap();
-        auth_yaml = format!(
-            "auth: {{htpasswd: {{realm: basic-realm, path: {}}}}}\n",
-            file.display()
-        );
-    }
-    let config = dir.path().join("config.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "version: 0.1\nlog: {{level: warn}}\n\
-             storage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\n\
-             http: {{addr: 127.0.0.1:{port}, secret: test-secret, debug: {{addr: 127.0.0.1:{debug}}}}}\n\
-             {auth_yaml}",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
-    // The API answers 401 with auth on; the debug listener says when it is up.
-    let service = Service::start(
-        "registry",
-        Path::new("docker-registry"),
-        &["serve".to_string(), config.display().to_string()],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{debug}/debug/vars"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "registry API did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Registry {
-        _service: service,
-        _dir: dir,
-        host: format!("127.0.0.1:{port}"),
-        creds: auth.map(|(u, p)| (u.to_string(), p.to_string())),
-    }
-}
-
-impl Registry {
-    fn http(&self) -> reqwest::blocking::Client {
-        reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap()
-    }
-
-    fn auth(&self, rb: reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder {
-        match &self.creds {
-            Some((u, p)) => rb.basic_auth(u, Some(p)),
-            None => rb,
-        }
-    }
-
-    fn upload_blob(&self, repo: &str, data: &[u8]) -> String {
-        let digest = sha256(data);
-        let http = self.http();
-        let resp = self
-            .auth(http.post(format!("http://{}/v2/{repo}/blobs/uploads/", self.host)))
-            .send()
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 202, "starting an upload");
-        let location = resp.headers()["location"].to_str().unwrap().to_string();
-        let url = if location.starts_with('/') {
-            format!("http://{}{location}", self.host)
-        } else {
-            location
-        };
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let resp = self
-            .auth(http.put(format!("{url}{sep}digest={digest}")))
-            .header("Content-Type", "application/octet-stream")
-            .body(data.to_vec())
-            .send()
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 201, "finishing an upload");
-        digest
-    }
-
-    /// Push a one-layer OCI image to `repo:latest`; its digest reference.
-    fn push_image(&self, repo: &str, seed: &str) -> ImageDigest {
-        let layer = format!("layer of {seed}").into_bytes();
-        let layer_digest = self.upload_blob(repo, &layer);
-        let config = serde_json::to_vec(&json!({
-            "architecture": "amd64", "os": "linux",
-            "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-        }))
-        .unwrap();
-        let config_digest = self.upload_blob(repo, &config);
-        let manifest = serde_json::to_vec(&json!({
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {"mediaType": OCI_CONFIG, "size": config.len(), "digest": config_digest},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "size": layer.len(), "digest": layer_digest}],
-        }))
-        .unwrap();
-        let resp = self
-            .auth(
-                self.http()
-                    .put(format!("http://{}/v2/{repo}/manifests/latest", self.host)),
-            )
-            .header("Content-Type", OCI_MANIFEST)
-            .body(manifest.clone())
-            .send()
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 201, "pushing the image manifest");
-        ImageDigest::parse(&format!("{}/{repo}@{}", self.host, sha256(&manifest))).unwrap()
-    }
-
-    /// A manifest's bytes and JSON, or None on 404.
-    fn manifest(&self, repo: &str, reference: &str, accept: &str) -> Option<(Vec<u8>, Value)> {
-        let resp = self
-            .auth(self.http().get(format!(
-                "http://{}/v2/{repo}/manifests/{reference}",
-                self.host
-            )))
-            .header("Accept", accept)
-            .send()
-            .unwrap();
-        match resp.status().as_u16() {
-            404 => None,
-            200 => {
-                let raw = resp.bytes().unwrap().to_vec();
-                let json = serde_json::from_slice(&raw).unwrap();
-                Some((raw, json))
-            }
-            s => panic!("GET manifest {repo}:{reference}: {s}"),
-        }
-    }
-
-    fn blob(&self, repo: &str, digest: &str) -> Vec<u8> {
-        let resp = self
-            .auth(
-                self.http()
-                    .get(format!("http://{}/v2/{repo}/blobs/{digest}", self.host)),
-            )
-            .send()
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 200, "GET blob {digest}");
-        resp.bytes().unwrap().to_vec()
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Keys and artifacts
@@ -233,10 +59,6 @@ fn pem_key(file: &str) -> LocalSigner {
 
 fn cosign_pub() -> PathBuf {
     root().join("testdata/conformance/keys/cosign.pub")
-}
-
-fn sha256(data: &[u8]) -> String {
-    format!("sha256:{}", hex(&Sha256::digest(data)))
 }
 
 fn hex(data: &[u8]) -> String {
@@ -404,8 +226,8 @@ fn layers(manifest: &Value) -> &Vec<Value> {
 /// the same one again adds nothing, concurrent stores lose nothing.
 #[test]
 fn image_signatures_verify_with_sigstore_rs() {
-    let reg = registry(None);
-    let image = reg.push_image("team/app", "signatures");
+    let reg = Registry::start();
+    let image = reg.push_image("team/app", "latest", "signatures");
     let repo = repo_of(&image);
     let oci = backend(OciOptions::default());
     let rekor = pem_key("p256-sec1.pem");
@@ -477,7 +299,7 @@ fn image_signatures_verify_with_sigstore_rs() {
     cosign_verify(&reg, &image, &cosign_pem, None).unwrap();
 
     // Concurrent stores to one tag: every signature lands.
-    let other = reg.push_image("team/app", "concurrent");
+    let other = reg.push_image("team/app", "latest", "concurrent");
     let oci = Arc::new(oci);
     let threads: Vec<_> = (0..3)
         .map(|_| {
@@ -506,8 +328,8 @@ fn image_signatures_verify_with_sigstore_rs() {
 /// override redirects `.sig` and `.att`.
 #[test]
 fn attestations_verify_with_securesystemslib() {
-    let reg = registry(None);
-    let image = reg.push_image("app", "attest");
+    let reg = Registry::start();
+    let image = reg.push_image("app", "latest", "attest");
     let other_hex = hex(&Sha256::digest(b"not pushed"));
     let subjects = vec![
         (image.repository_name(), image.hex().to_string()),
@@ -599,8 +421,8 @@ fn attestations_verify_with_securesystemslib() {
 #[test]
 fn basic_auth_from_docker_config() {
     let (user, password) = ("chains", "s3cret-Pa55");
-    let reg = registry(Some((user, password)));
-    let image = reg.push_image("secure/app", "auth");
+    let reg = Registry::with_auth(user, password);
+    let image = reg.push_image("secure/app", "latest", "auth");
     let dir = tempfile::tempdir().unwrap();
     let config = |name: &str, secret: &str| {
         let path = dir.path().join(name);
@@ -622,7 +444,7 @@ fn basic_auth_from_docker_config() {
     cosign_verify(&reg, &image, &cosign_pem, None).unwrap();
 
     // Wrong password: a clear, permanent 401, nothing written, no secret shown.
-    let other = reg.push_image("secure/app", "denied");
+    let other = reg.push_image("secure/app", "latest", "denied");
     let wrong_secret = "wrong-Pa55word";
     let wrong = OciBackend::with_docker_config(
         OciOptions::default(),
@@ -735,8 +557,8 @@ fn server_errors_are_retried_then_reported() {
 /// (this registry has no referrers API); the bundle's envelope verifies.
 #[test]
 fn sigstore_bundles_use_the_referrers_tag() {
-    let reg = registry(None);
-    let image = reg.push_image("app", "bundles");
+    let reg = Registry::start();
+    let image = reg.push_image("app", "latest", "bundles");
     let (image_raw, _) = reg.manifest("app", image.digest(), OCI_MANIFEST).unwrap();
     let http = reg.http();
     let referrers = http
@@ -857,7 +679,7 @@ fn sigstore_bundles_use_the_referrers_tag() {
 /// go-containerregistry does; without it, HTTPS only.
 #[test]
 fn insecure_registries_fall_back_to_http() {
-    let reg = registry(None);
+    let reg = Registry::start();
     // The same registry under a name that is not "local": an IPv4-mapped address.
     let port = reg.host.rsplit_once(':').unwrap().1;
     let mapped = format!("[::ffff:127.0.0.1]:{port}");
@@ -865,7 +687,7 @@ fn insecure_registries_fall_back_to_http() {
         eprintln!("skipped: no IPv6 here to reach {mapped}");
         return;
     }
-    let pushed = reg.push_image("app", "insecure");
+    let pushed = reg.push_image("app", "latest", "insecure");
     let image = ImageDigest::parse(&format!("{mapped}/app@{}", pushed.digest())).unwrap();
 
     let err = backend(OciOptions::default())
