@@ -795,6 +795,16 @@ fn keyless_signatures_are_checked_against_roots_and_identity() {
         bundle,
     ]);
     assert_eq!(code, 1);
+    // The signing certificate itself named as the trusted key.
+    let raw = read_json(Path::new(bundle))["verificationMaterial"]["certificate"]["rawBytes"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cert_pem = format!("-----BEGIN CERTIFICATE-----\n{raw}\n-----END CERTIFICATE-----\n");
+    let cert_file = tmp.path().join("leaf.pem");
+    std::fs::write(&cert_file, cert_pem).unwrap();
+    let (code, report) = verify_json(&["--key", cert_file.to_str().unwrap(), bundle]);
+    assert_eq!(code, 0, "{report:#}");
     // --ca-roots without an identity is refused as a usage error.
     let out = verify(&["--ca-roots", roots, bundle]);
     assert_eq!(out.status.code(), Some(2));

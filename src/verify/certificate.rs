@@ -92,6 +92,12 @@ pub struct IdentityPolicy {
     pub issuer: Option<Matcher>,
 }
 
+/// The public key a DER certificate certifies, without checking the
+/// certificate (for a certificate named as a trusted key).
+pub fn public_key_of(der: &[u8]) -> Result<PublicKey, CertificateError> {
+    Parsed::parse(der.to_vec(), "the certificate")?.public_key()
+}
+
 /// A parsed certificate with its DER, and where its signed part lies in it.
 #[derive(Clone, Debug)]
 struct Parsed {
@@ -121,6 +127,17 @@ impl Parsed {
 
     fn tbs_der(&self) -> &[u8] {
         self.der.get(self.tbs.clone()).unwrap_or_default()
+    }
+
+    /// The certified public key.
+    fn public_key(&self) -> Result<PublicKey, CertificateError> {
+        let spki = self
+            .cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| CertificateError::PublicKey(e.to_string()))?;
+        PublicKey::from_spki_der(&spki).map_err(|e| CertificateError::PublicKey(e.to_string()))
     }
 
     fn subject(&self) -> &Name {
@@ -347,14 +364,7 @@ pub fn verify(
         }
     }
 
-    let spki = leaf
-        .cert
-        .tbs_certificate()
-        .subject_public_key_info()
-        .to_der()
-        .map_err(|e| CertificateError::PublicKey(e.to_string()))?;
-    let public_key =
-        PublicKey::from_spki_der(&spki).map_err(|e| CertificateError::PublicKey(e.to_string()))?;
+    let public_key = leaf.public_key()?;
     Ok(VerifiedCertificate {
         public_key,
         identity,
@@ -726,14 +736,7 @@ fn signature(child: &Parsed, index: usize, issuer: &Parsed) -> Sig {
     let Some((family, hash)) = algorithm(alg) else {
         return unsupported(alg.oid.to_string());
     };
-    let key = issuer
-        .cert
-        .tbs_certificate()
-        .subject_public_key_info()
-        .to_der()
-        .ok()
-        .and_then(|der| PublicKey::from_spki_der(&der).ok());
-    let Some(key) = key else {
+    let Ok(key) = issuer.public_key() else {
         // A key we cannot use verifies nothing; the issuer may be a stranger
         // with the same name.
         return Sig::Invalid;

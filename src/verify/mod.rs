@@ -325,23 +325,10 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError
         return PublicKey::from_pem(&text).map_err(|e| key_error(e.to_string()));
     }
     if let Some(der) = crate::sign::pem_block(&text, &["CERTIFICATE"]) {
-        return certificate_key(&der).map_err(key_error);
+        // The user named this certificate's key as trusted: its chain is not checked.
+        return certificate::public_key_of(&der).map_err(|e| key_error(e.to_string()));
     }
     signer_key()
-}
-
-/// The public key of a certificate given as `--key` (its chain is not
-/// checked: the user named this certificate's key as trusted).
-fn certificate_key(der: &[u8]) -> Result<PublicKey, String> {
-    use x509_cert::der::{Decode, Encode};
-    let cert = x509_cert::Certificate::from_der(der)
-        .map_err(|e| format!("not an X.509 certificate: {e}"))?;
-    let spki = cert
-        .tbs_certificate()
-        .subject_public_key_info()
-        .to_der()
-        .map_err(|e| e.to_string())?;
-    PublicKey::from_spki_der(&spki).map_err(|e| e.to_string())
 }
 
 fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
