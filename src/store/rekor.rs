@@ -263,24 +263,11 @@ impl Rekor {
         if self.url.is_empty() {
             return Err(self.error("no Rekor URL to look the entry up at"));
         }
-        let endpoint = format!("{}{ENTRIES_PATH}?logIndex={log_index}", self.url);
-        let response = self
-            .client
-            .get(&endpoint)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .map_err(|e| self.transport_error(e))?;
-        let status = response.status().as_u16();
-        if status != 200 {
-            let body = self.read_body(response, MAX_ERROR_BODY).unwrap_or_default();
-            return Err(self.status_error(
-                status,
-                &body,
-                &format!("has no entry at log index {log_index}"),
-            ));
-        }
-        let body = self.read_body(response, MAX_RESPONSE)?;
-        let (_, entry) = self.parse_entries(&body, None)?;
+        let entry = self.get_entry(
+            &format!("{}{ENTRIES_PATH}?logIndex={log_index}", self.url),
+            &format!("has no entry at log index {log_index}"),
+            None,
+        )?;
         if entry.log_index != log_index {
             return Err(self.error(format!(
                 "asked for log index {log_index}, Rekor answered with entry {}",
@@ -438,24 +425,34 @@ impl Rekor {
 
     /// GET an entry by UUID or entry ID, as cosign does after a 409.
     fn fetch(&self, id: &str) -> Result<LogEntry, StoreError> {
-        let endpoint = format!("{}{ENTRIES_PATH}/{id}", self.url);
+        self.get_entry(
+            &format!("{}{ENTRIES_PATH}/{id}", self.url),
+            &format!("did not return the existing entry {id}"),
+            Some(id),
+        )
+    }
+
+    /// GET one entry; `what` says what a 4xx means, `wanted` is the entry
+    /// ID the answer must be for, when known.
+    fn get_entry(
+        &self,
+        endpoint: &str,
+        what: &str,
+        wanted: Option<&str>,
+    ) -> Result<LogEntry, StoreError> {
         let response = self
             .client
-            .get(&endpoint)
+            .get(endpoint)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
         if status != 200 {
             let body = self.read_body(response, MAX_ERROR_BODY).unwrap_or_default();
-            return Err(self.status_error(
-                status,
-                &body,
-                &format!("did not return the existing entry {id}"),
-            ));
+            return Err(self.status_error(status, &body, what));
         }
         let body = self.read_body(response, MAX_RESPONSE)?;
-        let (_, entry) = self.parse_entries(&body, Some(id))?;
+        let (_, entry) = self.parse_entries(&body, wanted)?;
         Ok(entry)
     }
 
