@@ -126,26 +126,23 @@ pub struct YamlError {
 /// recursively for `.yaml`, `.yml` and `.json` files (sorted, so the order is
 /// stable), any other path is read as given.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<Source>, InputError> {
+    expand_inputs_with(inputs, has_run_extension)
+}
+
+/// [`expand_inputs`], taking from directories the files `wanted` accepts.
+pub fn expand_inputs_with(
+    inputs: &[PathBuf],
+    wanted: fn(&Path) -> bool,
+) -> Result<Vec<Source>, InputError> {
     let mut out = Vec::new();
     for input in inputs {
         if input.as_os_str() == "-" {
             out.push(Source::Stdin);
             continue;
         }
-        let meta = fs::metadata(input).map_err(|source| {
-            if source.kind() == io::ErrorKind::NotFound {
-                InputError::Missing {
-                    path: input.display().to_string(),
-                }
-            } else {
-                InputError::Io {
-                    path: input.display().to_string(),
-                    source,
-                }
-            }
-        })?;
+        let meta = fs::metadata(input).map_err(|source| io_error(input, source))?;
         if meta.is_dir() {
-            walk_dir(input, &mut out)?;
+            walk_dir(input, wanted, &mut out)?;
         } else {
             out.push(Source::File(input.clone()));
         }
@@ -153,7 +150,25 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<Source>, InputError> {
     Ok(out)
 }
 
-fn walk_dir(dir: &Path, out: &mut Vec<Source>) -> Result<(), InputError> {
+/// An I/O error on `path` as an input error (a missing file is said so).
+pub fn io_error(path: &Path, source: io::Error) -> InputError {
+    if source.kind() == io::ErrorKind::NotFound {
+        InputError::Missing {
+            path: path.display().to_string(),
+        }
+    } else {
+        InputError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+fn walk_dir(
+    dir: &Path,
+    wanted: fn(&Path) -> bool,
+    out: &mut Vec<Source>,
+) -> Result<(), InputError> {
     let io_err = |source| InputError::Io {
         path: dir.display().to_string(),
         source,
@@ -168,8 +183,8 @@ fn walk_dir(dir: &Path, out: &mut Vec<Source>) -> Result<(), InputError> {
         let file_type = entry.file_type().map_err(io_err)?;
         if file_type.is_dir() {
             // Symlinked directories are not followed (no cycles); real ones are.
-            walk_dir(&path, out)?;
-        } else if has_run_extension(&path) && (file_type.is_file() || path.is_file()) {
+            walk_dir(&path, wanted, out)?;
+        } else if wanted(&path) && (file_type.is_file() || path.is_file()) {
             out.push(Source::File(path));
         }
     }

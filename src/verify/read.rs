@@ -8,9 +8,7 @@
 //! layout and our `-o DIR` image files).
 
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -18,7 +16,9 @@ use serde_json::Value;
 
 use super::bundle;
 use super::evidence::{Evidence, Signed};
-use crate::run::read::{DocumentStream, InputError, Source, parse_document};
+use crate::run::read::{
+    DocumentStream, InputError, Source, expand_inputs_with, io_error, parse_document,
+};
 use crate::sign::dsse::Envelope;
 use crate::store::tekton::{PREFIX, SIGNED, TRANSPARENCY};
 
@@ -35,60 +35,21 @@ pub enum Input {
 /// (sorted) for `.json`, `.jsonl`, `.yaml`, `.yml` and `.signature` files.
 /// A `.payload` beside a `.sigstore.json` is the message a bundle signs.
 pub fn expand(inputs: &[PathBuf]) -> Result<Vec<Input>, InputError> {
-    let mut out = Vec::new();
-    for input in inputs {
-        if input.as_os_str() == "-" {
-            out.push(Input::Documents(Source::Stdin));
-            continue;
-        }
-        let meta = fs::metadata(input).map_err(|source| io_error(input, source))?;
-        if meta.is_dir() {
-            walk(input, &mut out)?;
-        } else {
-            out.push(classify_file(input.clone()));
-        }
-    }
-    Ok(out)
-}
-
-fn io_error(path: &Path, source: io::Error) -> InputError {
-    if source.kind() == io::ErrorKind::NotFound {
-        InputError::Missing {
-            path: path.display().to_string(),
-        }
-    } else {
-        InputError::Io {
-            path: path.display().to_string(),
-            source,
-        }
-    }
-}
-
-fn classify_file(path: PathBuf) -> Input {
-    if path.extension().is_some_and(|e| e == "signature") {
-        Input::Parts { signature: path }
-    } else {
-        Input::Documents(Source::File(path))
-    }
-}
-
-fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<(), InputError> {
-    let mut entries = fs::read_dir(dir)
-        .and_then(|rd| rd.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| io_error(dir, e))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        if entry.file_type().map_err(|e| io_error(&path, e))?.is_dir() {
-            walk(&path, out)?;
-        } else if matches!(
+    let sources = expand_inputs_with(inputs, |path| {
+        matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("json" | "jsonl" | "yaml" | "yml" | "signature")
-        ) {
-            out.push(classify_file(path));
-        }
-    }
-    Ok(())
+        )
+    })?;
+    Ok(sources
+        .into_iter()
+        .map(|source| match source {
+            Source::File(path) if path.extension().is_some_and(|e| e == "signature") => {
+                Input::Parts { signature: path }
+            }
+            other => Input::Documents(other),
+        })
+        .collect())
 }
 
 /// Everything one input holds, in order. A document that cannot be parsed
@@ -317,14 +278,6 @@ fn read_parts(signature: &Path) -> Result<Evidence, InputError> {
         optional("cert")?,
         optional("chain")?,
     ))
-}
-
-/// A display name for messages.
-pub fn input_name(input: &Input) -> Arc<str> {
-    match input {
-        Input::Documents(s) => s.display_name(),
-        Input::Parts { signature } => Arc::from(signature.display().to_string()),
-    }
 }
 
 #[cfg(test)]
