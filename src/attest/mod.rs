@@ -5,7 +5,7 @@ mod output;
 mod signers;
 mod storage;
 
-pub use output::{ImageSignature, Product, write_atomic};
+pub use output::{ImageSignature, Product};
 pub use signers::{SignerInputs, Signers, SignersError, load_with as signers_load};
 pub use storage::{Receipt, RunWriteBack, Storage, StorageInputs, StorageSetupError};
 
@@ -131,8 +131,10 @@ pub fn options(args: &AttestArgs) -> Result<(Config, Options, Option<Format>), A
 }
 
 /// Documents decoded and attested together; big enough to keep every core
-/// busy, small enough that memory does not grow with the input.
-const CHUNK: usize = 256;
+/// busy, small enough that memory does not grow with the input. Measured on
+/// 18 KB TaskRuns: 64 ran faster than 256 (the working set stays in cache)
+/// and peaked at 40 MiB instead of 110.
+const CHUNK: usize = 64;
 
 /// A run's result: what was made for it, or why nothing was.
 pub type Attested = Result<(RunId, Product), RunError>;
@@ -259,77 +261,89 @@ impl Stages {
         let payload = provenance::to_bytes(&statement);
         let envelope =
             Envelope::sign(signer.as_ref(), dsse::IN_TOTO, &payload).map_err(sign_err)?;
-        let id = RunId::of(run);
-        let mut artifacts = vec![SignedArtifact {
-            kind: match run.kind {
-                RunKind::TaskRun => ArtifactKind::TaskRun,
-                RunKind::PipelineRun => ArtifactKind::PipelineRun,
-            },
-            short_key: id.short_key(),
-            signature: envelope.to_json(),
-            payload,
-            envelope: Some(envelope.clone()),
-            image: None,
-            subjects: provenance::subjects(&statement)
-                .into_iter()
-                .filter(|(_, alg, _)| alg == "sha256")
-                .map(|(name, _, hex)| (name, hex))
-                .collect(),
-            public_key: signer.public_key().clone(),
-            certificate: signer.certificate().cloned(),
-            tlog: None,
-        }];
         // Chains signs the images a TaskRun built (type hinting), raw, with the OCI signer.
         let mut images = Vec::new();
         if let (RunKind::TaskRun, Some(oci)) = (run.kind, &signers.oci) {
             for image in artifacts::oci_images(&run.results()) {
                 let payload = simplesigning::payload(&image);
                 let signature = oci.sign(&payload).map_err(sign_err)?;
-                images.push(ImageSignature {
-                    image: image.name(),
-                    digest_hex: image.hex().to_string(),
-                    payload: payload.clone(),
-                    signature: signature.clone(),
-                    certificate: oci.certificate().cloned(),
-                    key_hint: oci.public_key().key_id(),
-                    tlog: None,
-                });
-                artifacts.push(SignedArtifact {
-                    kind: ArtifactKind::Oci,
-                    short_key: image.hex()[..12].to_string(),
-                    payload,
-                    signature,
-                    envelope: None,
-                    subjects: Vec::new(),
-                    image: Some(image),
-                    public_key: oci.public_key().clone(),
-                    certificate: oci.certificate().cloned(),
-                    tlog: None,
-                });
+                images.push((
+                    ImageSignature {
+                        image: image.name(),
+                        digest_hex: image.hex().to_string(),
+                        payload,
+                        signature,
+                        certificate: oci.certificate().cloned(),
+                        key_hint: oci.public_key().key_id(),
+                        tlog: None,
+                    },
+                    image,
+                    oci.public_key(),
+                ));
             }
         }
         let mut annotated = None;
         let mut receipt = None;
-        if let Some(storage) = &self.storage {
+        let mut tlog = None;
+        // What the backends take; built only when something stores it (with
+        // no backend, a copy of every payload and envelope was a tenth of
+        // attest's time).
+        if let Some(storage) = self.storage.as_ref().filter(|s| s.is_active()) {
+            let id = RunId::of(run);
+            let mut stored_artifacts = vec![SignedArtifact {
+                kind: match run.kind {
+                    RunKind::TaskRun => ArtifactKind::TaskRun,
+                    RunKind::PipelineRun => ArtifactKind::PipelineRun,
+                },
+                short_key: id.short_key(),
+                signature: envelope.to_json(),
+                payload,
+                envelope: Some(envelope.clone()),
+                image: None,
+                subjects: provenance::subjects(&statement)
+                    .into_iter()
+                    .filter(|(_, alg, _)| alg == "sha256")
+                    .map(|(name, _, hex)| (name, hex))
+                    .collect(),
+                public_key: signer.public_key().clone(),
+                certificate: signer.certificate().cloned(),
+                tlog: None,
+            }];
+            for (sig, image, public_key) in &images {
+                stored_artifacts.push(SignedArtifact {
+                    kind: ArtifactKind::Oci,
+                    short_key: image.hex()[..12].to_string(),
+                    payload: sig.payload.clone(),
+                    signature: sig.signature.clone(),
+                    envelope: None,
+                    subjects: Vec::new(),
+                    image: Some(image.clone()),
+                    public_key: (*public_key).clone(),
+                    certificate: sig.certificate.clone(),
+                    tlog: None,
+                });
+            }
             let stored = storage
-                .store(run, &mut artifacts)
+                .store(run, &mut stored_artifacts)
                 .map_err(|source| RunError::Store {
                     run: run.label(),
                     source,
                 })?;
             annotated = stored.annotated.map(|bytes| (bytes, run.syntax));
             receipt = Some(stored.receipt);
-            // Images follow the attestation in `artifacts`, in the same order.
-            for (img, a) in images.iter_mut().zip(artifacts.iter().skip(1)) {
-                img.tlog = a.tlog.clone();
+            // Images follow the attestation in the artifacts, in the same order.
+            for ((sig, ..), a) in images.iter_mut().zip(stored_artifacts.iter().skip(1)) {
+                sig.tlog = a.tlog.clone();
             }
+            tlog = stored_artifacts[0].tlog.take().map(Box::new);
         }
+        let images = images.into_iter().map(|(sig, ..)| sig).collect();
         Ok((
             RunId::of(run),
             Product::Signed {
                 envelope,
                 certificate: signer.certificate().cloned(),
-                tlog: artifacts[0].tlog.clone().map(Box::new),
+                tlog,
                 images,
                 annotated,
                 receipt,
@@ -412,38 +426,38 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     }
 
     // Stream the inputs chunk by chunk: decode and attest TaskRuns in
-    // parallel, write what is ready, keep only what PipelineRuns need.
+    // parallel, write what is ready, keep only what PipelineRuns need. The
+    // next chunk is read (split into documents, serial work) while the
+    // current one is processed, so that no core waits for the reader; at most
+    // two chunks are in memory.
     let progress = Progress::new(quiet);
     let mut stop = args.fail_fast && tally.failed > 0;
-    let mut chunk: Vec<Result<Document, InputError>> = Vec::with_capacity(CHUNK);
     let mut docs = sources.iter().flat_map(|s| match s.open() {
         Ok(r) => Box::new(DocumentStream::new(s.display_name(), r))
-            as Box<dyn Iterator<Item = Result<Document, InputError>>>,
+            as Box<dyn Iterator<Item = Result<Document, InputError>> + Send>,
         Err(e) => Box::new(std::iter::once(Err(e))),
     });
-    while !stop {
-        chunk.clear();
-        chunk.extend(docs.by_ref().take(CHUNK));
-        if chunk.is_empty() {
-            break;
-        }
-        let decoded: Vec<Result<Vec<Decoded>, InputError>> = std::mem::take(&mut chunk)
-            .into_par_iter()
-            .map(|d| d.and_then(|doc| read::decode(doc, KindHint::Infer)))
-            .collect();
-        let mut runs: Vec<(usize, Run)> = Vec::new();
-        for d in decoded {
-            match d {
-                Err(e) => {
-                    ordered.push(Slot::Done(Box::new(Err(e.into()))));
-                }
-                Ok(items) => {
-                    for item in items {
-                        match item {
-                            Decoded::Run(run) => {
-                                let seq = ordered.push(Slot::Waiting);
-                                runs.push((seq, *run));
-                            }
+    let mut next = read_chunk(&mut docs);
+    while !stop && !next.is_empty() {
+        let chunk = std::mem::take(&mut next);
+        let (read, stopped) = rayon::join(
+            || read_chunk(&mut docs),
+            || {
+                let processed: Vec<Result<Vec<DecodedRun>, InputError>> = chunk
+                    .into_par_iter()
+                    .map(|d| decode_and_attest(&stages, d))
+                    .collect();
+                for p in processed {
+                    let items = match p {
+                        Ok(items) => items,
+                        Err(e) => {
+                            ordered.push(Slot::Done(Box::new(Err(e.into()))));
+                            continue;
+                        }
+                    };
+                    for (item, result) in items {
+                        let run = match item {
+                            Decoded::Run(run) => *run,
                             Decoded::Skipped { origin, what } => {
                                 tally.skipped += 1;
                                 warn(
@@ -452,38 +466,36 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
                                         "{origin}: skipping {what}: not a TaskRun or PipelineRun"
                                     ),
                                 );
+                                continue;
                             }
+                        };
+                        let seq = ordered.push(match result {
+                            Some(r) => Slot::Done(Box::new(r)),
+                            None => Slot::Waiting,
+                        });
+                        if run.kind == RunKind::PipelineRun {
+                            listed.extend(group::listed_children(&run));
+                        }
+                        let keep =
+                            run.kind == RunKind::PipelineRun || group::may_be_child(&run, &listed);
+                        if keep {
+                            kept_slot.push((run.kind == RunKind::PipelineRun).then_some(seq));
+                            kept.push(run);
+                            kept_context.push(false);
                         }
                     }
                 }
-            }
-        }
-        // A TaskRun's statement depends on nothing else: attest it now.
-        let results: Vec<Option<Attested>> = runs
-            .par_iter()
-            .map(|(_, run)| (run.kind == RunKind::TaskRun).then(|| stages.attest(run, &[])))
-            .collect();
-        for ((seq, run), result) in runs.into_iter().zip(results) {
-            if run.kind == RunKind::PipelineRun {
-                listed.extend(group::listed_children(&run));
-            }
-            let keep = run.kind == RunKind::PipelineRun || group::may_be_child(&run, &listed);
-            if let Some(r) = result {
-                ordered.fill(seq, r);
-            }
-            if keep {
-                kept_slot.push((run.kind == RunKind::PipelineRun).then_some(seq));
-                kept.push(run);
-                kept_context.push(false);
-            }
-        }
-        stop = write_ready(
-            &mut ordered,
-            &mut out,
-            &mut tally,
-            &progress,
-            args.fail_fast,
+                write_ready(
+                    &mut ordered,
+                    &mut out,
+                    &mut tally,
+                    &progress,
+                    args.fail_fast,
+                )
+            },
         );
+        next = read;
+        stop = stopped;
     }
 
     // PipelineRuns, now that every child has been seen.
@@ -550,6 +562,35 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     } else {
         Outcome::Success
     })
+}
+
+/// A document's item, with the TaskRun's result when it is one.
+type DecodedRun = (Decoded, Option<Attested>);
+
+/// Decode a document and attest its TaskRuns in one pass: a TaskRun's
+/// statement depends on nothing else. PipelineRuns wait for their children.
+fn decode_and_attest(
+    stages: &Stages,
+    doc: Result<Document, InputError>,
+) -> Result<Vec<DecodedRun>, InputError> {
+    let items = doc.and_then(|doc| read::decode(doc, KindHint::Infer))?;
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            let result = match &item {
+                Decoded::Run(run) if run.kind == RunKind::TaskRun => Some(stages.attest(run, &[])),
+                _ => None,
+            };
+            (item, result)
+        })
+        .collect())
+}
+
+/// The next chunk of documents (empty at the end of the input).
+fn read_chunk(
+    docs: &mut (impl Iterator<Item = Result<Document, InputError>> + Send),
+) -> Vec<Result<Document, InputError>> {
+    docs.by_ref().take(CHUNK).collect()
 }
 
 /// Write the results at the front of the queue; true when `--fail-fast` says stop.

@@ -264,6 +264,16 @@ impl Storage {
     /// Upload and store every artifact of a run; on success return the
     /// annotated run (for the tekton backend). Any failure stops the run:
     /// nothing is marked signed unless every backend stored every artifact.
+    /// Whether storing does anything: a backend, the transparency log or a
+    /// cluster to mark. Without one, attest skips building the artifacts.
+    pub fn is_active(&self) -> bool {
+        !(self.taskrun.is_empty()
+            && self.pipelinerun.is_empty()
+            && self.oci.is_empty()
+            && self.rekor.is_none()
+            && self.cluster.is_none())
+    }
+
     pub fn store(&self, run: &Run, artifacts: &mut [SignedArtifact]) -> Result<Stored, StoreError> {
         let id = RunId::of(run);
         let upload = self.rekor.is_some()
