@@ -4,6 +4,7 @@
 //! [`provenance`] turns each into an in-toto statement, and the commands
 //! ([`attest`]) compose those stages.
 
+pub mod atomic;
 pub mod attest;
 pub mod cli;
 pub mod cloud;

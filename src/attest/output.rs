@@ -63,7 +63,7 @@ impl Planned {
     /// all of them are.
     pub fn write(&self) -> Result<(), RunError> {
         for (path, bytes) in &self.files {
-            write_atomic(path, bytes).map_err(|source| RunError::Write {
+            crate::atomic::write(path, bytes).map_err(|source| RunError::Write {
                 origin: self.origin.clone(),
                 path: path.display().to_string(),
                 source,
@@ -361,16 +361,4 @@ fn sanitize(s: &str) -> String {
             }
         })
         .collect()
-}
-
-/// Write a file so that readers see either nothing or all of it.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

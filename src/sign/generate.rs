@@ -1,6 +1,5 @@
 //! `generate-key-pair`: a cosign-compatible key pair on disk, or a new KMS key.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sigstore::crypto::SigningScheme;
@@ -90,21 +89,6 @@ fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SignError> {
         path: path.display().to_string(),
         source,
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(mode));
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_data().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    let options = crate::atomic::Options { mode, sync: true };
+    crate::atomic::write_with(path, bytes, options).map_err(io)
 }

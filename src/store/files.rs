@@ -1,7 +1,6 @@
 //! The `files` backend: Chains' GCS layout in a local directory (`-o DIR`),
 //! for archives and air-gapped hand-offs. Each object is written atomically.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use super::{Backend, SignedArtifact, StoreError, chains_objects};
@@ -34,9 +33,7 @@ impl Backend for FilesBackend {
             };
             let parent = path.parent().unwrap_or(&self.dir);
             std::fs::create_dir_all(parent).map_err(fail)?;
-            let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(fail)?;
-            tmp.write_all(&bytes).map_err(fail)?;
-            tmp.persist(&path).map_err(|e| fail(e.error))?;
+            crate::atomic::write(&path, &bytes).map_err(fail)?;
         }
         Ok(Vec::new())
     }
