@@ -31,11 +31,24 @@ impl Source {
     }
 
     /// Open the source for reading.
+    ///
+    /// Streams are read 1 MiB at a time: on the project's machine a 64 KiB
+    /// `read` moved 1.7 GB/s out of the page cache and a 1 MiB one 9 GB/s,
+    /// and with 64 KiB the copy was a tenth of attest's time on a large
+    /// stream. A small file gets a buffer of its own size.
     pub fn open(&self) -> Result<Box<dyn BufRead + Send>, InputError> {
+        const STREAM_BUFFER: usize = 1 << 20;
         match self {
-            Source::Stdin => Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin()))),
+            Source::Stdin => Ok(Box::new(BufReader::with_capacity(
+                STREAM_BUFFER,
+                io::stdin(),
+            ))),
             Source::File(p) => fs::File::open(p)
-                .map(|f| Box::new(BufReader::with_capacity(1 << 16, f)) as Box<dyn BufRead + Send>)
+                .map(|f| {
+                    let size = f.metadata().map(|m| m.len() as usize + 1).unwrap_or(0);
+                    let capacity = size.clamp(8 << 10, STREAM_BUFFER);
+                    Box::new(BufReader::with_capacity(capacity, f)) as Box<dyn BufRead + Send>
+                })
                 .map_err(|source| InputError::Io {
                     path: p.display().to_string(),
                     source,
@@ -295,6 +308,10 @@ impl DocumentStream {
         };
         let mut line = String::new();
         loop {
+            if has_content && let Err(source) = self.take_content_lines(&mut text) {
+                self.done = true;
+                return Some(Err(self.read_error(source)));
+            }
             line.clear();
             let n = match self.reader.read_line(&mut line) {
                 Ok(n) => n,
@@ -342,6 +359,39 @@ impl DocumentStream {
             text.push_str(&line);
         }
         has_content.then(|| Ok(self.make_yaml(text, start_line)))
+    }
+
+    /// Move whole lines from the reader's buffer into `text`, up to the first
+    /// line that could be a document marker (it starts with `-` or `.`) or
+    /// that the buffer does not hold entirely; `next_yaml` reads that one.
+    /// Inside a document this takes nearly every line, without the per-line
+    /// copy and checks of reading line by line (which cost more than a tenth
+    /// of attest's time on large streams).
+    fn take_content_lines(&mut self, text: &mut String) -> io::Result<()> {
+        loop {
+            let buf = self.reader.fill_buf()?;
+            let mut end = 0;
+            let mut lines = 0;
+            for newline in memchr::memchr_iter(b'\n', buf) {
+                if matches!(buf[end], b'-' | b'.') {
+                    break;
+                }
+                end = newline + 1;
+                lines += 1;
+            }
+            if end == 0 {
+                return Ok(());
+            }
+            let taken = std::str::from_utf8(&buf[..end]).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )
+            })?;
+            text.push_str(taken);
+            self.line += lines;
+            self.reader.consume(end);
+        }
     }
 
     fn make_yaml(&mut self, text: String, line: usize) -> Document {
@@ -844,6 +894,52 @@ mod tests {
         assert_eq!(d[1].line, 4);
         assert_eq!(d[2].line, 7);
         assert_eq!(d[2].index, 2);
+    }
+
+    #[test]
+    fn yaml_splitting_does_not_depend_on_the_read_buffer() {
+        // Markers, `--- value`, `...`, column-0 sequences, markers inside
+        // block scalars (indented, so not markers), CRLF, and non-ASCII text
+        // straddling buffer boundaries of every size.
+        let text = "# lead\na: 1\nb: |\n  ---\n  x\n---\n- x\n- y\n--- {z: 1}\nw: \u{e9}\u{1F600}\n...\nlast:\r\n- -1\n.x: 2\n---\r\nend: 1";
+        let split = |capacity: usize| -> Vec<(usize, usize, String)> {
+            DocumentStream::new(
+                Arc::from("t"),
+                Box::new(io::BufReader::with_capacity(
+                    capacity,
+                    io::Cursor::new(text.as_bytes().to_vec()),
+                )),
+            )
+            .map(|d| {
+                let d = d.unwrap();
+                match d.body {
+                    Body::Yaml(t) => (d.index, d.line, t),
+                    Body::Json(_) => panic!("YAML expected"),
+                }
+            })
+            .collect()
+        };
+        let whole = split(1 << 16);
+        assert_eq!(whole.len(), 5, "{whole:?}");
+        assert_eq!(whole[0].2, "\na: 1\nb: |\n  ---\n  x\n");
+        assert_eq!(whole[1].2, "- x\n- y\n");
+        assert_eq!(whole[2].2, "{z: 1}\nw: \u{e9}\u{1F600}\n");
+        assert_eq!(whole[3].2, "last:\r\n- -1\n.x: 2\n");
+        assert_eq!((whole[4].1, whole[4].2.as_str()), (16, "end: 1"));
+        for capacity in 1..40 {
+            assert_eq!(split(capacity), whole, "buffer of {capacity} bytes");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_document_is_a_read_error() {
+        let r: Vec<_> = DocumentStream::new(
+            Arc::from("t"),
+            Box::new(io::Cursor::new(b"a: 1\nb: \xff\n".to_vec())),
+        )
+        .collect();
+        let err = r[0].as_ref().unwrap_err();
+        assert!(matches!(err, InputError::Io { .. }), "{err:?}");
     }
 
     #[test]

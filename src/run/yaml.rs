@@ -16,10 +16,16 @@ use serde_json::{Map, Number, Value};
 pub fn parse(text: &str) -> Option<Value> {
     // Tabs and carriage returns have rules of their own (tabs may not
     // indent, CRLF ends lines): the full parser handles them.
-    if text.contains(['\t', '\r']) {
+    if memchr::memchr2(b'\t', b'\r', text.as_bytes()).is_some() {
         return None;
     }
-    let lines: Vec<Line<'_>> = text.split('\n').map(Line::new).collect();
+    let mut lines: Vec<Line<'_>> = Vec::with_capacity(text.len() / 24);
+    let mut start = 0;
+    for newline in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        lines.push(Line::new(&text[start..newline]));
+        start = newline + 1;
+    }
+    lines.push(Line::new(&text[start..]));
     let mut p = Parser { lines, pos: 0 };
     p.skip_blank();
     let first = p.current()?;
@@ -449,11 +455,13 @@ fn resolve_plain(s: &str) -> Option<Value> {
         "false" => return Some(Value::Bool(false)),
         _ => {}
     }
-    let lower = s.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
-    ) {
+    // Other spellings of null and booleans (YAML 1.1 reads yes/no/on/off).
+    // Compared without allocating: this runs for every key and scalar.
+    if s.len() <= 5
+        && ["null", "true", "false", "yes", "no", "on", "off", "y", "n"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w))
+    {
         return None;
     }
     let digits = s.strip_prefix('-').unwrap_or(s);
@@ -484,15 +492,15 @@ fn resolve_plain(s: &str) -> Option<Value> {
 /// hex/octal/binary prefixes, a leading `+` or `.`, sexagesimal, inf/nan).
 fn numberish(s: &str) -> bool {
     let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let lower = body.to_ascii_lowercase();
-    if matches!(lower.as_str(), ".inf" | ".nan") {
-        return true;
-    }
     let Some(first) = body.bytes().next() else {
         return false;
     };
     if !(first.is_ascii_digit() || first == b'.') {
         return false;
+    }
+    let lower = body.to_ascii_lowercase();
+    if matches!(lower.as_str(), ".inf" | ".nan") {
+        return true;
     }
     // Prefixed integers: every character a hex digit, `_` or the prefix.
     if lower.starts_with("0x") || lower.starts_with("0o") || lower.starts_with("0b") {
@@ -530,6 +538,12 @@ fn single_quoted(text: &str) -> Option<Value> {
 
 /// A double-quoted scalar at the start of `text`: its value and length.
 fn double_quoted_len(text: &str) -> Option<(Value, usize)> {
+    // Most quoted scalars (timestamps, digests, "True") have no escapes.
+    if let Some(end) = memchr::memchr2(b'"', b'\\', &text.as_bytes()[1..])
+        && text.as_bytes()[1 + end] == b'"'
+    {
+        return Some((Value::String(text[1..1 + end].to_string()), end + 2));
+    }
     let mut out = String::new();
     let mut chars = text.char_indices().skip(1);
     while let Some((i, c)) = chars.next() {
