@@ -463,3 +463,49 @@ fn streams_across_chunks_in_input_order() {
     }
     assert_eq!(id(601), "1a2b3c4d-0000-4000-8000-000000000001");
 }
+
+#[test]
+fn output_dir_across_chunks_writes_every_good_run_or_stops_with_fail_fast() {
+    // 200 runs with a broken one at position 100: past the first chunks, so
+    // that files of earlier chunks are being written while later ones are
+    // processed.
+    let bad = "apiVersion: tekton.dev/v1\nkind: TaskRun\nmetadata: {name: broken}\n";
+    let stream: Vec<String> = (0..200)
+        .map(|i| {
+            if i == 100 {
+                bad.to_string()
+            } else {
+                TASKRUN
+                    .replace("name: t1", &format!("name: t{i:03}"))
+                    .replace("uid: u1", &format!("uid: u{i}"))
+            }
+        })
+        .collect();
+    let input = stream.join("\n---\n");
+    let written = |fail_fast: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["--unsigned", "-", "-o", dir.path().to_str().unwrap()];
+        if fail_fast {
+            args.push("--fail-fast");
+        }
+        let out = attest_stdin(&args, &input);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("broken"), "{}", stderr(&out));
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let all = written(false);
+    assert_eq!(all.len(), 199, "every good run is written");
+    assert!(all.iter().any(|n| n.contains("-t199.")), "{all:?}");
+    let stopped = written(true);
+    assert_eq!(
+        stopped.len(),
+        100,
+        "the runs before the failure, nothing after"
+    );
+    assert!(stopped.last().unwrap().contains("-t099."), "{stopped:?}");
+}

@@ -438,10 +438,18 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         Err(e) => Box::new(std::iter::once(Err(e))),
     });
     let mut next = read_chunk(&mut docs);
+    // Files planned for the previous chunk, written while this one is processed.
+    let mut to_write: Vec<PlannedRun> = Vec::new();
     while !stop && !next.is_empty() {
         let chunk = std::mem::take(&mut next);
-        let (read, stopped) = rayon::join(
-            || read_chunk(&mut docs),
+        let writing = std::mem::take(&mut to_write);
+        let ((read, written), planned) = rayon::join(
+            || {
+                // One writer: two threads creating files in one directory
+                // queue on its lock and burn more CPU than one.
+                let written = write_planned_runs(writing);
+                (read_chunk(&mut docs), written)
+            },
             || {
                 let processed: Vec<Result<Vec<DecodedRun>, InputError>> = chunk
                     .into_par_iter()
@@ -485,17 +493,23 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
                         }
                     }
                 }
-                write_ready(
-                    &mut ordered,
-                    &mut out,
-                    &mut tally,
-                    &progress,
-                    args.fail_fast,
-                )
+                if args.fail_fast {
+                    // Nothing after a failure may be written: one run at a time.
+                    (
+                        Vec::new(),
+                        write_in_order(&mut ordered, &mut out, &mut tally, &progress),
+                    )
+                } else {
+                    (
+                        plan_ready(&mut ordered, &mut out, &mut tally, &progress),
+                        false,
+                    )
+                }
             },
         );
         next = read;
-        stop = stopped;
+        record_all(written, &mut tally);
+        (to_write, stop) = planned;
     }
 
     // PipelineRuns, now that every child has been seen.
@@ -513,14 +527,13 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         for (seq, r) in results {
             ordered.fill(seq, r);
         }
-        write_ready(
-            &mut ordered,
-            &mut out,
-            &mut tally,
-            &progress,
-            args.fail_fast,
-        );
+        if args.fail_fast {
+            write_in_order(&mut ordered, &mut out, &mut tally, &progress);
+        } else {
+            to_write.extend(plan_ready(&mut ordered, &mut out, &mut tally, &progress));
+        }
     }
+    record_all(write_planned_runs(to_write), &mut tally);
     progress.finish();
     if let Err(e) = out.finish() {
         report(e);
@@ -593,54 +606,65 @@ fn read_chunk(
     docs.by_ref().take(CHUNK).collect()
 }
 
-/// Write the results at the front of the queue; true when `--fail-fast` says stop.
-///
-/// Names and stdout lines are decided in input order; the files themselves
-/// are written in parallel, since creating files dominates `-o DIR` on some
-/// file systems. With `--fail-fast` they are written one run at a time, so
-/// that nothing after the first failure is written.
-fn write_ready(
+/// A finished run's files, named and ready to write (`None`: nothing to
+/// write), or why it failed.
+type PlannedRun = Result<Option<Planned>, RunError>;
+
+/// Take the results at the front of the queue and decide their names and
+/// stdout lines, in input order. Their files are written later, by
+/// [`write_planned_runs`], overlapping with the next chunk's work.
+fn plan_ready(
     ordered: &mut Ordered,
     out: &mut Output<'_>,
     tally: &mut Tally,
     progress: &Progress,
-    fail_fast: bool,
-) -> bool {
-    if fail_fast {
-        for r in ordered.ready() {
+) -> Vec<PlannedRun> {
+    ordered
+        .ready()
+        .into_iter()
+        .map(|r| {
             progress.tick();
-            let result = match r {
+            match r {
                 Ok((_, Product::Disabled)) => {
                     tally.disabled += 1;
-                    Ok(false)
+                    Ok(None)
                 }
-                Ok((id, product)) => out.plan(&id, &product).and_then(|p| write_planned(Some(p))),
+                Ok((id, product)) => out.plan(&id, &product).map(Some),
                 Err(e) => Err(e),
-            };
-            if record(result, tally) {
-                return true;
             }
-        }
-        return false;
-    }
-    let mut planned: Vec<Result<Option<Planned>, RunError>> = Vec::new();
+        })
+        .collect()
+}
+
+/// Write planned runs, in order.
+fn write_planned_runs(planned: Vec<PlannedRun>) -> Vec<Result<bool, RunError>> {
+    planned
+        .into_iter()
+        .map(|p| p.and_then(write_planned))
+        .collect()
+}
+
+/// Plan and write the results at the front of the queue one run at a time,
+/// stopping at the first failure (`--fail-fast`); true when stopped.
+fn write_in_order(
+    ordered: &mut Ordered,
+    out: &mut Output<'_>,
+    tally: &mut Tally,
+    progress: &Progress,
+) -> bool {
     for r in ordered.ready() {
         progress.tick();
-        planned.push(match r {
+        let result = match r {
             Ok((_, Product::Disabled)) => {
                 tally.disabled += 1;
-                Ok(None)
+                Ok(false)
             }
-            Ok((id, product)) => out.plan(&id, &product).map(Some),
+            Ok((id, product)) => out.plan(&id, &product).and_then(|p| write_planned(Some(p))),
             Err(e) => Err(e),
-        });
-    }
-    let written: Vec<Result<bool, RunError>> = planned
-        .into_par_iter()
-        .map(|p| p.and_then(write_planned))
-        .collect();
-    for w in written {
-        record(w, tally);
+        };
+        if record(result, tally) {
+            return true;
+        }
     }
     false
 }
@@ -650,6 +674,13 @@ fn write_planned(plan: Option<Planned>) -> Result<bool, RunError> {
     match plan {
         Some(p) => p.write().map(|()| true),
         None => Ok(false),
+    }
+}
+
+/// Count runs' outcomes.
+fn record_all(results: Vec<Result<bool, RunError>>, tally: &mut Tally) {
+    for r in results {
+        record(r, tally);
     }
 }
 
