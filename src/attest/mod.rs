@@ -619,17 +619,28 @@ fn plan_ready(
     tally: &mut Tally,
     progress: &Progress,
 ) -> Vec<PlannedRun> {
-    ordered
-        .ready()
-        .into_iter()
+    let ready = ordered.ready();
+    // Serializing is the costly part and independent per run: in parallel.
+    let shared: &Output<'_> = out;
+    let rendered: Vec<_> = ready
+        .par_iter()
         .map(|r| {
+            r.as_ref()
+                .ok()
+                .and_then(|(_, product)| shared.render(product))
+        })
+        .collect();
+    ready
+        .into_iter()
+        .zip(rendered)
+        .map(|(r, rendered)| {
             progress.tick();
             match r {
                 Ok((_, Product::Disabled)) => {
                     tally.disabled += 1;
                     Ok(None)
                 }
-                Ok((id, product)) => out.plan(&id, &product).map(Some),
+                Ok((id, product)) => out.plan(&id, &product, rendered).map(Some),
                 Err(e) => Err(e),
             }
         })
@@ -659,7 +670,11 @@ fn write_in_order(
                 tally.disabled += 1;
                 Ok(false)
             }
-            Ok((id, product)) => out.plan(&id, &product).and_then(|p| write_planned(Some(p))),
+            Ok((id, product)) => {
+                let rendered = out.render(&product);
+                out.plan(&id, &product, rendered)
+                    .and_then(|p| write_planned(Some(p)))
+            }
             Err(e) => Err(e),
         };
         if record(result, tally) {

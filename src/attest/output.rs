@@ -50,6 +50,12 @@ pub enum Product {
     },
 }
 
+/// A product's main bytes and the extension of its file.
+pub struct Rendered {
+    bytes: Vec<u8>,
+    ext: &'static str,
+}
+
 /// One run's files, in the order they must be written: the annotated run
 /// first, so that nothing claims the run is stored when it cannot be.
 #[derive(Debug)]
@@ -95,19 +101,11 @@ impl<'a> Output<'a> {
         }
     }
 
-    /// Decide where one run's products go (names are made unique here, in
-    /// input order) and write what goes to stdout. Files are returned, to be
-    /// written with [`Planned::write`], which callers may do in parallel.
-    pub fn plan(&mut self, run: &RunId, product: &Product) -> Result<Planned, RunError> {
-        let werr = |path: String| {
-            let origin = run.origin.to_string();
-            move |source| RunError::Write {
-                origin,
-                path,
-                source,
-            }
-        };
-        let (line, ext) = match product {
+    /// The main bytes of a product (the stdout line, or the file's body)
+    /// and the file extension; `None` for a disabled run. Independent of
+    /// other runs, so callers render in parallel, before [`Output::plan`].
+    pub fn render(&self, product: &Product) -> Option<Rendered> {
+        let (bytes, ext) = match product {
             Product::Statement(stmt) => (provenance::to_bytes(stmt), "statement.json"),
             Product::Signed {
                 envelope,
@@ -124,12 +122,34 @@ impl<'a> Output<'a> {
                 "sigstore.json",
             ),
             Product::Signed { envelope, .. } => (envelope.to_json(), "intoto.jsonl"),
-            Product::Disabled => {
-                return Ok(Planned {
-                    origin: run.origin.to_string(),
-                    files: Vec::new(),
-                });
+            Product::Disabled => return None,
+        };
+        Some(Rendered { bytes, ext })
+    }
+
+    /// Decide where one run's products go (names are made unique here, in
+    /// input order) and write what goes to stdout. Files are returned, to be
+    /// written with [`Planned::write`], which callers may do in parallel.
+    /// `rendered` is [`Output::render`]'s for this product.
+    pub fn plan(
+        &mut self,
+        run: &RunId,
+        product: &Product,
+        rendered: Option<Rendered>,
+    ) -> Result<Planned, RunError> {
+        let werr = |path: String| {
+            let origin = run.origin.to_string();
+            move |source| RunError::Write {
+                origin,
+                path,
+                source,
             }
+        };
+        let Some(Rendered { bytes: line, ext }) = rendered else {
+            return Ok(Planned {
+                origin: run.origin.to_string(),
+                files: Vec::new(),
+            });
         };
         // The annotated run first: if it cannot be written, nothing claims the run is stored.
         let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
