@@ -226,8 +226,12 @@ pub struct Document {
 pub enum Body {
     /// YAML text, parsed by [`decode`].
     Yaml(String),
-    /// A JSON value, already parsed by the stream (JSON has no cheap document boundary).
+    /// A JSON value, already parsed by the stream (it ran over several lines,
+    /// or shared its line with others).
     Json(Value),
+    /// A JSON object or array alone on its line (JSON Lines, compact files):
+    /// parsed by [`decode`], so that parsing runs in parallel.
+    JsonText(Vec<u8>),
 }
 
 impl Document {
@@ -494,6 +498,16 @@ impl DocumentStream {
             return Some(Err(self.read_error(e)));
         }
         self.line += 1;
+        if one_json_value(&line) {
+            let doc = Document {
+                file: self.file.clone(),
+                index: self.index,
+                line: start_line,
+                body: Body::JsonText(line),
+            };
+            self.index += 1;
+            return Some(Ok(doc));
+        }
         let mut values = serde_json::Deserializer::from_slice(&line).into_iter::<Value>();
         let mut rest = None;
         loop {
@@ -544,11 +558,7 @@ impl DocumentStream {
             line: start_line,
         };
         self.index += 1;
-        let line = start_line + e.line().saturating_sub(1);
-        InputError::Json {
-            message: format!("{} (line {line}, column {})", strip_position(e), e.column()),
-            origin,
-        }
+        json_error_at(origin, e)
     }
 
     /// A value spanning lines: `prefix` (already read) and then the reader,
@@ -646,24 +656,85 @@ pub enum KindHint {
     TaskRun,
 }
 
+/// A JSON syntax error in a document that starts at `origin.line`.
+fn json_error_at(origin: Origin, e: &serde_json::Error) -> InputError {
+    let line = origin.line + e.line().saturating_sub(1);
+    InputError::Json {
+        message: format!("{} (line {line}, column {})", strip_position(e), e.column()),
+        origin,
+    }
+}
+
+/// Whether `line` holds one JSON object or array and nothing after it but
+/// whitespace, judged by its brackets outside strings, so that it can be
+/// handed on unparsed. The scan does not validate (the parser reports what
+/// is wrong later); lines it is unsure of go to the stream's parser.
+fn one_json_value(line: &[u8]) -> bool {
+    if !matches!(line.first(), Some(b'{' | b'[')) {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = line.get(i) {
+        match b {
+            b'"' => {
+                // Jump over the string: to its closing quote, past escapes.
+                i += 1;
+                loop {
+                    let Some(k) = line
+                        .get(i..)
+                        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                    else {
+                        return false; // the string runs past the line
+                    };
+                    i += k;
+                    if line[i] == b'\\' {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = match depth.checked_sub(1) {
+                    Some(d) => d,
+                    None => return false,
+                };
+                if depth == 0 {
+                    return line[i + 1..].iter().all(u8::is_ascii_whitespace);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// A document's JSON value (parsing it if the stream did not).
+fn json_body(doc: &Document, body: Body) -> Result<(Value, Syntax), InputError> {
+    match body {
+        Body::Json(v) => Ok((v, Syntax::Json)),
+        Body::JsonText(text) => serde_json::from_slice(&text)
+            .map(|v| (v, Syntax::Json))
+            .map_err(|e| json_error_at(doc.origin(None), &e)),
+        Body::Yaml(text) => Ok((parse_yaml(doc, &text)?, Syntax::Yaml)),
+    }
+}
+
 /// One document as a JSON value, with where it came from (for readers of
 /// other documents than runs, such as verify's envelopes and bundles).
 pub fn parse_document(mut doc: Document) -> Result<(Value, Origin, Syntax), InputError> {
     let body = std::mem::replace(&mut doc.body, Body::Json(Value::Null));
-    let origin = doc.origin(None);
-    match body {
-        Body::Json(v) => Ok((v, origin, Syntax::Json)),
-        Body::Yaml(text) => Ok((parse_yaml(&doc, &text)?, origin, Syntax::Yaml)),
-    }
+    let (value, syntax) = json_body(&doc, body)?;
+    Ok((value, doc.origin(None), syntax))
 }
 
 /// Decode one document into the runs it holds (several for a `List`).
 pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputError> {
     let body = std::mem::replace(&mut doc.body, Body::Json(Value::Null));
-    let (value, syntax) = match body {
-        Body::Json(v) => (v, Syntax::Json),
-        Body::Yaml(text) => (parse_yaml(&doc, &text)?, Syntax::Yaml),
-    };
+    let (value, syntax) = json_body(&doc, body)?;
     let mut out = Vec::new();
     let origin = doc.origin(None);
     match value {
@@ -914,7 +985,7 @@ mod tests {
                 let d = d.unwrap();
                 match d.body {
                     Body::Yaml(t) => (d.index, d.line, t),
-                    Body::Json(_) => panic!("YAML expected"),
+                    _ => panic!("YAML expected"),
                 }
             })
             .collect()
@@ -959,21 +1030,59 @@ mod tests {
         // Two values on one line, a pretty value over three lines, a value
         // starting after another on a line and ending on the next.
         let d = docs("{\"a\":1}{\"b\":2}\n{\n \"c\": 3\n}\n[1] {\"d\":\n4}\n{\"e\":5}");
-        let values: Vec<&Value> = d
-            .iter()
-            .map(|d| match &d.body {
-                Body::Json(v) => v,
-                Body::Yaml(_) => panic!("JSON expected"),
+        let lines: Vec<usize> = d.iter().map(|d| d.line).collect();
+        let indexes: Vec<usize> = d.iter().map(|d| d.index).collect();
+        let values: Vec<Value> = d
+            .into_iter()
+            .map(|d| {
+                let (v, _, syntax) = parse_document(d).unwrap();
+                assert_eq!(syntax, Syntax::Json);
+                v
             })
             .collect();
         assert_eq!(values.len(), 6, "{values:?}");
         assert_eq!(values[2]["c"], 3);
         assert_eq!(values[4]["d"], 4);
         assert_eq!(values[5]["e"], 5);
-        let lines: Vec<usize> = d.iter().map(|d| d.line).collect();
         assert_eq!(lines, [1, 1, 2, 5, 5, 7]);
-        let indexes: Vec<usize> = d.iter().map(|d| d.index).collect();
         assert_eq!(indexes, [0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn one_json_value_is_judged_by_brackets_outside_strings() {
+        for yes in [
+            &b"{}"[..],
+            b"[1, {\"a\": [2]}]  \n",
+            b"{\"s\": \"} { ] [ \\\" \\\\\"}",
+            b"{\"a\": tru}", // invalid, but one bracketed unit: the parser reports it
+        ] {
+            assert!(one_json_value(yes), "{}", String::from_utf8_lossy(yes));
+        }
+        for no in [
+            &b"{\"a\": 1} {\"b\": 2}"[..],
+            b"{\"a\": 1}[2]\n",
+            b"{\"a\": 1} 5",
+            b"{\"a\": [1,\n",
+            b"{\"s\": \"unterminated\n",
+            b"{\"s\": \"ends in a backslash\\",
+            b"5 {}",
+            b"}{",
+            b"{\"a\": ]}",
+        ] {
+            assert!(!one_json_value(no), "{}", String::from_utf8_lossy(no));
+        }
+    }
+
+    #[test]
+    fn a_bad_json_line_is_reported_where_it_is_and_the_next_lines_still_read() {
+        let text = b"{\"a\": 1}\n{\"b\": nul}\n{\"c\": 3}\n".to_vec();
+        let docs: Vec<_> = DocumentStream::new(Arc::from("t"), Box::new(io::Cursor::new(text)))
+            .map(|d| parse_document(d.unwrap()))
+            .collect();
+        assert_eq!(docs.len(), 3);
+        let err = docs[1].as_ref().unwrap_err().to_string();
+        assert!(err.contains("line 2, column"), "{err}");
+        assert_eq!(docs[2].as_ref().unwrap().0["c"], 3);
     }
 
     #[test]
