@@ -9,7 +9,9 @@
 //!
 //! Options (after `--`): `--runs N` (default 10000), `--reps N` (default 3),
 //! `--seed N`, `--big N` (runs for the large stream case, default 100000;
-//! 0 skips it), `--only NAME` (a case name substring).
+//! 0 skips it), `--only NAME` (a case name substring), `--out DIR` (where
+//! `-o DIR` cases write, default `target/bench/out`; a tmpfs such as
+//! `/dev/shm/chains-bench` takes the disk out of the figures).
 //! It is a benchmark, not a test: nothing here asserts a time.
 
 use std::fmt::Write as _;
@@ -177,6 +179,7 @@ struct Args {
     seed: u64,
     big: usize,
     only: Option<String>,
+    out: Option<PathBuf>,
 }
 
 fn parse_args() -> Args {
@@ -186,6 +189,7 @@ fn parse_args() -> Args {
         seed: 42,
         big: 100_000,
         only: None,
+        out: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -198,6 +202,7 @@ fn parse_args() -> Args {
             "--seed" => a.seed = num(&mut it),
             "--big" => a.big = num(&mut it) as usize,
             "--only" => a.only = it.next(),
+            "--out" => a.out = it.next().map(PathBuf::from),
             _ => {} // cargo bench passes --bench
         }
     }
@@ -207,7 +212,8 @@ fn parse_args() -> Args {
 /// Wall seconds, CPU seconds (user+sys) and peak RSS (KiB) of one child.
 struct Sample {
     wall: f64,
-    cpu: f64,
+    user: f64,
+    sys: f64,
     rss_kib: i64,
 }
 
@@ -242,7 +248,8 @@ fn measure(cmd: &mut Command, stdin_file: Option<&Path>) -> Sample {
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     Sample {
         wall,
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        user: tv(usage.ru_utime),
+        sys: tv(usage.ru_stime),
         rss_kib: usage.ru_maxrss,
     }
 }
@@ -254,13 +261,15 @@ fn stats(v: &mut [f64]) -> (f64, f64, f64) {
 
 fn report(name: &str, runs: usize, samples: &[Sample]) {
     let mut rate: Vec<f64> = samples.iter().map(|s| runs as f64 / s.wall).collect();
-    let mut cpu: Vec<f64> = samples.iter().map(|s| s.cpu).collect();
+    let mut user: Vec<f64> = samples.iter().map(|s| s.user).collect();
+    let mut sys: Vec<f64> = samples.iter().map(|s| s.sys).collect();
     let mut rss: Vec<f64> = samples.iter().map(|s| s.rss_kib as f64 / 1024.0).collect();
     let (r0, r1, r2) = stats(&mut rate);
-    let (c0, c1, c2) = stats(&mut cpu);
+    let (_, u, _) = stats(&mut user);
+    let (_, k, _) = stats(&mut sys);
     let (m0, m1, m2) = stats(&mut rss);
     println!(
-        "{name:<44} {runs:>7} runs  runs/s {r0:>8.0} {r1:>8.0} {r2:>8.0}  cpu s {c0:>6.2} {c1:>6.2} {c2:>6.2}  rss MiB {m0:>6.1} {m1:>6.1} {m2:>6.1}"
+        "{name:<46} {runs:>6}  runs/s {r0:>6.0} {r1:>6.0} {r2:>6.0}  cpu s {u:>5.2} + {k:>5.2}  rss MiB {m0:>5.1} {m1:>5.1} {m2:>5.1}"
     );
 }
 
@@ -323,7 +332,7 @@ fn main() {
     // while measuring: on this machine's ext4, deleting 30,000 files keeps
     // the kernel busy for seconds and tripled the system time of the next
     // run. Old outputs are deleted once, before a pause.
-    let outputs = work.join("out");
+    let outputs = args.out.clone().unwrap_or_else(|| work.join("out"));
     if outputs.exists() {
         let _ = std::fs::remove_dir_all(&outputs);
         // SAFETY: sync(2) takes no arguments and cannot fail.
@@ -334,8 +343,8 @@ fn main() {
     let current_output = std::cell::RefCell::new(outputs.join("0"));
 
     println!(
-        "{:<44} {:>7}       {:>26}  {:>20}  {:>22}",
-        "case", "", "min / median / max", "", ""
+        "{:<46} {:>6}  {:>20}  {:>20}  peak rss min/med/max",
+        "case", "runs", "runs/s min/med/max", "cpu user + sys"
     );
     let selected = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
     let run_case = |name: &str, runs: usize, build: &dyn Fn() -> (Command, Option<PathBuf>)| {
@@ -360,63 +369,33 @@ fn main() {
         c
     };
     let o = || current_output.borrow().clone();
-    run_case(
-        "slsa/v2alpha3, P-256, YAML files, -o DIR",
-        args.runs,
-        &|| {
-            let mut c = attest("slsa/v2alpha3", &key);
-            c.arg(&yaml_dir).arg("-o").arg(o());
-            (c, None)
-        },
-    );
-    run_case("slsa/v1, P-256, YAML files, -o DIR", args.runs, &|| {
-        let mut c = attest("slsa/v1", &key);
-        c.arg(&yaml_dir).arg("-o").arg(o());
-        (c, None)
-    });
-    run_case(
-        "slsa/v2alpha3, P-256, JSON files, -o DIR",
-        args.runs,
-        &|| {
-            let mut c = attest("slsa/v2alpha3", &key);
-            c.arg(&json_dir).arg("-o").arg(o());
-            (c, None)
-        },
-    );
     // The "one file per run": Chains' artifacts.oci.storage "" turns
-    // off image signing, which otherwise adds a .payload and a .signature.
+    // off image signing, which otherwise adds a .payload and a .signature
+    // per image (three files per run with Chains' defaults).
     let no_images = corpus.join("no-image-signatures.yaml");
     std::fs::write(&no_images, "artifacts.oci.storage: \"\"\n").unwrap();
-    run_case(
-        "slsa/v2alpha3, YAML files, -o DIR, 1 file/run",
-        args.runs,
-        &|| {
-            let mut c = attest("slsa/v2alpha3", &key);
-            c.arg("--config").arg(&no_images);
-            c.arg(&yaml_dir).arg("-o").arg(o());
-            (c, None)
-        },
-    );
-    run_case(
-        "slsa/v1, YAML files, -o DIR, 1 file/run",
-        args.runs,
-        &|| {
-            let mut c = attest("slsa/v1", &key);
-            c.arg("--config").arg(&no_images);
-            c.arg(&yaml_dir).arg("-o").arg(o());
-            (c, None)
-        },
-    );
-    run_case(
-        "slsa/v2alpha3, JSON files, -o DIR, 1 file/run",
-        args.runs,
-        &|| {
-            let mut c = attest("slsa/v2alpha3", &key);
-            c.arg("--config").arg(&no_images);
-            c.arg(&json_dir).arg("-o").arg(o());
-            (c, None)
-        },
-    );
+    for one_file in [false, true] {
+        for (format, input, dir) in [
+            ("slsa/v2alpha3", "YAML", &yaml_dir),
+            ("slsa/v1", "YAML", &yaml_dir),
+            ("slsa/v2alpha3", "JSON", &json_dir),
+        ] {
+            let files = if one_file {
+                "1 file/run"
+            } else {
+                "3 files/run"
+            };
+            let name = format!("{format}, {input} files, -o DIR, {files}");
+            run_case(&name, args.runs, &|| {
+                let mut c = attest(format, &key);
+                if one_file {
+                    c.arg("--config").arg(&no_images);
+                }
+                c.arg(dir).arg("-o").arg(o());
+                (c, None)
+            });
+        }
+    }
     run_case(
         "slsa/v2alpha3, P-256, YAML stream on stdin",
         args.runs,

@@ -948,13 +948,16 @@ fn infer_kind(v: &Value) -> Option<RunKind> {
 mod tests {
     use super::*;
 
+    /// Every document (or error) of `bytes`, read as a file named `t`.
+    fn stream(bytes: &[u8]) -> Vec<Result<Document, InputError>> {
+        DocumentStream::new(Arc::from("t"), Box::new(io::Cursor::new(bytes.to_vec()))).collect()
+    }
+
     fn docs(text: &str) -> Vec<Document> {
-        DocumentStream::new(
-            Arc::from("t"),
-            Box::new(io::Cursor::new(text.as_bytes().to_vec())),
-        )
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap()
+        stream(text.as_bytes())
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
     }
 
     #[test]
@@ -1004,11 +1007,7 @@ mod tests {
 
     #[test]
     fn invalid_utf8_in_a_document_is_a_read_error() {
-        let r: Vec<_> = DocumentStream::new(
-            Arc::from("t"),
-            Box::new(io::Cursor::new(b"a: 1\nb: \xff\n".to_vec())),
-        )
-        .collect();
+        let r: Vec<_> = stream(b"a: 1\nb: \xff\n");
         let err = r[0].as_ref().unwrap_err();
         assert!(matches!(err, InputError::Io { .. }), "{err:?}");
     }
@@ -1076,7 +1075,8 @@ mod tests {
     #[test]
     fn a_bad_json_line_is_reported_where_it_is_and_the_next_lines_still_read() {
         let text = b"{\"a\": 1}\n{\"b\": nul}\n{\"c\": 3}\n".to_vec();
-        let docs: Vec<_> = DocumentStream::new(Arc::from("t"), Box::new(io::Cursor::new(text)))
+        let docs: Vec<_> = stream(&text)
+            .into_iter()
             .map(|d| parse_document(d.unwrap()))
             .collect();
         assert_eq!(docs.len(), 3);
@@ -1087,33 +1087,19 @@ mod tests {
 
     #[test]
     fn json_errors_after_good_values_on_a_line_keep_them() {
-        let r: Vec<_> = DocumentStream::new(
-            Arc::from("t"),
-            Box::new(io::Cursor::new(
-                b"{\"a\": 1} {\"b\": ]}\n{\"c\": 1}".to_vec(),
-            )),
-        )
-        .collect();
+        let r: Vec<_> = stream(b"{\"a\": 1} {\"b\": ]}\n{\"c\": 1}");
         assert_eq!(r.len(), 2, "the stream stops at a syntax error");
         assert!(r[0].is_ok());
         let err = r[1].as_ref().unwrap_err().to_string();
         assert!(err.contains("line 1, column"), "{err}");
         // A value cut off at the end of the input.
-        let r: Vec<_> = DocumentStream::new(
-            Arc::from("t"),
-            Box::new(io::Cursor::new(b"{\"a\": 1}\n{\"b\": [1,\n".to_vec())),
-        )
-        .collect();
+        let r: Vec<_> = stream(b"{\"a\": 1}\n{\"b\": [1,\n");
         assert!(r[1].as_ref().unwrap_err().to_string().contains("EOF"));
     }
 
     #[test]
     fn json_error_reports_file_line() {
-        let r: Vec<_> = DocumentStream::new(
-            Arc::from("t"),
-            Box::new(io::Cursor::new(b"{\"a\": 1}\n{\"b\": ]}".to_vec())),
-        )
-        .collect();
+        let r: Vec<_> = stream(b"{\"a\": 1}\n{\"b\": ]}");
         let err = r[1].as_ref().unwrap_err().to_string();
         assert!(err.contains("line 2"), "{err}");
     }
