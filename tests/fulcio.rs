@@ -7,14 +7,14 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::Path;
 use std::thread::JoinHandle;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chains::sign::fulcio::{self, FulcioOptions};
 use chains::sign::{KeyKind, SharedSigner, pem_block};
-use common::{Service, free_port};
+use common::free_port;
+use common::sigstore_mock::{start_with_issuers as mock, url};
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
@@ -28,35 +28,6 @@ use x509_cert::ext::pkix::name::GeneralName;
 
 const K8S_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
 const K8S_SUBJECT: &str = "system:serviceaccount:tekton-chains:tekton-chains-controller";
-
-/// The mock Fulcio; with `issuers`, only tokens from those issuers are accepted.
-fn mock(issuers: &[&str]) -> Service {
-    let dir = common::root().join("tests/tools/sigstore-mock");
-    assert!(
-        dir.join("node_modules/@sigstore/mock").is_dir(),
-        "@sigstore/mock is not installed: run `npm ci --prefix tests/tools/sigstore-mock`"
-    );
-    let port = free_port();
-    let mut args = vec![
-        dir.join("server.js").display().to_string(),
-        port.to_string(),
-    ];
-    for iss in issuers {
-        args.extend(["--fulcio-issuer".to_string(), iss.to_string()]);
-    }
-    Service::start(
-        "sigstore-mock",
-        Path::new("node"),
-        &args,
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/healthz"),
-    )
-}
-
-fn url(s: &Service) -> String {
-    format!("http://127.0.0.1:{}", s.port)
-}
 
 /// A JWT with `claims` and a signature nobody checks (Fulcio would; the mock does not).
 fn jwt(claims: Value) -> String {

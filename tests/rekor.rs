@@ -10,7 +10,6 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -24,6 +23,7 @@ use chains::sign::local::LocalSigner;
 use chains::sign::{Signer, simplesigning};
 use chains::store::rekor::{InclusionProof, LogEntry, Rekor};
 use chains::store::{ArtifactKind, SignedArtifact, StoreError, with_retries};
+use common::sigstore_mock::{start as mock, url};
 use common::{Service, free_port};
 use p256::ecdsa::signature::Verifier;
 use p256::pkcs8::DecodePublicKey;
@@ -32,30 +32,6 @@ use sha2::{Digest, Sha256};
 
 // ---------------------------------------------------------------------------
 // Fixtures
-
-fn mock() -> Service {
-    let dir = common::root().join("tests/tools/sigstore-mock");
-    assert!(
-        dir.join("node_modules/@sigstore/mock").is_dir(),
-        "@sigstore/mock is not installed: run `npm ci --prefix tests/tools/sigstore-mock`"
-    );
-    let port = free_port();
-    Service::start(
-        "sigstore-mock",
-        Path::new("node"),
-        &[
-            dir.join("server.js").display().to_string(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/healthz"),
-    )
-}
-
-fn url(s: &Service) -> String {
-    format!("http://127.0.0.1:{}", s.port)
-}
 
 /// The log key, as the mock publishes it.
 fn log_key(s: &Service) -> String {

@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::{Service, free_port};
+use common::sigstore_mock::start as sigstore_mock;
 use serde_json::{Value, json};
 
 fn bin() -> Command {
@@ -507,26 +507,6 @@ fn malformed_input_fails_cleanly() {
 
 // ---------------------------------------------------------------------------
 // Transparency and keyless, against the Sigstore team's mock (Rekor + Fulcio)
-
-fn sigstore_mock() -> Service {
-    let dir = common::root().join("tests/tools/sigstore-mock");
-    assert!(
-        dir.join("node_modules/@sigstore/mock").is_dir(),
-        "@sigstore/mock is not installed: run `npm ci --prefix tests/tools/sigstore-mock`"
-    );
-    let port = free_port();
-    Service::start(
-        "sigstore-mock",
-        Path::new("node"),
-        &[
-            dir.join("server.js").display().to_string(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/healthz"),
-    )
-}
 
 fn get(url: &str) -> String {
     reqwest::blocking::get(url)

@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chains::sign::fulcio::{self, FulcioOptions};
@@ -15,35 +13,12 @@ use chains::sign::{CertificateChain, SharedSigner, pem_block, pem_encode};
 use chains::verify::certificate::{
     CertificateError, IdentityPolicy, Matcher, Roots, VerifiedCertificate, verify,
 };
-use common::{Service, free_port};
+use common::Service;
+use common::sigstore_mock::{start as mock, url};
 use serde_json::{Value, json};
 
 const K8S_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
 const K8S_SUBJECT: &str = "system:serviceaccount:tekton-chains:tekton-chains-controller";
-
-fn mock() -> Service {
-    let dir = common::root().join("tests/tools/sigstore-mock");
-    assert!(
-        dir.join("node_modules/@sigstore/mock").is_dir(),
-        "@sigstore/mock is not installed: run `npm ci --prefix tests/tools/sigstore-mock`"
-    );
-    let port = free_port();
-    Service::start(
-        "sigstore-mock",
-        Path::new("node"),
-        &[
-            dir.join("server.js").display().to_string(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/healthz"),
-    )
-}
-
-fn url(s: &Service) -> String {
-    format!("http://127.0.0.1:{}", s.port)
-}
 
 fn now() -> i64 {
     std::time::SystemTime::now()

@@ -4,6 +4,7 @@
 
 pub mod fake_gcs;
 pub mod registry;
+pub mod sigstore_mock;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
