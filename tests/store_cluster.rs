@@ -3,45 +3,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::kube::{emulator, kubeconfig};
 use serde_json::Value;
 
 fn testdata(p: &str) -> PathBuf {
     common::root().join("testdata").join(p)
-}
-
-fn emulator() -> common::Service {
-    let port = common::free_port();
-    common::Service::start(
-        "kube-emulator",
-        Path::new("python3"),
-        &[
-            common::root()
-                .join("tests/tools/kube_emulator.py")
-                .display()
-                .to_string(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/healthz"),
-    )
-}
-
-fn kubeconfig(dir: &Path, port: u16) -> PathBuf {
-    let p = dir.join("kubeconfig");
-    std::fs::write(
-        &p,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: t\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\nusers:\n- name: u\n  user: {{token: test-token}}\ncontexts:\n- name: c\n  context: {{cluster: t, user: u, namespace: ci}}\ncurrent-context: c\n"
-        ),
-    )
-    .unwrap();
-    p
 }
 
 fn http(method: &str, url: &str, body: Option<&Value>) -> Value {
@@ -74,7 +45,7 @@ fn chains(args: &[&str]) -> Output {
 fn marks_the_live_run_signed_with_chains_annotations() {
     let kube = emulator();
     let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), kube.port);
+    let kc = kubeconfig(dir.path(), kube.port, "ci");
     let base = format!(
         "http://127.0.0.1:{}/apis/tekton.dev/v1/namespaces/ci/taskruns",
         kube.port
@@ -119,7 +90,7 @@ fn marks_the_live_run_signed_with_chains_annotations() {
 fn a_run_missing_from_the_cluster_fails_and_is_not_claimed() {
     let kube = emulator();
     let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), kube.port);
+    let kc = kubeconfig(dir.path(), kube.port, "ci");
     let out = chains(&[
         "attest",
         "--key",

@@ -16,60 +16,13 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::kube::{emulator as kmock, kubeconfig, rv_server};
 use serde_json::{Value, json};
 
 const SIGNED: &str = "chains.tekton.dev/signed";
 
 fn testdata(p: &str) -> PathBuf {
     common::root().join("testdata").join(p)
-}
-
-fn kmock() -> common::Service {
-    let port = common::free_port();
-    common::Service::start(
-        "kube-emulator",
-        Path::new("python3"),
-        &[
-            common::root()
-                .join("tests/tools/kube_emulator.py")
-                .display()
-                .to_string(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/healthz"),
-    )
-}
-
-fn rv_server() -> common::Service {
-    let port = common::free_port();
-    common::Service::start(
-        "kube-rv-server",
-        Path::new("python3"),
-        &[
-            common::root()
-                .join("tests/tools/kube_rv_server.py")
-                .display()
-                .to_string(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/healthz"),
-    )
-}
-
-fn kubeconfig(dir: &Path, port: u16) -> PathBuf {
-    let p = dir.join("kubeconfig");
-    std::fs::write(
-        &p,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: t\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\nusers:\n- name: u\n  user: {{token: test-token}}\ncontexts:\n- name: c\n  context: {{cluster: t, user: u, namespace: tekton-chains}}\ncurrent-context: c\n"
-        ),
-    )
-    .unwrap();
-    p
 }
 
 /// The API of one test cluster.
@@ -374,7 +327,7 @@ fn attests_and_annotates_runs_created_in_the_cluster() {
     let kube = kmock();
     let api = Api::new(kube.port);
     let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), kube.port);
+    let kc = kubeconfig(dir.path(), kube.port, "tekton-chains");
     api.config(base_config());
     secret(&api, &testdata("keys/ed25519.pem"));
     api.add_run(&taskrun("ci", "done", "True", 1));
@@ -497,7 +450,7 @@ fn a_failing_backend_retries_then_marks_failed() {
     let kube = kmock();
     let api = Api::new(kube.port);
     let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), kube.port);
+    let kc = kubeconfig(dir.path(), kube.port, "tekton-chains");
     let mut config = base_config();
     config["artifacts.taskrun.storage"] = json!("gcs");
     config["storage.gcs.bucket"] = json!("attestations");
@@ -565,7 +518,7 @@ fn killed_mid_batch_and_restarted_signs_nothing_twice() {
     let kube = kmock();
     let api = Api::new(kube.port);
     let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), kube.port);
+    let kc = kubeconfig(dir.path(), kube.port, "tekton-chains");
     api.config(base_config());
     let names = batch(&api, 80);
     let key = testdata("keys/ed25519.pem");
@@ -610,7 +563,7 @@ fn two_watchers_share_the_work_through_the_lease() {
     let kube = kmock();
     let api = Api::new(kube.port);
     let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), kube.port);
+    let kc = kubeconfig(dir.path(), kube.port, "tekton-chains");
     api.config(base_config());
     let names = batch(&api, 80);
     let key = testdata("keys/ed25519.pem");
@@ -683,7 +636,7 @@ fn relists_after_410_gone_and_misses_nothing() {
     let server = rv_server();
     let api = Api::new(server.port);
     let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), server.port);
+    let kc = kubeconfig(dir.path(), server.port, "tekton-chains");
     api.config(base_config());
     api.add_run(&taskrun("ci", "first", "True", 1));
     let key = testdata("keys/ed25519.pem");
@@ -742,7 +695,7 @@ fn racing_replicas_mark_each_run_once_with_conditional_writes() {
     let server = rv_server();
     let api = Api::new(server.port);
     let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), server.port);
+    let kc = kubeconfig(dir.path(), server.port, "tekton-chains");
     api.config(base_config());
     let names = batch(&api, 30);
     let key = testdata("keys/ed25519.pem");

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_gcs;
+pub mod kube;
 pub mod registry;
 pub mod sigstore_mock;
 
