@@ -324,10 +324,7 @@ fn base_config() -> Value {
 
 #[test]
 fn attests_and_annotates_runs_created_in_the_cluster() {
-    let kube = kmock();
-    let api = Api::new(kube.port);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), kube.port, "tekton-chains");
+    let (_kube, api, dir, kc) = cluster(kmock());
     api.config(base_config());
     secret(&api, &testdata("keys/ed25519.pem"));
     api.add_run(&taskrun("ci", "done", "True", 1));
@@ -447,10 +444,7 @@ fn attests_and_annotates_runs_created_in_the_cluster() {
 
 #[test]
 fn a_failing_backend_retries_then_marks_failed() {
-    let kube = kmock();
-    let api = Api::new(kube.port);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), kube.port, "tekton-chains");
+    let (_kube, api, dir, kc) = cluster(kmock());
     let mut config = base_config();
     config["artifacts.taskrun.storage"] = json!("gcs");
     config["storage.gcs.bucket"] = json!("attestations");
@@ -493,6 +487,15 @@ fn a_failing_backend_retries_then_marks_failed() {
     w.terminate();
 }
 
+/// A test's cluster: the API server (kept running), a client for it, and a
+/// directory with the kubeconfig, where the watchers also keep their logs.
+fn cluster(server: common::Service) -> (common::Service, Api, tempfile::TempDir, PathBuf) {
+    let api = Api::new(server.port);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(dir.path(), server.port, "tekton-chains");
+    (server, api, dir, kc)
+}
+
 fn batch(api: &Api, n: usize) -> Vec<String> {
     let names: Vec<String> = (0..n).map(|i| format!("run-{i:03}")).collect();
     for (i, name) in names.iter().enumerate() {
@@ -515,10 +518,7 @@ fn assert_each_marked_once(watchers: &[&Watcher], names: &[String]) {
 
 #[test]
 fn killed_mid_batch_and_restarted_signs_nothing_twice() {
-    let kube = kmock();
-    let api = Api::new(kube.port);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), kube.port, "tekton-chains");
+    let (_kube, api, dir, kc) = cluster(kmock());
     api.config(base_config());
     let names = batch(&api, 80);
     let key = testdata("keys/ed25519.pem");
@@ -560,10 +560,7 @@ fn killed_mid_batch_and_restarted_signs_nothing_twice() {
 
 #[test]
 fn two_watchers_share_the_work_through_the_lease() {
-    let kube = kmock();
-    let api = Api::new(kube.port);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), kube.port, "tekton-chains");
+    let (_kube, api, dir, kc) = cluster(kmock());
     api.config(base_config());
     let names = batch(&api, 80);
     let key = testdata("keys/ed25519.pem");
@@ -633,10 +630,7 @@ fn two_watchers_share_the_work_through_the_lease() {
 /// Own server: resourceVersions, and 410 Gone after compaction.
 #[test]
 fn relists_after_410_gone_and_misses_nothing() {
-    let server = rv_server();
-    let api = Api::new(server.port);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), server.port, "tekton-chains");
+    let (_server, api, dir, kc) = cluster(rv_server());
     api.config(base_config());
     api.add_run(&taskrun("ci", "first", "True", 1));
     let key = testdata("keys/ed25519.pem");
@@ -692,10 +686,7 @@ fn relists_after_410_gone_and_misses_nothing() {
 /// conditional writes (resourceVersion) let exactly one mark each.
 #[test]
 fn racing_replicas_mark_each_run_once_with_conditional_writes() {
-    let server = rv_server();
-    let api = Api::new(server.port);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(dir.path(), server.port, "tekton-chains");
+    let (_server, api, dir, kc) = cluster(rv_server());
     api.config(base_config());
     let names = batch(&api, 30);
     let key = testdata("keys/ed25519.pem");
