@@ -278,16 +278,14 @@ impl Stages {
                         tlog: None,
                     },
                     image,
-                    oci.public_key(),
                 ));
             }
         }
         let mut annotated = None;
         let mut receipt = None;
         let mut tlog = None;
-        // What the backends take; built only when something stores it (with
-        // no backend, a copy of every payload and envelope was a tenth of
-        // attest's time).
+        // What the backends take (copies of the payload and envelope): built
+        // only when something will store it.
         if let Some(storage) = self.storage.as_ref().filter(|s| s.is_active()) {
             let id = RunId::of(run);
             let mut stored_artifacts = vec![SignedArtifact {
@@ -309,19 +307,22 @@ impl Stages {
                 certificate: signer.certificate().cloned(),
                 tlog: None,
             }];
-            for (sig, image, public_key) in &images {
-                stored_artifacts.push(SignedArtifact {
-                    kind: ArtifactKind::Oci,
-                    short_key: image.hex()[..12].to_string(),
-                    payload: sig.payload.clone(),
-                    signature: sig.signature.clone(),
-                    envelope: None,
-                    subjects: Vec::new(),
-                    image: Some(image.clone()),
-                    public_key: (*public_key).clone(),
-                    certificate: sig.certificate.clone(),
-                    tlog: None,
-                });
+            // Images are signed (so `images` is not empty) only with an OCI signer.
+            if let Some(oci) = &signers.oci {
+                for (sig, image) in &images {
+                    stored_artifacts.push(SignedArtifact {
+                        kind: ArtifactKind::Oci,
+                        short_key: image.hex()[..12].to_string(),
+                        payload: sig.payload.clone(),
+                        signature: sig.signature.clone(),
+                        envelope: None,
+                        subjects: Vec::new(),
+                        image: Some(image.clone()),
+                        public_key: oci.public_key().clone(),
+                        certificate: sig.certificate.clone(),
+                        tlog: None,
+                    });
+                }
             }
             let stored = storage
                 .store(run, &mut stored_artifacts)
@@ -332,12 +333,12 @@ impl Stages {
             annotated = stored.annotated.map(|bytes| (bytes, run.syntax));
             receipt = Some(stored.receipt);
             // Images follow the attestation in the artifacts, in the same order.
-            for ((sig, ..), a) in images.iter_mut().zip(stored_artifacts.iter().skip(1)) {
+            for ((sig, _), a) in images.iter_mut().zip(stored_artifacts.iter().skip(1)) {
                 sig.tlog = a.tlog.clone();
             }
             tlog = stored_artifacts[0].tlog.take().map(Box::new);
         }
-        let images = images.into_iter().map(|(sig, ..)| sig).collect();
+        let images = images.into_iter().map(|(sig, _)| sig).collect();
         Ok((
             RunId::of(run),
             Product::Signed {
@@ -493,18 +494,13 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
                         }
                     }
                 }
-                if args.fail_fast {
-                    // Nothing after a failure may be written: one run at a time.
-                    (
-                        Vec::new(),
-                        write_in_order(&mut ordered, &mut out, &mut tally, &progress),
-                    )
-                } else {
-                    (
-                        plan_ready(&mut ordered, &mut out, &mut tally, &progress),
-                        false,
-                    )
-                }
+                take_ready(
+                    &mut ordered,
+                    &mut out,
+                    &mut tally,
+                    &progress,
+                    args.fail_fast,
+                )
             },
         );
         next = read;
@@ -527,11 +523,14 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         for (seq, r) in results {
             ordered.fill(seq, r);
         }
-        if args.fail_fast {
-            write_in_order(&mut ordered, &mut out, &mut tally, &progress);
-        } else {
-            to_write.extend(plan_ready(&mut ordered, &mut out, &mut tally, &progress));
-        }
+        let (planned, _) = take_ready(
+            &mut ordered,
+            &mut out,
+            &mut tally,
+            &progress,
+            args.fail_fast,
+        );
+        to_write.extend(planned);
     }
     record_all(write_planned_runs(to_write), &mut tally);
     progress.finish();
@@ -609,6 +608,23 @@ fn read_chunk(
 /// A finished run's files, named and ready to write (`None`: nothing to
 /// write), or why it failed.
 type PlannedRun = Result<Option<Planned>, RunError>;
+
+/// The results at the front of the queue: planned, for their files to be
+/// written later; or with `--fail-fast` written now one run at a time, so
+/// that nothing after a failure is written (true when one stopped the batch).
+fn take_ready(
+    ordered: &mut Ordered,
+    out: &mut Output<'_>,
+    tally: &mut Tally,
+    progress: &Progress,
+    fail_fast: bool,
+) -> (Vec<PlannedRun>, bool) {
+    if fail_fast {
+        (Vec::new(), write_in_order(ordered, out, tally, progress))
+    } else {
+        (plan_ready(ordered, out, tally, progress), false)
+    }
+}
 
 /// Take the results at the front of the queue and decide their names and
 /// stdout lines, in input order. Their files are written later, by
