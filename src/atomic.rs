@@ -3,9 +3,11 @@
 //!
 //! On Linux the bytes go into an unnamed file (`O_TMPFILE`) that is linked
 //! under its name once complete. That is one directory operation per file
-//! instead of the three of a named temporary file (create, rename away,
-//! rename in), and directory operations are what bound `attest -o DIR`:
-//! parallel writers queue on the directory's lock. Where that is not possible
+//! instead of the two of a named temporary file (create it, rename it in),
+//! and no name to clean up after a crash; it matters for `attest -o DIR`,
+//! where creating files can cost more than the provenance in them (a loop
+//! creating 30,000 files measured 32-44 µs per file this way, 37-42 with a
+//! rename, on the project's machine). Where that is not possible
 //! (another OS, a file system without `O_TMPFILE`, no `/proc`, or a file
 //! that already exists and must be replaced) a named temporary file is
 //! renamed over the target, which is atomic too.
@@ -115,13 +117,7 @@ mod linux {
         match rustix::fs::linkat(CWD, proc_path.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW) {
             Ok(()) => Some(Ok(())),
             // An existing file is replaced by a rename; no /proc: the same.
-            Err(Errno::EXIST | Errno::NOENT | Errno::PERM | Errno::ACCESS)
-                if path
-                    .parent()
-                    .is_none_or(|p| p.as_os_str().is_empty() || p.is_dir()) =>
-            {
-                None
-            }
+            Err(Errno::EXIST | Errno::NOENT | Errno::PERM | Errno::ACCESS) if dir.is_dir() => None,
             Err(e) => Some(Err(e.into())),
         }
     }
