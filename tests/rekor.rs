@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use chains::provenance::reference::ImageDigest;
 use chains::sign::dsse::{Envelope, IN_TOTO};
 use chains::sign::fulcio::{self, FulcioOptions};
@@ -23,7 +23,7 @@ use chains::sign::local::LocalSigner;
 use chains::sign::{Signer, simplesigning};
 use chains::store::rekor::{InclusionProof, LogEntry, Rekor};
 use chains::store::{ArtifactKind, SignedArtifact, StoreError, with_retries};
-use common::sigstore_mock::{start as mock, url};
+use common::sigstore_mock::{start as mock, unsigned_jwt as jwt, url};
 use common::{Service, free_port};
 use p256::ecdsa::signature::Verifier;
 use p256::pkcs8::DecodePublicKey;
@@ -309,17 +309,6 @@ fn an_image_signature_is_logged_as_a_verified_hashedrekord_entry() {
             .entry_url(&entry)
             .starts_with(&format!("{}/api/v1/log/entries?logIndex=", url(&service)))
     );
-}
-
-/// A JWT with `claims` and a signature nobody checks (the mock does not).
-fn jwt(claims: Value) -> String {
-    let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-    format!(
-        "{}.{}.{}",
-        part(&json!({"alg": "RS256", "typ": "JWT"})),
-        part(&claims),
-        URL_SAFE_NO_PAD.encode(b"unchecked")
-    )
 }
 
 #[test]

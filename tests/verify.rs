@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::sigstore_mock::start as sigstore_mock;
+use base64::engine::general_purpose::STANDARD;
+use common::sigstore_mock::{start as sigstore_mock, unsigned_jwt as jwt};
 use serde_json::{Value, json};
 
 fn bin() -> Command {
@@ -657,16 +657,6 @@ fn transparency_log_entries_are_checked() {
         .map(|r| &r["tlog"]["status"])
         .collect();
     assert!(statuses.contains(&&json!("verified")), "{report:#}");
-}
-
-fn jwt(claims: Value) -> String {
-    let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-    format!(
-        "{}.{}.{}",
-        part(&json!({"alg": "RS256", "typ": "JWT"})),
-        part(&claims),
-        URL_SAFE_NO_PAD.encode(b"unchecked")
-    )
 }
 
 #[test]

@@ -6,16 +6,14 @@
 
 mod common;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chains::sign::fulcio::{self, FulcioOptions};
 use chains::sign::{CertificateChain, SharedSigner, pem_block, pem_encode};
 use chains::verify::certificate::{
     CertificateError, IdentityPolicy, Matcher, Roots, VerifiedCertificate, verify,
 };
 use common::Service;
-use common::sigstore_mock::{start as mock, url};
-use serde_json::{Value, json};
+use common::sigstore_mock::{start as mock, unsigned_jwt, url};
+use serde_json::json;
 
 const K8S_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
 const K8S_SUBJECT: &str = "system:serviceaccount:tekton-chains:tekton-chains-controller";
@@ -30,19 +28,13 @@ fn now() -> i64 {
 /// A Kubernetes service-account token, as Chains' controller would present
 /// (the mock checks no token signature).
 fn k8s_token() -> String {
-    let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-    format!(
-        "{}.{}.{}",
-        part(&json!({"alg": "RS256", "typ": "JWT"})),
-        part(&json!({
-            "iss": K8S_ISSUER,
-            "sub": K8S_SUBJECT,
-            "aud": ["sigstore"],
-            "iat": now(),
-            "exp": now() + 600,
-        })),
-        URL_SAFE_NO_PAD.encode(b"unchecked")
-    )
+    unsigned_jwt(json!({
+        "iss": K8S_ISSUER,
+        "sub": K8S_SUBJECT,
+        "aud": ["sigstore"],
+        "iat": now(),
+        "exp": now() + 600,
+    }))
 }
 
 /// A keyless signer with a certificate from `service`.

@@ -39,3 +39,17 @@ pub fn start_with_issuers(issuers: &[&str]) -> Service {
 pub fn url(s: &Service) -> String {
     format!("http://127.0.0.1:{}", s.port)
 }
+
+/// An OIDC token with `claims` and a signature nobody checks: the mock's
+/// Fulcio reads the claims and never verifies the token.
+pub fn unsigned_jwt(claims: serde_json::Value) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let part = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    format!(
+        "{}.{}.{}",
+        part(&serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+        part(&claims),
+        URL_SAFE_NO_PAD.encode(b"unchecked")
+    )
+}
