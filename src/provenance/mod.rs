@@ -220,6 +220,18 @@ pub fn subjects(statement: &Value) -> Vec<(String, String, String)> {
 }
 
 /// Serialize a statement the one way we always do: compact, keys sorted.
+/// A JSON object from its fields, moved in. `serde_json::json!` copies
+/// every interpolated value through the serializer, which for a statement's
+/// big parts (the run spec, step scripts) was a deep copy of each.
+pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
 pub fn to_bytes(statement: &Value) -> Vec<u8> {
     serde_json::to_vec(statement).expect("a JSON tree always serializes")
 }

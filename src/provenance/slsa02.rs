@@ -22,7 +22,10 @@ pub fn statement(
         RunKind::TaskRun => (
             artifacts::subjects_from_results(&run.results()),
             task_materials(run)?,
-            json!({"steps": run.step_states().iter().map(|s| step(run, *s)).collect::<Vec<_>>()}),
+            super::object([(
+                "steps",
+                run.step_states().iter().map(|s| step(run, *s)).collect(),
+            )]),
         ),
         RunKind::PipelineRun => (
             super::slsa1::subject_digests(run, children, opts.deep_inspection),
@@ -99,7 +102,10 @@ pub fn invocation(run: &Run, params: &[NamedValue<'_>], specs: &[ParamSpec<'_>])
     }
     let mut inv = Map::new();
     inv.insert("configSource".into(), Value::Object(config_source));
-    inv.insert("parameters".into(), json!(parameters));
+    inv.insert(
+        "parameters".into(),
+        Value::Object(parameters.into_iter().collect()),
+    );
     if !environment.is_empty() {
         inv.insert("environment".into(), Value::Object(environment));
     }
@@ -139,15 +145,22 @@ fn step_attestation(spec: Option<&Value>, state: StepState<'_>) -> Value {
         None => Value::Null,
     };
     let image = state.image_id();
-    json!({
-        "entryPoint": entry_point,
-        "arguments": arguments,
-        "environment": {
-            "container": state.name(),
-            "image": format!("oci://{}", image.strip_prefix("docker-pullable://").unwrap_or(image)),
-        },
-        "annotations": null,
-    })
+    let image = format!(
+        "oci://{}",
+        image.strip_prefix("docker-pullable://").unwrap_or(image)
+    );
+    super::object([
+        ("entryPoint", Value::String(entry_point)),
+        ("arguments", arguments),
+        (
+            "environment",
+            super::object([
+                ("container", Value::String(state.name().to_string())),
+                ("image", Value::String(image)),
+            ]),
+        ),
+        ("annotations", Value::Null),
+    ])
 }
 
 fn metadata(run: &Run) -> Value {
@@ -337,7 +350,7 @@ fn pipeline_build_config(run: &Run, children: &Children<'_>) -> Value {
             last = name.to_string();
         }
     }
-    json!({"tasks": tasks})
+    super::object([("tasks", Value::Array(tasks))])
 }
 
 /// Steps of a child, paired with the spec's steps by position; `None` when

@@ -111,7 +111,10 @@ pub fn statement(
     stmt.insert("predicateType".into(), Value::String(SLSA_V1.into()));
     stmt.insert(
         "predicate".into(),
-        json!({"buildDefinition": build_definition, "runDetails": run_details}),
+        super::object([
+            ("buildDefinition", Value::Object(build_definition)),
+            ("runDetails", Value::Object(run_details)),
+        ]),
     );
     Ok(Value::Object(stmt))
 }
