@@ -43,7 +43,7 @@ pub fn parse(text: &str) -> Option<Value> {
 #[derive(Clone, Copy)]
 struct Line<'a> {
     indent: usize,
-    /// The line without its indentation.
+    /// The line without its indentation and trailing spaces.
     text: &'a str,
     /// The whole line, for block scalars.
     raw: &'a str,
@@ -51,17 +51,18 @@ struct Line<'a> {
 
 impl<'a> Line<'a> {
     fn new(raw: &'a str) -> Line<'a> {
-        let text = raw.trim_start_matches(' ');
-        Line {
-            indent: raw.len() - text.len(),
-            text,
-            raw,
-        }
+        let text = trim_spaces(raw);
+        let indent = raw.len() - raw.trim_start_matches(' ').len();
+        Line { indent, text, raw }
+    }
+
+    /// Nothing but spaces (tabs never reach the parser).
+    fn is_empty(&self) -> bool {
+        self.text.is_empty()
     }
 
     fn is_blank(&self) -> bool {
-        let t = self.text.trim_end();
-        t.is_empty() || t.starts_with('#')
+        self.text.is_empty() || self.text.starts_with('#')
     }
 }
 
@@ -89,7 +90,16 @@ impl<'a> Parser<'a> {
 
     /// A block mapping whose keys are at column `indent`.
     fn mapping(&mut self, indent: usize) -> Option<Value> {
-        let mut map = Map::new();
+        self.mapping_into(Map::new(), indent).map(Value::Object)
+    }
+
+    /// The keys at column `indent`, added to `map` (which may hold a first
+    /// key that shared a sequence item's line).
+    fn mapping_into(
+        &mut self,
+        mut map: Map<String, Value>,
+        indent: usize,
+    ) -> Option<Map<String, Value>> {
         while let Some(line) = self.peek() {
             if line.indent < indent {
                 break;
@@ -106,7 +116,7 @@ impl<'a> Parser<'a> {
                 return None; // duplicate keys: the full parser decides
             }
         }
-        Some(Value::Object(map))
+        Some(map)
     }
 
     /// The value of `key: rest` in a mapping at column `indent`.
@@ -134,7 +144,7 @@ impl<'a> Parser<'a> {
             b'"' => self.single_line(double_quoted(rest)?, parent),
             b'\'' => self.single_line(single_quoted(rest)?, parent),
             b'[' | b'{' => {
-                let v = match rest.trim_end() {
+                let v = match rest {
                     "[]" => Value::Array(Vec::new()),
                     "{}" => Value::Object(Map::new()),
                     _ => return None,
@@ -159,7 +169,7 @@ impl<'a> Parser<'a> {
         let mut folded: Option<String> = None;
         let mut pending_newlines = 0;
         while let Some(line) = self.current() {
-            if line.text.trim_end().is_empty() {
+            if line.is_empty() {
                 pending_newlines += 1;
                 self.pos += 1;
                 continue;
@@ -206,9 +216,7 @@ impl<'a> Parser<'a> {
         let content_indent = match explicit {
             Some(n) => parent + n,
             None => {
-                let first = self.lines[self.pos..]
-                    .iter()
-                    .find(|l| !l.raw.trim().is_empty())?;
+                let first = self.lines[self.pos..].iter().find(|l| !l.is_empty())?;
                 if first.indent <= parent {
                     // An empty block scalar.
                     return Some(Value::String(match chomp {
@@ -222,7 +230,7 @@ impl<'a> Parser<'a> {
         let mut out = String::new();
         let mut trailing_blank = 0;
         while let Some(line) = self.current() {
-            let blank = line.raw.trim().is_empty();
+            let blank = line.is_empty();
             if !blank && line.indent < content_indent {
                 if line.indent > parent {
                     return None; // less indented than its content: malformed
@@ -267,7 +275,7 @@ impl<'a> Parser<'a> {
         let mut n = 0;
         while self
             .current()
-            .is_some_and(|l| l.raw.trim().is_empty() && self.pos + 1 < self.lines.len())
+            .is_some_and(|l| l.is_empty() && self.pos + 1 < self.lines.len())
         {
             n += 1;
             self.pos += 1;
@@ -320,15 +328,7 @@ impl<'a> Parser<'a> {
                 let mut map = Map::new();
                 let value = self.value_after_key(rest, content_col)?;
                 map.insert(key, value);
-                let Value::Object(more) = self.mapping(content_col)? else {
-                    return None;
-                };
-                for (k, v) in more {
-                    if map.insert(k, v).is_some() {
-                        return None;
-                    }
-                }
-                items.push(Value::Object(map));
+                items.push(Value::Object(self.mapping_into(map, content_col)?));
                 continue;
             }
             items.push(self.inline_value(content, indent)?);
@@ -345,7 +345,7 @@ enum Chomp {
 }
 
 fn is_sequence_item(text: &str) -> bool {
-    text == "-" || text.starts_with("- ") || text.trim_end() == "-"
+    text.starts_with("- ") || trim_end_spaces(text) == "-"
 }
 
 /// `key: rest` (or `key:` at the end of the line): the key as a string and
@@ -369,7 +369,7 @@ fn split_key(text: &str) -> Option<(String, &str)> {
         }
         _ => {
             let colon = find_key_colon(text)?;
-            let key = text[..colon].trim_end();
+            let key = trim_end_spaces(&text[..colon]);
             if key.is_empty() || starts_with_indicator(key) || key == "<<" {
                 return None;
             }
@@ -387,8 +387,7 @@ fn split_key(text: &str) -> Option<(String, &str)> {
 
 /// The colon that ends a plain key: the first `: ` or a final `:`.
 fn find_key_colon(text: &str) -> Option<usize> {
-    let t = text.trim_end();
-    let bytes = t.as_bytes();
+    let bytes = trim_end_spaces(text).as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
         if b == b'#' && i > 0 && bytes[i - 1] == b' ' {
             return None; // a comment before any colon
@@ -416,7 +415,7 @@ fn starts_with_indicator(s: &str) -> bool {
 /// What is left of a value's line after an optional ` # comment`, trimmed;
 /// `None` when the text holds something the subset does not read.
 fn strip_comment_after_indicator(rest: &str) -> Option<&str> {
-    let rest = rest.trim_end();
+    let rest = trim_end_spaces(rest);
     if rest.starts_with('#') {
         return Some("");
     }
@@ -429,19 +428,40 @@ fn strip_comment_after_indicator(rest: &str) -> Option<&str> {
 /// A plain scalar's text on one line (comment removed), or `None` if it is
 /// not a plain scalar the subset reads.
 fn plain_text(text: &str) -> Option<&str> {
-    let mut end = text.len();
     let bytes = text.as_bytes();
-    for i in 0..bytes.len() {
-        if bytes[i] == b'#' && i > 0 && bytes[i - 1] == b' ' {
-            end = i;
-            break;
+    let mut end = bytes.len();
+    for i in memchr::memchr2_iter(b'#', b':', bytes) {
+        if bytes[i] == b'#' {
+            if i > 0 && bytes[i - 1] == b' ' {
+                end = i;
+                break;
+            }
+        } else if bytes.get(i + 1) == Some(&b' ') {
+            return None; // `a: b` would be a mapping
         }
     }
-    let t = text[..end].trim();
-    if t.is_empty() || starts_with_indicator(t) || t.contains(": ") || t.ends_with(':') {
+    let t = trim_spaces(&text[..end]);
+    if t.is_empty() || starts_with_indicator(t) || t.ends_with(':') {
         return None;
     }
     Some(t)
+}
+
+/// YAML's white space is spaces and tabs, and tabs never reach the parser;
+/// `str::trim` would also strip Unicode spaces such as U+00A0, which are
+/// content in YAML.
+fn trim_spaces(s: &str) -> &str {
+    trim_end_spaces(s).trim_start_matches(' ')
+}
+
+fn trim_end_spaces(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut end = b.len();
+    while end > 0 && b[end - 1] == b' ' {
+        end -= 1;
+    }
+    // Cutting ASCII spaces keeps a char boundary.
+    &s[..end]
 }
 
 /// The type of a plain scalar. Only forms every YAML schema reads the same
@@ -471,7 +491,9 @@ fn resolve_plain(s: &str) -> Option<Value> {
     if decimal(digits) {
         return s.parse::<i64>().ok().map(|n| Value::Number(n.into()));
     }
-    if let Some((int, frac)) = digits.split_once('.')
+    // Most scalars are words: only one that starts with a digit can be a decimal.
+    if digits.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && let Some((int, frac)) = digits.split_once('.')
         && decimal(int)
         && !frac.is_empty()
         && frac.bytes().all(|b| b.is_ascii_digit())
@@ -498,24 +520,21 @@ fn numberish(s: &str) -> bool {
     if !(first.is_ascii_digit() || first == b'.') {
         return false;
     }
-    let lower = body.to_ascii_lowercase();
-    if matches!(lower.as_str(), ".inf" | ".nan") {
+    if body.eq_ignore_ascii_case(".inf") || body.eq_ignore_ascii_case(".nan") {
         return true;
     }
+    let b = body.as_bytes();
     // Prefixed integers: every character a hex digit, `_` or the prefix.
-    if lower.starts_with("0x") || lower.starts_with("0o") || lower.starts_with("0b") {
-        return lower[2..]
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() || b == b'_');
+    if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'x' | b'o' | b'b') {
+        return b[2..].iter().all(|c| c.is_ascii_hexdigit() || *c == b'_');
     }
     // Decimal forms: digits, `_`, `.`, `:`, and an exponent.
     let mut seen_e = false;
-    let b = lower.as_bytes();
     for (i, &c) in b.iter().enumerate() {
-        match c {
+        match c.to_ascii_lowercase() {
             b'0'..=b'9' | b'_' | b'.' | b':' => {}
             b'e' if !seen_e => seen_e = true,
-            b'+' | b'-' if i > 0 && b[i - 1] == b'e' => {}
+            b'+' | b'-' if i > 0 && b[i - 1].eq_ignore_ascii_case(&b'e') => {}
             _ => return false,
         }
     }
@@ -655,6 +674,10 @@ mod tests {
             "1234e567",
             "1:20",
             "12345678901234567890",
+            "0X1F",
+            "1E5",
+            "1e+5",
+            ".INF",
         ] {
             assert!(parse(&format!("k: {scalar}\n")).is_none(), "{scalar}");
         }
@@ -692,6 +715,12 @@ mod tests {
             "list:\n- - nested\n",
             "k:\n  - a\n  -\n  - b: 1\n    c: 2\n",
             "sha256:abc: x\n",
+            // U+00A0 is content in YAML, not white space.
+            "k: a\u{a0}\n",
+            "k: \u{a0}a\n",
+            "k: |\n  x\u{a0}\n  \u{a0}\n",
+            "k:\n- a: 1\n  a: 2\n",
+            "k:\n- a: 1\n  b: 2\n- c: 3\n",
         ] {
             let _ = agrees(doc);
         }
