@@ -699,9 +699,18 @@ fn one_json_value(line: &[u8]) -> bool {
 fn json_body(doc: &Document, body: Body) -> Result<(Value, Syntax), InputError> {
     match body {
         Body::Json(v) => Ok((v, Syntax::Json)),
-        Body::JsonText(text) => serde_json::from_slice(&text)
-            .map(|v| (v, Syntax::Json))
-            .map_err(|e| json_error_at(doc.origin(None), &e)),
+        Body::JsonText(text) => {
+            // One UTF-8 check of the whole text is cheaper than serde_json's
+            // check of each string (`from_slice`); invalid text still goes to
+            // `from_slice`, for its error and position.
+            let parsed = match std::str::from_utf8(&text) {
+                Ok(s) => serde_json::from_str(s),
+                Err(_) => serde_json::from_slice(&text),
+            };
+            parsed
+                .map(|v| (v, Syntax::Json))
+                .map_err(|e| json_error_at(doc.origin(None), &e))
+        }
         Body::Yaml(text) => Ok((parse_yaml(doc, &text)?, Syntax::Yaml)),
     }
 }
@@ -993,6 +1002,21 @@ mod tests {
         let r: Vec<_> = stream(b"a: 1\nb: \xff\n");
         let err = r[0].as_ref().unwrap_err();
         assert!(matches!(err, InputError::Io { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_json_line_is_a_json_error_with_its_place() {
+        let mut r = stream(b"{\"a\": 1}\n{\"kind\": \"\xff\"}\n");
+        let doc = r.remove(1).unwrap();
+        let err = decode(doc, KindHint::Infer).unwrap_err();
+        let InputError::Json { message, origin } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(origin.line, 2);
+        assert!(
+            message.contains("invalid unicode") && message.contains("column 11"),
+            "{message}"
+        );
     }
 
     #[test]
