@@ -9,6 +9,7 @@ pub mod attest;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod json;
 pub mod keys;
 pub mod provenance;
 pub mod run;

@@ -219,7 +219,6 @@ pub fn subjects(statement: &Value) -> Vec<(String, String, String)> {
     out
 }
 
-/// Serialize a statement the one way we always do: compact, keys sorted.
 /// A JSON object from its fields, moved in. `serde_json::json!` copies
 /// every interpolated value through the serializer, which for a statement's
 /// big parts (the run spec, step scripts) was a deep copy of each.
@@ -232,6 +231,8 @@ pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
     )
 }
 
+/// Serialize a statement the one way we always do: compact, keys sorted
+/// (serde_json's bytes, see [`crate::json`]).
 pub fn to_bytes(statement: &Value) -> Vec<u8> {
-    serde_json::to_vec(statement).expect("a JSON tree always serializes")
+    crate::json::to_vec(statement)
 }

@@ -66,44 +66,27 @@ impl Envelope {
 
     /// Compact JSON, byte for byte what serde_json writes for the struct.
     ///
-    /// Written by hand because the payload is long (tens of KB of base64)
-    /// and serde_json checks every byte of a string for escapes one at a
-    /// time; here strings that need none, as base64 never does, are found
-    /// with a scan the compiler vectorises, then copied whole.
+    /// Written by hand because the payload is long (tens of KB of base64):
+    /// [`crate::json::write_str`] copies it whole.
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.payload.len() + 256);
         out.extend_from_slice(b"{\"payloadType\":");
-        json_string(&mut out, &self.payload_type);
+        crate::json::write_str(&mut out, &self.payload_type);
         out.extend_from_slice(b",\"payload\":");
-        json_string(&mut out, &self.payload);
+        crate::json::write_str(&mut out, &self.payload);
         out.extend_from_slice(b",\"signatures\":[");
         for (i, s) in self.signatures.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"keyid\":");
-            json_string(&mut out, &s.keyid);
+            crate::json::write_str(&mut out, &s.keyid);
             out.extend_from_slice(b",\"sig\":");
-            json_string(&mut out, &s.sig);
+            crate::json::write_str(&mut out, &s.sig);
             out.push(b'}');
         }
         out.extend_from_slice(b"]}");
         out
-    }
-}
-
-/// A JSON string as serde_json writes it.
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    // Branch-free over the bytes, so that it vectorises.
-    let needs_escape = s.bytes().fold(false, |acc, b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if needs_escape {
-        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
-    } else {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
     }
 }
 
