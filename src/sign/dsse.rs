@@ -51,7 +51,7 @@ impl Envelope {
         let sig = signer.sign(&pae(payload_type, payload))?;
         Ok(Envelope {
             payload_type: payload_type.to_string(),
-            payload: STANDARD.encode(payload),
+            payload: base64_simd::STANDARD.encode_to_string(payload),
             signatures: vec![EnvelopeSignature {
                 keyid: signer.public_key().key_id(),
                 sig: STANDARD.encode(sig),
@@ -93,6 +93,18 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payloads_are_encoded_as_the_base64_crate_encodes_them() {
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(4099).collect();
+        for len in (0..70).chain([1023, 1024, 1025, 4096, 4099]) {
+            assert_eq!(
+                base64_simd::STANDARD.encode_to_string(&bytes[..len]),
+                STANDARD.encode(&bytes[..len]),
+                "{len} bytes"
+            );
+        }
+    }
 
     #[test]
     fn to_json_is_what_serde_json_writes() {
