@@ -20,21 +20,45 @@ pub fn to_vec(value: &Value) -> Vec<u8> {
 
 /// Append `value` as compact JSON.
 pub fn write_value(out: &mut Vec<u8>, value: &Value) {
+    write_spelled::<SerdeJson>(out, value);
+}
+
+/// How an encoder spells strings and numbers. The rest of compact JSON (the
+/// walk, brackets, commas, keys in the map's order) is the same for
+/// serde_json here and for Go's raw JSON in [`crate::run::gojson`].
+pub trait Spelling {
+    fn string(out: &mut Vec<u8>, s: &str);
+    fn number(out: &mut Vec<u8>, n: &serde_json::Number);
+}
+
+/// serde_json's spelling.
+struct SerdeJson;
+
+impl Spelling for SerdeJson {
+    fn string(out: &mut Vec<u8>, s: &str) {
+        write_str(out, s);
+    }
+
+    fn number(out: &mut Vec<u8>, n: &serde_json::Number) {
+        serde_json::to_writer(&mut *out, n).expect("writing to a Vec cannot fail");
+    }
+}
+
+/// Append `value` as compact JSON, spelled by `S`.
+pub fn write_spelled<S: Spelling>(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => {
-            serde_json::to_writer(&mut *out, n).expect("writing to a Vec cannot fail")
-        }
-        Value::String(s) => write_str(out, s),
+        Value::Number(n) => S::number(out, n),
+        Value::String(s) => S::string(out, s),
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_value(out, item);
+                write_spelled::<S>(out, item);
             }
             out.push(b']');
         }
@@ -44,9 +68,9 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_str(out, key);
+                S::string(out, key);
                 out.push(b':');
-                write_value(out, item);
+                write_spelled::<S>(out, item);
             }
             out.push(b'}');
         }

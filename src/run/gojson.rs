@@ -426,35 +426,19 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 
 /// Raw JSON (`RawExtension`, `FieldsV1`): Go re-emits the input compacted.
 fn write_raw(out: &mut Vec<u8>, v: &Value) {
-    match v {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::String(s) => write_str(out, s),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_raw(out, item);
-            }
-            out.push(b']');
-        }
-        Value::Object(obj) => {
-            out.push(b'{');
-            for (i, (k, item)) in obj.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(out, k);
-                out.push(b':');
-                write_raw(out, item);
-            }
-            out.push(b'}');
-        }
+    crate::json::write_spelled::<GoRaw>(out, v);
+}
+
+/// Go's spelling of raw JSON: its string escaping, numbers as written.
+struct GoRaw;
+
+impl crate::json::Spelling for GoRaw {
+    fn string(out: &mut Vec<u8>, s: &str) {
+        write_str(out, s);
+    }
+
+    fn number(out: &mut Vec<u8>, n: &serde_json::Number) {
+        let _ = write!(out, "{n}");
     }
 }
 
