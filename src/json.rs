@@ -114,7 +114,9 @@ fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
         .map(|p| i + p)
 }
 
-fn write_escape(out: &mut Vec<u8>, b: u8) {
+/// Append the escape of one ASCII byte: the short forms JSON has, else
+/// `\u00XX` in lower-case hex (serde_json and Go agree on both).
+pub fn write_escape(out: &mut Vec<u8>, b: u8) {
     let short = match b {
         b'"' => b'"',
         b'\\' => b'\\',
