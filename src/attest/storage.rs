@@ -261,9 +261,6 @@ impl Storage {
         })
     }
 
-    /// Upload and store every artifact of a run; on success return the
-    /// annotated run (for the tekton backend). Any failure stops the run:
-    /// nothing is marked signed unless every backend stored every artifact.
     /// Whether storing does anything: a backend, the transparency log or a
     /// cluster to mark. Without one, attest skips building the artifacts.
     pub fn is_active(&self) -> bool {
@@ -274,6 +271,9 @@ impl Storage {
             && self.cluster.is_none())
     }
 
+    /// Upload and store every artifact of a run; on success return the
+    /// annotated run (for the tekton backend). Any failure stops the run:
+    /// nothing is marked signed unless every backend stored every artifact.
     pub fn store(&self, run: &Run, artifacts: &mut [SignedArtifact]) -> Result<Stored, StoreError> {
         let id = RunId::of(run);
         let upload = self.rekor.is_some()
