@@ -51,9 +51,12 @@ struct Line<'a> {
 
 impl<'a> Line<'a> {
     fn new(raw: &'a str) -> Line<'a> {
-        let text = trim_spaces(raw);
-        let indent = raw.len() - raw.trim_start_matches(' ').len();
-        Line { indent, text, raw }
+        let unindented = raw.trim_start_matches(' ');
+        Line {
+            indent: raw.len() - unindented.len(),
+            text: trim_end_spaces(unindented),
+            raw,
+        }
     }
 
     /// Nothing but spaces (tabs never reach the parser).
