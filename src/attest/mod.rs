@@ -281,13 +281,13 @@ impl Stages {
                 ));
             }
         }
+        let id = RunId::of(run);
         let mut annotated = None;
         let mut receipt = None;
         let mut tlog = None;
         // What the backends take (copies of the payload and envelope): built
         // only when something will store it.
         if let Some(storage) = self.storage.as_ref().filter(|s| s.is_active()) {
-            let id = RunId::of(run);
             let mut stored_artifacts = vec![SignedArtifact {
                 kind: match run.kind {
                     RunKind::TaskRun => ArtifactKind::TaskRun,
@@ -340,7 +340,7 @@ impl Stages {
         }
         let images = images.into_iter().map(|(sig, _)| sig).collect();
         Ok((
-            RunId::of(run),
+            id,
             Product::Signed {
                 envelope,
                 certificate: signer.certificate().cloned(),

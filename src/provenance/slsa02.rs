@@ -77,7 +77,7 @@ pub fn invocation(run: &Run, params: &[NamedValue<'_>], specs: &[ParamSpec<'_>])
             config_source.insert("entryPoint".into(), Value::String(src.entry_point.into()));
         }
     }
-    let mut parameters = BTreeMap::new();
+    let mut parameters = Map::new();
     for s in specs {
         if let Some(d) = &s.default {
             parameters.insert(s.name.to_string(), d.to_json());
@@ -102,10 +102,7 @@ pub fn invocation(run: &Run, params: &[NamedValue<'_>], specs: &[ParamSpec<'_>])
     }
     let mut inv = Map::new();
     inv.insert("configSource".into(), Value::Object(config_source));
-    inv.insert(
-        "parameters".into(),
-        Value::Object(parameters.into_iter().collect()),
-    );
+    inv.insert("parameters".into(), Value::Object(parameters));
     if !environment.is_empty() {
         inv.insert("environment".into(), Value::Object(environment));
     }
