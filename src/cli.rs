@@ -126,6 +126,12 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
+    /// Sigstore trusted root (trusted_root.json, as cosign and sigstore-go
+    /// take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities,
+    /// each trusted within its validity window.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+
     /// Trusted root certificates (PEM) for keyless signatures.
     #[arg(long, value_name = "FILE")]
     pub ca_roots: Option<PathBuf>,

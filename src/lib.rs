@@ -15,5 +15,6 @@ pub mod provenance;
 pub mod run;
 pub mod sign;
 pub mod store;
+pub mod trust;
 pub mod verify;
 pub mod watch;

@@ -41,6 +41,7 @@ use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use crate::sign::verify::Hash;
 use crate::sign::{CertificateChain, KeyKind, PublicKey};
+use crate::trust::TrustedRoot;
 
 /// The longest path accepted, leaf and root included, and the most
 /// certificates accepted with a signature: far more than any real PKI uses
@@ -214,6 +215,38 @@ impl Roots {
     pub fn is_empty(&self) -> bool {
         self.roots.is_empty()
     }
+
+    /// The Fulcio CAs of a trusted root: each CA's last certificate is a
+    /// root, the others intermediates.
+    pub fn from_trusted_root(root: &TrustedRoot) -> Result<Roots, CertificateError> {
+        let mut roots = Roots::default();
+        for ca in &root.certificate_authorities {
+            if let Some(anchor) = ca.root() {
+                roots
+                    .roots
+                    .push(Parsed::parse(anchor.to_vec(), "a trusted root")?);
+            }
+            for der in ca.intermediates() {
+                roots
+                    .intermediates
+                    .push(Parsed::parse(der.clone(), "an intermediate certificate")?);
+            }
+        }
+        Ok(roots)
+    }
+}
+
+/// The DER of every `CERTIFICATE` in `pem`, each checked to parse; `what`
+/// names the text in errors.
+pub fn certificates_from_pem(pem: &str, what: &str) -> Result<Vec<Vec<u8>>, CertificateError> {
+    let found = parse_all(pem, what, None)?;
+    if found.is_empty() {
+        return Err(CertificateError::NotPem {
+            what: what.into(),
+            why: "no CERTIFICATE block".into(),
+        });
+    }
+    Ok(found.into_iter().map(|p| p.der).collect())
 }
 
 /// A certificate that passed [`verify`], and what it certifies.

@@ -12,11 +12,14 @@ use super::evidence::{Evidence, Signed};
 use crate::sign::PublicKey;
 use crate::sign::dsse::{IN_TOTO, pae};
 use crate::store::rekor::{LogEntry, Logged, Rekor, entry_records};
+use crate::trust::TrustedRoot;
 
 /// What signatures are trusted, and how transparency is handled.
 pub struct Trust {
     /// `--key`: signatures by any of these keys are trusted.
     pub keys: Vec<PublicKey>,
+    /// `--trusted-root` and the shortcut flags, resolved into one root.
+    pub root: TrustedRoot,
     /// `--ca-roots`: certificates leading to these roots are trusted, when
     /// their identity matches `identity`.
     pub roots: Option<Roots>,
