@@ -9,6 +9,7 @@
 //! entries have no validity window ([`TrustedRoot::from_shortcuts`]).
 
 pub mod root;
+pub mod sct;
 
 pub use root::{
     CertificateAuthority, KeyDetails, TransparencyLog, TrustError, TrustedRoot, Validity,

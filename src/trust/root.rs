@@ -453,7 +453,9 @@ impl TrustedRoot {
     }
 }
 
-fn key_at<'a>(
+/// The key of the log `log_id` among `logs` valid at `at` (`what` names
+/// the kind of log in errors).
+pub(crate) fn key_at<'a>(
     logs: &'a [TransparencyLog],
     what: &'static str,
     log_id: &[u8],
