@@ -164,6 +164,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "REGEXP")]
     pub certificate_oidc_issuer_regexp: Option<String>,
 
+    /// Do not check the signed certificate timestamps (SCTs) embedded in
+    /// signing certificates against the trusted root's CT logs (as cosign).
+    #[arg(long)]
+    pub insecure_ignore_sct: bool,
+
     /// Transparency log to look entries up in, and whose key checks them.
     #[arg(long, value_name = "URL")]
     pub rekor_url: Option<String>,

@@ -8,6 +8,7 @@
 //! (`--ca-roots`, `--ca-intermediates`, `--rekor-public-key`) build one whose
 //! entries have no validity window ([`TrustedRoot::from_shortcuts`]).
 
+pub mod path;
 pub mod root;
 pub mod sct;
 

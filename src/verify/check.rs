@@ -148,10 +148,13 @@ pub fn check(
         (Some(chain), Some(roots)) => {
             let cert = certificate::verify(chain, roots, &trust.identity, signed_at.unwrap_or(now))
                 .map_err(|e| Rejection::new("certificate", e.to_string()))?;
-            let signer = match &cert.issuer {
+            let mut signer = match &cert.issuer {
                 Some(issuer) => format!("certificate for {} (issuer {issuer})", cert.identity),
                 None => format!("certificate for {}", cert.identity),
             };
+            if let certificate::SctCheck::NotChecked(why) = cert.sct {
+                signer.push_str(&format!("; SCT not checked: {why}"));
+            }
             (
                 vec![cert.public_key],
                 Some((signer, chain.certificate_pem.clone())),

@@ -231,10 +231,12 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
     let roots = if root.certificate_authorities.is_empty() {
         None
     } else {
-        Some(
-            Roots::from_trusted_root(&root)
-                .map_err(|e| VerifyError::Usage(format!("the trusted root: {e}")))?,
-        )
+        let mut roots = Roots::from_trusted_root(&root)
+            .map_err(|e| VerifyError::Usage(format!("the trusted root: {e}")))?;
+        if args.insecure_ignore_sct {
+            roots.ignore_sct();
+        }
+        Some(roots)
     };
     let matcher = |exact: &Option<String>, re: &Option<String>, flag: &str| match (exact, re) {
         (Some(e), _) => Ok(Some(Matcher::Exact(e.clone()))),
