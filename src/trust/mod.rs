@@ -16,7 +16,8 @@ pub use root::{
     CertificateAuthority, KeyDetails, TransparencyLog, TrustError, TrustedRoot, Validity,
 };
 
-use crate::sign::{PublicKey, pem_block};
+use crate::pem;
+use crate::sign::PublicKey;
 
 /// Every PEM `PUBLIC KEY` in `pem` (a log key file may hold several, for a
 /// log whose key rotated).
@@ -24,7 +25,7 @@ pub fn public_keys_from_pem(pem: &str) -> Result<Vec<PublicKey>, String> {
     const END: &str = "-----END PUBLIC KEY-----";
     let mut keys = Vec::new();
     for chunk in pem.split_inclusive(END).filter(|c| c.contains(END)) {
-        let der = pem_block(chunk, &["PUBLIC KEY"]).ok_or("a PUBLIC KEY block is not base64")?;
+        let der = pem::decode(chunk, &["PUBLIC KEY"]).ok_or("a PUBLIC KEY block is not base64")?;
         keys.push(PublicKey::from_spki_der(&der).map_err(|e| e.to_string())?);
     }
     if keys.is_empty() {
