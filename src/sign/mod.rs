@@ -81,8 +81,8 @@ pub struct PublicKey {
 }
 
 const OID_EC: &str = "1.2.840.10045.2.1";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
-const OID_P384: &str = "1.3.132.0.34";
+pub(crate) const OID_P256: &str = "1.2.840.10045.3.1.7";
+pub(crate) const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
 const OID_ED25519: &str = "1.3.101.112";
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
@@ -237,7 +237,7 @@ pub enum SignError {
         #[source]
         source: std::io::Error,
     },
-    #[error("wrong password for {path}")]
+    #[error("wrong password for {path}, or its ciphertext is corrupt")]
     #[diagnostic(
         code(chains::sign::password),
         help(
