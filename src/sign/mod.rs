@@ -237,6 +237,19 @@ pub enum SignError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot write key {path}")]
+    #[diagnostic(code(chains::sign::key_write))]
+    KeyWrite {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} already exists")]
+    #[diagnostic(
+        code(chains::sign::key_exists),
+        help("pass --force to overwrite it, or choose another --output-key-prefix")
+    )]
+    KeyExists { path: String },
     #[error("wrong password for {path}, or its ciphertext is corrupt")]
     #[diagnostic(
         code(chains::sign::password),
