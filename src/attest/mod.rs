@@ -398,7 +398,13 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
             ));
         }
         if let Some(dir) = &args.output {
-            line.push_str(&format!(" (written to {})", dir.display()));
+            // Say "written" only when something was.
+            let verb = if ok == 0 {
+                "nothing written to"
+            } else {
+                "written to"
+            };
+            line.push_str(&format!(" ({verb} {})", dir.display()));
         }
         eprintln!("{line}");
     }
