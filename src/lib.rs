@@ -20,5 +20,6 @@ pub mod report;
 pub mod run;
 pub mod sign;
 pub mod store;
+pub mod trust;
 pub mod verify;
 pub mod watch;
