@@ -632,11 +632,12 @@ fn find_key_colon(text: &str) -> Option<usize> {
 fn starts_with_indicator(s: &str) -> bool {
     let b = s.as_bytes();
     match b.first() {
-        // `-x` and `--flag` are plain scalars; `- ` starts a sequence item.
-        Some(b'-') => b.len() == 1 || b[1] == b' ',
+        // `-x`, `--flag`, `:x` and `?x` are plain scalars; `- ` starts a
+        // sequence item, `? ` a complex key, `: ` its value.
+        Some(b'-' | b'?' | b':') => b.len() == 1 || b[1] == b' ',
         Some(
-            b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|'
-            | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`',
+            b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+            | b'"' | b'%' | b'@' | b'`',
         ) => true,
         _ => false,
     }
@@ -649,7 +650,10 @@ fn strip_comment_after_indicator(rest: &str) -> Option<&str> {
     if rest.starts_with('#') {
         return Some("");
     }
-    if rest.starts_with(['&', '*', '!', '>', '?', '%', '@', '`']) {
+    if rest.starts_with(['&', '*', '!', '>', '%', '@', '`'])
+        || rest == "?"
+        || rest.starts_with("? ")
+    {
         return None;
     }
     Some(rest)

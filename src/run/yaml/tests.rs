@@ -320,3 +320,119 @@ fn every_kubectl_file_in_the_shared_corpus_takes_the_fast_path() {
         corpus.display()
     );
 }
+
+/// The benchmark's kubectl-style writers (go-yaml's emitter and Go's
+/// JSON), to check the fast path on everything they print.
+#[allow(dead_code)]
+#[path = "../../../benches/attest/kubectl.rs"]
+mod kubectl;
+
+#[allow(dead_code)]
+#[path = "../../../benches/attest/export.rs"]
+mod export;
+
+/// What go-yaml prints, the fast path reads back: the value that was
+/// printed, as the full parser reads it.
+fn round_trip(value: &Value) {
+    let text = kubectl::yaml(value);
+    assert_eq!(&accepted(&text), value, "on:\n{text}");
+    let json: Value = serde_json::from_str(&kubectl::json(value)).unwrap();
+    assert_eq!(&json, value);
+}
+
+#[test]
+fn reads_back_every_run_of_the_benchmark_export() {
+    let mut runs = 0;
+    for group in export::groups(7, 150) {
+        for run in group.pipeline_run.iter().chain(&group.task_runs) {
+            round_trip(run);
+            // As an item of a List, folded at other columns.
+            let list = format!(
+                "apiVersion: v1\nitems:\n{}kind: List\n",
+                kubectl::yaml_list_item(run)
+            );
+            assert_eq!(accepted(&list)["items"][0], *run);
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, 150);
+}
+
+#[test]
+fn reads_back_strings_of_every_style_go_yaml_chooses() {
+    // Characters that steer go-yaml's choice of style, and long runs of
+    // words that make it fold. (Not U+2028: go-yaml writes it raw, as a
+    // line break of YAML 1.1, which YAML 1.2 parsers read as content; the
+    // fast path declines it.)
+    const PIECES: &[&str] = &[
+        "a",
+        "word",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        ": ",
+        ":",
+        " #",
+        "#",
+        "-",
+        "- ",
+        "'",
+        "\"",
+        "\\",
+        "\t",
+        "é",
+        "\u{a0}",
+        "😀",
+        "\u{85}",
+        "\u{feff}",
+        "\u{1}",
+        "{",
+        "[",
+        "|",
+        ">",
+        "0",
+        "1.5",
+        "017",
+        "yes",
+        "null",
+        "~",
+        ".",
+        "2026-01-02",
+        "1:20",
+        "0x1F",
+        "&a",
+        "*a",
+        "!t",
+        "%",
+        "@",
+        "`",
+        "?",
+        ",",
+        "quick brown fox jumps over the lazy dog",
+    ];
+    let mut rng = export::Rng(99);
+    for _ in 0..1_500 {
+        let mut s = String::new();
+        for _ in 0..rng.next() % 40 {
+            s.push_str(PIECES[(rng.next() % PIECES.len() as u64) as usize]);
+        }
+        let mut map = Map::new();
+        map.insert("k".into(), Value::String(s.clone()));
+        map.insert(
+            "list".into(),
+            Value::Array(vec![
+                Value::String(s.clone()),
+                Value::Array(vec![Value::String(s.clone())]),
+            ]),
+        );
+        map.insert(
+            "m".into(),
+            serde_json::json!({ "deeper": { "x": s.clone() } }),
+        );
+        if s.chars().count() < 100 {
+            map.insert(s.clone(), Value::Bool(true));
+        }
+        round_trip(&Value::Object(map));
+    }
+}
