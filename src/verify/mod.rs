@@ -515,7 +515,7 @@ impl Report {
         if self.json {
             self.problems.push(text);
         }
-        crate::attest::report(e);
+        crate::report::report(e);
     }
 
     fn problem(&mut self, text: &str) {
