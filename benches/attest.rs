@@ -309,7 +309,7 @@ fn main() {
     // The generator's version is in the name: a changed generator makes a new corpus.
     let corpus = work.join(format!("corpus-v2-{}-{}", args.runs, args.seed));
     let key = root.join("testdata/keys/p256-sec1.pem");
-    let cosign_key = root.join("testdata/conformance/keys/cosign.key");
+    let cosign_key = root.join("testdata/keys/chains/cosign.key");
 
     // Corpus: one YAML file per run, one JSON file per run, and one stream.
     let yaml_dir = corpus.join("yaml");

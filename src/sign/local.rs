@@ -240,8 +240,8 @@ mod tests {
 
     #[test]
     fn loads_chains_test_keys() {
-        let pw = Password::File(testdata("conformance/keys/cosign.password"));
-        let k = LocalSigner::load(&testdata("conformance/keys/cosign.key"), &pw).unwrap();
+        let pw = Password::File(testdata("keys/chains/cosign.password"));
+        let k = LocalSigner::load(&testdata("keys/chains/cosign.key"), &pw).unwrap();
         assert_eq!(k.public_key().kind(), KeyKind::EcdsaP256);
         // The same key as cosign.pub, whose fingerprint ssh-keygen gives.
         assert_eq!(
@@ -249,7 +249,7 @@ mod tests {
             "SHA256:yYS4pD9tqWXZw5+maNJ3gWm9HyoAB0qH0ef0FkIWfYs"
         );
         let x = LocalSigner::load(
-            &testdata("conformance/keys/x509.pem"),
+            &testdata("keys/chains/x509.pem"),
             &Password::FromEnvironment,
         )
         .unwrap();
@@ -262,11 +262,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pw = dir.path().join("pw");
         std::fs::write(&pw, "not-p").unwrap();
-        let e = LocalSigner::load(
-            &testdata("conformance/keys/cosign.key"),
-            &Password::File(pw),
-        )
-        .unwrap_err();
+        let e = LocalSigner::load(&testdata("keys/chains/cosign.key"), &Password::File(pw))
+            .unwrap_err();
         assert!(matches!(e, SignError::WrongPassword { .. }), "{e}");
         assert!(e.to_string().contains("wrong password"));
     }
