@@ -221,7 +221,13 @@ impl Tally {
             ));
         }
         if let Some(dir) = output {
-            line.push_str(&format!(" (written to {})", dir.display()));
+            // Say "written" only when something was.
+            let verb = if ok == 0 {
+                "nothing written to"
+            } else {
+                "written to"
+            };
+            line.push_str(&format!(" ({verb} {})", dir.display()));
         }
         self.console.summary(&line);
     }
