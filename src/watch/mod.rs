@@ -27,8 +27,8 @@ use miette::Diagnostic;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::attest::{SignerInputs, SignersError, Stages, StorageSetupError};
 use crate::config::ConfigError;
+use crate::pipeline::{SignerInputs, SignersError, Stages, StorageSetupError};
 use crate::run::RunKind;
 use crate::sign::{Password, SignError, SignerOptions};
 use informer::{Change, Informer, Sink};
