@@ -14,6 +14,8 @@ pub mod keys;
 pub mod provenance;
 pub mod run;
 pub mod sign;
+pub mod sigstore;
 pub mod store;
+pub mod tlog;
 pub mod verify;
 pub mod watch;

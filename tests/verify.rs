@@ -364,10 +364,24 @@ fn envelopes_signed_by_securesystemslib_verify() {
         json!("https://slsa.dev/provenance/v0.2")
     );
 
-    // Correctly signed, but not an in-toto payload.
+    // Correctly signed, but not an in-toto payload: its bytes verify (what
+    // they are is not parsed), and it is reported as such ...
     let other = sslib_envelope(tmp.path(), &statement(), "application/json");
+    let (code, report) = verify_json(&["--key", &root(X509_KEY), other.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["results"][0]["payloadType"],
+        json!("application/json")
+    );
+    // ... but it is no statement about a build.
     assert_rejected(
-        &["--key", &root(X509_KEY), other.to_str().unwrap()],
+        &[
+            "--key",
+            &root(X509_KEY),
+            "--predicate-type",
+            "slsaprovenance",
+            other.to_str().unwrap(),
+        ],
         "payload-type",
         "application/json",
     );
@@ -500,9 +514,65 @@ fn malformed_input_fails_cleanly() {
             text(&out.stderr)
         );
     }
-    // Nothing found to verify is not a success.
-    let out = verify(&["--key", &key, &good]);
+    // Nothing found to verify is not a success: an error naming the file.
+    for (name, body) in [
+        ("empty.jsonl", ""),
+        ("null.json", "null"),
+        ("list.json", "[]"),
+        ("dashes.yaml", "---\n"),
+        ("comment.yaml", "# nothing here\n"),
+    ] {
+        let file = write(name, body.as_bytes());
+        let out = verify(&["--key", &key, &file]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains(&format!("{file}: nothing to verify")),
+            "{name}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn write_errors_on_stdout_fail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let envelope = tmp.path().join("run.intoto.jsonl");
+    attest(&["-o", tmp.path().to_str().unwrap(), &root(RUN)]);
+    let envelope = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".intoto.jsonl"))
+        .unwrap_or(envelope);
+    let full = || std::fs::File::create("/dev/full").unwrap();
+    for extra in [&["--print-payload"][..], &["--output", "json"], &[]] {
+        let out = bin()
+            .arg("verify")
+            .args(["--key", &root(CHAINS_PUB)])
+            .args(extra)
+            .arg(&envelope)
+            .stdin(Stdio::null())
+            .stdout(full())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains("cannot write the report to standard output"),
+            "{extra:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = bin()
+        .args(["completions", "bash"])
+        .stdout(full())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("cannot write the completions"));
 }
 
 // ---------------------------------------------------------------------------
@@ -640,7 +710,7 @@ fn transparency_log_entries_are_checked() {
 
     // Online: the annotated run names its entry; it is fetched and checked.
     // (Chains' annotation names one entry, the run's; its image signature's
-    // entry could only be found by a search by hash, which the mock lacks.)
+    // entry is searched by hash in the log's index, which holds none.)
     let annotated = tekton.join("taskrun-ci-build-app-7x2kq.yaml");
     let (code, report) = verify_json(&[
         "--key",

@@ -2,6 +2,7 @@
 //! stored, and check signatures, certificates, transparency log entries and
 //! the statement against a policy.
 
+pub mod artifact;
 pub mod bundle;
 pub mod certificate;
 pub mod check;
@@ -21,7 +22,7 @@ use serde_json::{Value, json};
 use crate::cli::{VerifyArgs, VerifyOutput};
 use crate::run::read::InputError;
 use crate::sign::PublicKey;
-use crate::store::rekor::Rekor;
+use crate::tlog::Rekor;
 use certificate::{IdentityPolicy, Matcher, Roots};
 use check::{Content, Rejection, TlogStatus, Transparency, Trust, Verified};
 use evidence::Evidence;
@@ -59,13 +60,19 @@ pub enum VerifyError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Input(#[from] InputError),
+    #[error("cannot write the report to standard output: {0}")]
+    #[diagnostic(code(chains::verify::output))]
+    Output(io::Error),
 }
 
 impl VerifyError {
     /// Usage and unreadable input are 2; a key or log that cannot be used, 1.
     pub fn exit_code(&self) -> u8 {
         match self {
-            VerifyError::NothingGiven | VerifyError::Usage(_) | VerifyError::Input(_) => 2,
+            VerifyError::NothingGiven
+            | VerifyError::Usage(_)
+            | VerifyError::Input(_)
+            | VerifyError::Output(_) => 2,
             VerifyError::Key { .. } | VerifyError::Tlog(_) => 1,
         }
     }
@@ -81,6 +88,8 @@ struct Finding {
 enum Batch {
     Evidence(Vec<Evidence>),
     Unreadable(InputError),
+    /// An input that held nothing to verify (named).
+    Empty(String),
 }
 
 /// Evidence is checked in chunks, in parallel, and reported in input order;
@@ -93,7 +102,15 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         return Err(VerifyError::NothingGiven);
     }
     let trust = trust(args)?;
+    let artifact = match &args.artifact {
+        Some(a) => Some(artifact::Artifact::from_arg(a).map_err(VerifyError::Usage)?),
+        None => None,
+    };
     let mut policy = policy(args)?;
+    policy.artifact = artifact
+        .as_ref()
+        .map(|a| a.digests.clone())
+        .unwrap_or_default();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut report = Report::new(args, quiet);
 
@@ -107,12 +124,20 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         scope.spawn(move || {
             let mut batch: Vec<Evidence> = Vec::with_capacity(CHUNK);
             for input in &inputs {
+                let mut found = 0usize;
                 let result = read::read(input, |e| {
+                    found += 1;
                     batch.push(e);
                     if batch.len() == CHUNK {
                         let _ = tx.send(Batch::Evidence(std::mem::take(&mut batch)));
                     }
                 });
+                if result.is_ok() && found == 0 {
+                    let _ = tx.send(Batch::Empty(input.display_name()));
+                    if args.fail_fast {
+                        return;
+                    }
+                }
                 if let Err(e) = result {
                     let _ = tx.send(Batch::Evidence(std::mem::take(&mut batch)));
                     let _ = tx.send(Batch::Unreadable(e));
@@ -126,11 +151,17 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         for batch in rx {
             match batch {
                 Batch::Evidence(chunk) => {
-                    report.add_all(verify_all(chunk, &trust, &policy, now), true);
+                    report.add_all(verify_all(chunk, &trust, &policy, &artifact, now), true);
                 }
                 Batch::Unreadable(e) => {
                     bad_input = true;
                     report.input_error(e);
+                }
+                Batch::Empty(name) => {
+                    bad_input = true;
+                    report.problem(&format!(
+                        "{name}: nothing to verify in it (no DSSE envelope, Sigstore bundle, or run with Chains annotations)"
+                    ));
                 }
             }
         }
@@ -156,7 +187,7 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
                 hex: image.image.hex().to_string(),
             },
         });
-        let findings = verify_all(image.evidence, &trust, &policy, now);
+        let findings = verify_all(image.evidence, &trust, &policy, &artifact, now);
         // With checks about the build, an image signature alone (which
         // says nothing about the build) does not make the image pass.
         let passed = findings.iter().any(|f| match &f.result {
@@ -178,7 +209,9 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
                 report.problem(&format!("{url}: no Chains signatures found"));
                 report.failed += 1;
             }
-            Ok(evidence) => report.add_all(verify_all(evidence, &trust, &policy, now), true),
+            Ok(evidence) => {
+                report.add_all(verify_all(evidence, &trust, &policy, &artifact, now), true)
+            }
             Err(e) => {
                 bad_input = true;
                 report.problem(&e.to_string());
@@ -189,12 +222,22 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
     report.finish(bad_input)
 }
 
-fn verify_all(batch: Vec<Evidence>, trust: &Trust, policy: &Policy, now: i64) -> Vec<Finding> {
+fn verify_all(
+    batch: Vec<Evidence>,
+    trust: &Trust,
+    policy: &Policy,
+    artifact: &Option<artifact::Artifact>,
+    now: i64,
+) -> Vec<Finding> {
     // Only policy checks read the predicate; skipping it saves a good part
     // of each check (--print-payload writes the payload bytes as they are).
     let whole = policy.about_build() || policy.max_age.is_some();
     batch
         .into_par_iter()
+        .map(|e| match artifact {
+            Some(a) => a.supply(e),
+            None => e,
+        })
         .map(|e| Finding {
             result: check::check(&e, trust, now, whole)
                 .and_then(|v| policy.check(&v, now).map(|()| v)),
@@ -295,6 +338,7 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
             require: args.require_tlog,
             ignore: args.insecure_ignore_tlog,
         },
+        timestamps: None,
     })
 }
 
@@ -356,6 +400,7 @@ fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
             .map(policy::parse_duration)
             .transpose()
             .map_err(|e| usage("--max-age", e))?,
+        artifact: Vec::new(),
     })
 }
 
@@ -367,6 +412,9 @@ struct Report {
     quiet: bool,
     ignore_tlog: bool,
     out: io::BufWriter<io::Stdout>,
+    /// The first failure to write to stdout: the outcome cannot be trusted
+    /// by whoever reads it, so verify fails.
+    write_error: Option<io::Error>,
     verified: usize,
     rejected: usize,
     /// What makes the outcome a rejection: rejected files' evidence, images
@@ -386,6 +434,7 @@ impl Report {
             quiet,
             ignore_tlog: args.insecure_ignore_tlog,
             out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+            write_error: None,
             verified: 0,
             rejected: 0,
             failed: 0,
@@ -400,7 +449,15 @@ impl Report {
         if self.print_payload {
             eprintln!("{text}");
         } else {
-            let _ = writeln!(self.out, "{text}");
+            let result = writeln!(self.out, "{text}");
+            self.note(result);
+        }
+    }
+
+    /// Keep the first error writing to stdout.
+    fn note(&mut self, result: io::Result<()>) {
+        if let Err(e) = result {
+            self.write_error.get_or_insert(e);
         }
     }
 
@@ -425,8 +482,11 @@ impl Report {
                 if self.print_payload
                     && let Some(p) = v.content.payload()
                 {
-                    let _ = self.out.write_all(p);
-                    let _ = self.out.write_all(b"\n");
+                    let result = self
+                        .out
+                        .write_all(p)
+                        .and_then(|()| self.out.write_all(b"\n"));
+                    self.note(result);
                 }
                 if self.json {
                     self.results.push(finding_json(&f.origin, &f.result));
@@ -498,8 +558,10 @@ impl Report {
                 "images": self.images,
                 "errors": self.problems,
             });
-            let _ = serde_json::to_writer_pretty(&mut self.out, &doc);
-            let _ = self.out.write_all(b"\n");
+            let result = serde_json::to_writer_pretty(&mut self.out, &doc)
+                .map_err(io::Error::from)
+                .and_then(|()| self.out.write_all(b"\n"));
+            self.note(result);
         } else if !self.quiet || outcome != Outcome::Verified {
             let mut text = format!("{} verified, {} rejected", self.verified, self.rejected);
             if self.ignore_tlog {
@@ -513,11 +575,16 @@ impl Report {
             if io::stderr().is_terminal() || self.print_payload {
                 eprintln!("{text}");
             } else {
-                let _ = writeln!(self.out, "{text}");
+                let result = writeln!(self.out, "{text}");
+                self.note(result);
             }
         }
-        let _ = self.out.flush();
-        Ok(outcome)
+        let result = self.out.flush();
+        self.note(result);
+        match self.write_error {
+            Some(e) => Err(VerifyError::Output(e)),
+            None => Ok(outcome),
+        }
     }
 }
 
@@ -538,16 +605,22 @@ fn describe(v: &Verified) -> String {
         Content::ImageSignature { image_digest, .. } => {
             format!("signature of image {image_digest}")
         }
-        Content::MessageDigest { sha256_hex } => format!("signature of sha256:{sha256_hex}"),
+        Content::Blob {
+            payload_type: Some(t),
+            sha256_hex,
+            ..
+        } => format!("{t} payload sha256:{sha256_hex}"),
+        Content::Blob { sha256_hex, .. } => format!("signature of sha256:{sha256_hex}"),
     };
     let tlog = match &v.tlog {
         TlogStatus::Verified {
             log_index,
-            integrated_time,
-        } => format!(
-            ", logged at index {log_index} ({})",
-            rfc3339(*integrated_time)
-        ),
+            integrated_time: Some(t),
+        } => format!(", logged at index {log_index} ({})", rfc3339(*t)),
+        TlogStatus::Verified {
+            log_index,
+            integrated_time: None,
+        } => format!(", logged at index {log_index}"),
         TlogStatus::Unchecked { .. } => ", log entry not checked".into(),
         TlogStatus::Absent | TlogStatus::Ignored => String::new(),
     };
@@ -584,8 +657,15 @@ fn finding_json(origin: &str, result: &Result<Verified, Rejection>) -> Value {
                 Content::ImageSignature { image_digest, .. } => {
                     out["image"] = json!(image_digest);
                 }
-                Content::MessageDigest { sha256_hex } => {
+                Content::Blob {
+                    payload_type,
+                    sha256_hex,
+                    ..
+                } => {
                     out["messageDigest"] = json!(format!("sha256:{sha256_hex}"));
+                    if let Some(t) = payload_type {
+                        out["payloadType"] = json!(t);
+                    }
                 }
             }
             out["tlog"] = match &v.tlog {
