@@ -7,7 +7,8 @@
 //! Waits poll the API until a condition holds; their deadlines only guard
 //! against a hung test and are never what is asserted.
 
-mod common;
+use crate::common;
+use crate::common::testdata;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,10 +21,6 @@ use common::kube::{emulator as kmock, kubeconfig, rv_server};
 use serde_json::{Value, json};
 
 const SIGNED: &str = "chains.tekton.dev/signed";
-
-fn testdata(p: &str) -> PathBuf {
-    common::root().join("testdata").join(p)
-}
 
 /// The API of one test cluster.
 struct Api {
@@ -237,7 +234,13 @@ impl Watcher {
     fn http(&self, path: &str) -> Option<(u16, String)> {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port)).ok()?;
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
+        // A stalled answer is retried by the caller, not waited on forever.
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
         let mut out = String::new();
         s.read_to_string(&mut out).ok()?;
         let code = out.get(9..12)?.parse().ok()?;
@@ -245,8 +248,27 @@ impl Watcher {
         Some((code, body))
     }
 
+    /// An HTTP answer of the metrics server, polled until it answers (a
+    /// loaded machine may start it, or answer, late); the deadline only
+    /// guards against a hang.
+    fn served(&self, path: &str) -> (u16, String) {
+        let deadline = Instant::now() + Duration::from_secs(WAIT_SECS);
+        loop {
+            if let Some(answer) = self.http(path) {
+                return answer;
+            }
+            self.assert_running();
+            assert!(
+                Instant::now() < deadline,
+                "{path} not served within {WAIT_SECS}s; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn metric(&self, name: &str) -> f64 {
-        let (_, body) = self.http("/metrics").expect("metrics served");
+        let (_, body) = self.served("/metrics");
         body.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
             .and_then(|v| v.parse().ok())
@@ -290,9 +312,13 @@ impl Drop for Watcher {
     }
 }
 
+/// How long a poll waits before calling the process hung: generous, so a
+/// loaded 2-core machine never reaches it while things still progress.
+const WAIT_SECS: u64 = 300;
+
 /// Poll until `cond` holds; the deadline only guards against a hang.
 fn wait_until(what: &str, watchers: &[&Watcher], mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let deadline = Instant::now() + Duration::from_secs(WAIT_SECS);
     while !cond() {
         for w in watchers {
             w.assert_running();
@@ -424,8 +450,8 @@ fn attests_and_annotates_runs_created_in_the_cluster() {
     assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
 
     // Observability.
-    assert_eq!(w.http("/healthz").unwrap().0, 200);
-    assert_eq!(w.http("/readyz").unwrap().0, 200);
+    assert_eq!(w.served("/healthz").0, 200);
+    assert_eq!(w.served("/readyz").0, 200);
     assert_eq!(w.metric("watcher_taskrun_marked_signed_total"), 5.0);
     assert_eq!(w.metric("watcher_pipelinerun_marked_signed_total"), 1.0);
     assert_eq!(w.metric("watcher_taskrun_sign_created_total"), 5.0);

@@ -517,7 +517,7 @@ struct Material {
 fn material(signer: &Signer, tlog: Option<&LogEntry>) -> Material {
     let certificate = signer
         .certificate
-        .and_then(|c| crate::sign::pem_block(&c.certificate_pem, &["CERTIFICATE"]));
+        .and_then(|c| crate::pem::decode(&c.certificate_pem, &["CERTIFICATE"]));
     let (public_key, certificate) = match certificate {
         Some(der) => (
             None,

@@ -50,8 +50,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{ArtifactKind, Backend, SignedArtifact, StoreError, is_transient_status, with_retries};
-use crate::provenance::reference::ImageDigest;
 use crate::run::RunId;
+use crate::run::reference::ImageDigest;
 use crate::sign::dsse::{Envelope, EnvelopeSignature};
 use crate::sigstore::bundle;
 

@@ -20,7 +20,7 @@ pub use client::Rekor;
 pub use entry::{InclusionProof, LogEntry, Logged, entry_records};
 pub use proof::{Checked, LogKey, Rules};
 
-use crate::sign::pem_encode;
+use crate::pem::encode as pem_encode;
 
 /// A log that could not be used or an entry that does not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]

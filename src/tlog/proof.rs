@@ -437,7 +437,7 @@ fn verify_checkpoint(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sign::pem_encode;
+    use crate::pem::encode as pem_encode;
 
     /// RFC 6962 §2.1: MTH over `leaves` by its recursive definition.
     fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {

@@ -5,7 +5,8 @@
 use sha2::{Digest, Sha256};
 
 use super::evidence::{Evidence, Signed};
-use crate::sign::{CertificateChain, pem_encode};
+use crate::pem;
+use crate::sign::CertificateChain;
 use crate::sigstore::bundle::{self, Bundle, Content, Version};
 
 pub use crate::sigstore::bundle::looks_like_bundle as is_bundle;
@@ -38,8 +39,8 @@ fn evidence(b: Bundle, origin: &str, payload: Option<Vec<u8>>) -> Evidence {
     let mut evidence = Evidence::new(origin, signed);
     if let Some((leaf, rest)) = b.certificates.split_first() {
         evidence.certificate = Some(CertificateChain {
-            certificate_pem: pem_encode("CERTIFICATE", leaf),
-            chain_pem: rest.iter().map(|c| pem_encode("CERTIFICATE", c)).collect(),
+            certificate_pem: pem::encode("CERTIFICATE", leaf),
+            chain_pem: rest.iter().map(|c| pem::encode("CERTIFICATE", c)).collect(),
         });
     }
     evidence.tlog = b.tlog_entries;
