@@ -134,6 +134,12 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
+    /// Sigstore trusted root (trusted_root.json, as cosign and sigstore-go
+    /// take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities,
+    /// each trusted within its validity window.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+
     /// Trusted root certificates (PEM) for keyless signatures.
     #[arg(long, value_name = "FILE")]
     pub ca_roots: Option<PathBuf>,
@@ -165,6 +171,11 @@ pub struct VerifyArgs {
     /// A regular expression the certificate's OIDC issuer must match.
     #[arg(long, value_name = "REGEXP")]
     pub certificate_oidc_issuer_regexp: Option<String>,
+
+    /// Do not check the signed certificate timestamps (SCTs) embedded in
+    /// signing certificates against the trusted root's CT logs (as cosign).
+    #[arg(long)]
+    pub insecure_ignore_sct: bool,
 
     /// Transparency log to look entries up in, and whose key checks them.
     #[arg(long, value_name = "URL")]

@@ -22,5 +22,6 @@ pub mod sign;
 pub mod sigstore;
 pub mod store;
 pub mod tlog;
+pub mod trust;
 pub mod verify;
 pub mod watch;

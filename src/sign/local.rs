@@ -400,11 +400,11 @@ mod tests {
         edit: impl Fn(&mut serde_json::Value),
     ) -> (std::path::PathBuf, Password) {
         let text = std::fs::read_to_string(testdata("conformance/keys/cosign.key")).unwrap();
-        let json = pem_block(&text, ENCRYPTED_LABELS).unwrap();
+        let json = pem::decode(&text, ENCRYPTED_LABELS).unwrap();
         let mut doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
         edit(&mut doc);
         let key = dir.join("tampered.key");
-        let pem = super::super::pem_encode(
+        let pem = pem::encode(
             "ENCRYPTED SIGSTORE PRIVATE KEY",
             &serde_json::to_vec(&doc).unwrap(),
         );
@@ -520,7 +520,7 @@ mod tests {
             }
             .to_der()
             .unwrap();
-            let pem = super::super::pem_encode("EC PRIVATE KEY", &der);
+            let pem = pem::encode("EC PRIVATE KEY", &der);
             let e = LocalSigner::from_pem(&pem, "bad.pem").unwrap_err();
             assert!(
                 e.to_string().contains("not a valid P-256 private key"),
@@ -528,14 +528,14 @@ mod tests {
             );
         }
         // Without parameters the curve is unknown: refused, not guessed.
-        let good = pem_block(
+        let good = pem::decode(
             &std::fs::read_to_string(testdata("keys/p256-sec1.pem")).unwrap(),
             &["EC PRIVATE KEY"],
         )
         .unwrap();
         let mut key = sec1::EcPrivateKey::from_der(&good).unwrap();
         key.parameters = None;
-        let pem = super::super::pem_encode("EC PRIVATE KEY", &key.to_der().unwrap());
+        let pem = pem::encode("EC PRIVATE KEY", &key.to_der().unwrap());
         let e = LocalSigner::from_pem(&pem, "noparams.pem").unwrap_err();
         assert!(e.to_string().contains("names no curve"), "{e}");
     }

@@ -53,11 +53,8 @@ impl std::fmt::Debug for Rekor {
 }
 
 impl Rekor {
-    /// A Rekor at `url`. `public_key_pem` is the log's key (`--rekor-public-key`;
-    /// several PEM `PUBLIC KEY` blocks are accepted, for a log whose key
-    /// rotated); `None` fetches `GET {url}/api/v1/log/publicKey` once, which
-    /// trusts whoever answers at `url`.
-    pub fn new(url: &str, public_key_pem: Option<&str>) -> Result<Rekor, TlogError> {
+    /// The client half of a Rekor at `url`, with no keys yet.
+    fn new_without_keys(url: &str) -> Result<Rekor, TlogError> {
         let url = url.trim().trim_end_matches('/').to_string();
         let shown = match reqwest::Url::parse(&url) {
             Ok(mut u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {
@@ -88,12 +85,20 @@ impl Rekor {
                     crate::cloud::error_chain(&e)
                 ))
             })?;
-        let mut rekor = Rekor {
+        Ok(Rekor {
             url,
             shown,
             client,
             keys: Vec::new(),
-        };
+        })
+    }
+
+    /// A Rekor at `url`. `public_key_pem` is the log's key (`--rekor-public-key`;
+    /// several PEM `PUBLIC KEY` blocks are accepted, for a log whose key
+    /// rotated); `None` fetches `GET {url}/api/v1/log/publicKey` once, which
+    /// trusts whoever answers at `url`.
+    pub fn new(url: &str, public_key_pem: Option<&str>) -> Result<Rekor, TlogError> {
+        let mut rekor = Rekor::new_without_keys(url)?;
         let (pem, source) = match public_key_pem {
             Some(p) => (p.to_string(), "the Rekor public key given".to_string()),
             None => {
@@ -126,9 +131,16 @@ impl Rekor {
         }
     }
 
-    /// Also trust `keys` (a trusted root's logs beside `--rekor-url`'s key).
-    pub fn add_keys(&mut self, keys: Vec<LogKey>) {
-        self.keys.extend(keys);
+    /// A Rekor at `url` whose entries verify against `keys` (a trusted
+    /// root's logs); with no keys, the key it serves is fetched (see
+    /// [`Rekor::new`]).
+    pub fn with_url(url: &str, keys: Vec<LogKey>) -> Result<Rekor, TlogError> {
+        if keys.is_empty() {
+            return Rekor::new(url, None);
+        }
+        let mut rekor = Rekor::new_without_keys(url)?;
+        rekor.keys = keys;
+        Ok(rekor)
     }
 
     /// The log's entry at `log_index` (`GET {url}/api/v1/log/entries?logIndex=N`),

@@ -23,6 +23,7 @@ use crate::cli::{VerifyArgs, VerifyOutput};
 use crate::run::read::InputError;
 use crate::sign::PublicKey;
 use crate::tlog::Rekor;
+use crate::trust::TrustedRoot;
 use certificate::{IdentityPolicy, Matcher, Roots};
 use check::{Content, Rejection, TlogStatus, Transparency, Trust, Verified};
 use evidence::Evidence;
@@ -269,18 +270,16 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
         std::fs::read_to_string(path)
             .map_err(|e| VerifyError::Usage(format!("cannot read {what} {}: {e}", path.display())))
     };
-    let roots = match &args.ca_roots {
-        Some(path) => {
-            let mut roots = Roots::from_pem(&read_pem(path, "--ca-roots")?)
-                .map_err(|e| VerifyError::Usage(format!("{}: {e}", path.display())))?;
-            if let Some(p) = &args.ca_intermediates {
-                roots
-                    .add_intermediates_pem(&read_pem(p, "--ca-intermediates")?)
-                    .map_err(|e| VerifyError::Usage(format!("{}: {e}", p.display())))?;
-            }
-            Some(roots)
+    let root = trusted_root(args, &read_pem)?;
+    let roots = if root.certificate_authorities.is_empty() {
+        None
+    } else {
+        let mut roots = Roots::from_trusted_root(&root)
+            .map_err(|e| VerifyError::Usage(format!("the trusted root: {e}")))?;
+        if args.insecure_ignore_sct {
+            roots.ignore_sct();
         }
-        None => None,
+        Some(roots)
     };
     let matcher = |exact: &Option<String>, re: &Option<String>, flag: &str| match (exact, re) {
         (Some(e), _) => Ok(Some(Matcher::Exact(e.clone()))),
@@ -303,33 +302,33 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
     };
     if keys.is_empty() && roots.is_none() {
         return Err(VerifyError::Usage(
-            "no trust given: pass --key (a public key, a key file or a KMS URI) or --ca-roots with --certificate-identity".into(),
+            "no trust given: pass --key (a public key, a key file or a KMS URI), or --trusted-root or --ca-roots with --certificate-identity".into(),
         ));
     }
+    // With --key and no identity, a trusted root is there for its logs and
+    // timestamp authorities: its CAs vouch for no one.
+    let roots = roots.filter(|_| identity.identity.is_some() || keys.is_empty());
     if roots.is_some() && identity.identity.is_none() {
         return Err(VerifyError::Usage(
-            "--ca-roots trusts every certificate its CA issued: say whose with --certificate-identity or --certificate-identity-regexp".into(),
+            "a CA (--trusted-root, --ca-roots) trusts every certificate it issued: say whose with --certificate-identity or --certificate-identity-regexp".into(),
         ));
     }
-    let log_key = match &args.rekor_public_key {
-        Some(p) => Some(read_pem(p, "--rekor-public-key")?),
-        None => None,
-    };
     let log = if args.insecure_ignore_tlog {
         None
     } else {
-        match (&args.rekor_url, &log_key) {
-            (Some(url), key) => Some(
-                Rekor::new(url, key.as_deref()).map_err(|e| VerifyError::Tlog(e.to_string()))?,
-            ),
-            (None, Some(key)) => {
-                Some(Rekor::offline(key).map_err(|e| VerifyError::Tlog(e.to_string()))?)
+        let keys = log_keys(&root)?;
+        match &args.rekor_url {
+            // The URL's own key is fetched only when no key is given.
+            Some(url) => {
+                Some(Rekor::with_url(url, keys).map_err(|e| VerifyError::Tlog(e.to_string()))?)
             }
-            (None, None) => None,
+            None if keys.is_empty() => None,
+            None => Some(Rekor::with_keys(keys)),
         }
     };
     Ok(Trust {
         keys,
+        root,
         roots,
         identity,
         tlog: Transparency {
@@ -340,6 +339,76 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
         },
         timestamps: None,
     })
+}
+
+/// The trusted root's Rekor logs (v1 and v2) as log keys, with their log
+/// IDs and validity windows.
+fn log_keys(root: &TrustedRoot) -> Result<Vec<crate::tlog::LogKey>, VerifyError> {
+    let unix = |t: Option<time::OffsetDateTime>| t.map(time::OffsetDateTime::unix_timestamp);
+    let mut keys = Vec::new();
+    for log in &root.tlogs {
+        // A key of a kind no Rekor signs with cannot verify anything.
+        let Ok(public) = log.public_key() else {
+            continue;
+        };
+        let id = <[u8; 32]>::try_from(log.log_id.as_slice()).ok();
+        let Ok(mut key) = crate::tlog::LogKey::from_spki_der(public.spki_der(), id) else {
+            continue;
+        };
+        key.valid_from = unix(log.valid_for.start);
+        key.valid_until = unix(log.valid_for.end);
+        keys.push(key);
+    }
+    if keys.is_empty() && !root.tlogs.is_empty() {
+        return Err(VerifyError::Tlog(
+            "none of the trusted root's transparency log keys is of a kind Rekor signs with (ECDSA P-256, P-384, Ed25519)".into(),
+        ));
+    }
+    Ok(keys)
+}
+
+/// The trust of `--trusted-root` and of the shortcut flags (`--ca-roots`,
+/// `--ca-intermediates`, `--rekor-public-key`), as one [`TrustedRoot`]; a
+/// shortcut given with `--trusted-root` adds to it.
+fn trusted_root(
+    args: &VerifyArgs,
+    read_pem: &dyn Fn(&Path, &str) -> Result<String, VerifyError>,
+) -> Result<TrustedRoot, VerifyError> {
+    let mut root = match &args.trusted_root {
+        Some(path) => {
+            TrustedRoot::from_file(path).map_err(|e| VerifyError::Usage(e.to_string()))?
+        }
+        None => TrustedRoot::default(),
+    };
+    let certificates = |path: &Path, flag: &str| {
+        certificate::certificates_from_pem(&read_pem(path, flag)?, flag)
+            .map_err(|e| VerifyError::Usage(format!("{}: {e}", path.display())))
+    };
+    let ca_roots = match &args.ca_roots {
+        Some(path) => certificates(path, "--ca-roots")?,
+        None => Vec::new(),
+    };
+    let intermediates = match &args.ca_intermediates {
+        Some(path) => certificates(path, "--ca-intermediates")?,
+        None => Vec::new(),
+    };
+    let log_keys = match &args.rekor_public_key {
+        Some(path) => {
+            let pem = read_pem(path, "--rekor-public-key")?;
+            // Checked the way entries will be checked with it.
+            Rekor::offline(&pem).map_err(|e| VerifyError::Tlog(e.to_string()))?;
+            crate::trust::public_keys_from_pem(&pem).map_err(|e| {
+                VerifyError::Usage(format!("--rekor-public-key {}: {e}", path.display()))
+            })?
+        }
+        None => Vec::new(),
+    };
+    root.extend(TrustedRoot::from_shortcuts(
+        &ca_roots,
+        &intermediates,
+        &log_keys,
+    ));
+    Ok(root)
 }
 
 /// `--key`: a PEM public key (cosign.pub), a certificate, a private key
