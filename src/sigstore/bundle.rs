@@ -48,12 +48,16 @@ impl Version {
 }
 
 /// Whether a JSON object claims to be a bundle: its `mediaType` is a
-/// Sigstore bundle's (of a version we know or not).
+/// Sigstore bundle's (of a version we know or not), or it has a media type
+/// and a bundle's verification material (and is refused for its media type).
 pub fn looks_like_bundle(value: &Value) -> bool {
     value
         .get("mediaType")
         .and_then(Value::as_str)
-        .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
+        .is_some_and(|m| {
+            m.starts_with("application/vnd.dev.sigstore.bundle")
+                || value.get("verificationMaterial").is_some()
+        })
 }
 
 /// A bundle, taken apart.
