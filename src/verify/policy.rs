@@ -351,9 +351,18 @@ impl Policy {
                     "no subject of the statement has that digest".to_string(),
                 )
             }
-            Content::ImageSignature { image_digest, .. } => {
+            // The image it names, or the signed payload itself.
+            Content::ImageSignature {
+                image_digest,
+                payload,
+            } => {
+                use sha2::Digest;
                 let (alg, hex) = image_digest.split_once(':').unwrap_or(("", image_digest));
-                (is_ours(alg, hex), format!("it signs image {image_digest}"))
+                let payload_hex = crate::tlog::hex(&sha2::Sha256::digest(payload));
+                (
+                    is_ours(alg, hex) || is_ours("sha256", &payload_hex),
+                    format!("it signs image {image_digest} with payload sha256:{payload_hex}"),
+                )
             }
             Content::Blob { sha256_hex, .. } => (
                 is_ours("sha256", sha256_hex),
