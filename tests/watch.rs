@@ -7,7 +7,8 @@
 //! Waits poll the API until a condition holds; their deadlines only guard
 //! against a hung test and are never what is asserted.
 
-mod common;
+use crate::common;
+use crate::common::testdata;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,10 +21,6 @@ use common::kube::{emulator as kmock, kubeconfig, rv_server};
 use serde_json::{Value, json};
 
 const SIGNED: &str = "chains.tekton.dev/signed";
-
-fn testdata(p: &str) -> PathBuf {
-    common::root().join("testdata").join(p)
-}
 
 /// The API of one test cluster.
 struct Api {

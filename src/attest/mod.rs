@@ -2,12 +2,6 @@
 //! composition of the pipeline stages.
 
 mod output;
-mod signers;
-mod storage;
-
-pub use output::{ImageSignature, Product};
-pub use signers::{SignerInputs, Signers, SignersError, load_with as signers_load};
-pub use storage::{Receipt, RunWriteBack, Storage, StorageInputs, StorageSetupError};
 
 use std::fs;
 use std::io::{self, IsTerminal};
@@ -17,12 +11,15 @@ use rayon::prelude::*;
 
 use crate::cli::AttestArgs;
 use crate::config::{Config, ConfigError};
-use crate::provenance::{self, BuildType, Format, Options, ProvenanceError, artifacts};
+use crate::pipeline::{
+    self, Attested, Product, RunError, SignerInputs, SignersError, Stages, Storage, StorageInputs,
+    StorageSetupError,
+};
+use crate::provenance::{BuildType, Format, Options};
+use crate::report::report;
 use crate::run::read::{self, Decoded, Document, DocumentStream, InputError, KindHint, Source};
-use crate::run::{Run, RunId, RunKind, group};
-use crate::sign::dsse::{self, Envelope};
-use crate::sign::{SignError, simplesigning};
-use crate::store::{ArtifactKind, SignedArtifact};
+use crate::run::{Run, RunKind, group};
+use crate::sign::Password;
 use output::{Output, Planned};
 
 /// How a command ended; `main` maps this to an exit code.
@@ -59,43 +56,32 @@ pub enum AttestError {
     },
 }
 
-/// A failure of one run (or one document), reported and counted.
-#[derive(Debug, thiserror::Error, Diagnostic)]
-pub enum RunError {
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Input(#[from] InputError),
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Provenance(#[from] ProvenanceError),
-    #[error("{run}: not signed")]
-    #[diagnostic(code(chains::sign::run))]
-    Sign {
-        run: String,
-        #[source]
-        source: SignError,
-    },
-    #[error("{run}: not stored")]
-    #[diagnostic(code(chains::store::run))]
-    Store {
-        run: String,
-        #[source]
-        source: crate::store::StoreError,
-    },
-    #[error("{origin}: cannot write {path}")]
-    #[diagnostic(code(chains::output::write))]
-    Write {
-        origin: String,
-        path: String,
-        #[source]
-        source: io::Error,
-    },
+/// The keys attest's flags name, for the signer stage.
+fn signer_inputs(args: &AttestArgs) -> SignerInputs {
+    SignerInputs {
+        key: args.key.clone(),
+        loaded: None,
+        x509: None,
+        password: match &args.password_file {
+            Some(p) => Password::File(p.clone()),
+            None => Password::FromEnvironment,
+        },
+        fulcio_url: args.fulcio_url.clone(),
+        identity_token: args.identity_token.clone(),
+    }
 }
 
-impl RunError {
-    /// Bad input or provenance Chains cannot make: retrying will not help.
-    pub fn is_bad_input(&self) -> bool {
-        matches!(self, RunError::Input(_) | RunError::Provenance(_))
+/// The storage attest's flags choose, for the store stage.
+fn storage_inputs(args: &AttestArgs) -> StorageInputs {
+    StorageInputs {
+        storage: args.storage.clone(),
+        output: args.output.clone(),
+        in_place: args.in_place,
+        kubeconfig: args.kubeconfig.clone(),
+        tlog_upload: args.tlog_upload,
+        rekor_url: args.rekor_url.clone(),
+        rekor_public_key: args.rekor_public_key.clone(),
+        controller: false,
     }
 }
 
@@ -135,9 +121,6 @@ pub fn options(args: &AttestArgs) -> Result<(Config, Options, Option<Format>), A
 /// 18 KB TaskRuns: 64 ran faster than 256 (the working set stays in cache)
 /// and peaked at 40 MiB instead of 110.
 const CHUNK: usize = 64;
-
-/// A run's result: what was made for it, or why nothing was.
-pub type Attested = Result<(RunId, Product), RunError>;
 
 /// What the pipeline produced for one input position.
 enum Slot {
@@ -198,168 +181,13 @@ impl Tally {
     }
 }
 
-/// The stages a run goes through after reading (provenance → sign → store),
-/// shared by all runs of a batch and by the controller.
-pub struct Stages {
-    config: Config,
-    base: Options,
-    format: Option<Format>,
-    /// `None` with `--unsigned`.
-    signers: Option<Signers>,
-    storage: Option<storage::Storage>,
-}
-
-impl Stages {
-    /// Stages from resolved parts; `format` overrides the config's per-kind format.
-    pub fn new(
-        config: Config,
-        base: Options,
-        format: Option<Format>,
-        signers: Option<Signers>,
-        storage: Option<Storage>,
-    ) -> Stages {
-        Stages {
-            config,
-            base,
-            format,
-            signers,
-            storage,
-        }
-    }
-
-    /// The provenance options a config gives (no flags).
-    pub fn options_from(config: &Config) -> Options {
-        Options {
-            format: config.format_for(false),
-            builder_id: config.builder_id.clone(),
-            build_type: config.build_type,
-            deep_inspection: config.deep_inspection,
-        }
-    }
-
-    /// Attest one run with its child TaskRuns (for a PipelineRun).
-    pub fn attest(&self, run: &Run, children: &[&Run]) -> Attested {
-        let mut opts = self.base.clone();
-        opts.format = self
-            .format
-            .unwrap_or_else(|| self.config.format_for(run.kind == RunKind::PipelineRun));
-        let statement = provenance::statement(run, children, &opts)?;
-        let Some(signers) = &self.signers else {
-            return Ok((RunId::of(run), Product::Statement(statement)));
-        };
-        let signer = match run.kind {
-            RunKind::TaskRun => &signers.taskrun,
-            RunKind::PipelineRun => &signers.pipelinerun,
-        };
-        let Some(signer) = signer else {
-            return Ok((RunId::of(run), Product::Disabled));
-        };
-        let sign_err = |source| RunError::Sign {
-            run: run.label(),
-            source,
-        };
-        let payload = provenance::to_bytes(&statement);
-        let envelope =
-            Envelope::sign(signer.as_ref(), dsse::IN_TOTO, &payload).map_err(sign_err)?;
-        // Chains signs the images a TaskRun built (type hinting), raw, with the OCI signer.
-        let mut images = Vec::new();
-        if let (RunKind::TaskRun, Some(oci)) = (run.kind, &signers.oci) {
-            for image in artifacts::oci_images(&run.results()) {
-                let payload = simplesigning::payload(&image);
-                let signature = oci.sign(&payload).map_err(sign_err)?;
-                images.push((
-                    ImageSignature {
-                        image: image.name(),
-                        digest_hex: image.hex().to_string(),
-                        payload,
-                        signature,
-                        certificate: oci.certificate().cloned(),
-                        key_hint: oci.public_key().key_id(),
-                        tlog: None,
-                    },
-                    image,
-                ));
-            }
-        }
-        let id = RunId::of(run);
-        let mut annotated = None;
-        let mut receipt = None;
-        let mut tlog = None;
-        // What the backends take (copies of the payload and envelope): built
-        // only when something will store it.
-        if let Some(storage) = self.storage.as_ref().filter(|s| s.is_active()) {
-            let mut stored_artifacts = vec![SignedArtifact {
-                kind: match run.kind {
-                    RunKind::TaskRun => ArtifactKind::TaskRun,
-                    RunKind::PipelineRun => ArtifactKind::PipelineRun,
-                },
-                short_key: id.short_key(),
-                signature: envelope.to_json(),
-                payload,
-                envelope: Some(envelope.clone()),
-                image: None,
-                subjects: provenance::subjects(&statement)
-                    .into_iter()
-                    .filter(|(_, alg, _)| alg == "sha256")
-                    .map(|(name, _, hex)| (name, hex))
-                    .collect(),
-                public_key: signer.public_key().clone(),
-                certificate: signer.certificate().cloned(),
-                tlog: None,
-            }];
-            // Images are signed (so `images` is not empty) only with an OCI signer.
-            if let Some(oci) = &signers.oci {
-                for (sig, image) in &images {
-                    stored_artifacts.push(SignedArtifact {
-                        kind: ArtifactKind::Oci,
-                        short_key: image.hex()[..12].to_string(),
-                        payload: sig.payload.clone(),
-                        signature: sig.signature.clone(),
-                        envelope: None,
-                        subjects: Vec::new(),
-                        image: Some(image.clone()),
-                        public_key: oci.public_key().clone(),
-                        certificate: sig.certificate.clone(),
-                        tlog: None,
-                    });
-                }
-            }
-            let stored = storage
-                .store(run, &mut stored_artifacts)
-                .map_err(|source| RunError::Store {
-                    run: run.label(),
-                    source,
-                })?;
-            annotated = stored.annotated.map(|bytes| (bytes, run.syntax));
-            receipt = Some(stored.receipt);
-            // Images follow the attestation in the artifacts, in the same order.
-            for ((sig, _), a) in images.iter_mut().zip(stored_artifacts.iter().skip(1)) {
-                sig.tlog = a.tlog.clone();
-            }
-            tlog = stored_artifacts[0].tlog.take().map(Box::new);
-        }
-        let images = images.into_iter().map(|(sig, _)| sig).collect();
-        Ok((
-            id,
-            Product::Signed {
-                envelope,
-                certificate: signer.certificate().cloned(),
-                tlog,
-                images,
-                annotated,
-                receipt,
-            },
-        ))
-    }
-}
-
 pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     let (config, base_opts, format_flag) = options(args)?;
     // Keys are loaded (and decrypted) once, before any run is read.
     let signers = if args.unsigned {
         None
     } else {
-        let s = signers::load(args, &config)?;
+        let s = pipeline::load_signers(&signer_inputs(args), &config)?;
         for (kind, signer) in [("taskrun", &s.taskrun), ("pipelinerun", &s.pipelinerun)] {
             if signer.is_none() {
                 warn(
@@ -379,7 +207,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         })?;
     }
     let storage = match &signers {
-        Some(_) => Some(storage::Storage::setup(args, &config)?),
+        Some(_) => Some(Storage::setup(&storage_inputs(args), &config)?),
         None => None,
     };
     let write_back = storage.as_ref().and_then(|s| s.write_back.clone());
@@ -765,11 +593,6 @@ fn warn(quiet: bool, msg: &str) {
     if !quiet {
         eprintln!("warning: {msg}");
     }
-}
-
-/// Print a diagnostic to stderr with miette's handler.
-pub fn report(e: impl Diagnostic + Send + Sync + 'static) {
-    eprintln!("{:?}", miette::Report::new(e));
 }
 
 /// A progress counter on a terminal, nothing in CI or pipes. The total is

@@ -765,10 +765,7 @@ pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputEr
 }
 
 fn parse_yaml(doc: &Document, text: &str) -> Result<Value, InputError> {
-    if let Some(value) = super::yaml::parse(text) {
-        return Ok(value);
-    }
-    serde_saphyr::from_str::<Value>(text).map_err(|e| {
+    super::yaml::from_str(text).map_err(|e| {
         let loc = e.location();
         let (line, col) = loc
             .map(|l| (l.line() as usize, l.column() as usize))

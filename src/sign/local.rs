@@ -14,7 +14,8 @@ use sigstore::crypto::signing_key::kdf;
 use sigstore::crypto::{SigStoreSigner, SigningScheme};
 use zeroize::Zeroizing;
 
-use super::{KeyKind, Password, PublicKey, SignError, Signer, pem_block};
+use super::{KeyKind, Password, PublicKey, SignError, Signer};
+use crate::pem;
 
 const ENCRYPTED_LABELS: &[&str] = &[
     "ENCRYPTED SIGSTORE PRIVATE KEY",
@@ -49,7 +50,7 @@ impl LocalSigner {
                     source,
                 })?,
             );
-        if let Some(ciphertext) = pem_block(&text, ENCRYPTED_LABELS) {
+        if let Some(ciphertext) = pem::decode(&text, ENCRYPTED_LABELS) {
             let password = read_password(password, &name)?;
             return LocalSigner::from_encrypted(&ciphertext, password.as_bytes(), &name);
         }
@@ -88,7 +89,7 @@ impl LocalSigner {
             reason,
         };
         // SEC1 EC keys are converted to PKCS#8 first (sigstore reads PKCS#8).
-        let pkcs8: Zeroizing<Vec<u8>> = if let Some(sec1) = pem_block(text, &["EC PRIVATE KEY"]) {
+        let pkcs8: Zeroizing<Vec<u8>> = if let Some(sec1) = pem::decode(text, &["EC PRIVATE KEY"]) {
             sec1_to_pkcs8(&sec1).map_err(format_err)?
         } else if text.contains("-----BEGIN PRIVATE KEY-----")
             || text.contains("-----BEGIN RSA PRIVATE KEY-----")
@@ -399,11 +400,11 @@ mod tests {
         edit: impl Fn(&mut serde_json::Value),
     ) -> (std::path::PathBuf, Password) {
         let text = std::fs::read_to_string(testdata("conformance/keys/cosign.key")).unwrap();
-        let json = pem_block(&text, ENCRYPTED_LABELS).unwrap();
+        let json = pem::decode(&text, ENCRYPTED_LABELS).unwrap();
         let mut doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
         edit(&mut doc);
         let key = dir.join("tampered.key");
-        let pem = super::super::pem_encode(
+        let pem = pem::encode(
             "ENCRYPTED SIGSTORE PRIVATE KEY",
             &serde_json::to_vec(&doc).unwrap(),
         );
@@ -519,7 +520,7 @@ mod tests {
             }
             .to_der()
             .unwrap();
-            let pem = super::super::pem_encode("EC PRIVATE KEY", &der);
+            let pem = pem::encode("EC PRIVATE KEY", &der);
             let e = LocalSigner::from_pem(&pem, "bad.pem").unwrap_err();
             assert!(
                 e.to_string().contains("not a valid P-256 private key"),
@@ -527,14 +528,14 @@ mod tests {
             );
         }
         // Without parameters the curve is unknown: refused, not guessed.
-        let good = pem_block(
+        let good = pem::decode(
             &std::fs::read_to_string(testdata("keys/p256-sec1.pem")).unwrap(),
             &["EC PRIVATE KEY"],
         )
         .unwrap();
         let mut key = sec1::EcPrivateKey::from_der(&good).unwrap();
         key.parameters = None;
-        let pem = super::super::pem_encode("EC PRIVATE KEY", &key.to_der().unwrap());
+        let pem = pem::encode("EC PRIVATE KEY", &key.to_der().unwrap());
         let e = LocalSigner::from_pem(&pem, "noparams.pem").unwrap_err();
         assert!(e.to_string().contains("names no curve"), "{e}");
     }

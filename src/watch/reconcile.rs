@@ -18,7 +18,7 @@ use super::kube::{ApiError, resource_version};
 use super::log;
 use super::metrics::Metrics;
 use super::queue::{Key, Queue};
-use crate::attest::{Product, RunError, Stages};
+use crate::pipeline::{Product, RunError, Stages};
 use crate::run::read::{self, Body, Decoded, Document, KindHint};
 use crate::run::{Run, RunKind};
 

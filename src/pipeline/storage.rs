@@ -1,4 +1,4 @@
-//! Storage and transparency for attest: which backends each artifact kind
+//! Storage and transparency for each run: which backends each artifact kind
 //! goes to (`--storage`, `artifacts.*.storage`), the Rekor upload before
 //! them, and the annotated run Chains' `tekton` backend leaves behind.
 
@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use miette::Diagnostic;
 
-use crate::cli::AttestArgs;
 use crate::config::Config;
 use crate::run::{Run, RunId};
 use crate::store::cluster::Cluster;
@@ -115,27 +114,8 @@ pub struct StorageInputs {
     pub controller: bool,
 }
 
-impl From<&AttestArgs> for StorageInputs {
-    fn from(args: &AttestArgs) -> Self {
-        StorageInputs {
-            storage: args.storage.clone(),
-            output: args.output.clone(),
-            in_place: args.in_place,
-            kubeconfig: args.kubeconfig.clone(),
-            tlog_upload: args.tlog_upload,
-            rekor_url: args.rekor_url.clone(),
-            rekor_public_key: args.rekor_public_key.clone(),
-            controller: false,
-        }
-    }
-}
-
 impl Storage {
-    pub fn setup(args: &AttestArgs, config: &Config) -> Result<Storage, StorageSetupError> {
-        Storage::setup_with(&StorageInputs::from(args), config)
-    }
-
-    pub fn setup_with(args: &StorageInputs, config: &Config) -> Result<Storage, StorageSetupError> {
+    pub fn setup(args: &StorageInputs, config: &Config) -> Result<Storage, StorageSetupError> {
         let flag: Option<BTreeSet<String>> = args.storage.as_ref().map(|s| {
             s.split(',')
                 .map(|x| x.trim().to_string())

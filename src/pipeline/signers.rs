@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use miette::Diagnostic;
 
-use crate::cli::AttestArgs;
 use crate::config::Config;
 use crate::sign::fulcio::{self, FulcioOptions};
 use crate::sign::kms::KmsOptions;
@@ -43,8 +42,8 @@ pub enum SignersError {
     },
 }
 
-/// Where keys come from, apart from the config: the attest flags, or what
-/// the controller read from its Secret.
+/// Where keys come from, apart from the config: what attest's flags name,
+/// or what the controller read from its Secret.
 #[derive(Clone, Default)]
 pub struct SignerInputs {
     /// `--key`: a key file or KMS URI used for every enabled artifact type.
@@ -60,29 +59,8 @@ pub struct SignerInputs {
     pub identity_token: Option<PathBuf>,
 }
 
-impl From<&AttestArgs> for SignerInputs {
-    fn from(args: &AttestArgs) -> Self {
-        SignerInputs {
-            key: args.key.clone(),
-            loaded: None,
-            x509: None,
-            password: match &args.password_file {
-                Some(p) => Password::File(p.clone()),
-                None => Password::FromEnvironment,
-            },
-            fulcio_url: args.fulcio_url.clone(),
-            identity_token: args.identity_token.clone(),
-        }
-    }
-}
-
-/// Resolve and load the signers a batch needs.
-pub fn load(args: &AttestArgs, config: &Config) -> Result<Signers, SignersError> {
-    load_with(&SignerInputs::from(args), config)
-}
-
 /// Resolve and load signers from explicit inputs and the config.
-pub fn load_with(args: &SignerInputs, config: &Config) -> Result<Signers, SignersError> {
+pub fn load(args: &SignerInputs, config: &Config) -> Result<Signers, SignersError> {
     let opts = SignerOptions {
         password: args.password.clone(),
         kms: kms_options(config),
