@@ -1110,8 +1110,7 @@ g/HUrGDv6yLA80rOwi2FtFbklJmdXu/d0w==\n\
                     .map(|c| c["rawBytes"].as_str().unwrap().to_string())
                     .collect(),
             };
-            let pem =
-                |b64: &str| crate::pem::encode("CERTIFICATE", &STANDARD.decode(b64).unwrap());
+            let pem = |b64: &str| crate::pem::encode("CERTIFICATE", &STANDARD.decode(b64).unwrap());
             let presented = CertificateChain {
                 certificate_pem: pem(&ders[0]),
                 chain_pem: ders[1..].iter().map(|d| pem(d)).collect(),
