@@ -118,6 +118,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "URL")]
     pub gcs: Vec<String>,
 
+    /// The artifact the signatures must be about: a file (hashed), or its
+    /// digest as sha256:HEX (or sha512:HEX). A message signature must be
+    /// over it, an image signature of it, an attestation must name it as a
+    /// subject.
+    #[arg(long, value_name = "FILE|ALG:HEX")]
+    pub artifact: Option<String>,
+
     /// Trusted key: a PEM public key (cosign.pub), a certificate, a private
     /// key file (its public half), or a KMS URI. May be repeated.
     #[arg(long, value_name = "FILE|URI")]
@@ -333,6 +340,16 @@ pub struct AttestArgs {
     /// Stop at the first run that fails.
     #[arg(long)]
     pub fail_fast: bool,
+
+    /// Attest runs that have not finished (no `Succeeded` condition that is
+    /// True or False), with a warning; Tekton Chains never signs them.
+    #[arg(long)]
+    pub allow_unfinished: bool,
+
+    /// Attest a PipelineRun whose childReferences name TaskRuns missing from
+    /// the inputs, from the children that are there, with a warning.
+    #[arg(long)]
+    pub allow_missing_children: bool,
 }
 
 #[derive(Debug, Args)]
