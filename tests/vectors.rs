@@ -34,16 +34,7 @@ const SKIPPED: &[(&str, &str)] = &[
 ];
 
 /// Vectors whose expected outcome needs a check not in chains yet.
-const PENDING: &[(&str, &str)] = &[
-    (
-        "py-staging-rekor-v2",
-        "the signing time comes from an RFC 3161 timestamp: needs the trust module's timestamp-authority check (verify::check::TimestampVerifier)",
-    ),
-    (
-        "py-dsse-staging-rekor-v2",
-        "the signing time comes from an RFC 3161 timestamp: needs the trust module's timestamp-authority check (verify::check::TimestampVerifier)",
-    ),
-];
+const PENDING: &[(&str, &str)] = &[];
 
 fn vectors_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigstore-vectors");

@@ -326,6 +326,8 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
             None => Some(Rekor::with_keys(keys)),
         }
     };
+    let timestamps = (!root.timestamp_authorities.is_empty())
+        .then(|| Box::new(Authorities(root.clone())) as Box<dyn check::TimestampVerifier>);
     Ok(Trust {
         keys,
         root,
@@ -337,8 +339,19 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
             require: args.require_tlog,
             ignore: args.insecure_ignore_tlog,
         },
-        timestamps: None,
+        timestamps,
     })
+}
+
+/// The trusted root's timestamp authorities, as the checks' seam takes them.
+struct Authorities(TrustedRoot);
+
+impl check::TimestampVerifier for Authorities {
+    fn verify(&self, token: &[u8], signature: &[u8]) -> Result<i64, String> {
+        crate::trust::timestamp::verify(token, signature, &self.0)
+            .map(|v| v.time.unix_timestamp())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The trusted root's Rekor logs (v1 and v2) as log keys, with their log
