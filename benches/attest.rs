@@ -315,7 +315,7 @@ fn main() {
         )
     });
     let key = root.join("testdata/keys/p256-sec1.pem");
-    let cosign_key = root.join("testdata/conformance/keys/cosign.key");
+    let cosign_key = root.join("testdata/keys/chains/cosign.key");
     let one_run = std::fs::read_dir(&small.yaml_dir)
         .unwrap()
         .flatten()

@@ -57,6 +57,8 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('--in-place', '--in-place', [CompletionResultType]::ParameterName, 'With the tekton backend: write the annotations into the input files themselves')
             [CompletionResult]::new('--tlog-upload', '--tlog-upload', [CompletionResultType]::ParameterName, 'Upload to the transparency log (as transparency.enabled: true)')
             [CompletionResult]::new('--fail-fast', '--fail-fast', [CompletionResultType]::ParameterName, 'Stop at the first run that fails')
+            [CompletionResult]::new('--allow-unfinished', '--allow-unfinished', [CompletionResultType]::ParameterName, 'Attest runs that have not finished (no `Succeeded` condition that is True or False), with a warning; Tekton Chains never signs them')
+            [CompletionResult]::new('--allow-missing-children', '--allow-missing-children', [CompletionResultType]::ParameterName, 'Attest a PipelineRun whose childReferences name TaskRuns missing from the inputs, from the children that are there, with a warning')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

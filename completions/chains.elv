@@ -53,6 +53,8 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand --in-place 'With the tekton backend: write the annotations into the input files themselves'
             cand --tlog-upload 'Upload to the transparency log (as transparency.enabled: true)'
             cand --fail-fast 'Stop at the first run that fails'
+            cand --allow-unfinished 'Attest runs that have not finished (no `Succeeded` condition that is True or False), with a warning; Tekton Chains never signs them'
+            cand --allow-missing-children 'Attest a PipelineRun whose childReferences name TaskRuns missing from the inputs, from the children that are there, with a warning'
             cand -q 'Print only errors (no warnings, summaries or progress)'
             cand --quiet 'Print only errors (no warnings, summaries or progress)'
             cand -h 'Print help (see more with ''--help'')'

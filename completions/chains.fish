@@ -57,6 +57,8 @@ complete -c chains -n "__fish_chains_using_subcommand attest" -l bundle -d 'Writ
 complete -c chains -n "__fish_chains_using_subcommand attest" -l in-place -d 'With the tekton backend: write the annotations into the input files themselves'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l tlog-upload -d 'Upload to the transparency log (as transparency.enabled: true)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l fail-fast -d 'Stop at the first run that fails'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l allow-unfinished -d 'Attest runs that have not finished (no `Succeeded` condition that is True or False), with a warning; Tekton Chains never signs them'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l allow-missing-children -d 'Attest a PipelineRun whose childReferences name TaskRuns missing from the inputs, from the children that are there, with a warning'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s V -l version -d 'Print version'

@@ -324,6 +324,16 @@ pub struct AttestArgs {
     /// Stop at the first run that fails.
     #[arg(long)]
     pub fail_fast: bool,
+
+    /// Attest runs that have not finished (no `Succeeded` condition that is
+    /// True or False), with a warning; Tekton Chains never signs them.
+    #[arg(long)]
+    pub allow_unfinished: bool,
+
+    /// Attest a PipelineRun whose childReferences name TaskRuns missing from
+    /// the inputs, from the children that are there, with a warning.
+    #[arg(long)]
+    pub allow_missing_children: bool,
 }
 
 #[derive(Debug, Args)]

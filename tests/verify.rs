@@ -24,10 +24,10 @@ fn root(p: &str) -> String {
     common::root().join(p).display().to_string()
 }
 
-const CHAINS_KEY: &str = "testdata/conformance/keys/cosign.key";
-const CHAINS_PUB: &str = "testdata/conformance/keys/cosign.pub";
-const CHAINS_PASSWORD: &str = "testdata/conformance/keys/cosign.password";
-const X509_KEY: &str = "testdata/conformance/keys/x509.pem";
+const CHAINS_KEY: &str = "testdata/keys/chains/cosign.key";
+const CHAINS_PUB: &str = "testdata/keys/chains/cosign.pub";
+const CHAINS_PASSWORD: &str = "testdata/keys/chains/cosign.password";
+const X509_KEY: &str = "testdata/keys/chains/x509.pem";
 const RUN: &str = "testdata/runs/taskrun-build.yaml";
 const PIPELINE: &str = "testdata/runs/pipelinerun-with-children.yaml";
 

@@ -340,8 +340,8 @@ mod tests {
 
     #[test]
     fn loads_chains_test_keys() {
-        let pw = Password::File(testdata("conformance/keys/cosign.password"));
-        let k = LocalSigner::load(&testdata("conformance/keys/cosign.key"), &pw).unwrap();
+        let pw = Password::File(testdata("keys/chains/cosign.password"));
+        let k = LocalSigner::load(&testdata("keys/chains/cosign.key"), &pw).unwrap();
         assert_eq!(k.public_key().kind(), KeyKind::EcdsaP256);
         // The same key as cosign.pub, whose fingerprint ssh-keygen gives.
         assert_eq!(
@@ -349,7 +349,7 @@ mod tests {
             "SHA256:yYS4pD9tqWXZw5+maNJ3gWm9HyoAB0qH0ef0FkIWfYs"
         );
         let x = LocalSigner::load(
-            &testdata("conformance/keys/x509.pem"),
+            &testdata("keys/chains/x509.pem"),
             &Password::FromEnvironment,
         )
         .unwrap();
@@ -362,11 +362,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pw = dir.path().join("pw");
         std::fs::write(&pw, "not-p").unwrap();
-        let e = LocalSigner::load(
-            &testdata("conformance/keys/cosign.key"),
-            &Password::File(pw),
-        )
-        .unwrap_err();
+        let e = LocalSigner::load(&testdata("keys/chains/cosign.key"), &Password::File(pw))
+            .unwrap_err();
         assert!(matches!(e, SignError::WrongPassword { .. }), "{e}");
         assert!(e.to_string().contains("wrong password"));
     }
@@ -399,7 +396,7 @@ mod tests {
         dir: &Path,
         edit: impl Fn(&mut serde_json::Value),
     ) -> (std::path::PathBuf, Password) {
-        let text = std::fs::read_to_string(testdata("conformance/keys/cosign.key")).unwrap();
+        let text = std::fs::read_to_string(testdata("keys/chains/cosign.key")).unwrap();
         let json = pem::decode(&text, ENCRYPTED_LABELS).unwrap();
         let mut doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
         edit(&mut doc);
@@ -409,10 +406,7 @@ mod tests {
             &serde_json::to_vec(&doc).unwrap(),
         );
         std::fs::write(&key, pem).unwrap();
-        (
-            key,
-            Password::File(testdata("conformance/keys/cosign.password")),
-        )
+        (key, Password::File(testdata("keys/chains/cosign.password")))
     }
 
     fn b64(bytes: &[u8]) -> serde_json::Value {

@@ -305,8 +305,7 @@ mod tests {
     #[test]
     fn key_id_is_the_ssh_fingerprint() {
         let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/");
-        let cosign_pub =
-            std::fs::read_to_string(format!("{keys}conformance/keys/cosign.pub")).unwrap();
+        let cosign_pub = std::fs::read_to_string(format!("{keys}keys/chains/cosign.pub")).unwrap();
         let k = PublicKey::from_pem(&cosign_pub).unwrap();
         assert_eq!(k.kind(), KeyKind::EcdsaP256);
         assert_eq!(
