@@ -25,16 +25,6 @@ pub struct Trust {
     pub roots: Option<Roots>,
     pub identity: IdentityPolicy,
     pub tlog: Transparency,
-    /// Checks RFC 3161 timestamps against trusted timestamp authorities.
-    pub timestamps: Option<Box<dyn TimestampVerifier>>,
-}
-
-/// The seam to the trust module's timestamp authorities.
-pub trait TimestampVerifier: Send + Sync {
-    /// Verify `token` (a DER RFC 3161 timestamp response) over `signature`
-    /// (the signature bytes it must stamp); the time it attests, in unix
-    /// seconds.
-    fn verify(&self, token: &[u8], signature: &[u8]) -> Result<i64, String>;
 }
 
 /// How transparency log entries are checked.
@@ -214,13 +204,14 @@ fn signed_time(
         .iter()
         .filter_map(|(_, c)| c.integrated_time)
         .collect();
-    if let Some(tsa) = &trust.timestamps {
+    // RFC 3161 timestamps over the signature, against the trusted root's
+    // timestamp authorities (none given: they cannot vouch for anything).
+    if !trust.root.timestamp_authorities.is_empty() {
         let signature = signed.signature_bytes();
         for token in &evidence.timestamps {
-            let t = tsa
-                .verify(token, &signature)
-                .map_err(|why| Rejection::new("timestamp", why))?;
-            times.push(t);
+            let t = crate::trust::timestamp::verify(token, &signature, &trust.root)
+                .map_err(|e| Rejection::new("timestamp", e.to_string()))?;
+            times.push(t.time.unix_timestamp());
         }
     }
     Ok(times.into_iter().min())
@@ -244,7 +235,9 @@ fn signers(
                 Some(t) => t,
                 None if trust.tlog.ignore => now,
                 None => {
-                    let why = if !evidence.timestamps.is_empty() && trust.timestamps.is_none() {
+                    let why = if !evidence.timestamps.is_empty()
+                        && trust.root.timestamp_authorities.is_empty()
+                    {
                         "no trusted signing time: its RFC 3161 timestamps cannot be checked without trusted timestamp authorities (--trusted-root), and no verified log entry with a signed entry timestamp came with it"
                     } else if !evidence.tlog.is_empty() && trust.tlog.log.is_none() {
                         "no trusted signing time: its log entries cannot be checked without --rekor-public-key or --rekor-url"
