@@ -132,7 +132,13 @@ pub fn check(
     // Transparency and timestamps first: a verified entry's or timestamp's
     // time is when a short-lived certificate must have been valid.
     let (entries, searched) = log_entries(evidence, &trust.tlog, &signed)?;
-    let checked = verify_entries(evidence, &trust.tlog, &entries, searched)?;
+    let mut checked = verify_entries(evidence, &trust.tlog, &entries, searched)?;
+    // Of entries found by a search, only those of this signature (with this
+    // certificate) may lend it their time: the same payload may have been
+    // signed and logged before, by another certificate.
+    if searched && let Some(chain) = &evidence.certificate {
+        checked.retain(|(e, _)| entry_records(e, &signed.logged(), &chain.certificate_pem).is_ok());
+    }
     let signed_at = signed_time(evidence, trust, &signed, &checked)?;
 
     let (candidates, certified) = signers(evidence, trust, signed_at, now)?;
