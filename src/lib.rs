@@ -11,6 +11,8 @@ pub mod attest;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod json;
 pub mod keys;
 pub mod pem;
