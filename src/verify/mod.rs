@@ -337,7 +337,6 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
             require: args.require_tlog,
             ignore: args.insecure_ignore_tlog,
         },
-        timestamps: None,
     })
 }
 
