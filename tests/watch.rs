@@ -190,13 +190,16 @@ impl Watcher {
                 "json",
             ])
             .args(["--metrics-address", &format!("127.0.0.1:{metrics_port}")])
-            .args(["--lease-duration", "2s", "--retry-delay", "20ms"])
+            .args(["--retry-delay", "20ms"])
             .args(extra)
             .env_remove("POD_NAME")
             .env_remove("POD_NAMESPACE")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
+        if !extra.contains(&"--lease-duration") {
+            cmd.args(["--lease-duration", "4s"]);
+        }
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -243,6 +246,14 @@ impl Watcher {
         let code = out.get(9..12)?.parse().ok()?;
         let body = out.split_once("\r\n\r\n")?.1.to_string();
         Some((code, body))
+    }
+
+    /// A metric, once the process serves them.
+    fn try_metric(&self, name: &str) -> Option<f64> {
+        let (_, body) = self.http("/metrics")?;
+        body.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+            .and_then(|v| v.parse().ok())
     }
 
     fn metric(&self, name: &str) -> f64 {
@@ -554,7 +565,17 @@ fn killed_mid_batch_and_restarted_signs_nothing_twice() {
     });
     assert_each_marked_once(&[&first, &second], &names);
     // The restarted process marked exactly the runs the first left.
-    assert_eq!(second.marked().len(), names.len() - signed_before);
+    assert_eq!(
+        second.marked().len(),
+        names.len() - signed_before,
+        "{}",
+        second
+            .log()
+            .lines()
+            .filter(|l| !l.contains("\"marked signed\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     second.terminate();
 }
 
@@ -704,4 +725,123 @@ fn racing_replicas_mark_each_run_once_with_conditional_writes() {
     assert_eq!(a.marked().len() + b.marked().len(), names.len());
     a.terminate();
     b.terminate();
+}
+
+/// When a JSON log line was written.
+fn logged_at(line: &Value) -> time::OffsetDateTime {
+    let ts = line["ts"].as_str().expect("log lines carry ts");
+    time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+/// The test server's record of each request (`/_test/traffic`).
+fn traffic(api: &Api) -> Vec<Value> {
+    api.get("/_test/traffic")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Own server: a leader cut off from the API (its requests hang) stops
+/// dispatching and marking by its renew deadline, says so in its log and in
+/// `watcher_leader`, and has stopped before the standby takes the Lease
+/// over; after the partition heals it marks nothing the new leader did.
+#[test]
+fn a_partitioned_leader_stops_before_a_standby_takes_over() {
+    let (server, api, dir, _) = cluster(rv_server());
+    api.config(base_config());
+    let names = batch(&api, 40);
+    let key = testdata("keys/ed25519.pem");
+    // Lease 8s, renew deadline 2s: the old leader has stopped 6s before the
+    // standby may take over (a wide margin on a loaded machine).
+    let args = |id: &str| -> Vec<String> {
+        [
+            "--key",
+            key.to_str().unwrap(),
+            "--workers",
+            "1",
+            "--kube-api-qps",
+            "10",
+            "--kube-api-burst",
+            "1",
+            "--lease-duration",
+            "8s",
+            "--lease-renew-deadline",
+            "2s",
+            "--identity",
+            id,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let start = |id: &str| {
+        let kc = common::kube::kubeconfig_as(dir.path(), server.port, "tekton-chains", id);
+        let a = args(id);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        Watcher::start(dir.path(), id, &kc, &refs, &[])
+    };
+    let a = start("replica-a");
+    wait_until("replica-a to lead and sign", &[&a], || {
+        a.try_metric("watcher_leader") == Some(1.0) && api.count_signed("ci", &names) >= 3
+    });
+    let b = start("replica-b");
+    wait_until("replica-b to see the Lease held", &[&a, &b], || {
+        traffic(&api).iter().any(|r| {
+            r["token"] == "replica-b"
+                && r["answered"] == true
+                && r["line"]
+                    .as_str()
+                    .is_some_and(|l| l.starts_with("GET /apis/coordination.k8s.io/"))
+        })
+    });
+    wait_until("replica-b to serve metrics", &[&a, &b], || {
+        b.try_metric("watcher_leader").is_some()
+    });
+    assert_eq!(b.metric("watcher_leader"), 0.0);
+
+    api.send(
+        "POST",
+        "/_test/partition",
+        Some(&json!({"token": "replica-a"})),
+    );
+    wait_until("replica-a to stop leading", &[&a, &b], || {
+        a.metric("watcher_leader") == 0.0
+    });
+    let stopped =
+        a.lines("lease not renewed within the renew deadline; stopped dispatching and marking");
+    assert_eq!(stopped.len(), 1, "{}", a.log());
+    let marked_by_a = a.marked();
+    wait_until("replica-b to finish the batch", &[&a, &b], || {
+        api.count_signed("ci", &names) == names.len()
+    });
+    let became = b.lines("became leader");
+    assert_eq!(became.len(), 1, "{}", b.log());
+    assert!(
+        logged_at(&stopped[0]) < logged_at(&became[0]),
+        "replica-a stopped at {} but replica-b led from {}",
+        stopped[0]["ts"],
+        became[0]["ts"]
+    );
+    assert!(
+        a.marked().len() == marked_by_a.len(),
+        "replica-a marked runs while cut off"
+    );
+
+    // Healed: replica-a sees replica-b's Lease and stays a standby.
+    let before_heal = traffic(&api).len();
+    api.send("POST", "/_test/heal", Some(&json!({})));
+    wait_until("replica-a to read the Lease again", &[&a, &b], || {
+        traffic(&api).iter().skip(before_heal).any(|r| {
+            r["token"] == "replica-a"
+                && r["answered"] == true
+                && r["line"]
+                    .as_str()
+                    .is_some_and(|l| l.starts_with("GET /apis/coordination.k8s.io/"))
+        })
+    });
+    assert_eq!(a.metric("watcher_leader"), 0.0);
+    assert_eq!(b.metric("watcher_leader"), 1.0);
+    assert_eq!(a.marked(), marked_by_a, "replica-a marked after the heal");
+    assert_each_marked_once(&[&a, &b], &names);
+    assert_eq!(a.marked().len() + b.marked().len(), names.len());
 }

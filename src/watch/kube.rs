@@ -6,6 +6,7 @@
 //! that leave out `kind`, `uid` or `resourceVersion`.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
@@ -13,6 +14,10 @@ use kube::core::WatchEvent;
 use serde_json::Value;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+
+/// How long one request (not a watch) may take. client-go sets none; a
+/// hung API server must not hold a worker or the lease loop forever.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
 /// A failed API call: the HTTP status when the server answered.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +79,9 @@ impl RateLimiter {
     }
 
     async fn acquire(&self) {
+        if self.qps.is_infinite() {
+            return;
+        }
         loop {
             let wait = {
                 let mut s = self.state.lock().await;
@@ -93,7 +101,7 @@ impl RateLimiter {
 
 pub struct Kube {
     client: kube::Client,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
     /// The namespace of the kubeconfig context or the service account.
     pub default_namespace: String,
 }
@@ -124,17 +132,31 @@ impl Kube {
             .map_err(|e| ApiError::new(format!("cannot create the Kubernetes client: {e}")))?;
         Ok(Kube {
             client,
-            limiter: RateLimiter::new(qps, burst),
+            limiter: Arc::new(RateLimiter::new(qps, burst)),
             default_namespace,
         })
     }
 
+    /// The same connection without the request budget (for the Lease, whose
+    /// few requests must not queue behind the workers').
+    pub fn unlimited(&self) -> Kube {
+        Kube {
+            client: self.client.clone(),
+            limiter: Arc::new(RateLimiter::new(0.0, 1)),
+            default_namespace: self.default_namespace.clone(),
+        }
+    }
+
     async fn call(&self, what: &str, req: http::Request<Vec<u8>>) -> Result<Value, ApiError> {
         self.limiter.acquire().await;
-        let text = self
-            .client
-            .request_text(req)
+        let text = tokio::time::timeout(REQUEST_DEADLINE, self.client.request_text(req))
             .await
+            .map_err(|_| {
+                ApiError::new(format!(
+                    "{what}: no answer within {}s",
+                    REQUEST_DEADLINE.as_secs()
+                ))
+            })?
             .map_err(|e| ApiError::from_kube(what, e))?;
         serde_json::from_str(&text).map_err(|e| ApiError::new(format!("{what}: not JSON: {e}")))
     }

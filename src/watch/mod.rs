@@ -62,6 +62,9 @@ pub enum WatchError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}")]
+    #[diagnostic(code(chains::watch::flags))]
+    Flags(String),
     #[error("controller runtime")]
     #[diagnostic(code(chains::watch::runtime))]
     Runtime(#[source] std::io::Error),
@@ -73,7 +76,8 @@ struct Controller {
     runs: RwLock<HashMap<Key, Arc<Value>>>,
     current: RwLock<(Arc<Stages>, Policy)>,
     queue: Arc<Queue>,
-    leading: AtomicBool,
+    /// Whether (and until when) this replica leads.
+    fence: Arc<lease::Fence>,
 }
 
 fn key_of(kind: RunKind, o: &Value) -> Option<Key> {
@@ -95,7 +99,7 @@ impl Controller {
     }
 
     fn consider(&self, key: Key, o: &Value) {
-        if self.leading.load(Ordering::SeqCst) && reconcile::wants(o, &self.policy()) {
+        if self.fence.holds() && reconcile::wants(o, &self.policy()) {
             self.queue.add(key, reconcile::priority(o));
         }
     }
@@ -331,6 +335,7 @@ fn identity(args: &WatchArgs) -> String {
 }
 
 async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
+    let (renew_deadline, retry_period) = args.lease_timing().map_err(WatchError::Flags)?;
     let kube = Arc::new(
         Kube::connect(
             args.kubeconfig.as_deref(),
@@ -384,7 +389,11 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
         runs: RwLock::new(HashMap::new()),
         current: RwLock::new((Arc::new(stages), policy)),
         queue: queue.clone(),
-        leading: AtomicBool::new(false),
+        fence: Arc::new(if args.no_leader_election {
+            lease::Fence::open()
+        } else {
+            lease::Fence::closed()
+        }),
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -454,11 +463,12 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
         })?;
     let handler: http::Handler = {
         let (metrics, queue, synced) = (metrics.clone(), queue.clone(), synced.clone());
+        let fence = controller.fence.clone();
         Arc::new(move |path: &str| match path {
             "/metrics" => (
                 200,
                 "text/plain; version=0.0.4",
-                metrics.render(queue.depth(), queue.in_flight()),
+                metrics.render(queue.depth(), queue.in_flight(), fence.holds()),
             ),
             "/healthz" => (200, "text/plain", "ok\n".into()),
             "/readyz" if synced.iter().all(|s| s.load(Ordering::SeqCst)) => {
@@ -499,23 +509,27 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     } else {
         Some(tokio::spawn(
             lease::Elector {
-                kube: kube.clone(),
+                // Its own request budget: a worker backlog must not delay renewals.
+                kube: Arc::new(kube.unlimited()),
                 namespace: namespace.clone(),
                 name: args.lease_name.clone(),
                 identity: identity.clone(),
                 duration: args.lease_duration,
+                renew_deadline,
+                retry_period,
+                fence: controller.fence.clone(),
             }
             .run(leader_tx, lease_stop_rx),
         ))
     };
     {
-        let (controller, metrics) = (controller.clone(), metrics.clone());
+        let controller = controller.clone();
         let mut stop = stop_rx.clone();
         tasks.push(tokio::spawn(async move {
+            let mut was_leading = false;
             loop {
                 let leading = *leader_rx.borrow_and_update();
-                if controller.leading.swap(leading, Ordering::SeqCst) != leading {
-                    metrics.leader.store(leading, Ordering::SeqCst);
+                if std::mem::replace(&mut was_leading, leading) != leading {
                     if leading {
                         controller.enqueue_all();
                     } else {
@@ -559,8 +573,8 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
             })
         },
         leading: {
-            let c = controller.clone();
-            Arc::new(move || c.leading.load(Ordering::SeqCst))
+            let fence = controller.fence.clone();
+            Arc::new(move || fence.holds())
         },
         retry_delay: args.retry_delay,
     });

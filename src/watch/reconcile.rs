@@ -376,6 +376,16 @@ impl Worker {
                 m.payload_uploaded
                     .fetch_add(receipt.uploaded as u64, Relaxed);
                 m.payload_stored.fetch_add(receipt.stored as u64, Relaxed);
+                if !(self.leading)() {
+                    // The lease may be another replica's by now.
+                    emit(
+                        log::warn,
+                        "leadership lapsed while attesting; left unmarked for the leader",
+                        &[],
+                    );
+                    self.queue.done(key);
+                    return;
+                }
                 match self.mark(key, &receipt.annotations, &version) {
                     Ok(true) => {
                         m.marked_signed.fetch_add(1, Relaxed);
