@@ -11,6 +11,7 @@ pub mod cloud;
 pub mod config;
 pub mod json;
 pub mod keys;
+pub mod pem;
 pub mod provenance;
 pub mod run;
 pub mod sign;

@@ -1,5 +1,6 @@
 //! `chains attest` end to end: inputs, outputs, diagnostics and exit codes.
 
+use crate::common::stderr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -45,10 +46,6 @@ fn lines(out: &Output) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("each stdout line is a JSON statement"))
         .collect()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 const TASKRUN: &str = "apiVersion: tekton.dev/v1

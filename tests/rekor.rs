@@ -6,17 +6,15 @@
 //! the real Rekor (rekor.sigstore.dev and its staging instance) logged, for
 //! inclusion proofs through large trees.
 
-mod common;
+use crate::common;
+use crate::common::fault::{FaultServer, Reply};
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chains::provenance::reference::ImageDigest;
+use chains::run::reference::ImageDigest;
 use chains::sign::dsse::{Envelope, IN_TOTO};
 use chains::sign::fulcio::{self, FulcioOptions};
 use chains::sign::local::LocalSigner;
@@ -145,67 +143,23 @@ fn wire(entry: &LogEntry) -> Value {
     }})
 }
 
-/// A one-request-at-a-time HTTP server on 127.0.0.1 answering every request
-/// with `answer(method, path)`; counts the requests. Lives until the test
-/// process ends.
-struct Fake {
-    url: String,
-    hits: Arc<AtomicUsize>,
-}
-
 type Answer = (u16, Vec<(&'static str, String)>, String);
 
-fn fake(answer: impl Fn(&str, &str) -> Answer + Send + 'static) -> Fake {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0u8; length];
-            let _ = reader.read_exact(&mut body);
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut parts = request_line.split_whitespace();
-            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let (status, headers, body) = answer(method, path);
-            let mut head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-                body.len()
-            );
-            for (k, v) in headers {
-                head.push_str(&format!("{k}: {v}\r\n"));
-            }
-            head.push_str("\r\n");
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body.as_bytes());
-        }
-    });
-    Fake { url, hits }
+/// The fault server answering every request with `answer(method, target)`.
+fn fake(answer: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> FaultServer {
+    FaultServer::start(move |req, _| {
+        let (status, headers, body) = answer(&req.method, &req.target);
+        headers
+            .into_iter()
+            .fold(Reply::new(status, body), |reply, (k, v)| reply.header(k, v))
+    })
 }
 
 /// A Rekor at `fake` that trusts the mock's log key.
-fn replaying(entry: &LogEntry, key: &str) -> (Fake, Rekor) {
+fn replaying(entry: &LogEntry, key: &str) -> (FaultServer, Rekor) {
     let answer = wire(entry).to_string();
     let f = fake(move |_, _| (201, Vec::new(), answer.clone()));
-    let rekor = Rekor::new(&f.url, Some(key)).unwrap();
+    let rekor = Rekor::new(&f.url(), Some(key)).unwrap();
     (f, rekor)
 }
 
@@ -253,7 +207,7 @@ fn an_attestation_is_logged_as_a_verified_dsse_entry() {
     assert_eq!(
         entry.log_id,
         hex(&Sha256::digest(
-            chains::sign::pem_block(&log_key(&service), &["PUBLIC KEY"]).unwrap()
+            chains::pem::decode(&log_key(&service), &["PUBLIC KEY"]).unwrap()
         ))
     );
 
@@ -642,7 +596,7 @@ fn server_errors_are_retried_then_reported() {
                 .into(),
         )
     });
-    let rekor = Rekor::new(&f.url, Some(&key)).unwrap();
+    let rekor = Rekor::new(&f.url(), Some(&key)).unwrap();
     let artifact = image_signature(&p256_signer(), "500");
     let e = with_retries(|| rekor.upload(&artifact)).unwrap_err();
     let text = err_text(&e);
@@ -652,23 +606,23 @@ fn server_errors_are_retried_then_reported() {
         text.contains("unexpected error communicating with transparency log"),
         "{text}"
     );
-    assert_eq!(f.hits.load(Ordering::SeqCst), 4, "tried four times");
+    assert_eq!(f.hits(), 4, "tried four times");
 
     // 429 is transient too; the public key fetch is retried as well.
     let f = fake(|_, _| (429, Vec::new(), "slow down".into()));
-    let e = Rekor::new(&f.url, None).unwrap_err();
+    let e = Rekor::new(&f.url(), None).unwrap_err();
     assert!(e.transient && err_text(&e).contains("HTTP 429"), "{e}");
-    assert_eq!(f.hits.load(Ordering::SeqCst), 4);
+    assert_eq!(f.hits(), 4);
 
     // A 409 without a Location or UUID is a clear error.
     let f = fake(|_, _| (409, Vec::new(), r#"{"code":409,"message":"exists"}"#.into()));
-    let rekor = Rekor::new(&f.url, Some(&key)).unwrap();
+    let rekor = Rekor::new(&f.url(), Some(&key)).unwrap();
     let e = rekor.upload(&artifact).unwrap_err();
     assert!(err_text(&e).contains("HTTP 409"), "{e}");
 
     // Garbage instead of an entry.
     let f = fake(|_, _| (201, Vec::new(), "[]".into()));
-    let rekor = Rekor::new(&f.url, Some(&key)).unwrap();
+    let rekor = Rekor::new(&f.url(), Some(&key)).unwrap();
     let e = rekor.upload(&artifact).unwrap_err();
     assert!(err_text(&e).contains("unusable answer"), "{e}");
 }
@@ -690,7 +644,7 @@ fn a_409_entry_must_be_the_one_asked_for() {
         "POST" => (409, vec![("Location", location.clone())], "{}".into()),
         _ => (200, Vec::new(), answer.clone()),
     });
-    let via = Rekor::new(&f.url, Some(&key)).unwrap();
+    let via = Rekor::new(&f.url(), Some(&key)).unwrap();
     assert_eq!(via.upload(&artifact).unwrap(), entry);
 
     // 409 pointing at the entry, then another entry: refused.
@@ -700,7 +654,7 @@ fn a_409_entry_must_be_the_one_asked_for() {
         "POST" => (409, vec![("Location", location.clone())], "{}".into()),
         _ => (200, Vec::new(), answer.clone()),
     });
-    let via = Rekor::new(&f.url, Some(&key)).unwrap();
+    let via = Rekor::new(&f.url(), Some(&key)).unwrap();
     let e = via.upload(&artifact).unwrap_err();
     assert!(err_text(&e).contains("asked for entry"), "{e}");
 }

@@ -1,18 +1,15 @@
 //! Signing with local keys, checked by verifiers we did not write
 //! (securesystemslib for DSSE, `cryptography` for image signatures).
 
-mod common;
+use crate::common;
+use crate::common::{stderr, testdata};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
-
-fn testdata(p: &str) -> PathBuf {
-    common::root().join("testdata").join(p)
-}
 
 fn chains(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chains"));
@@ -24,10 +21,6 @@ fn chains(args: &[&str], envs: &[(&str, &str)]) -> Output {
         c.env(k, v);
     }
     c.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
 }
 
 fn files(dir: &Path) -> Vec<String> {

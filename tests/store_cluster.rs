@@ -1,19 +1,15 @@
 //! `--kubeconfig`: runs are marked in the cluster as the Chains controller
 //! marks them, against a Kubernetes API emulator (PyPI `kmock`).
 
-mod common;
+use crate::common;
+use crate::common::testdata;
 
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::kube::{emulator, kubeconfig};
 use serde_json::Value;
-
-fn testdata(p: &str) -> PathBuf {
-    common::root().join("testdata").join(p)
-}
 
 fn http(method: &str, url: &str, body: Option<&Value>) -> Value {
     let client = reqwest::blocking::Client::new();

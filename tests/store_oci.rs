@@ -6,19 +6,18 @@
 //! Needs `docker-registry` and `htpasswd` (`apt-get install docker-registry
 //! apache2-utils`) and python3 with securesystemslib.
 
-mod common;
+use crate::common;
+use crate::common::fault::{FaultServer, Reply};
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chains::provenance::reference::ImageDigest;
+use chains::run::reference::ImageDigest;
 use chains::run::{Origin, RunId, RunKind};
 use chains::sign::dsse::{Envelope, IN_TOTO};
 use chains::sign::local::LocalSigner;
@@ -529,7 +528,10 @@ fn registry_down_fails_fast() {
 /// A registry answering 500: retried, then a clear error.
 #[test]
 fn server_errors_are_retried_then_reported() {
-    let server = FakeServer::start();
+    let server = FaultServer::start(|_, _| {
+        Reply::new(500, "internal error: storage backend unavailable")
+            .header("Content-Type", "text/plain")
+    });
     let image = ImageDigest::parse(&format!(
         "127.0.0.1:{}/app@sha256:{}",
         server.port,
@@ -549,7 +551,12 @@ fn server_errors_are_retried_then_reported() {
         "{msg}"
     );
     assert!(msg.contains("gave up after 4 attempts"), "{msg}");
-    assert_eq!(server.manifest_requests.load(Ordering::SeqCst), 4);
+    let manifest_requests = server
+        .requests()
+        .iter()
+        .filter(|r| r.target.contains("/manifests/"))
+        .count();
+    assert_eq!(manifest_requests, 4);
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
@@ -712,68 +719,4 @@ fn insecure_registries_fall_back_to_http() {
     .unwrap();
     let cosign_pem = std::fs::read(cosign_pub()).unwrap();
     cosign_verify(&reg, &pushed, &cosign_pem, None).unwrap();
-}
-
-// ---------------------------------------------------------------------------
-// A registry that fails
-
-/// Answers every request with 500; counts manifest requests.
-struct FakeServer {
-    port: u16,
-    manifest_requests: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl FakeServer {
-    fn start() -> FakeServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let manifest_requests = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (count, halt) = (manifest_requests.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if halt.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(mut stream) = stream else { continue };
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let line = String::from_utf8_lossy(&request);
-                if line.lines().next().unwrap_or("").contains("/manifests/") {
-                    count.fetch_add(1, Ordering::SeqCst);
-                }
-                let body = "internal error: storage backend unavailable";
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        FakeServer {
-            port,
-            manifest_requests,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for FakeServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }

@@ -2,7 +2,7 @@
 //! with is rejected with the failed check named, independent signers'
 //! envelopes verify, and bad input fails cleanly.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -325,12 +325,11 @@ fn verification_material(
     key_hint: &str,
     tlog: Option<&LogEntry>,
 ) -> Value {
-    let mut m = match certificate
-        .and_then(|c| crate::sign::pem_block(&c.certificate_pem, &["CERTIFICATE"]))
-    {
-        Some(der) => json!({"certificate": {"rawBytes": STANDARD.encode(der)}}),
-        None => json!({"publicKey": {"hint": key_hint}}),
-    };
+    let mut m =
+        match certificate.and_then(|c| crate::pem::decode(&c.certificate_pem, &["CERTIFICATE"])) {
+            Some(der) => json!({"certificate": {"rawBytes": STANDARD.encode(der)}}),
+            None => json!({"publicKey": {"hint": key_hint}}),
+        };
     if let Some(entry) = tlog {
         m["tlogEntries"] = json!([entry.bundle_tlog_entry()]);
     }

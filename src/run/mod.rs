@@ -10,6 +10,7 @@
 pub mod gojson;
 pub mod group;
 pub mod read;
+pub mod reference;
 pub mod v1beta1;
 pub mod yaml;
 

@@ -14,7 +14,8 @@ use sigstore::crypto::signing_key::kdf;
 use sigstore::crypto::{SigStoreSigner, SigningScheme};
 use zeroize::Zeroizing;
 
-use super::{KeyKind, Password, PublicKey, SignError, Signer, pem_block};
+use super::{KeyKind, Password, PublicKey, SignError, Signer};
+use crate::pem;
 
 const ENCRYPTED_LABELS: &[&str] = &[
     "ENCRYPTED SIGSTORE PRIVATE KEY",
@@ -49,7 +50,7 @@ impl LocalSigner {
                     source,
                 })?,
             );
-        if let Some(ciphertext) = pem_block(&text, ENCRYPTED_LABELS) {
+        if let Some(ciphertext) = pem::decode(&text, ENCRYPTED_LABELS) {
             let password = read_password(password, &name)?;
             return LocalSigner::from_encrypted(&ciphertext, password.as_bytes(), &name);
         }
@@ -92,7 +93,7 @@ impl LocalSigner {
             reason,
         };
         // SEC1 EC keys are converted to PKCS#8 first (sigstore reads PKCS#8).
-        let pkcs8: Zeroizing<Vec<u8>> = if let Some(sec1) = pem_block(text, &["EC PRIVATE KEY"]) {
+        let pkcs8: Zeroizing<Vec<u8>> = if let Some(sec1) = pem::decode(text, &["EC PRIVATE KEY"]) {
             sec1_to_pkcs8(&sec1).map_err(format_err)?
         } else if text.contains("-----BEGIN PRIVATE KEY-----")
             || text.contains("-----BEGIN RSA PRIVATE KEY-----")

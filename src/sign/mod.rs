@@ -17,9 +17,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
+
+use crate::pem;
 
 /// Something that signs: a local key, a KMS key, or an ephemeral keyless key.
 ///
@@ -146,7 +148,7 @@ impl PublicKey {
 
     /// Parse a PEM `PUBLIC KEY`.
     pub fn from_pem(pem: &str) -> Result<PublicKey, SignError> {
-        let block = pem_block(pem, &["PUBLIC KEY"])
+        let block = pem::decode(pem, &["PUBLIC KEY"])
             .ok_or_else(|| SignError::PublicKey("no PEM PUBLIC KEY block".into()))?;
         PublicKey::from_spki_der(&block)
     }
@@ -161,7 +163,7 @@ impl PublicKey {
 
     /// PEM `PUBLIC KEY`, as cosign writes `cosign.pub`.
     pub fn to_pem(&self) -> String {
-        pem_encode("PUBLIC KEY", &self.spki_der)
+        pem::encode("PUBLIC KEY", &self.spki_der)
     }
 
     /// Chains' keyid: the SSH SHA-256 fingerprint of the key
@@ -194,36 +196,6 @@ fn mpint(out: &mut Vec<u8>, b: &[u8]) {
 pub struct CertificateChain {
     pub certificate_pem: String,
     pub chain_pem: String,
-}
-
-/// The first PEM block with one of `labels`, decoded.
-pub fn pem_block(text: &str, labels: &[&str]) -> Option<Vec<u8>> {
-    for label in labels {
-        let begin = format!("-----BEGIN {label}-----");
-        let end = format!("-----END {label}-----");
-        if let Some(start) = text.find(&begin) {
-            let body_start = start + begin.len();
-            let stop = text[body_start..].find(&end)? + body_start;
-            let b64: String = text[body_start..stop]
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            return STANDARD.decode(b64).ok();
-        }
-    }
-    None
-}
-
-/// PEM-encode DER with 64-column lines.
-pub fn pem_encode(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or(""));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 /// Why a key could not be loaded or a signature made. Messages name the key

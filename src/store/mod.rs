@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use miette::Diagnostic;
 
-use crate::provenance::reference::ImageDigest;
 use crate::run::RunId;
+use crate::run::reference::ImageDigest;
 use crate::sign::dsse::Envelope;
 use crate::sign::{CertificateChain, PublicKey};
 

@@ -50,8 +50,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{ArtifactKind, Backend, SignedArtifact, StoreError, is_transient_status, with_retries};
-use crate::provenance::reference::ImageDigest;
 use crate::run::RunId;
+use crate::run::reference::ImageDigest;
 
 const BACKEND: &str = "oci";
 
@@ -863,7 +863,7 @@ fn make_bundle(a: &SignedArtifact, envelope: BundleEnvelope) -> Vec<u8> {
     let certificate = a
         .certificate
         .as_ref()
-        .and_then(|c| crate::sign::pem_block(&c.certificate_pem, &["CERTIFICATE"]));
+        .and_then(|c| crate::pem::decode(&c.certificate_pem, &["CERTIFICATE"]));
     let (public_key, certificate) = match certificate {
         Some(der) => (
             None,

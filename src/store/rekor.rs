@@ -30,7 +30,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{ArtifactKind, SignedArtifact, StoreError, is_transient_status, with_retries};
-use crate::sign::{KeyKind, PublicKey, pem_encode};
+use crate::pem;
+use crate::sign::{KeyKind, PublicKey};
 
 const BACKEND: &str = "rekor";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -1141,11 +1142,16 @@ fn first_pem_der(pem: &str) -> Option<Vec<u8>> {
 fn canonical_pem(pem: &str) -> Option<String> {
     let certs = pem_blocks(pem, "CERTIFICATE");
     if !certs.is_empty() {
-        return Some(certs.iter().map(|d| pem_encode("CERTIFICATE", d)).collect());
+        return Some(
+            certs
+                .iter()
+                .map(|d| pem::encode("CERTIFICATE", d))
+                .collect(),
+        );
     }
     pem_blocks(pem, "PUBLIC KEY")
         .first()
-        .map(|d| pem_encode("PUBLIC KEY", d))
+        .map(|d| pem::encode("PUBLIC KEY", d))
 }
 
 /// Rekor's error message (grpc-gateway's `{"code":..,"message":..}`, or the
@@ -1302,7 +1308,7 @@ mod tests {
 
     /// A log key from its PEM, and the DER it came from.
     fn log_key(der: &[u8]) -> LogKey {
-        let mut keys = parse_log_keys(&pem_encode("PUBLIC KEY", der)).unwrap();
+        let mut keys = parse_log_keys(&pem::encode("PUBLIC KEY", der)).unwrap();
         assert_eq!(keys.len(), 1);
         let key = keys.remove(0);
         assert_eq!(key.log_id, <[u8; 32]>::from(Sha256::digest(der)));
@@ -1392,8 +1398,8 @@ mod tests {
 
     #[test]
     fn pem_blocks_reads_every_block() {
-        let a = pem_encode("PUBLIC KEY", b"one");
-        let b = pem_encode("PUBLIC KEY", b"two");
+        let a = pem::encode("PUBLIC KEY", b"one");
+        let b = pem::encode("PUBLIC KEY", b"two");
         assert_eq!(
             pem_blocks(&format!("{a}junk\n{b}"), "PUBLIC KEY"),
             vec![b"one".to_vec(), b"two".to_vec()]

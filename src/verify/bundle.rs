@@ -10,8 +10,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 use super::evidence::{Evidence, Signed};
+use crate::pem;
+use crate::sign::CertificateChain;
 use crate::sign::dsse::{Envelope, EnvelopeSignature};
-use crate::sign::{CertificateChain, pem_encode};
 use crate::store::rekor::{InclusionProof, LogEntry};
 
 /// The media types of the bundle versions we read.
@@ -251,8 +252,8 @@ pub fn from_value(
     }
     if let Some((leaf, rest)) = certs.split_first() {
         evidence.certificate = Some(CertificateChain {
-            certificate_pem: pem_encode("CERTIFICATE", leaf),
-            chain_pem: rest.iter().map(|c| pem_encode("CERTIFICATE", c)).collect(),
+            certificate_pem: pem::encode("CERTIFICATE", leaf),
+            chain_pem: rest.iter().map(|c| pem::encode("CERTIFICATE", c)).collect(),
         });
     }
     for entry in material.tlog_entries {

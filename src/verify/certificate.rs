@@ -1021,7 +1021,7 @@ Sn8ZQsootuXr/p2ZdYzg+Y3B/ndBnXwNM8LCPRPM/emxPKMA2Hy3jRnWmA2jooQI\n\
     }
 
     fn der(pem: &str) -> Vec<u8> {
-        crate::sign::pem_block(pem, &["CERTIFICATE"]).unwrap()
+        crate::pem::decode(pem, &["CERTIFICATE"]).unwrap()
     }
 
     #[test]
@@ -1204,7 +1204,7 @@ Sn8ZQsootuXr/p2ZdYzg+Y3B/ndBnXwNM8LCPRPM/emxPKMA2Hy3jRnWmA2jooQI\n\
         let mut bytes = der(LEAF);
         let at = bytes.windows(11).position(|w| w == b"example.com").unwrap();
         bytes[at] ^= 0x20; // "Example.com": still a valid certificate
-        let changed = crate::sign::pem_encode("CERTIFICATE", &bytes);
+        let changed = crate::pem::encode("CERTIFICATE", &bytes);
         let err = verify(&chain(&changed, &[INTER, ROOT]), &roots, &any(), AT).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -1216,7 +1216,7 @@ Sn8ZQsootuXr/p2ZdYzg+Y3B/ndBnXwNM8LCPRPM/emxPKMA2Hy3jRnWmA2jooQI\n\
         let mut bytes = der(LEAF);
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
-        let changed = crate::sign::pem_encode("CERTIFICATE", &bytes);
+        let changed = crate::pem::encode("CERTIFICATE", &bytes);
         let err = verify(&chain(&changed, &[INTER]), &roots, &any(), AT).unwrap_err();
         assert!(
             matches!(err, CertificateError::BadSignature { .. }),
@@ -1272,13 +1272,13 @@ Sn8ZQsootuXr/p2ZdYzg+Y3B/ndBnXwNM8LCPRPM/emxPKMA2Hy3jRnWmA2jooQI\n\
         // where the change is outside what is signed, a verified chain.
         let good = der(LEAF);
         for len in 0..good.len() {
-            let pem = crate::sign::pem_encode("CERTIFICATE", &good[..len]);
+            let pem = crate::pem::encode("CERTIFICATE", &good[..len]);
             assert!(verify(&chain(&pem, &[INTER]), &roots, &any(), AT).is_err());
         }
         for i in 0..good.len() {
             let mut bytes = good.clone();
             bytes[i] ^= 0x41;
-            let pem = crate::sign::pem_encode("CERTIFICATE", &bytes);
+            let pem = crate::pem::encode("CERTIFICATE", &bytes);
             let _ = verify(&chain(&pem, &[INTER]), &roots, &any(), AT);
         }
     }

@@ -324,7 +324,7 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError
     if text.contains("-----BEGIN PUBLIC KEY-----") {
         return PublicKey::from_pem(&text).map_err(|e| key_error(e.to_string()));
     }
-    if let Some(der) = crate::sign::pem_block(&text, &["CERTIFICATE"]) {
+    if let Some(der) = crate::pem::decode(&text, &["CERTIFICATE"]) {
         // The user named this certificate's key as trusted: its chain is not checked.
         return certificate::public_key_of(&der).map_err(|e| key_error(e.to_string()));
     }

@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 use super::bundle;
 use super::evidence::{Evidence, Signed, certificate_chain};
-use crate::provenance::reference::ImageDigest;
+use crate::run::reference::ImageDigest;
 use crate::sign::dsse::Envelope;
 use crate::store::StoreError;
 use crate::store::oci::{Descriptor, Index, Manifest, OciBackend, OciOptions, Repo};
@@ -117,7 +117,7 @@ pub fn fetch_image_with(
 /// `registry/repository[:tag]` or `...@sha256:<hex>`, named as
 /// go-containerregistry names them (Docker Hub defaults, `latest`).
 fn parse_reference(reference: &str) -> Result<(Repo, String), String> {
-    let bad = |e: crate::provenance::reference::RefError| {
+    let bad = |e: crate::run::reference::RefError| {
         format!("not an image reference (registry/repository[:tag] or @sha256:<hex>): {e}")
     };
     if reference.contains('@') {

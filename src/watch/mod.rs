@@ -7,7 +7,6 @@
 //! works. `chains-config` is watched and the stages rebuilt when it changes;
 //! keys are loaded (and decrypted) once at start.
 
-mod args;
 mod http;
 mod informer;
 mod kube;
@@ -18,7 +17,7 @@ mod queue;
 mod reconcile;
 mod settings;
 
-pub use args::{LogFormat, WatchArgs, parse_duration};
+use crate::cli::WatchArgs;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

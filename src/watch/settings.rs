@@ -12,8 +12,9 @@ use super::kube::Kube;
 use super::reconcile::Policy;
 use crate::attest::{SignerInputs, Stages, Storage, StorageInputs, signers_load};
 use crate::config::Config;
+use crate::pem;
+use crate::sign::SharedSigner;
 use crate::sign::local::LocalSigner;
-use crate::sign::{SharedSigner, pem_block};
 
 pub const CONFIG_MAP: &str = "chains-config";
 pub const SECRET: &str = "signing-secrets";
@@ -80,7 +81,7 @@ pub async fn read_signing_secret(
         let text = String::from_utf8_lossy(&key).into_owned();
         let password = field("cosign.password").unwrap_or_default();
         let password = password.strip_suffix(b"\n").unwrap_or(&password).to_vec();
-        let signer = tokio::task::spawn_blocking(move || match pem_block(&text, ENCRYPTED) {
+        let signer = tokio::task::spawn_blocking(move || match pem::decode(&text, ENCRYPTED) {
             // scrypt is deliberately slow: off the async threads.
             Some(ct) => LocalSigner::from_encrypted(&ct, &password, &name("cosign.key")),
             None => LocalSigner::from_pem(&text, &name("cosign.key")),

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_gcs;
+pub mod fault;
 pub mod kube;
 pub mod registry;
 pub mod sigstore_mock;
@@ -145,4 +146,19 @@ pub fn dsse_verify(
         "securesystemslib is not installed (.ci/run installs it): {text}"
     );
     (out.status.success(), text)
+}
+
+/// A file or directory under the repository's testdata/.
+pub fn testdata(relative: &str) -> PathBuf {
+    root().join("testdata").join(relative)
+}
+
+/// A finished command's stderr, lossily decoded.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A finished command's stdout, lossily decoded.
+pub fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
