@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod json;
+pub mod k8s;
 pub mod keys;
 pub mod pem;
 pub mod provenance;

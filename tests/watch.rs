@@ -845,3 +845,74 @@ fn a_partitioned_leader_stops_before_a_standby_takes_over() {
     assert_each_marked_once(&[&a, &b], &names);
     assert_eq!(a.marked().len() + b.marked().len(), names.len());
 }
+
+/// Own server (it records every request): the controller names itself on
+/// every request and as the field manager of every write, reads no run the
+/// watch already delivered, and writes each run once.
+#[test]
+fn identifies_itself_and_spends_one_write_and_no_read_per_run() {
+    let (_server, api, dir, kc) = cluster(rv_server());
+    api.config(base_config());
+    let names = batch(&api, 20);
+    let key = testdata("keys/ed25519.pem");
+    let mut w = Watcher::start(
+        dir.path(),
+        "id",
+        &kc,
+        &["--key", key.to_str().unwrap(), "--namespace", "ci"],
+        &[],
+    );
+    wait_until("every run to be signed", &[&w], || {
+        api.count_signed("ci", &names) == names.len()
+    });
+    wait_until("the watcher to go idle", &[&w], || {
+        w.metric("watcher_in_flight") == 0.0 && w.metric("watcher_queue_depth") == 0.0
+    });
+    let ours: Vec<Value> = traffic(&api)
+        .into_iter()
+        .filter(|r| r["token"] == "test-token")
+        .collect();
+    let agent = format!("chains/{}", env!("CARGO_PKG_VERSION"));
+    let line = |r: &Value| r["line"].as_str().unwrap_or("").to_string();
+    for r in &ours {
+        assert_eq!(r["agent"], agent.as_str(), "{}", line(r));
+        let l = line(r);
+        if !l.starts_with("GET ") {
+            assert!(l.contains("fieldManager=chains"), "{l}");
+        }
+    }
+    let run_requests: Vec<&Value> = ours
+        .iter()
+        .filter(|r| {
+            let l = line(r);
+            l.contains("/namespaces/ci/taskruns/") && !l.contains("watch=true")
+        })
+        .collect();
+    let reads = run_requests
+        .iter()
+        .filter(|r| line(r).starts_with("GET "))
+        .count();
+    let writes = run_requests
+        .iter()
+        .filter(|r| line(r).starts_with("PATCH "))
+        .count();
+    assert_eq!(reads, 0, "no run read again: {run_requests:?}");
+    assert_eq!(writes, names.len(), "one write per run");
+    // For the record (issue 16): what a run costs on the API.
+    let sent: u64 = run_requests
+        .iter()
+        .map(|r| r["sent"].as_u64().unwrap())
+        .sum();
+    let received: u64 = run_requests
+        .iter()
+        .map(|r| r["received"].as_u64().unwrap())
+        .sum();
+    let n = names.len() as u64;
+    eprintln!(
+        "per run: {} requests, {} bytes to the server, {} bytes back",
+        run_requests.len() as u64 / n,
+        received / n,
+        sent / n
+    );
+    w.terminate();
+}

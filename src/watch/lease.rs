@@ -26,8 +26,8 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::kube::{ApiError, Kube, resource_version};
 use super::log;
+use crate::k8s::{ApiError, Kube, resource_version};
 
 pub struct Elector {
     pub kube: Arc<Kube>,

@@ -8,10 +8,10 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::WatchError;
-use super::kube::Kube;
 use super::reconcile::Policy;
 use crate::attest::{SignerInputs, Stages, Storage, StorageInputs, signers_load};
 use crate::config::Config;
+use crate::k8s::Kube;
 use crate::pem;
 use crate::sign::SharedSigner;
 use crate::sign::local::LocalSigner;
