@@ -1,177 +1,34 @@
-//! `cargo bench --bench attest`: throughput and memory of `chains attest`.
+//! `cargo bench --bench attest`: throughput and memory of `chains attest`
+//! on a realistic cluster export.
 //!
-//! Generates a deterministic corpus of completed TaskRuns (about 18 KB of
-//! YAML each: 5 steps with 20-40-line scripts, 8 params, 6 results including
-//! IMAGE_URL/IMAGE_DIGEST and CHAINS-GIT_*, labels, annotations, refSource,
-//! feature flags; unique uid, name, digests and times per run), then runs the
-//! release binary on it and reports runs/s, CPU seconds and peak RSS, with
-//! min/median/max over the repetitions.
+//! Generates a deterministic export (export.rs: PipelineRuns with all their
+//! child TaskRuns, standalone TaskRuns, failed and cancelled runs, about
+//! 18 KB of YAML per TaskRun) printed as kubectl prints it (kubectl.rs:
+//! `-o yaml` and `-o json` styles): one file per run in each style, one
+//! multi-document YAML stream, and one `kind: List` document in each style
+//! (all TaskRuns first, then all PipelineRuns, as kubectl orders them).
+//! Then runs the release binary on each input shape and reports runs/s,
+//! CPU seconds and peak RSS, with min/median/max over the repetitions.
 //!
-//! Options (after `--`): `--runs N` (default 10000), `--reps N` (default 3),
-//! `--seed N`, `--big N` (runs for the large stream case, default 100000;
-//! 0 skips it), `--only NAME` (a case name substring), `--out DIR` (where
-//! `-o DIR` cases write, default `target/bench/out`; a tmpfs such as
-//! `/dev/shm/chains-bench` takes the disk out of the figures).
-//! It is a benchmark, not a test: nothing here asserts a time.
+//! Options (after `--`): `--runs N` (runs, TaskRuns and PipelineRuns
+//! together, default 10000), `--big N` (runs of the large stream and List
+//! cases, default 100000; 0 skips them), `--reps N` (default 3), `--seed N`,
+//! `--only TEXT` (cases whose name contains it), `--out DIR` (where `-o DIR`
+//! cases write, default `target/bench/out`; a tmpfs such as
+//! `/dev/shm/chains-bench` takes the disk out of the figures), `--wait S`
+//! (seconds to wait after deleting old outputs, default 65; 0 for smoke
+//! runs). It is a benchmark, not a test: nothing here asserts a time.
 
-use std::fmt::Write as _;
+// In a folder of their own: files directly in benches/ would be benchmarks.
+#[path = "attest/export.rs"]
+mod export;
+#[path = "attest/kubectl.rs"]
+mod kubectl;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
-
-/// A small deterministic PRNG (SplitMix64): the corpus is a function of the seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn hex(&mut self, n: usize) -> String {
-        let mut s = String::with_capacity(n);
-        while s.len() < n {
-            write!(s, "{:016x}", self.next()).unwrap();
-        }
-        s.truncate(n);
-        s
-    }
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
-
-const WORDS: &[&str] = &[
-    "build", "push", "image", "cache", "layer", "digest", "verify", "archive", "bundle", "deploy",
-    "module", "target", "release", "config", "signal", "stream", "manifest", "registry",
-    "artifact", "compile",
-];
-
-/// One completed TaskRun as `kubectl get taskrun -o yaml` prints it.
-fn taskrun(rng: &mut Rng, i: usize) -> String {
-    let uid = format!(
-        "{}-{}-4{}-8{}-{}",
-        rng.hex(8),
-        rng.hex(4),
-        rng.hex(3),
-        rng.hex(3),
-        rng.hex(12)
-    );
-    let name = format!("build-{i:06}-{}", rng.hex(5));
-    let commit = rng.hex(40);
-    let image_digest = rng.hex(64);
-    let (h, m) = (rng.range(0, 23), rng.range(0, 59));
-    let start = format!(
-        "2026-11-{:02}T{h:02}:{m:02}:{:02}Z",
-        rng.range(1, 28),
-        rng.range(0, 59)
-    );
-    let done = format!(
-        "2026-11-{:02}T{h:02}:{m:02}:{:02}Z",
-        rng.range(1, 28),
-        rng.range(0, 59)
-    );
-    let mut y = String::with_capacity(20_000);
-    let _ = write!(
-        y,
-        "apiVersion: tekton.dev/v1\nkind: TaskRun\nmetadata:\n  annotations:\n    pipeline.tekton.dev/release: v1.3.0\n    team.example.com/owner: platform-{}\n    team.example.com/ticket: OPS-{}\n  creationTimestamp: \"{start}\"\n  generation: 1\n  labels:\n    app.kubernetes.io/managed-by: tekton-pipelines\n    tekton.dev/task: build-and-push\n    team.example.com/service: svc-{}\n    team.example.com/env: prod\n  name: {name}\n  namespace: ci-{}\n  resourceVersion: \"{}\"\n  uid: {uid}\n",
-        rng.range(1, 50),
-        rng.range(1000, 9999),
-        rng.range(1, 200),
-        rng.range(1, 20),
-        rng.range(100_000, 999_999)
-    );
-    y.push_str("spec:\n  params:\n");
-    let params = [
-        ("IMAGE", format!("registry.example.com/team/app-{}", i % 97)),
-        (
-            "CHAINS-GIT_URL",
-            format!("https://git.example.com/org/repo-{}", i % 53),
-        ),
-        ("CHAINS-GIT_COMMIT", commit.clone()),
-        ("DOCKERFILE", "./Dockerfile".to_string()),
-        ("CONTEXT", format!("services/{}", WORDS[i % WORDS.len()])),
-        ("BUILD_ARGS", format!("VERSION=1.{}.{}", i % 10, i % 7)),
-        ("CACHE", "true".to_string()),
-        ("PLATFORM", "linux/amd64".to_string()),
-    ];
-    for (k, v) in &params {
-        let _ = writeln!(y, "  - name: {k}\n    value: {v}");
-    }
-    let _ = write!(
-        y,
-        "  serviceAccountName: builder\n  taskRef:\n    resolver: git\n    params:\n    - name: url\n      value: https://git.example.com/org/catalog\n    - name: revision\n      value: {}\n    - name: pathInRepo\n      value: task/build-and-push/build-and-push.yaml\n  timeout: 1h0m0s\n",
-        rng.hex(40)
-    );
-    let _ = write!(
-        y,
-        "status:\n  completionTime: \"{done}\"\n  conditions:\n  - lastTransitionTime: \"{done}\"\n    message: All Steps have completed executing\n    reason: Succeeded\n    status: \"True\"\n    type: Succeeded\n  podName: {name}-pod\n  provenance:\n    featureFlags:\n      enableAPIFields: beta\n      resultExtractionMethod: termination-message\n      enableStepActions: true\n    refSource:\n      uri: git+https://git.example.com/org/catalog.git\n      digest:\n        sha1: {}\n      entryPoint: task/build-and-push/build-and-push.yaml\n  results:\n",
-        rng.hex(40)
-    );
-    let results = [
-        ("IMAGE_DIGEST", format!("sha256:{image_digest}")),
-        (
-            "IMAGE_URL",
-            format!(
-                "registry.example.com/team/app-{}:1.{}.{}",
-                i % 97,
-                i % 10,
-                i % 7
-            ),
-        ),
-        (
-            "CHAINS-GIT_URL",
-            format!("https://git.example.com/org/repo-{}", i % 53),
-        ),
-        ("CHAINS-GIT_COMMIT", commit),
-        ("BUILD_ID", rng.hex(12)),
-        (
-            "TEST_SUMMARY",
-            format!("{} passed, 0 failed", rng.range(100, 900)),
-        ),
-    ];
-    for (k, v) in &results {
-        // Quoted: a hex id such as 12345e678 is a float to a YAML 1.2 parser.
-        let _ = writeln!(y, "  - name: {k}\n    type: string\n    value: \"{v}\"");
-    }
-    let _ = writeln!(y, "  startTime: \"{start}\"\n  steps:");
-    let steps = ["prepare", "fetch-deps", "build", "test", "push"];
-    for s in steps {
-        let _ = write!(
-            y,
-            "  - container: step-{s}\n    imageID: registry.example.com/tools/{s}@sha256:{}\n    name: {s}\n    terminated:\n      containerID: containerd://{}\n      exitCode: 0\n      finishedAt: \"{done}\"\n      reason: Completed\n      startedAt: \"{start}\"\n",
-            rng.hex(64),
-            rng.hex(64)
-        );
-    }
-    y.push_str("  taskSpec:\n    params:\n");
-    for (k, _) in &params {
-        let _ = writeln!(y, "    - name: {k}\n      type: string");
-    }
-    y.push_str("    results:\n");
-    for (k, _) in &results {
-        let _ = writeln!(y, "    - name: {k}\n      type: string");
-    }
-    y.push_str("    steps:\n");
-    for s in steps {
-        let _ = write!(
-            y,
-            "    - computeResources: {{}}\n      image: registry.example.com/tools/{s}:v2\n      name: {s}\n      script: |\n        #!/usr/bin/env bash\n        set -euo pipefail\n"
-        );
-        for line in 0..rng.range(20, 40) {
-            let w1 = WORDS[(rng.next() % WORDS.len() as u64) as usize];
-            let w2 = WORDS[(rng.next() % WORDS.len() as u64) as usize];
-            let _ = writeln!(
-                y,
-                "        echo \"{s} {line}: {w1} the {w2} $(params.IMAGE)\" | tee -a log-{w1}"
-            );
-        }
-    }
-    y
-}
 
 struct Args {
     runs: usize,
@@ -180,6 +37,7 @@ struct Args {
     big: usize,
     only: Option<String>,
     out: Option<PathBuf>,
+    wait: u64,
 }
 
 fn parse_args() -> Args {
@@ -190,6 +48,7 @@ fn parse_args() -> Args {
         big: 100_000,
         only: None,
         out: None,
+        wait: 65,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -197,16 +56,150 @@ fn parse_args() -> Args {
             it.next().and_then(|v| v.parse().ok()).unwrap_or(0)
         };
         match arg.as_str() {
-            "--runs" => a.runs = num(&mut it) as usize,
+            "--runs" => a.runs = num(&mut it).max(1) as usize,
             "--reps" => a.reps = num(&mut it).max(1) as usize,
             "--seed" => a.seed = num(&mut it),
             "--big" => a.big = num(&mut it) as usize,
             "--only" => a.only = it.next(),
             "--out" => a.out = it.next().map(PathBuf::from),
+            "--wait" => a.wait = num(&mut it),
             _ => {} // cargo bench passes --bench
         }
     }
     a
+}
+
+/// Where one generated export lives.
+struct Export {
+    dir: PathBuf,
+    yaml_dir: PathBuf,
+    json_dir: PathBuf,
+    stream: PathBuf,
+    list_yaml: PathBuf,
+    list_json: PathBuf,
+}
+
+impl Export {
+    fn at(dir: PathBuf) -> Export {
+        Export {
+            yaml_dir: dir.join("yaml"),
+            json_dir: dir.join("json"),
+            stream: dir.join("stream.yaml"),
+            list_yaml: dir.join("list.yaml"),
+            list_json: dir.join("list.json"),
+            dir,
+        }
+    }
+}
+
+/// Generate `runs` runs into `dir` (unless a complete export is there):
+/// the stream and both Lists, and with `per_file` one YAML and one JSON
+/// file per run. Written as generated, so that this process stays small
+/// (a child's peak RSS starts from its parent's when it is spawned).
+fn generate(dir: PathBuf, runs: usize, seed: u64, per_file: bool) -> Export {
+    let export = Export::at(dir);
+    let done = export.dir.join("complete");
+    if done.exists() {
+        return export;
+    }
+    eprintln!(
+        "generating {runs} runs (seed {seed}) in {}",
+        export.dir.display()
+    );
+    let _ = std::fs::remove_dir_all(&export.dir);
+    std::fs::create_dir_all(&export.dir).unwrap();
+    if per_file {
+        std::fs::create_dir_all(&export.yaml_dir).unwrap();
+        std::fs::create_dir_all(&export.json_dir).unwrap();
+    }
+    let create = |p: &Path| std::io::BufWriter::new(std::fs::File::create(p).unwrap());
+    let mut stream = create(&export.stream);
+    let mut list_yaml = create(&export.list_yaml);
+    let mut list_json = create(&export.list_json);
+    // kubectl lists TaskRuns before PipelineRuns: the PipelineRuns wait in
+    // side files and are appended at the end.
+    let side_yaml_path = export.dir.join("list-pipelineruns.yaml.part");
+    let side_json_path = export.dir.join("list-pipelineruns.json.part");
+    let mut side_yaml = create(&side_yaml_path);
+    let mut side_json = create(&side_json_path);
+    list_yaml.write_all(b"apiVersion: v1\nitems:\n").unwrap();
+    list_json
+        .write_all(b"{\n    \"apiVersion\": \"v1\",\n    \"items\": [")
+        .unwrap();
+    let (mut task_runs, mut pipeline_runs, mut bytes) = (0usize, 0usize, 0usize);
+    for group in export::groups(seed, runs) {
+        // The stream in creation order: a PipelineRun, then its TaskRuns.
+        for object in group.pipeline_run.iter().chain(&group.task_runs) {
+            let yaml = kubectl::yaml(object);
+            let is_pipeline_run = object["kind"] == "PipelineRun";
+            if !is_pipeline_run {
+                bytes += yaml.len();
+            }
+            stream.write_all(b"---\n").unwrap();
+            stream.write_all(yaml.as_bytes()).unwrap();
+            if per_file {
+                let name = format!(
+                    "{}-{}",
+                    if is_pipeline_run { "pr" } else { "tr" },
+                    object["metadata"]["name"].as_str().unwrap()
+                );
+                std::fs::write(export.yaml_dir.join(format!("{name}.yaml")), &yaml).unwrap();
+                std::fs::write(
+                    export.json_dir.join(format!("{name}.json")),
+                    kubectl::json(object),
+                )
+                .unwrap();
+            }
+            let (out_yaml, out_json, count) = if is_pipeline_run {
+                (&mut side_yaml, &mut side_json, &mut pipeline_runs)
+            } else {
+                (&mut list_yaml, &mut list_json, &mut task_runs)
+            };
+            out_yaml
+                .write_all(kubectl::yaml_list_item(object).as_bytes())
+                .unwrap();
+            let first_item = *count == 0;
+            let separator: &[u8] = if first_item { b"\n" } else { b",\n" };
+            out_json.write_all(separator).unwrap();
+            out_json
+                .write_all(kubectl::json_list_item(object).as_bytes())
+                .unwrap();
+            *count += 1;
+        }
+    }
+    for mut side in [side_yaml, side_json] {
+        side.flush().unwrap();
+    }
+    let append = |to: &mut std::io::BufWriter<std::fs::File>, from: &Path, comma: bool| {
+        let mut f = std::fs::File::open(from).unwrap();
+        if comma {
+            // The side file's first item has no comma before it.
+            to.write_all(b",").unwrap();
+        }
+        std::io::copy(&mut f, to).unwrap();
+        std::fs::remove_file(from).unwrap();
+    };
+    append(&mut list_yaml, &side_yaml_path, false);
+    append(
+        &mut list_json,
+        &side_json_path,
+        task_runs > 0 && pipeline_runs > 0,
+    );
+    list_yaml
+        .write_all(b"kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+        .unwrap();
+    list_json
+        .write_all(b"\n    ],\n    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}\n")
+        .unwrap();
+    for mut f in [stream, list_yaml, list_json] {
+        f.flush().unwrap();
+    }
+    eprintln!(
+        "{task_runs} TaskRuns ({} bytes of YAML each on average), {pipeline_runs} PipelineRuns",
+        bytes / task_runs.max(1)
+    );
+    std::fs::write(&done, b"").unwrap();
+    export
 }
 
 /// Wall seconds, CPU seconds (user+sys) and peak RSS (KiB) of one child.
@@ -296,7 +289,7 @@ fn report(name: &str, runs: usize, samples: &[Sample]) {
     let (_, k, _) = stats(&mut sys);
     let (m0, m1, m2) = stats(&mut rss);
     println!(
-        "{name:<46} {runs:>6}  runs/s {r0:>6.0} {r1:>6.0} {r2:>6.0}  cpu s {u:>5.2} + {k:>5.2}  rss MiB {m0:>5.1} {m1:>5.1} {m2:>5.1}"
+        "{name:<50} {runs:>6}  runs/s {r0:>6.0} {r1:>6.0} {r2:>6.0}  cpu s {u:>5.2} + {k:>5.2}  rss MiB {m0:>5.1} {m1:>5.1} {m2:>5.1}"
     );
 }
 
@@ -306,55 +299,32 @@ fn main() {
     // Cargo builds the binary with the bench (release profile).
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_chains"));
     let work = root.join("target/bench");
-    // The generator's version is in the name: a changed generator makes a new corpus.
-    let corpus = work.join(format!("corpus-v2-{}-{}", args.runs, args.seed));
+    // The generator's version is in the name: a changed generator makes a new export.
+    let small = generate(
+        work.join(format!("export-v3-{}-{}", args.runs, args.seed)),
+        args.runs,
+        args.seed,
+        true,
+    );
+    let big = (args.big > 0).then(|| {
+        generate(
+            work.join(format!("export-v3-big-{}-{}", args.big, args.seed)),
+            args.big,
+            args.seed ^ 0xB16,
+            false,
+        )
+    });
     let key = root.join("testdata/keys/p256-sec1.pem");
-    let cosign_key = root.join("testdata/conformance/keys/cosign.key");
-
-    // Corpus: one YAML file per run, one JSON file per run, and one stream.
-    let yaml_dir = corpus.join("yaml");
-    let json_dir = corpus.join("json");
-    let stream = corpus.join("stream.yaml");
-    if !stream.exists() {
-        eprintln!(
-            "generating {} runs (seed {}) in {}",
-            args.runs,
-            args.seed,
-            corpus.display()
-        );
-        std::fs::create_dir_all(&yaml_dir).unwrap();
-        std::fs::create_dir_all(&json_dir).unwrap();
-        let mut rng = Rng(args.seed);
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&stream).unwrap());
-        let mut bytes = 0usize;
-        for i in 0..args.runs {
-            let y = taskrun(&mut rng, i);
-            bytes += y.len();
-            std::fs::write(yaml_dir.join(format!("run-{i:06}.yaml")), &y).unwrap();
-            let v: serde_json::Value = serde_saphyr::from_str(&y).unwrap();
-            std::fs::write(
-                json_dir.join(format!("run-{i:06}.json")),
-                serde_json::to_vec(&v).unwrap(),
-            )
-            .unwrap();
-            out.write_all(b"---\n").unwrap();
-            out.write_all(y.as_bytes()).unwrap();
-        }
-        out.flush().unwrap();
-        eprintln!("average run: {} bytes of YAML", bytes / args.runs.max(1));
-    }
-    let big_stream = work.join(format!("stream-v2-{}-{}.yaml", args.big, args.seed));
-    if args.big > 0 && !big_stream.exists() {
-        eprintln!("generating a stream of {} runs", args.big);
-        let mut rng = Rng(args.seed ^ 0xB16);
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&big_stream).unwrap());
-        for i in 0..args.big {
-            out.write_all(b"---\n").unwrap();
-            out.write_all(taskrun(&mut rng, i).as_bytes()).unwrap();
-        }
-        out.flush().unwrap();
-    }
-    let one_run = yaml_dir.join("run-000000.yaml");
+    let cosign_key = root.join("testdata/keys/chains/cosign.key");
+    let one_run = std::fs::read_dir(&small.yaml_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("tr-"))
+        })
+        .expect("a TaskRun in the export");
     // Every repetition writes into a new directory, and nothing is deleted
     // while measuring: on this machine's ext4, deleting 30,000 files keeps
     // the kernel busy for seconds and tripled the system time of the next
@@ -368,14 +338,15 @@ fn main() {
         // freed in the last 60 seconds (5 minutes while its inode block is
         // dirty, hence the sync) and reads the inode tables to skip them:
         // right after this deletion, creating the files of 10,000 runs cost
-        // up to 4 s of system time instead of 0.6.
-        std::thread::sleep(std::time::Duration::from_secs(65));
+        // up to 4 s of system time instead of 0.6. `--wait 0` skips the
+        // pause for smoke runs.
+        std::thread::sleep(std::time::Duration::from_secs(args.wait));
     }
     let next_output = std::cell::Cell::new(0usize);
     let current_output = std::cell::RefCell::new(outputs.join("0"));
 
     println!(
-        "{:<46} {:>6}  {:>20}  {:>20}  peak rss min/med/max",
+        "{:<50} {:>6}  {:>20}  {:>20}  peak rss min/med/max",
         "case", "runs", "runs/s min/med/max", "cpu user + sys"
     );
     let selected = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
@@ -404,49 +375,36 @@ fn main() {
     // The "one file per run": Chains' artifacts.oci.storage "" turns
     // off image signing, which otherwise adds a .payload and a .signature
     // per image (three files per run with Chains' defaults).
-    let no_images = corpus.join("no-image-signatures.yaml");
+    let no_images = small.dir.join("no-image-signatures.yaml");
     std::fs::write(&no_images, "artifacts.oci.storage: \"\"\n").unwrap();
-    for one_file in [false, true] {
-        for (format, input, dir) in [
-            ("slsa/v2alpha3", "YAML", &yaml_dir),
-            ("slsa/v1", "YAML", &yaml_dir),
-            ("slsa/v2alpha3", "JSON", &json_dir),
-        ] {
-            let files = if one_file {
-                "1 file/run"
-            } else {
-                "3 files/run"
-            };
-            let name = format!("{format}, {input} files, -o DIR, {files}");
+    for format in ["slsa/v1", "slsa/v2alpha3"] {
+        for (input, dir) in [("YAML", &small.yaml_dir), ("JSON", &small.json_dir)] {
+            let name = format!("{format}, kubectl {input} files, -o DIR");
             run_case(&name, args.runs, &|| {
                 let mut c = attest(format, &key);
-                if one_file {
-                    c.arg("--config").arg(&no_images);
-                }
+                c.arg("--config").arg(&no_images);
                 c.arg(dir).arg("-o").arg(o());
                 (c, None)
             });
         }
     }
-    run_case(
-        "slsa/v2alpha3, P-256, YAML stream on stdin",
-        args.runs,
-        &|| {
+    let mut shapes = vec![(args.runs, &small)];
+    if let Some(big) = &big {
+        shapes.push((args.big, big));
+    }
+    for (runs, export) in shapes {
+        run_case("slsa/v2alpha3, YAML stream on stdin", runs, &|| {
             let mut c = attest("slsa/v2alpha3", &key);
             c.arg("-");
-            (c, Some(stream.clone()))
-        },
-    );
-    if args.big > 0 {
-        run_case(
-            "slsa/v2alpha3, P-256, big YAML stream on stdin",
-            args.big,
-            &|| {
+            (c, Some(export.stream.clone()))
+        });
+        for (input, list) in [("YAML", &export.list_yaml), ("JSON", &export.list_json)] {
+            run_case(&format!("slsa/v2alpha3, one {input} List"), runs, &|| {
                 let mut c = attest("slsa/v2alpha3", &key);
-                c.arg("-");
-                (c, Some(big_stream.clone()))
-            },
-        );
+                c.arg(list);
+                (c, None)
+            });
+        }
     }
     run_case("one run, one process, PEM key", 1, &|| {
         let mut c = attest("slsa/v2alpha3", &key);
@@ -461,16 +419,16 @@ fn main() {
     run_case("slsa/v2alpha3, cosign key, YAML stream", args.runs, &|| {
         let mut c = attest("slsa/v2alpha3", &cosign_key);
         c.arg("-");
-        (c, Some(stream.clone()))
+        (c, Some(small.stream.clone()))
     });
 
-    // verify: the envelopes of the whole corpus, as JSON Lines.
-    let signed = corpus.join("envelopes.jsonl");
+    // verify: the envelopes of the whole export, as JSON Lines.
+    let signed = small.dir.join("envelopes.jsonl");
     if selected("verify") && !signed.exists() {
         let out = std::fs::File::create(&signed).unwrap();
         let status = attest("slsa/v2alpha3", &key)
             .arg("-")
-            .stdin(std::fs::File::open(&stream).unwrap())
+            .stdin(std::fs::File::open(&small.stream).unwrap())
             .stdout(out)
             .status()
             .unwrap();

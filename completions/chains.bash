@@ -73,7 +73,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__attest)
-            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --bundle --storage --in-place --kubeconfig --tlog-upload --rekor-url --rekor-public-key --output --fail-fast --quiet --help --version"
+            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --bundle --storage --in-place --kubeconfig --tlog-upload --rekor-url --rekor-public-key --output --fail-fast --allow-unfinished --allow-missing-children --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,7 +285,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__verify)
-            opts="-q -h -V --image --gcs --key --password-file --ca-roots --ca-intermediates --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --rekor-url --rekor-public-key --require-tlog --insecure-ignore-tlog --predicate-type --builder-id --source-uri --source-digest --subject --max-age --output --print-payload --allow-insecure-registry --fail-fast --quiet --help --version"
+            opts="-q -h -V --image --gcs --key --password-file --trusted-root --ca-roots --ca-intermediates --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --insecure-ignore-sct --rekor-url --rekor-public-key --require-tlog --insecure-ignore-tlog --predicate-type --builder-id --source-uri --source-digest --subject --max-age --output --print-payload --allow-insecure-registry --fail-fast --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,6 +304,10 @@ _chains() {
                     return 0
                     ;;
                 --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

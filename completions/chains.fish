@@ -57,6 +57,8 @@ complete -c chains -n "__fish_chains_using_subcommand attest" -l bundle -d 'Writ
 complete -c chains -n "__fish_chains_using_subcommand attest" -l in-place -d 'With the tekton backend: write the annotations into the input files themselves'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l tlog-upload -d 'Upload to the transparency log (as transparency.enabled: true)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l fail-fast -d 'Stop at the first run that fails'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l allow-unfinished -d 'Attest runs that have not finished (no `Succeeded` condition that is True or False), with a warning; Tekton Chains never signs them'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l allow-missing-children -d 'Attest a PipelineRun whose childReferences name TaskRuns missing from the inputs, from the children that are there, with a warning'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s V -l version -d 'Print version'
@@ -71,6 +73,7 @@ complete -c chains -n "__fish_chains_using_subcommand verify" -l image -d 'Verif
 complete -c chains -n "__fish_chains_using_subcommand verify" -l gcs -d 'Verify what Chains stored under gs://BUCKET/PREFIX' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l key -d 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l password-file -d 'File holding the password of an encrypted private key given as --key' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -l trusted-root -d 'Sigstore trusted root (trusted_root.json, as cosign and sigstore-go take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each trusted within its validity window' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l ca-roots -d 'Trusted root certificates (PEM) for keyless signatures' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l ca-intermediates -d 'Intermediate certificates (PEM) between a signing certificate and the roots' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate-identity -d 'The identity (email or URI SAN) the signing certificate must have' -r
@@ -87,6 +90,7 @@ complete -c chains -n "__fish_chains_using_subcommand verify" -l subject -d 'A s
 complete -c chains -n "__fish_chains_using_subcommand verify" -l max-age -d 'Reject attestations older than this (e.g. 30m, 24h, 7d), by their log entry\'s time, else their build finish time' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l output -d 'Report format' -r -f -a "human\t'A line per artifact and a summary'
 json\t'One JSON document: every finding, with the failed check\'s name'"
+complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore-sct -d 'Do not check the signed certificate timestamps (SCTs) embedded in signing certificates against the trusted root\'s CT logs (as cosign)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l require-tlog -d 'Reject anything without a verified transparency log entry'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore-tlog -d 'Do not look at transparency log entries at all (said so in the report)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l print-payload -d 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr'

@@ -127,6 +127,12 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
+    /// Sigstore trusted root (trusted_root.json, as cosign and sigstore-go
+    /// take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities,
+    /// each trusted within its validity window.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+
     /// Trusted root certificates (PEM) for keyless signatures.
     #[arg(long, value_name = "FILE")]
     pub ca_roots: Option<PathBuf>,
@@ -158,6 +164,11 @@ pub struct VerifyArgs {
     /// A regular expression the certificate's OIDC issuer must match.
     #[arg(long, value_name = "REGEXP")]
     pub certificate_oidc_issuer_regexp: Option<String>,
+
+    /// Do not check the signed certificate timestamps (SCTs) embedded in
+    /// signing certificates against the trusted root's CT logs (as cosign).
+    #[arg(long)]
+    pub insecure_ignore_sct: bool,
 
     /// Transparency log to look entries up in, and whose key checks them.
     #[arg(long, value_name = "URL")]
@@ -306,6 +317,16 @@ pub struct AttestArgs {
     /// Stop at the first run that fails.
     #[arg(long)]
     pub fail_fast: bool,
+
+    /// Attest runs that have not finished (no `Succeeded` condition that is
+    /// True or False), with a warning; Tekton Chains never signs them.
+    #[arg(long)]
+    pub allow_unfinished: bool,
+
+    /// Attest a PipelineRun whose childReferences name TaskRuns missing from
+    /// the inputs, from the children that are there, with a warning.
+    #[arg(long)]
+    pub allow_missing_children: bool,
 }
 
 #[derive(Debug, Args)]

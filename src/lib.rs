@@ -1,8 +1,10 @@
 //! chains: Tekton Chains' provenance, offline.
 //!
 //! The pipeline is the architecture: [`run`] reads TaskRuns and PipelineRuns,
-//! [`provenance`] turns each into an in-toto statement, and the commands
-//! ([`attest`]) compose those stages.
+//! [`provenance`] turns each into an in-toto statement, [`sign`] and
+//! [`store`] sign and keep it, and [`pipeline`] composes those stages for one
+//! run. The commands ([`attest`], [`verify`], [`watch`]) are thin layers over
+//! the pipeline and never import one another.
 
 pub mod atomic;
 pub mod attest;
@@ -13,9 +15,12 @@ pub mod json;
 pub mod k8s;
 pub mod keys;
 pub mod pem;
+pub mod pipeline;
 pub mod provenance;
+pub mod report;
 pub mod run;
 pub mod sign;
 pub mod store;
+pub mod trust;
 pub mod verify;
 pub mod watch;

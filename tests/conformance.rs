@@ -1,4 +1,5 @@
-//! Tekton Chains conformance: every case in testdata/conformance/cases is run
+//! Tekton Chains conformance: every case in ../shared/conformance/cases
+//! (beside the repository; skipped with a message where it is absent) is run
 //! through the `chains` binary and compared with the statement Chains' own
 //! tests assert (semantic JSON comparison, honouring each case's `compare`
 //! rules), and cross-checked with the upstream `compare.py` when python3 is
@@ -10,7 +11,19 @@ use std::process::Command;
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/conformance")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance")
+}
+
+/// Whether the shared cases are there; says so when they are not.
+fn cases_present() -> bool {
+    let present = root().join("cases").is_dir();
+    if !present {
+        eprintln!(
+            "skipping: {} is absent (Chains' conformance cases live beside the repository)",
+            root().display()
+        );
+    }
+    present
 }
 
 fn canon(v: &Value) -> String {
@@ -148,6 +161,10 @@ fn args(case: &Value) -> Vec<String> {
         "attest".to_string(),
         "--unsigned".into(),
         "--quiet".into(),
+        // Chains' unit-test fixtures carry no conditions, and one
+        // PipelineRun case lists children its test does not supply.
+        "--allow-unfinished".into(),
+        "--allow-missing-children".into(),
         "--format".into(),
         case["format"].as_str().unwrap().into(),
     ];
@@ -191,13 +208,16 @@ fn python3() -> Option<&'static str> {
 
 #[test]
 fn every_conformance_case_matches_chains() {
+    if !cases_present() {
+        return;
+    }
     let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("cases"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     cases.sort();
     assert!(
-        cases.len() >= 52,
+        cases.len() >= 77,
         "conformance cases missing: {}",
         cases.len()
     );
@@ -264,6 +284,9 @@ fn every_conformance_case_matches_chains() {
 
 #[test]
 fn output_is_byte_identical_across_runs() {
+    if !cases_present() {
+        return;
+    }
     let case_dir = root().join("cases/19-v2alpha3-pipelinerun1-slsa-tekton-resolveddependencies");
     let case: Value =
         serde_json::from_slice(&std::fs::read(case_dir.join("case.json")).unwrap()).unwrap();

@@ -334,7 +334,7 @@ fn a_refused_entry_is_a_permanent_error_with_rekors_message() {
     let signer = p256_signer();
     let mut artifact = attestation(&signer, "refused");
     // Sign with one key, claim another: Rekor cannot verify the envelope.
-    let other = LocalSigner::from_pem(&testdata("conformance/keys/x509.pem"), "x509.pem").unwrap();
+    let other = LocalSigner::from_pem(&testdata("keys/chains/x509.pem"), "x509.pem").unwrap();
     artifact.public_key = other.public_key().clone();
     let calls = AtomicUsize::new(0);
     let e = with_retries(|| {

@@ -107,7 +107,7 @@ fn sign_and_verify(key: &str, public: &Path, envs: &[(&str, &str)]) {
 
 #[test]
 fn chains_cosign_test_key_signs_verifiably() {
-    let keys = testdata("conformance/keys");
+    let keys = testdata("keys/chains");
     sign_and_verify(
         keys.join("cosign.key").to_str().unwrap(),
         &keys.join("cosign.pub"),
@@ -117,7 +117,7 @@ fn chains_cosign_test_key_signs_verifiably() {
 
 #[test]
 fn password_file_works_too() {
-    let keys = testdata("conformance/keys");
+    let keys = testdata("keys/chains");
     let out = chains(
         &[
             "attest",
@@ -139,7 +139,7 @@ fn password_file_works_too() {
 fn chains_x509_test_key_signs_verifiably() {
     // x509.pem is PKCS#8; its public half is derived for the check.
     let dir = tempfile::tempdir().unwrap();
-    let key = testdata("conformance/keys/x509.pem");
+    let key = testdata("keys/chains/x509.pem");
     let signer =
         chains::sign::local::LocalSigner::load(&key, &chains::sign::Password::FromEnvironment)
             .unwrap();
@@ -166,7 +166,7 @@ fn wrong_password_fails_cleanly() {
         &[
             "attest",
             "--key",
-            testdata("conformance/keys/cosign.key").to_str().unwrap(),
+            testdata("keys/chains/cosign.key").to_str().unwrap(),
             testdata("runs/taskrun-build.yaml").to_str().unwrap(),
             "-o",
             dir.path().to_str().unwrap(),
@@ -191,7 +191,7 @@ fn missing_password_without_a_terminal_says_how_to_give_one() {
         &[
             "attest",
             "--key",
-            testdata("conformance/keys/cosign.key").to_str().unwrap(),
+            testdata("keys/chains/cosign.key").to_str().unwrap(),
             testdata("runs/taskrun-build.yaml").to_str().unwrap(),
         ],
         &[],

@@ -42,7 +42,7 @@ const SLSA02: &str = "https://slsa.dev/provenance/v0.2";
 fn cosign_key() -> &'static LocalSigner {
     static KEY: OnceLock<LocalSigner> = OnceLock::new();
     KEY.get_or_init(|| {
-        let dir = root().join("testdata/conformance/keys");
+        let dir = root().join("testdata/keys/chains");
         LocalSigner::load(
             &dir.join("cosign.key"),
             &Password::File(dir.join("cosign.password")),
@@ -57,7 +57,7 @@ fn pem_key(file: &str) -> LocalSigner {
 }
 
 fn cosign_pub() -> PathBuf {
-    root().join("testdata/conformance/keys/cosign.pub")
+    root().join("testdata/keys/chains/cosign.pub")
 }
 
 fn hex(data: &[u8]) -> String {

@@ -24,10 +24,10 @@ fn root(p: &str) -> String {
     common::root().join(p).display().to_string()
 }
 
-const CHAINS_KEY: &str = "testdata/conformance/keys/cosign.key";
-const CHAINS_PUB: &str = "testdata/conformance/keys/cosign.pub";
-const CHAINS_PASSWORD: &str = "testdata/conformance/keys/cosign.password";
-const X509_KEY: &str = "testdata/conformance/keys/x509.pem";
+const CHAINS_KEY: &str = "testdata/keys/chains/cosign.key";
+const CHAINS_PUB: &str = "testdata/keys/chains/cosign.pub";
+const CHAINS_PASSWORD: &str = "testdata/keys/chains/cosign.password";
+const X509_KEY: &str = "testdata/keys/chains/x509.pem";
 const RUN: &str = "testdata/runs/taskrun-build.yaml";
 const PIPELINE: &str = "testdata/runs/pipelinerun-with-children.yaml";
 
@@ -729,6 +729,77 @@ fn keyless_signatures_are_checked_against_roots_and_identity() {
             .unwrap()
             .contains("certificate for"),
         "{report:#}"
+    );
+
+    // The same trust as a Sigstore trusted root (--trusted-root): the
+    // roots as one CA, the log key as a Rekor log; verifies the same. A
+    // root that does not parse is a usage error naming the file.
+    let pem_bodies = |path: &str, label: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(path).unwrap();
+        text.split(&format!("-----BEGIN {label}-----"))
+            .skip(1)
+            .map(|b| {
+                b.split("-----END")
+                    .next()
+                    .unwrap()
+                    .split_whitespace()
+                    .collect()
+            })
+            .collect()
+    };
+    let trusted_root = |key_end: &str| {
+        let certs: Vec<_> = pem_bodies(roots, "CERTIFICATE")
+            .into_iter()
+            .map(|b| serde_json::json!({ "rawBytes": b }))
+            .collect();
+        let key = pem_bodies(log_key, "PUBLIC KEY").remove(0);
+        let log_id = {
+            use sha2::Digest;
+            STANDARD.encode(sha2::Sha256::digest(STANDARD.decode(&key).unwrap()))
+        };
+        serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [{
+                "baseUrl": url,
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {"rawBytes": key, "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                              "validFor": {"start": "2020-01-01T00:00:00Z", "end": key_end}},
+                "logId": {"keyId": log_id}
+            }],
+            "certificateAuthorities": [{
+                "uri": url,
+                "certChain": {"certificates": certs},
+                "validFor": {"start": "2020-01-01T00:00:00Z"}
+            }]
+        })
+        .to_string()
+    };
+    let root_file = tmp.path().join("trusted_root.json");
+    std::fs::write(&root_file, trusted_root("2999-01-01T00:00:00Z")).unwrap();
+    let (code, report) = verify_json(&[
+        "--trusted-root",
+        root_file.to_str().unwrap(),
+        "--certificate-identity-regexp",
+        "^https://kubernetes.io/",
+        "--certificate-oidc-issuer",
+        issuer,
+        bundle,
+    ]);
+    assert_eq!(code, 0, "{report:#}");
+    let broken = tmp.path().join("broken_root.json");
+    std::fs::write(&broken, "{\"mediaType\": 1}").unwrap();
+    let out = verify(&[
+        "--trusted-root",
+        broken.to_str().unwrap(),
+        "--certificate-identity-regexp",
+        ".",
+        bundle,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("broken_root.json"),
+        "{}",
+        text(&out.stderr)
     );
 
     // Another identity, another issuer.

@@ -240,7 +240,13 @@ impl Watcher {
     fn http(&self, path: &str) -> Option<(u16, String)> {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port)).ok()?;
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
+        // A stalled answer is retried by the caller, not waited on forever.
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
         let mut out = String::new();
         s.read_to_string(&mut out).ok()?;
         let code = out.get(9..12)?.parse().ok()?;
@@ -256,8 +262,27 @@ impl Watcher {
             .and_then(|v| v.parse().ok())
     }
 
+    /// An HTTP answer of the metrics server, polled until it answers (a
+    /// loaded machine may start it, or answer, late); the deadline only
+    /// guards against a hang.
+    fn served(&self, path: &str) -> (u16, String) {
+        let deadline = Instant::now() + Duration::from_secs(WAIT_SECS);
+        loop {
+            if let Some(answer) = self.http(path) {
+                return answer;
+            }
+            self.assert_running();
+            assert!(
+                Instant::now() < deadline,
+                "{path} not served within {WAIT_SECS}s; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn metric(&self, name: &str) -> f64 {
-        let (_, body) = self.http("/metrics").expect("metrics served");
+        let (_, body) = self.served("/metrics");
         body.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
             .and_then(|v| v.parse().ok())
@@ -301,9 +326,13 @@ impl Drop for Watcher {
     }
 }
 
+/// How long a poll waits before calling the process hung: generous, so a
+/// loaded 2-core machine never reaches it while things still progress.
+const WAIT_SECS: u64 = 300;
+
 /// Poll until `cond` holds; the deadline only guards against a hang.
 fn wait_until(what: &str, watchers: &[&Watcher], mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let deadline = Instant::now() + Duration::from_secs(WAIT_SECS);
     while !cond() {
         for w in watchers {
             w.assert_running();
@@ -435,8 +464,8 @@ fn attests_and_annotates_runs_created_in_the_cluster() {
     assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
 
     // Observability.
-    assert_eq!(w.http("/healthz").unwrap().0, 200);
-    assert_eq!(w.http("/readyz").unwrap().0, 200);
+    assert_eq!(w.served("/healthz").0, 200);
+    assert_eq!(w.served("/readyz").0, 200);
     assert_eq!(w.metric("watcher_taskrun_marked_signed_total"), 5.0);
     assert_eq!(w.metric("watcher_pipelinerun_marked_signed_total"), 1.0);
     assert_eq!(w.metric("watcher_taskrun_sign_created_total"), 5.0);

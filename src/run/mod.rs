@@ -64,9 +64,26 @@ pub struct Origin {
     pub line: usize,
 }
 
+/// `s` with control characters (newlines, terminal escapes) escaped as Rust
+/// escapes them, for names printed in messages.
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_default().to_string(),
+                false => c.to_string(),
+            })
+            .collect(),
+    )
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}, document {}", self.file, self.document + 1)?;
+        let file = escape_controls(&self.file);
+        write!(f, "{file}, document {}", self.document + 1)?;
         if let Some(item) = self.item {
             write!(f, ", item {}", item + 1)?;
         }
@@ -292,6 +309,19 @@ impl Run {
         array_at(self.status(), "conditions")
             .first()
             .map(|c| str_at(Some(c), "status"))
+    }
+
+    /// Chains' `IsDone()`: the `Succeeded` condition is `True` or `False`.
+    /// `None` when done; otherwise what the condition says (for messages).
+    pub fn unfinished_state(&self) -> Option<String> {
+        let succeeded = array_at(self.status(), "conditions")
+            .iter()
+            .find(|c| str_at(Some(c), "type") == "Succeeded");
+        match succeeded.map(|c| str_at(Some(c), "status")) {
+            Some("True" | "False") => None,
+            Some(other) => Some(format!("{other:?}")),
+            None => Some("missing".to_string()),
+        }
     }
 
     /// Chains' `IsSuccessful()`: the `Succeeded` condition is `True`.

@@ -30,6 +30,15 @@ impl Source {
         }
     }
 
+    /// The name for messages: the path with control characters escaped, so
+    /// that a file name cannot break a line or steer the terminal.
+    pub fn escaped_name(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".to_string(),
+            Source::File(p) => escaped_path(p),
+        }
+    }
+
     /// Open the source for reading.
     ///
     /// Streams are read 1 MiB at a time: on the project's machine a 64 KiB
@@ -43,16 +52,11 @@ impl Source {
                 STREAM_BUFFER,
                 io::stdin(),
             ))),
-            Source::File(p) => fs::File::open(p)
-                .map(|f| {
-                    let size = f.metadata().map(|m| m.len() as usize + 1).unwrap_or(0);
-                    let capacity = size.clamp(8 << 10, STREAM_BUFFER);
-                    Box::new(BufReader::with_capacity(capacity, f)) as Box<dyn BufRead + Send>
-                })
-                .map_err(|source| InputError::Io {
-                    path: p.display().to_string(),
-                    source,
-                }),
+            Source::File(p) => open_file(p).map(|f| {
+                let size = f.metadata().map(|m| m.len() as usize + 1).unwrap_or(0);
+                let capacity = size.clamp(8 << 10, STREAM_BUFFER);
+                Box::new(BufReader::with_capacity(capacity, f)) as Box<dyn BufRead + Send>
+            }),
         }
     }
 }
@@ -106,6 +110,48 @@ pub enum InputError {
         help("export the run after it finished, with its status (`kubectl get ... -o yaml`)")
     )]
     NoStatus { origin: Origin, label: String },
+
+    #[error("{origin}: {label} has not finished (its Succeeded condition is {state})")]
+    #[diagnostic(
+        code(chains::input::unfinished),
+        help(
+            "Tekton Chains only signs finished runs; export the run once it is done, or pass --allow-unfinished to attest it anyway"
+        )
+    )]
+    Unfinished {
+        origin: Origin,
+        label: String,
+        state: String,
+    },
+
+    #[error("{origin}: {label} lists child TaskRuns that are not among the inputs: {missing}")]
+    #[diagnostic(
+        code(chains::input::missing_children),
+        help(
+            "its provenance would have no tasks or materials from them: pass their files with --taskruns FILE|DIR, or --allow-missing-children to attest it from the children that are there"
+        )
+    )]
+    MissingChildren {
+        origin: Origin,
+        label: String,
+        missing: String,
+    },
+
+    #[error("no TaskRun or PipelineRun in {inputs}")]
+    #[diagnostic(
+        code(chains::input::no_runs),
+        help(
+            "chains reads TaskRuns and PipelineRuns as YAML or JSON, e.g. `kubectl get taskruns -o yaml`; check the path"
+        )
+    )]
+    NoRuns { inputs: String },
+
+    #[error("{path}: no writer opened the FIFO within {seconds} s")]
+    #[diagnostic(
+        code(chains::input::fifo),
+        help("start the program that writes to it first, or pipe it to standard input (`-`)")
+    )]
+    FifoWithoutWriter { path: String, seconds: u64 },
 }
 
 impl InputError {
@@ -116,8 +162,13 @@ impl InputError {
             InputError::Json { origin, .. }
             | InputError::NotAnObject { origin, .. }
             | InputError::ApiVersion { origin, .. }
-            | InputError::NoStatus { origin, .. } => Some(origin),
-            InputError::Io { .. } | InputError::Missing { .. } => None,
+            | InputError::NoStatus { origin, .. }
+            | InputError::Unfinished { origin, .. }
+            | InputError::MissingChildren { origin, .. } => Some(origin),
+            InputError::Io { .. }
+            | InputError::Missing { .. }
+            | InputError::NoRuns { .. }
+            | InputError::FifoWithoutWriter { .. } => None,
         }
     }
 }
@@ -142,66 +193,146 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<Source>, InputError> {
     expand_inputs_with(inputs, has_run_extension)
 }
 
-/// [`expand_inputs`], taking from directories the files `wanted` accepts.
+/// [`expand_inputs`], taking from directories the files `wanted` accepts;
+/// the first path that cannot be read is the error.
 pub fn expand_inputs_with(
     inputs: &[PathBuf],
     wanted: fn(&Path) -> bool,
 ) -> Result<Vec<Source>, InputError> {
+    let (sources, mut errors) = expand_all(inputs, wanted);
+    match errors.is_empty() {
+        true => Ok(sources),
+        false => Err(errors.swap_remove(0)),
+    }
+}
+
+/// Expand run inputs, going on past paths that cannot be read: every source
+/// that can be, and an error for each path that cannot (a missing input, an
+/// unreadable sub-directory), for the caller to report.
+pub fn expand_run_inputs(inputs: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
+    expand_all(inputs, has_run_extension)
+}
+
+fn expand_all(inputs: &[PathBuf], wanted: fn(&Path) -> bool) -> (Vec<Source>, Vec<InputError>) {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     for input in inputs {
         if input.as_os_str() == "-" {
             out.push(Source::Stdin);
             continue;
         }
-        let meta = fs::metadata(input).map_err(|source| io_error(input, source))?;
-        if meta.is_dir() {
-            walk_dir(input, wanted, &mut out)?;
-        } else {
-            out.push(Source::File(input.clone()));
+        match fs::metadata(input) {
+            Ok(meta) if meta.is_dir() => walk_dir(input, wanted, &mut out, &mut errors),
+            Ok(_) => out.push(Source::File(input.clone())),
+            Err(source) => errors.push(io_error(input, source)),
         }
     }
-    Ok(out)
+    (out, errors)
 }
 
 /// An I/O error on `path` as an input error (a missing file is said so).
 pub fn io_error(path: &Path, source: io::Error) -> InputError {
     if source.kind() == io::ErrorKind::NotFound {
         InputError::Missing {
-            path: path.display().to_string(),
+            path: escaped_path(path),
         }
     } else {
         InputError::Io {
-            path: path.display().to_string(),
+            path: escaped_path(path),
             source,
         }
     }
 }
 
+/// A path for messages, with control characters (newlines, terminal
+/// escapes) escaped as Rust escapes them.
+pub fn escaped_path(path: &Path) -> String {
+    super::escape_controls(&path.display().to_string()).into_owned()
+}
+
+/// Walk a directory; a sub-directory or entry that cannot be read is an
+/// error of its own, and the walk goes on with the rest.
 fn walk_dir(
     dir: &Path,
     wanted: fn(&Path) -> bool,
     out: &mut Vec<Source>,
-) -> Result<(), InputError> {
-    let io_err = |source| InputError::Io {
-        path: dir.display().to_string(),
-        source,
+    errors: &mut Vec<InputError>,
+) {
+    let entries = match fs::read_dir(dir).and_then(|d| d.collect::<Result<Vec<_>, _>>()) {
+        Ok(entries) => entries,
+        Err(source) => return errors.push(io_error(dir, source)),
     };
-    let mut entries = fs::read_dir(dir)
-        .map_err(io_err)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(io_err)?;
+    let mut entries = entries;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
-        let file_type = entry.file_type().map_err(io_err)?;
+        let file_type = match entry.file_type() {
+            Ok(t) => t,
+            Err(source) => {
+                errors.push(io_error(&path, source));
+                continue;
+            }
+        };
         if file_type.is_dir() {
             // Symlinked directories are not followed (no cycles); real ones are.
-            walk_dir(&path, wanted, out)?;
+            walk_dir(&path, wanted, out, errors);
         } else if wanted(&path) && (file_type.is_file() || path.is_file()) {
             out.push(Source::File(path));
         }
     }
-    Ok(())
+}
+
+/// How long a FIFO given as input may wait for its writer.
+const FIFO_WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Open an input file. A FIFO is opened without blocking and waited on for
+/// data with a deadline: a FIFO nobody writes to would otherwise block the
+/// batch forever.
+fn open_file(path: &Path) -> Result<fs::File, InputError> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
+            return open_fifo(path, FIFO_WRITER_WAIT);
+        }
+    }
+    fs::File::open(path).map_err(|source| io_error(path, source))
+}
+
+/// Open a FIFO for reading once a writer has written to it (or closed it),
+/// within `wait`.
+#[cfg(target_os = "linux")]
+fn open_fifo(path: &Path, wait: std::time::Duration) -> Result<fs::File, InputError> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use rustix::fs::{Mode, OFlags, fcntl_getfl, fcntl_setfl};
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| io_error(path, e.into()))?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(InputError::FifoWithoutWriter {
+                path: escaped_path(path),
+                seconds: wait.as_secs(),
+            });
+        }
+        let timeout = Timespec::try_from(left).ok();
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(0) => continue,
+            Ok(_) => break,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(io_error(path, e.into())),
+        }
+    }
+    // Data (or a writer's close) is there: read it as an ordinary blocking file.
+    let flags = fcntl_getfl(&fd).map_err(|e| io_error(path, e.into()))?;
+    fcntl_setfl(&fd, flags - OFlags::NONBLOCK).map_err(|e| io_error(path, e.into()))?;
+    Ok(fs::File::from(fd))
 }
 
 fn has_run_extension(path: &Path) -> bool {
@@ -258,6 +389,8 @@ pub struct DocumentStream {
     carry: Option<(String, usize)>,
     /// JSON values already parsed from the current line, not yet returned.
     pending: std::collections::VecDeque<Result<Document, InputError>>,
+    /// Hand out the items of `List`s one by one (see [`DocumentStream::split_lists`]).
+    split_lists: bool,
 }
 
 enum Mode {
@@ -269,14 +402,25 @@ impl DocumentStream {
     pub fn new(file: Arc<str>, reader: Box<dyn BufRead + Send>) -> Self {
         DocumentStream {
             file,
-            reader,
+            // YAML (and JSON's whitespace) allows lines broken by a CR alone;
+            // the splitter cuts lines at LF.
+            reader: Box::new(LoneCrToLf::new(reader)),
             mode: None,
             index: 0,
             line: 1,
             done: false,
             carry: None,
             pending: std::collections::VecDeque::new(),
+            split_lists: false,
         }
+    }
+
+    /// Hand out each item of a `List` (and of a top-level JSON array) as a
+    /// document of its own, as it is read, instead of the whole List as one
+    /// document: a List of any length is never held whole.
+    pub fn split_lists(mut self) -> Self {
+        self.split_lists = true;
+        self
     }
 
     fn detect(&mut self) -> io::Result<Mode> {
@@ -414,6 +558,103 @@ impl DocumentStream {
         InputError::Io {
             path: self.file.to_string(),
             source,
+        }
+    }
+}
+
+/// A reader that turns line breaks made of a CR alone into LF (CRLF is left
+/// as it is), so that documents with old Mac line breaks split into lines.
+/// Buffers without a CR (nearly all) are handed on as they are, uncopied.
+struct LoneCrToLf {
+    inner: Box<dyn BufRead + Send>,
+    /// Translated bytes not yet consumed, from `pos`.
+    buf: Vec<u8>,
+    pos: usize,
+    /// A CR ended the last chunk: whether it is a line break of its own or
+    /// half of a CRLF depends on the next byte.
+    pending_cr: bool,
+}
+
+impl LoneCrToLf {
+    fn new(inner: Box<dyn BufRead + Send>) -> Self {
+        LoneCrToLf {
+            inner,
+            buf: Vec::new(),
+            pos: 0,
+            pending_cr: false,
+        }
+    }
+
+    /// Translate the inner reader's next chunk into `buf`.
+    fn translate(&mut self) -> io::Result<()> {
+        let chunk = self.inner.fill_buf()?;
+        self.buf.clear();
+        self.pos = 0;
+        let mut rest = chunk;
+        if std::mem::take(&mut self.pending_cr) {
+            match rest.first() {
+                Some(b'\n') => {
+                    self.buf.extend_from_slice(b"\r\n");
+                    rest = &rest[1..];
+                }
+                _ => self.buf.push(b'\n'),
+            }
+        }
+        let mut bytes = rest.iter().copied().peekable();
+        while let Some(b) = bytes.next() {
+            match (b, bytes.peek()) {
+                (b'\r', Some(b'\n')) => {
+                    self.buf.extend_from_slice(b"\r\n");
+                    bytes.next();
+                }
+                (b'\r', Some(_)) => self.buf.push(b'\n'),
+                (b'\r', None) => self.pending_cr = true,
+                _ => self.buf.push(b),
+            }
+        }
+        let n = chunk.len();
+        self.inner.consume(n);
+        Ok(())
+    }
+}
+
+impl Read for LoneCrToLf {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for LoneCrToLf {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos < self.buf.len() {
+            return Ok(&self.buf[self.pos..]);
+        }
+        let chunk = self.inner.fill_buf()?;
+        let plain = !self.pending_cr && memchr::memchr(b'\r', chunk).is_none();
+        if plain {
+            return self.inner.fill_buf();
+        }
+        // A chunk that is only a pending CR's decision may translate to
+        // nothing (a CR at its end is pending again): read on.
+        while self.pos >= self.buf.len() {
+            let at_end = self.inner.fill_buf()?.is_empty();
+            if at_end && !self.pending_cr {
+                break;
+            }
+            self.translate()?;
+        }
+        Ok(&self.buf[self.pos..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if self.pos < self.buf.len() {
+            self.pos = (self.pos + amount).min(self.buf.len());
+        } else {
+            self.inner.consume(amount);
         }
     }
 }
@@ -765,10 +1006,7 @@ pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputEr
 }
 
 fn parse_yaml(doc: &Document, text: &str) -> Result<Value, InputError> {
-    if let Some(value) = super::yaml::parse(text) {
-        return Ok(value);
-    }
-    serde_saphyr::from_str::<Value>(text).map_err(|e| {
+    super::yaml::from_str(text).map_err(|e| {
         let loc = e.location();
         let (line, col) = loc
             .map(|l| (l.line() as usize, l.column() as usize))
@@ -914,6 +1152,21 @@ fn decode_object(
     Ok(Decoded::Run(Box::new(run)))
 }
 
+/// Decode a TaskRun kept by [`super::group::ChildStore`]: its source
+/// object as JSON, read as it was first (same origin and syntax), so that
+/// the run is the same as when it was first decoded.
+pub fn decode_kept(bytes: &[u8], origin: Origin, syntax: Syntax) -> Result<Run, InputError> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| json_error_at(origin.clone(), &e))?;
+    match decode_object(value, origin.clone(), syntax, KindHint::TaskRun)? {
+        Decoded::Run(run) => Ok(*run),
+        Decoded::Skipped { what, .. } => Err(InputError::Json {
+            origin,
+            message: format!("a kept TaskRun read back as {what}"),
+        }),
+    }
+}
+
 /// Guess the kind of an object that does not say, from fields only one kind has.
 fn infer_kind(v: &Value) -> Option<RunKind> {
     let spec = v.get("spec");
@@ -1017,6 +1270,41 @@ mod tests {
             message.contains("invalid unicode") && message.contains("column 11"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn lines_broken_by_cr_alone_split_like_lf() {
+        let text = "# lead\rkind: TaskRun\rstatus: {}\r---\rb: 2\r\nc: 3\r";
+        for capacity in [1, 2, 3, 7, 64] {
+            let d: Vec<_> = DocumentStream::new(
+                Arc::from("t"),
+                Box::new(io::BufReader::with_capacity(
+                    capacity,
+                    io::Cursor::new(text.as_bytes().to_vec()),
+                )),
+            )
+            .map(|d| match d.unwrap().body {
+                Body::Yaml(t) => t,
+                _ => panic!("YAML expected"),
+            })
+            .collect();
+            assert_eq!(d.len(), 2, "{capacity}: {d:?}");
+            assert!(d[0].contains("kind: TaskRun\n"), "{d:?}");
+            assert!(d[1].starts_with("b: 2\r\nc: 3"), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_in_file_names_are_escaped_in_messages() {
+        let origin = Origin {
+            file: Arc::from("a\nb\u{1b}[31m.yaml"),
+            document: 0,
+            item: None,
+            line: 1,
+        };
+        let shown = origin.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.contains("a\\nb\\u{1b}[31m.yaml"), "{shown}");
     }
 
     #[test]

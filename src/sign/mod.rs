@@ -83,8 +83,8 @@ pub struct PublicKey {
 }
 
 const OID_EC: &str = "1.2.840.10045.2.1";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
-const OID_P384: &str = "1.3.132.0.34";
+pub(crate) const OID_P256: &str = "1.2.840.10045.3.1.7";
+pub(crate) const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
 const OID_ED25519: &str = "1.3.101.112";
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
@@ -209,7 +209,20 @@ pub enum SignError {
         #[source]
         source: std::io::Error,
     },
-    #[error("wrong password for {path}")]
+    #[error("cannot write key {path}")]
+    #[diagnostic(code(chains::sign::key_write))]
+    KeyWrite {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} already exists")]
+    #[diagnostic(
+        code(chains::sign::key_exists),
+        help("pass --force to overwrite it, or choose another --output-key-prefix")
+    )]
+    KeyExists { path: String },
+    #[error("wrong password for {path}, or its ciphertext is corrupt")]
     #[diagnostic(
         code(chains::sign::password),
         help(
@@ -292,8 +305,7 @@ mod tests {
     #[test]
     fn key_id_is_the_ssh_fingerprint() {
         let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/");
-        let cosign_pub =
-            std::fs::read_to_string(format!("{keys}conformance/keys/cosign.pub")).unwrap();
+        let cosign_pub = std::fs::read_to_string(format!("{keys}keys/chains/cosign.pub")).unwrap();
         let k = PublicKey::from_pem(&cosign_pub).unwrap();
         assert_eq!(k.kind(), KeyKind::EcdsaP256);
         assert_eq!(

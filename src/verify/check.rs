@@ -12,11 +12,14 @@ use super::evidence::{Evidence, Signed};
 use crate::sign::PublicKey;
 use crate::sign::dsse::{IN_TOTO, pae};
 use crate::store::rekor::{LogEntry, Logged, Rekor, entry_records};
+use crate::trust::TrustedRoot;
 
 /// What signatures are trusted, and how transparency is handled.
 pub struct Trust {
     /// `--key`: signatures by any of these keys are trusted.
     pub keys: Vec<PublicKey>,
+    /// `--trusted-root` and the shortcut flags, resolved into one root.
+    pub root: TrustedRoot,
     /// `--ca-roots`: certificates leading to these roots are trusted, when
     /// their identity matches `identity`.
     pub roots: Option<Roots>,
@@ -145,10 +148,13 @@ pub fn check(
         (Some(chain), Some(roots)) => {
             let cert = certificate::verify(chain, roots, &trust.identity, signed_at.unwrap_or(now))
                 .map_err(|e| Rejection::new("certificate", e.to_string()))?;
-            let signer = match &cert.issuer {
+            let mut signer = match &cert.issuer {
                 Some(issuer) => format!("certificate for {} (issuer {issuer})", cert.identity),
                 None => format!("certificate for {}", cert.identity),
             };
+            if let certificate::SctCheck::NotChecked(why) = cert.sct {
+                signer.push_str(&format!("; SCT not checked: {why}"));
+            }
             (
                 vec![cert.public_key],
                 Some((signer, chain.certificate_pem.clone())),

@@ -22,6 +22,7 @@ use crate::cli::{VerifyArgs, VerifyOutput};
 use crate::run::read::InputError;
 use crate::sign::PublicKey;
 use crate::store::rekor::Rekor;
+use crate::trust::TrustedRoot;
 use certificate::{IdentityPolicy, Matcher, Roots};
 use check::{Content, Rejection, TlogStatus, Transparency, Trust, Verified};
 use evidence::Evidence;
@@ -226,18 +227,16 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
         std::fs::read_to_string(path)
             .map_err(|e| VerifyError::Usage(format!("cannot read {what} {}: {e}", path.display())))
     };
-    let roots = match &args.ca_roots {
-        Some(path) => {
-            let mut roots = Roots::from_pem(&read_pem(path, "--ca-roots")?)
-                .map_err(|e| VerifyError::Usage(format!("{}: {e}", path.display())))?;
-            if let Some(p) = &args.ca_intermediates {
-                roots
-                    .add_intermediates_pem(&read_pem(p, "--ca-intermediates")?)
-                    .map_err(|e| VerifyError::Usage(format!("{}: {e}", p.display())))?;
-            }
-            Some(roots)
+    let root = trusted_root(args, &read_pem)?;
+    let roots = if root.certificate_authorities.is_empty() {
+        None
+    } else {
+        let mut roots = Roots::from_trusted_root(&root)
+            .map_err(|e| VerifyError::Usage(format!("the trusted root: {e}")))?;
+        if args.insecure_ignore_sct {
+            roots.ignore_sct();
         }
-        None => None,
+        Some(roots)
     };
     let matcher = |exact: &Option<String>, re: &Option<String>, flag: &str| match (exact, re) {
         (Some(e), _) => Ok(Some(Matcher::Exact(e.clone()))),
@@ -260,18 +259,18 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
     };
     if keys.is_empty() && roots.is_none() {
         return Err(VerifyError::Usage(
-            "no trust given: pass --key (a public key, a key file or a KMS URI) or --ca-roots with --certificate-identity".into(),
+            "no trust given: pass --key (a public key, a key file or a KMS URI), or --trusted-root or --ca-roots with --certificate-identity".into(),
         ));
     }
     if roots.is_some() && identity.identity.is_none() {
         return Err(VerifyError::Usage(
-            "--ca-roots trusts every certificate its CA issued: say whose with --certificate-identity or --certificate-identity-regexp".into(),
+            "a CA (--trusted-root, --ca-roots) trusts every certificate it issued: say whose with --certificate-identity or --certificate-identity-regexp".into(),
         ));
     }
-    let log_key = match &args.rekor_public_key {
-        Some(p) => Some(read_pem(p, "--rekor-public-key")?),
-        None => None,
-    };
+    // The offline entry checks take the log keys as PEM (those of
+    // --rekor-public-key and --trusted-root alike).
+    let log_pem = root.tlog_keys_pem();
+    let log_key = (!log_pem.is_empty()).then_some(log_pem);
     let log = if args.insecure_ignore_tlog {
         None
     } else {
@@ -287,6 +286,7 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
     };
     Ok(Trust {
         keys,
+        root,
         roots,
         identity,
         tlog: Transparency {
@@ -296,6 +296,50 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
             ignore: args.insecure_ignore_tlog,
         },
     })
+}
+
+/// The trust of `--trusted-root` and of the shortcut flags (`--ca-roots`,
+/// `--ca-intermediates`, `--rekor-public-key`), as one [`TrustedRoot`]; a
+/// shortcut given with `--trusted-root` adds to it.
+fn trusted_root(
+    args: &VerifyArgs,
+    read_pem: &dyn Fn(&Path, &str) -> Result<String, VerifyError>,
+) -> Result<TrustedRoot, VerifyError> {
+    let mut root = match &args.trusted_root {
+        Some(path) => {
+            TrustedRoot::from_file(path).map_err(|e| VerifyError::Usage(e.to_string()))?
+        }
+        None => TrustedRoot::default(),
+    };
+    let certificates = |path: &Path, flag: &str| {
+        certificate::certificates_from_pem(&read_pem(path, flag)?, flag)
+            .map_err(|e| VerifyError::Usage(format!("{}: {e}", path.display())))
+    };
+    let ca_roots = match &args.ca_roots {
+        Some(path) => certificates(path, "--ca-roots")?,
+        None => Vec::new(),
+    };
+    let intermediates = match &args.ca_intermediates {
+        Some(path) => certificates(path, "--ca-intermediates")?,
+        None => Vec::new(),
+    };
+    let log_keys = match &args.rekor_public_key {
+        Some(path) => {
+            let pem = read_pem(path, "--rekor-public-key")?;
+            // Checked the way entries will be checked with it.
+            Rekor::offline(&pem).map_err(|e| VerifyError::Tlog(e.to_string()))?;
+            crate::trust::public_keys_from_pem(&pem).map_err(|e| {
+                VerifyError::Usage(format!("--rekor-public-key {}: {e}", path.display()))
+            })?
+        }
+        None => Vec::new(),
+    };
+    root.extend(TrustedRoot::from_shortcuts(
+        &ca_roots,
+        &intermediates,
+        &log_keys,
+    ));
+    Ok(root)
 }
 
 /// `--key`: a PEM public key (cosign.pub), a certificate, a private key
@@ -471,7 +515,7 @@ impl Report {
         if self.json {
             self.problems.push(text);
         }
-        crate::attest::report(e);
+        crate::report::report(e);
     }
 
     fn problem(&mut self, text: &str) {

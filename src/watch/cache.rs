@@ -12,8 +12,8 @@ use super::informer::{Change, Sink};
 use super::lease::Fence;
 use super::queue::{Key, Queue};
 use super::reconcile::{self, Policy};
-use crate::attest::Stages;
 use crate::k8s::{ApiError, Kube, Marked, RunRef};
+use crate::pipeline::Stages;
 use crate::run::RunKind;
 
 /// Full objects kept for runs waiting to be attested, at most. Beyond it

@@ -26,9 +26,9 @@ use miette::Diagnostic;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::attest::{SignerInputs, SignersError, Stages, StorageSetupError};
 use crate::config::ConfigError;
 use crate::k8s::{ApiError, Kube, run_collection};
+use crate::pipeline::{SignerInputs, SignersError, Stages, StorageSetupError};
 use crate::run::RunKind;
 use crate::sign::{Password, SignError, SignerOptions};
 use cache::{ClusterRuns, Controller, RunSink};

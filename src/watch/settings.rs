@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use super::WatchError;
 use super::reconcile::Policy;
-use crate::attest::{SignerInputs, Stages, Storage, StorageInputs, signers_load};
 use crate::config::Config;
 use crate::k8s::Kube;
 use crate::pem;
+use crate::pipeline::{SignerInputs, Stages, Storage, StorageInputs, load_signers};
 use crate::sign::SharedSigner;
 use crate::sign::local::LocalSigner;
 
@@ -105,8 +105,8 @@ pub fn build(
     inputs: &SignerInputs,
     only_successful: bool,
 ) -> Result<(Stages, Policy), WatchError> {
-    let signers = signers_load(inputs, config)?;
-    let storage = Storage::setup_with(
+    let signers = load_signers(inputs, config)?;
+    let storage = Storage::setup(
         &StorageInputs {
             controller: true,
             ..Default::default()
