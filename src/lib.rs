@@ -16,6 +16,7 @@ pub mod k8s;
 pub mod keys;
 pub mod pem;
 pub mod pipeline;
+pub mod plan;
 pub mod provenance;
 pub mod report;
 pub mod run;

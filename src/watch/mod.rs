@@ -28,9 +28,10 @@ use tokio::sync::watch;
 
 use crate::config::ConfigError;
 use crate::k8s::{ApiError, Kube, run_collection};
-use crate::pipeline::{SignerInputs, SignersError, Stages, StorageSetupError};
+use crate::pipeline::{SignersError, Stages, StorageSetupError};
+use crate::plan::{SigningFlags, SigningPlan};
 use crate::run::RunKind;
-use crate::sign::{Password, SignError, SignerOptions};
+use crate::sign::SignError;
 use cache::{ClusterRuns, Controller, RunSink};
 use informer::{Change, Informer, Sink};
 use metrics::Metrics;
@@ -72,7 +73,7 @@ pub enum WatchError {
 /// Rebuilds the stages when chains-config changes.
 struct ConfigSink {
     controller: Arc<Controller>,
-    inputs: SignerInputs,
+    keys: settings::Keys,
     only_successful: bool,
     namespace: String,
     /// The data last applied, to skip events that change nothing.
@@ -94,7 +95,7 @@ impl ConfigSink {
         }
         let source = format!("configmap {}/{}", self.namespace, settings::CONFIG_MAP);
         let result = settings::config_from(&serde_json::json!({ "data": data }), &source)
-            .and_then(|c| settings::build(&c, &self.inputs, self.only_successful));
+            .and_then(|c| settings::build(&c, &self.keys, self.only_successful));
         match result {
             Ok((stages, policy)) => {
                 *self
@@ -172,7 +173,7 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
 
     // Keys first, once: a controller that cannot sign must not start (and
     // never marks anything signed, tektoncd/chains#858).
-    let (inputs, stages, policy) = load_signing(&kube, &namespace, args).await?;
+    let (keys, stages, policy) = load_signing(&kube, &namespace, args).await?;
     let queue = Arc::new(Queue::default());
     let metrics = Arc::new(Metrics::default());
     let fence = Arc::new(if args.no_leader_election {
@@ -189,7 +190,7 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
         &controller,
         args,
         &namespace,
-        inputs,
+        keys,
         &stop_rx,
         &mut tasks,
     );
@@ -272,41 +273,41 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     Ok(())
 }
 
-/// The signing inputs (`--key`, or signing-secrets, loaded and decrypted
-/// once) and the first config's stages.
+/// The keys (`--key` with the config's KMS options, or signing-secrets),
+/// loaded and decrypted once, and the first config's stages.
 async fn load_signing(
     kube: &Kube,
     namespace: &str,
     args: &WatchArgs,
-) -> Result<(SignerInputs, Stages, Policy), WatchError> {
-    let password = match &args.password_file {
-        Some(p) => Password::File(p.clone()),
-        None => Password::FromEnvironment,
-    };
-    let mut inputs = SignerInputs {
-        password: password.clone(),
+) -> Result<(settings::Keys, Stages, Policy), WatchError> {
+    let config = settings::read_config(kube, namespace).await?;
+    let mut keys = settings::Keys {
+        password_file: args.password_file.clone(),
         ..Default::default()
     };
-    let config = settings::read_config(kube, namespace).await?;
     if let Some(key) = args.key.clone() {
-        let opts = SignerOptions {
-            password,
-            kms: Default::default(),
-        };
-        let signer = tokio::task::spawn_blocking(move || crate::sign::load(&key, &opts))
+        let plan = SigningPlan::resolve(
+            &config,
+            SigningFlags {
+                key: Some(&key),
+                password_file: args.password_file.as_deref(),
+                ..Default::default()
+            },
+        );
+        let signer = tokio::task::spawn_blocking(move || crate::sign::load(&key, &plan.options))
             .await
             .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??;
-        inputs.loaded = Some(signer);
+        keys.loaded = Some(signer);
     } else {
-        inputs.x509 = settings::read_signing_secret(kube, namespace).await?;
+        keys.x509 = settings::read_signing_secret(kube, namespace).await?;
     }
     let (stages, policy) = {
-        let (c, i, o) = (config, inputs.clone(), args.only_successful);
-        tokio::task::spawn_blocking(move || settings::build(&c, &i, o))
+        let (c, k, o) = (config, keys.clone(), args.only_successful);
+        tokio::task::spawn_blocking(move || settings::build(&c, &k, o))
             .await
             .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??
     };
-    Ok((inputs, stages, policy))
+    Ok((keys, stages, policy))
 }
 
 /// Informers for runs (per kind and namespace) and for chains-config; the
@@ -316,7 +317,7 @@ fn start_informers(
     controller: &Arc<Controller>,
     args: &WatchArgs,
     namespace: &str,
-    inputs: SignerInputs,
+    keys: settings::Keys,
     stop: &watch::Receiver<bool>,
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> Vec<Arc<AtomicBool>> {
@@ -350,7 +351,7 @@ fn start_informers(
     }
     let config_sink = Arc::new(ConfigSink {
         controller: controller.clone(),
-        inputs,
+        keys,
         only_successful: args.only_successful,
         namespace: namespace.to_string(),
         // The first list applies the config again; keys are not reloaded.
