@@ -83,6 +83,7 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
         'chains;verify' {
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)')
             [CompletionResult]::new('--gcs', '--gcs', [CompletionResultType]::ParameterName, 'Verify what Chains stored under gs://BUCKET/PREFIX')
+            [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'File holding the password of an encrypted private key given as --key')
             [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json, as cosign and sigstore-go take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each trusted within its validity window')

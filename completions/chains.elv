@@ -77,6 +77,7 @@ set edit:completion:arg-completer[chains] = {|@words|
         &'chains;verify'= {
             cand --image 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)'
             cand --gcs 'Verify what Chains stored under gs://BUCKET/PREFIX'
+            cand --artifact 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject'
             cand --key 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated'
             cand --password-file 'File holding the password of an encrypted private key given as --key'
             cand --trusted-root 'Sigstore trusted root (trusted_root.json, as cosign and sigstore-go take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each trusted within its validity window'

@@ -118,6 +118,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "URL")]
     pub gcs: Vec<String>,
 
+    /// The artifact the signatures must be about: a file (hashed), or its
+    /// digest as sha256:HEX (or sha512:HEX). A message signature must be
+    /// over it, an image signature of it, an attestation must name it as a
+    /// subject.
+    #[arg(long, value_name = "FILE|ALG:HEX")]
+    pub artifact: Option<String>,
+
     /// Trusted key: a PEM public key (cosign.pub), a certificate, a private
     /// key file (its public half), or a KMS URI. May be repeated.
     #[arg(long, value_name = "FILE|URI")]

@@ -11,6 +11,8 @@ pub mod attest;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod json;
 pub mod k8s;
 pub mod keys;
@@ -21,7 +23,9 @@ pub mod provenance;
 pub mod report;
 pub mod run;
 pub mod sign;
+pub mod sigstore;
 pub mod store;
+pub mod tlog;
 pub mod trust;
 pub mod verify;
 pub mod watch;

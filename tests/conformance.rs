@@ -1,29 +1,19 @@
-//! Tekton Chains conformance: every case in ../shared/conformance/cases
-//! (beside the repository; skipped with a message where it is absent) is run
+//! Tekton Chains conformance: every case in ../shared/conformance/cases is run
 //! through the `chains` binary and compared with the statement Chains' own
 //! tests assert (semantic JSON comparison, honouring each case's `compare`
 //! rules), and cross-checked with the upstream `compare.py` when python3 is
 //! available.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance")
-}
+use crate::common;
 
-/// Whether the shared cases are there; says so when they are not.
-fn cases_present() -> bool {
-    let present = root().join("cases").is_dir();
-    if !present {
-        eprintln!(
-            "skipping: {} is absent (Chains' conformance cases live beside the repository)",
-            root().display()
-        );
-    }
-    present
+/// Chains' cases are others' data: read from ../shared, never copied here.
+fn root() -> PathBuf {
+    common::shared("conformance")
 }
 
 fn canon(v: &Value) -> String {
@@ -208,7 +198,7 @@ fn python3() -> Option<&'static str> {
 
 #[test]
 fn every_conformance_case_matches_chains() {
-    if !cases_present() {
+    if common::skip_without_shared("every_conformance_case_matches_chains") {
         return;
     }
     let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("cases"))
@@ -284,7 +274,7 @@ fn every_conformance_case_matches_chains() {
 
 #[test]
 fn output_is_byte_identical_across_runs() {
-    if !cases_present() {
+    if common::skip_without_shared("output_is_byte_identical_across_runs") {
         return;
     }
     let case_dir = root().join("cases/19-v2alpha3-pipelinerun1-slsa-tekton-resolveddependencies");

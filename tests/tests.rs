@@ -19,6 +19,7 @@ mod store_cluster;
 mod store_gcs;
 mod store_oci;
 mod store_tekton;
+mod vectors;
 mod verify;
 mod verify_certificate;
 mod verify_gcs;

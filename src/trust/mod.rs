@@ -11,6 +11,7 @@
 pub mod path;
 pub mod root;
 pub mod sct;
+pub mod timestamp;
 
 pub use root::{
     CertificateAuthority, KeyDetails, TransparencyLog, TrustError, TrustedRoot, Validity,
