@@ -448,10 +448,7 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError
     };
     let signer_key = || {
         let opts = crate::sign::SignerOptions {
-            password: match &args.password_file {
-                Some(p) => crate::sign::Password::File(p.clone()),
-                None => crate::sign::Password::FromEnvironment,
-            },
+            password: crate::plan::password(args.password_file.as_deref()),
             ..Default::default()
         };
         crate::sign::load(reference, &opts)
