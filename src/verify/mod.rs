@@ -326,8 +326,6 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
             None => Some(Rekor::with_keys(keys)),
         }
     };
-    let timestamps = (!root.timestamp_authorities.is_empty())
-        .then(|| Box::new(Authorities(root.clone())) as Box<dyn check::TimestampVerifier>);
     Ok(Trust {
         keys,
         root,
@@ -339,19 +337,7 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
             require: args.require_tlog,
             ignore: args.insecure_ignore_tlog,
         },
-        timestamps,
     })
-}
-
-/// The trusted root's timestamp authorities, as the checks' seam takes them.
-struct Authorities(TrustedRoot);
-
-impl check::TimestampVerifier for Authorities {
-    fn verify(&self, token: &[u8], signature: &[u8]) -> Result<i64, String> {
-        crate::trust::timestamp::verify(token, signature, &self.0)
-            .map(|v| v.time.unix_timestamp())
-            .map_err(|e| e.to_string())
-    }
 }
 
 /// The trusted root's Rekor logs (v1 and v2) as log keys, with their log
@@ -462,10 +448,7 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError
     };
     let signer_key = || {
         let opts = crate::sign::SignerOptions {
-            password: match &args.password_file {
-                Some(p) => crate::sign::Password::File(p.clone()),
-                None => crate::sign::Password::FromEnvironment,
-            },
+            password: crate::plan::password(args.password_file.as_deref()),
             ..Default::default()
         };
         crate::sign::load(reference, &opts)
