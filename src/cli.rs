@@ -1,6 +1,7 @@
 //! Command-line definitions. They also generate `completions/` and `man/`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
@@ -62,7 +63,7 @@ pub enum Command {
     /// controller's namespace, and marks it as Chains does
     /// (chains.tekton.dev/signed). Replicas elect a leader on a Lease.
     #[command(after_help = WATCH_EXAMPLES)]
-    Watch(Box<crate::watch::WatchArgs>),
+    Watch(Box<WatchArgs>),
 
     /// Print a shell completion script.
     Completions {
@@ -117,6 +118,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "URL")]
     pub gcs: Vec<String>,
 
+    /// The artifact the signatures must be about: a file (hashed), or its
+    /// digest as sha256:HEX (or sha512:HEX). A message signature must be
+    /// over it, an image signature of it, an attestation must name it as a
+    /// subject.
+    #[arg(long, value_name = "FILE|ALG:HEX")]
+    pub artifact: Option<String>,
+
     /// Trusted key: a PEM public key (cosign.pub), a certificate, a private
     /// key file (its public half), or a KMS URI. May be repeated.
     #[arg(long, value_name = "FILE|URI")]
@@ -125,6 +133,28 @@ pub struct VerifyArgs {
     /// File holding the password of an encrypted private key given as --key.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+
+    /// Sigstore trusted root (trusted_root.json, as cosign and sigstore-go
+    /// take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities,
+    /// each trusted within its validity window.
+    #[arg(long, value_name = "FILE", conflicts_with = "tuf_url")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// TUF repository to get the trusted root (its trusted_root.json target)
+    /// from. Without it, keyless verification given no --trusted-root or
+    /// --ca-roots uses Sigstore's public-good repository
+    /// (https://tuf-repo-cdn.sigstore.dev), whose root ships in chains.
+    #[arg(long, value_name = "URL")]
+    pub tuf_url: Option<String>,
+
+    /// The initial root.json of the --tuf-url repository (as `cosign
+    /// initialize --root`).
+    #[arg(long, value_name = "FILE", requires = "tuf_url")]
+    pub tuf_root: Option<PathBuf>,
+
+    /// Use the cached TUF metadata only (verified, possibly expired); fetch nothing.
+    #[arg(long)]
+    pub offline: bool,
 
     /// Trusted root certificates (PEM) for keyless signatures.
     #[arg(long, value_name = "FILE")]
@@ -157,6 +187,11 @@ pub struct VerifyArgs {
     /// A regular expression the certificate's OIDC issuer must match.
     #[arg(long, value_name = "REGEXP")]
     pub certificate_oidc_issuer_regexp: Option<String>,
+
+    /// Do not check the signed certificate timestamps (SCTs) embedded in
+    /// signing certificates against the trusted root's CT logs (as cosign).
+    #[arg(long)]
+    pub insecure_ignore_sct: bool,
 
     /// Transparency log to look entries up in, and whose key checks them.
     #[arg(long, value_name = "URL")]
@@ -305,6 +340,16 @@ pub struct AttestArgs {
     /// Stop at the first run that fails.
     #[arg(long)]
     pub fail_fast: bool,
+
+    /// Attest runs that have not finished (no `Succeeded` condition that is
+    /// True or False), with a warning; Tekton Chains never signs them.
+    #[arg(long)]
+    pub allow_unfinished: bool,
+
+    /// Attest a PipelineRun whose childReferences name TaskRuns missing from
+    /// the inputs, from the children that are there, with a warning.
+    #[arg(long)]
+    pub allow_missing_children: bool,
 }
 
 #[derive(Debug, Args)]
@@ -397,4 +442,140 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
     }
     render("chains".into(), cmd);
     pages
+}
+
+// ---------------------------------------------------------------------------
+// `chains watch`
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Kubeconfig to connect with [default: the in-cluster service account].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Watch only these namespaces, comma-separated [default: all namespaces].
+    #[arg(long, value_name = "NS,...", value_delimiter = ',')]
+    pub namespace: Vec<String>,
+
+    /// Namespace holding chains-config, signing-secrets and the Lease
+    /// [default: POD_NAMESPACE, else the service account's or the kubeconfig context's].
+    #[arg(long, value_name = "NS", env = "POD_NAMESPACE")]
+    pub controller_namespace: Option<String>,
+
+    /// Signing key (cosign key, PEM key or KMS URI) for every artifact type,
+    /// instead of the signing-secrets Secret.
+    #[arg(long, value_name = "FILE|URI")]
+    pub key: Option<String>,
+
+    /// File holding --key's password [default: COSIGN_PASSWORD].
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Runs attested at the same time.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
+
+    /// Sustained requests per second to the Kubernetes API.
+    #[arg(long, value_name = "QPS", default_value_t = 50.0)]
+    pub kube_api_qps: f64,
+
+    /// Requests allowed in a burst above --kube-api-qps.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub kube_api_burst: u32,
+
+    /// Attest only runs that succeeded (failed runs are left unmarked).
+    #[arg(long)]
+    pub only_successful: bool,
+
+    /// Do not elect a leader: process runs even if another replica does.
+    #[arg(long)]
+    pub no_leader_election: bool,
+
+    /// The coordination.k8s.io Lease replicas elect a leader with.
+    #[arg(long, value_name = "NAME", default_value = "chains-watch")]
+    pub lease_name: String,
+
+    /// How long a Lease holds without renewal (e.g. 15s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub lease_duration: Duration,
+
+    /// How long the leader keeps working without a successful renewal; must
+    /// be shorter than --lease-duration [default: 2/3 of --lease-duration,
+    /// client-go's 10s for 15s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lease_renew_deadline: Option<Duration>,
+
+    /// This replica's identity in the Lease [default: POD_NAME, else host name and pid].
+    #[arg(long, value_name = "ID", env = "POD_NAME")]
+    pub identity: Option<String>,
+
+    /// Serve /metrics, /healthz and /readyz here.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:9090")]
+    pub metrics_address: String,
+
+    /// First delay before a failed run is tried again (doubling per retry).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub retry_delay: Duration,
+
+    /// Log lines as text or as JSON objects (one per line).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl WatchArgs {
+    /// The renew deadline and the pause between lease attempts, checked
+    /// against the lease duration (client-go's 15s/10s/2s by default).
+    pub fn lease_timing(&self) -> Result<(Duration, Duration), String> {
+        let duration = self.lease_duration;
+        let deadline = self.lease_renew_deadline.unwrap_or(duration * 2 / 3);
+        if deadline.is_zero() || deadline >= duration {
+            return Err(format!(
+                "--lease-renew-deadline ({}ms) must be above 0 and below --lease-duration ({}ms)",
+                deadline.as_millis(),
+                duration.as_millis()
+            ));
+        }
+        let retry = (duration * 2 / 15)
+            .max(Duration::from_millis(50))
+            .min(deadline / 2);
+        Ok((deadline, retry))
+    }
+}
+
+/// `500ms`, `15s`, `2m`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 500ms, 15s or 2m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("{s:?}: unknown unit {unit:?} (ms, s or m)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("15s"), Ok(Duration::from_secs(15)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("x").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
 }

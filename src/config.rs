@@ -178,7 +178,14 @@ impl Config {
             path: name.clone(),
             source,
         })?;
-        let value: Value = serde_saphyr::from_str(&text).map_err(|e| ConfigError::Syntax {
+        Config::from_text(&text, &name)
+    }
+
+    /// A config file's text: a ConfigMap (`data:`) or a plain map. `name`
+    /// names it in errors.
+    pub fn from_text(text: &str, name: &str) -> Result<Config, ConfigError> {
+        let name = name.to_string();
+        let value: Value = serde_saphyr::from_str(text).map_err(|e| ConfigError::Syntax {
             path: name.clone(),
             message: e.to_string().lines().next().unwrap_or("").to_string(),
         })?;

@@ -4,6 +4,8 @@ use clap::Parser;
 
 use chains::attest::{self, Outcome};
 use chains::cli::{Cli, Command};
+use chains::pipeline::{SignersError, StorageSetupError};
+use chains::report::report;
 
 // glibc's malloc spent a quarter of attest's CPU time in allocation and free
 // across rayon's threads; mimalloc's per-thread heaps cut that (see README,
@@ -32,32 +34,32 @@ fn main() -> ExitCode {
                 let code = match &e {
                     attest::AttestError::Config(_)
                     | attest::AttestError::Input(_)
-                    | attest::AttestError::Signers(attest::SignersError::NoKey)
+                    | attest::AttestError::Signers(SignersError::NoKey)
                     | attest::AttestError::Storage(
-                        attest::StorageSetupError::Unsupported { .. }
-                        | attest::StorageSetupError::TektonNeedsOutput
-                        | attest::StorageSetupError::FilesNeedsOutput
-                        | attest::StorageSetupError::GcsBucket,
+                        StorageSetupError::Unsupported { .. }
+                        | StorageSetupError::TektonNeedsOutput
+                        | StorageSetupError::FilesNeedsOutput
+                        | StorageSetupError::GcsBucket,
                     ) => 2,
                     attest::AttestError::Signers(_)
                     | attest::AttestError::Storage(_)
                     | attest::AttestError::OutputDir { .. } => 1,
                 };
-                attest::report(e);
+                report(e);
                 ExitCode::from(code)
             }
         },
         Command::GenerateKeyPair(args) => match chains::keys::generate_key_pair(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                attest::report(e);
+                report(e);
                 ExitCode::from(1)
             }
         },
         Command::Watch(args) => match chains::watch::run(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                attest::report(e);
+                report(e);
                 ExitCode::from(1)
             }
         },
@@ -67,14 +69,23 @@ fn main() -> ExitCode {
             Ok(chains::verify::Outcome::BadInput) => ExitCode::from(2),
             Err(e) => {
                 let code = e.exit_code();
-                attest::report(e);
+                report(e);
                 ExitCode::from(code)
             }
         },
         Command::Completions { shell } => {
             use std::io::Write;
-            let _ = std::io::stdout().write_all(&chains::cli::completion(shell));
-            ExitCode::SUCCESS
+            let mut out = std::io::stdout().lock();
+            match out
+                .write_all(&chains::cli::completion(shell))
+                .and_then(|()| out.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the completions to standard output: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `chains attest` end to end: inputs, outputs, diagnostics and exit codes.
 
+use crate::common::stderr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -47,14 +48,12 @@ fn lines(out: &Output) -> Vec<Value> {
         .collect()
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
-
 const TASKRUN: &str = "apiVersion: tekton.dev/v1
 kind: TaskRun
 metadata: {name: t1, namespace: ns, uid: u1}
 status:
+  conditions:
+  - {type: Succeeded, status: 'True'}
   results:
   - {name: IMAGE_URL, value: gcr.io/a/b}
   - {name: IMAGE_DIGEST, value: 'sha256:05f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b5'}
@@ -315,6 +314,23 @@ fn unparseable_image_id_fails_the_run_and_names_the_step() {
         "{err}"
     );
     assert!(out.stdout.is_empty(), "no statement for a failed run");
+}
+
+/// The closing line does not claim files were written when none were.
+#[test]
+fn a_batch_that_wrote_nothing_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = TASKRUN.replace(
+        "'gcr.io/x@sha256:05f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b5'",
+        "gcr.io/x:latest",
+    );
+    let dir_arg = dir.path().to_str().unwrap();
+    let out = attest_stdin(&["--unsigned", "-o", dir_arg, "-"], &input);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let expected = format!("attested 0 runs, 1 failed (nothing written to {dir_arg})");
+    assert!(err.contains(&expected), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]

@@ -3,16 +3,14 @@
 //! `npm ci --prefix tests/tools/sigstore-mock`), plus canned answers from a
 //! one-shot HTTP server in this process for what the mock never does.
 
-mod common;
-
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::thread::JoinHandle;
+use crate::common;
+use crate::common::fault::FaultServer;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chains::pem;
 use chains::sign::fulcio::{self, FulcioOptions};
-use chains::sign::{KeyKind, SharedSigner, pem_block};
+use chains::sign::{KeyKind, SharedSigner};
 use common::free_port;
 use common::sigstore_mock::{start_with_issuers as mock, url};
 use p256::ecdsa::signature::Verifier;
@@ -71,7 +69,7 @@ fn certs(pem: &str) -> Vec<Certificate> {
     let mut out = Vec::new();
     let mut rest = pem;
     while let Some(i) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let der = pem_block(&rest[i..], &["CERTIFICATE"]).expect("a PEM certificate");
+        let der = pem::decode(&rest[i..], &["CERTIFICATE"]).expect("a PEM certificate");
         out.push(Certificate::from_der(&der).expect("X.509"));
         rest = &rest[i + 10..];
     }
@@ -300,52 +298,26 @@ fn unreachable_fulcio_is_a_clear_error() {
     assert_no_token(&msg, &token);
 }
 
-/// Answer one HTTP request with `status` and `body`; return the base URL and
-/// the request body received.
-fn canned(status: &'static str, body: String) -> (String, JoinHandle<Value>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let handle = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut request_line = String::new();
-        reader.read_line(&mut request_line).unwrap();
-        assert!(
-            request_line.starts_with("POST /api/v2/signingCert "),
-            "{request_line}"
-        );
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-            let lower = line.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap();
-            }
-        }
-        let mut request = vec![0; length];
-        reader.read_exact(&mut request).unwrap();
-        let mut stream = stream;
-        write!(
-            stream,
-            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        serde_json::from_slice(&request).unwrap()
-    });
-    (base, handle)
+/// The fault server answering every request with `status` and `body`.
+fn canned(status: u16, body: impl Into<String>) -> FaultServer {
+    FaultServer::always(status, body)
+}
+
+/// The first request `server` received: a signing-certificate request; its JSON body.
+fn signing_request(server: &FaultServer) -> Value {
+    let requests = server.requests();
+    let first = requests.first().expect("the client sent a request");
+    assert_eq!(first.line(), "POST /api/v2/signingCert");
+    first.json()
 }
 
 #[test]
 fn the_request_is_fulcios_v2_shape_with_a_valid_proof_of_possession() {
     let token = k8s_token();
-    let (base, request) = canned("500 Internal Server Error", "{}".into());
+    let server = canned(500, "{}");
+    let base = server.url();
     let _ = load(&base, &token);
-    let request = request.join().unwrap();
+    let request = signing_request(&server);
 
     assert_eq!(request["credentials"]["oidcIdentityToken"], token.as_str());
     let key = &request["publicKeyRequest"]["publicKey"];
@@ -353,7 +325,7 @@ fn the_request_is_fulcios_v2_shape_with_a_valid_proof_of_possession() {
     let pem = key["content"].as_str().unwrap();
     assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
     let verifier =
-        VerifyingKey::from_public_key_der(&pem_block(pem, &["PUBLIC KEY"]).unwrap()).unwrap();
+        VerifyingKey::from_public_key_der(&pem::decode(pem, &["PUBLIC KEY"]).unwrap()).unwrap();
     let proof = STANDARD
         .decode(
             request["publicKeyRequest"]["proofOfPossession"]
@@ -374,30 +346,34 @@ fn server_errors_and_malformed_answers_are_clear() {
     // A 5xx with grpc-gateway's error body; the server echoing the token is redacted.
     let body =
         json!({"code": 13, "message": format!("error communicating with CA backend for {token}")});
-    let (base, h) = canned("503 Service Unavailable", body.to_string());
+    let server = canned(503, body.to_string());
+    let base = server.url();
     let msg = load(&base, &token).err().unwrap().to_string();
-    h.join().unwrap();
+    signing_request(&server);
     assert!(msg.contains("HTTP 503 Service Unavailable"), "{msg}");
     assert!(msg.contains("error communicating with CA backend"), "{msg}");
     assert_no_token(&msg, &token);
 
     // A 4xx with a plain-text body (what @sigstore/mock itself sends).
-    let (base, h) = canned("400 Bad Request", "Invalid JWT".into());
+    let server = canned(400, "Invalid JWT");
+    let base = server.url();
     let msg = load(&base, &token).err().unwrap().to_string();
-    h.join().unwrap();
+    signing_request(&server);
     assert!(msg.contains("HTTP 400 Bad Request): Invalid JWT"), "{msg}");
 
     // 2xx, but not a certificate.
-    let (base, h) = canned("200 OK", r#"{"unexpected": true}"#.into());
+    let server = canned(200, r#"{"unexpected": true}"#);
+    let base = server.url();
     let msg = load(&base, &token).err().unwrap().to_string();
-    h.join().unwrap();
+    signing_request(&server);
     assert!(msg.contains("malformed certificate response"), "{msg}");
     assert_no_token(&msg, &token);
 
     // Redirects are not followed: the request carries a credential.
-    let (base, h) = canned("307 Temporary Redirect", String::new());
+    let server = canned(307, String::new());
+    let base = server.url();
     let msg = load(&base, &token).err().unwrap().to_string();
-    h.join().unwrap();
+    signing_request(&server);
     assert!(msg.contains("HTTP 307"), "{msg}");
 }
 
@@ -412,9 +388,10 @@ fn a_certificate_for_another_key_is_refused() {
     ]}}});
 
     let token = k8s_token();
-    let (base, h) = canned("200 OK", answer.to_string());
+    let server = canned(200, answer.to_string());
+    let base = server.url();
     let msg = load(&base, &token).err().unwrap().to_string();
-    h.join().unwrap();
+    signing_request(&server);
     assert!(
         msg.contains(&format!(
             "is for ECDSA P-256 key {}",

@@ -11,7 +11,7 @@
 //! [`setup`], which fixes the process environment once, before any test
 //! thread reads it.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;
@@ -39,15 +39,19 @@ struct Env {
     moto_port: u16,
 }
 
-/// Set the environment once, before any test reads it (`set_var` is only
-/// sound while no other thread touches the environment; every test calls
-/// this first, and the others wait on the `OnceLock` meanwhile).
+/// Set the environment once, before any test of this module reads it: the
+/// AWS SDK reads credentials, region and endpoint only from the process
+/// environment. Every test here calls this first, and the others wait on the
+/// `OnceLock` meanwhile. Tests of other modules in this binary may run at the
+/// same time; they touch the environment only through std (`Command`,
+/// `env::var`), which serialises with `set_var` on std's environment lock, and
+/// their child processes do not use AWS.
 fn setup() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
         let moto_port = free_port();
-        // SAFETY: see above; no other thread of this binary reads the
-        // environment while the OnceLock initializer runs.
+        // SAFETY: see above; std's environment lock orders this against
+        // every other std read of the environment in this binary.
         unsafe {
             std::env::set_var("AWS_ACCESS_KEY_ID", "AKIAMOTOTESTING00000");
             std::env::set_var("AWS_SECRET_ACCESS_KEY", AWS_SECRET);

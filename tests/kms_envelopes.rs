@@ -2,7 +2,7 @@
 //! writes its public key, `attest --key <KMS URI>` signs, and securesystemslib
 //! (not our code) verifies the envelopes with that public key.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -5,7 +5,7 @@
 //! `p384` verifiers. The environment is passed as a lookup (`*_with_env`), so
 //! tests run in parallel without touching the process environment.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -103,7 +103,7 @@ fn ssh_fingerprint_p256(point: &[u8]) -> String {
 
 fn fingerprint_of_pem(pem: &str) -> String {
     use p256::pkcs8::DecodePublicKey;
-    let der = chains::sign::pem_block(pem, &["PUBLIC KEY"]).unwrap();
+    let der = chains::pem::decode(pem, &["PUBLIC KEY"]).unwrap();
     let key = p256::ecdsa::VerifyingKey::from_public_key_der(&der).unwrap();
     ssh_fingerprint_p256(key.to_encoded_point(false).as_bytes())
 }
@@ -160,8 +160,8 @@ fn rsa_key() -> (String, String) {
     let private: Pkcs8V1Der = kp.as_der().unwrap();
     let public: PublicKeyX509Der = kp.public_key().as_der().unwrap();
     (
-        chains::sign::pem_encode("PRIVATE KEY", private.as_ref()),
-        chains::sign::pem_encode("PUBLIC KEY", public.as_ref()),
+        chains::pem::encode("PRIVATE KEY", private.as_ref()),
+        chains::pem::encode("PUBLIC KEY", public.as_ref()),
     )
 }
 

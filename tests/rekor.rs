@@ -6,23 +6,22 @@
 //! the real Rekor (rekor.sigstore.dev and its staging instance) logged, for
 //! inclusion proofs through large trees.
 
-mod common;
+use crate::common;
+use crate::common::fault::{FaultServer, Reply};
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chains::provenance::reference::ImageDigest;
+use chains::run::reference::ImageDigest;
 use chains::sign::dsse::{Envelope, IN_TOTO};
 use chains::sign::fulcio::{self, FulcioOptions};
 use chains::sign::local::LocalSigner;
 use chains::sign::{Signer, simplesigning};
-use chains::store::rekor::{InclusionProof, LogEntry, Rekor};
+use chains::store::rekor::Rekor;
 use chains::store::{ArtifactKind, SignedArtifact, StoreError, with_retries};
+use chains::tlog::{InclusionProof, LogEntry};
 use common::sigstore_mock::{start as mock, unsigned_jwt as jwt, url};
 use common::{Service, free_port};
 use p256::ecdsa::signature::Verifier;
@@ -145,67 +144,23 @@ fn wire(entry: &LogEntry) -> Value {
     }})
 }
 
-/// A one-request-at-a-time HTTP server on 127.0.0.1 answering every request
-/// with `answer(method, path)`; counts the requests. Lives until the test
-/// process ends.
-struct Fake {
-    url: String,
-    hits: Arc<AtomicUsize>,
-}
-
 type Answer = (u16, Vec<(&'static str, String)>, String);
 
-fn fake(answer: impl Fn(&str, &str) -> Answer + Send + 'static) -> Fake {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0u8; length];
-            let _ = reader.read_exact(&mut body);
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut parts = request_line.split_whitespace();
-            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let (status, headers, body) = answer(method, path);
-            let mut head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-                body.len()
-            );
-            for (k, v) in headers {
-                head.push_str(&format!("{k}: {v}\r\n"));
-            }
-            head.push_str("\r\n");
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body.as_bytes());
-        }
-    });
-    Fake { url, hits }
+/// The fault server answering every request with `answer(method, target)`.
+fn fake(answer: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> FaultServer {
+    FaultServer::start(move |req, _| {
+        let (status, headers, body) = answer(&req.method, &req.target);
+        headers
+            .into_iter()
+            .fold(Reply::new(status, body), |reply, (k, v)| reply.header(k, v))
+    })
 }
 
 /// A Rekor at `fake` that trusts the mock's log key.
-fn replaying(entry: &LogEntry, key: &str) -> (Fake, Rekor) {
+fn replaying(entry: &LogEntry, key: &str) -> (FaultServer, Rekor) {
     let answer = wire(entry).to_string();
     let f = fake(move |_, _| (201, Vec::new(), answer.clone()));
-    let rekor = Rekor::new(&f.url, Some(key)).unwrap();
+    let rekor = Rekor::new(&f.url(), Some(key)).unwrap();
     (f, rekor)
 }
 
@@ -253,7 +208,7 @@ fn an_attestation_is_logged_as_a_verified_dsse_entry() {
     assert_eq!(
         entry.log_id,
         hex(&Sha256::digest(
-            chains::sign::pem_block(&log_key(&service), &["PUBLIC KEY"]).unwrap()
+            chains::pem::decode(&log_key(&service), &["PUBLIC KEY"]).unwrap()
         ))
     );
 
@@ -380,7 +335,7 @@ fn a_refused_entry_is_a_permanent_error_with_rekors_message() {
     let signer = p256_signer();
     let mut artifact = attestation(&signer, "refused");
     // Sign with one key, claim another: Rekor cannot verify the envelope.
-    let other = LocalSigner::from_pem(&testdata("conformance/keys/x509.pem"), "x509.pem").unwrap();
+    let other = LocalSigner::from_pem(&testdata("keys/p384.pem"), "p384.pem").unwrap();
     artifact.public_key = other.public_key().clone();
     let calls = AtomicUsize::new(0);
     let e = with_retries(|| {
@@ -441,10 +396,20 @@ fn tampered_entries_are_rejected_with_the_reason() {
     // ... or without the UUID, caught by the SET (and by the proof).
     e.uuid.clear();
     assert_rejected(&rekor, &e, SET);
+    // Without a SET, the inclusion proof to the signed checkpoint still
+    // shows the entry is in the log (as for Rekor v2 entries); it only gives
+    // no trusted time.
     let mut e = good.clone();
     e.uuid.clear();
     e.signed_entry_timestamp = String::new();
-    assert_rejected(&rekor, &e, SET);
+    rekor.verify_entry(&e).unwrap();
+    // With neither, nothing shows it.
+    e.inclusion_proof = None;
+    assert_rejected(
+        &rekor,
+        &e,
+        "neither a signed entry timestamp nor an inclusion proof",
+    );
 
     // The inclusion proof: root, index, size, an extra hash, a bad hash.
     let proof = |f: &dyn Fn(&mut InclusionProof)| {
@@ -489,10 +454,13 @@ fn tampered_entries_are_rejected_with_the_reason() {
         &proof(&|p| p.checkpoint = Some("garbage".into())),
         CHECKPOINT,
     );
-    // Without a checkpoint the proof alone still verifies.
-    rekor
-        .verify_entry(&proof(&|p| p.checkpoint = None))
-        .unwrap();
+    // A proof without a checkpoint shows only that the entry is in some
+    // tree: refused (sigstore-python's rule).
+    assert_rejected(
+        &rekor,
+        &proof(&|p| p.checkpoint = None),
+        "inclusion proof has no checkpoint",
+    );
 }
 
 #[test]
@@ -506,11 +474,7 @@ fn entries_verify_only_against_the_log_key() {
     // Another key (a P-256 key of ours, not the log's).
     let wrong = p256_signer().public_key().to_pem();
     let other = Rekor::new(&url(&service), Some(&wrong)).unwrap();
-    assert_rejected(
-        &other,
-        &entry,
-        "signed entry timestamp does not verify against the log key",
-    );
+    assert_rejected(&other, &entry, "no log key given has that ID");
     // ... even when the entry claims that key's log ID.
     let mut e = entry.clone();
     e.log_id = hex(&Sha256::digest(p256_signer().public_key().spki_der()));
@@ -552,7 +516,7 @@ fn an_upload_never_returns_an_entry_that_does_not_verify() {
     let e = liar.upload(&artifact).unwrap_err();
     assert!(
         err_text(&e).contains(
-            "Rekor returned an entry whose signed entry timestamp does not verify against the log key"
+            "Rekor returned an entry that does not verify: its signed entry timestamp does not verify against the log key"
         ),
         "{e}"
     );
@@ -584,7 +548,7 @@ fn an_upload_never_returns_an_entry_that_does_not_verify() {
     bare.inclusion_proof = None;
     let (_f, liar) = replaying(&bare, &key);
     let e = liar.upload(&artifact).unwrap_err();
-    assert!(err_text(&e).contains("without an inclusion proof"), "{e}");
+    assert!(err_text(&e).contains("has no inclusion proof"), "{e}");
 
     // The genuine answer is accepted from the same kind of server.
     let (_f, honest) = replaying(&good, &key);
@@ -642,7 +606,7 @@ fn server_errors_are_retried_then_reported() {
                 .into(),
         )
     });
-    let rekor = Rekor::new(&f.url, Some(&key)).unwrap();
+    let rekor = Rekor::new(&f.url(), Some(&key)).unwrap();
     let artifact = image_signature(&p256_signer(), "500");
     let e = with_retries(|| rekor.upload(&artifact)).unwrap_err();
     let text = err_text(&e);
@@ -652,23 +616,23 @@ fn server_errors_are_retried_then_reported() {
         text.contains("unexpected error communicating with transparency log"),
         "{text}"
     );
-    assert_eq!(f.hits.load(Ordering::SeqCst), 4, "tried four times");
+    assert_eq!(f.hits(), 4, "tried four times");
 
     // 429 is transient too; the public key fetch is retried as well.
     let f = fake(|_, _| (429, Vec::new(), "slow down".into()));
-    let e = Rekor::new(&f.url, None).unwrap_err();
+    let e = Rekor::new(&f.url(), None).unwrap_err();
     assert!(e.transient && err_text(&e).contains("HTTP 429"), "{e}");
-    assert_eq!(f.hits.load(Ordering::SeqCst), 4);
+    assert_eq!(f.hits(), 4);
 
     // A 409 without a Location or UUID is a clear error.
     let f = fake(|_, _| (409, Vec::new(), r#"{"code":409,"message":"exists"}"#.into()));
-    let rekor = Rekor::new(&f.url, Some(&key)).unwrap();
+    let rekor = Rekor::new(&f.url(), Some(&key)).unwrap();
     let e = rekor.upload(&artifact).unwrap_err();
     assert!(err_text(&e).contains("HTTP 409"), "{e}");
 
     // Garbage instead of an entry.
     let f = fake(|_, _| (201, Vec::new(), "[]".into()));
-    let rekor = Rekor::new(&f.url, Some(&key)).unwrap();
+    let rekor = Rekor::new(&f.url(), Some(&key)).unwrap();
     let e = rekor.upload(&artifact).unwrap_err();
     assert!(err_text(&e).contains("unusable answer"), "{e}");
 }
@@ -690,7 +654,7 @@ fn a_409_entry_must_be_the_one_asked_for() {
         "POST" => (409, vec![("Location", location.clone())], "{}".into()),
         _ => (200, Vec::new(), answer.clone()),
     });
-    let via = Rekor::new(&f.url, Some(&key)).unwrap();
+    let via = Rekor::new(&f.url(), Some(&key)).unwrap();
     assert_eq!(via.upload(&artifact).unwrap(), entry);
 
     // 409 pointing at the entry, then another entry: refused.
@@ -700,7 +664,7 @@ fn a_409_entry_must_be_the_one_asked_for() {
         "POST" => (409, vec![("Location", location.clone())], "{}".into()),
         _ => (200, Vec::new(), answer.clone()),
     });
-    let via = Rekor::new(&f.url, Some(&key)).unwrap();
+    let via = Rekor::new(&f.url(), Some(&key)).unwrap();
     let e = via.upload(&artifact).unwrap_err();
     assert!(err_text(&e).contains("asked for entry"), "{e}");
 }
@@ -787,7 +751,7 @@ fn the_bundle_tlog_entry_is_protobuf_json() {
     let entry = rekor
         .upload(&attestation(&p256_signer(), "bundle v0.3"))
         .unwrap();
-    let t = entry.bundle_tlog_entry();
+    let t = chains::sigstore::bundle::tlog_entry(&entry);
     let proof = entry.inclusion_proof.as_ref().unwrap();
     assert_eq!(t["logIndex"], json!(entry.log_index.to_string()));
     assert_eq!(
@@ -933,11 +897,17 @@ fn entries_logged_by_the_real_rekor_verify() {
             "{what}"
         );
         let rekor = Rekor::new("https://rekor.example.com", Some(key)).unwrap();
-        rekor
-            .verify_entry(&entry)
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        if entry.inclusion_proof.as_ref().unwrap().checkpoint.is_some() {
+            rekor
+                .verify_entry(&entry)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+        } else {
+            // The production entry's proof (as its v0.1 bundle shipped it)
+            // has no checkpoint: its path is checked, then it is refused.
+            assert_rejected(&rekor, &entry, "inclusion proof has no checkpoint");
+        }
         assert_eq!(
-            entry.bundle_tlog_entry()["kindVersion"]["kind"],
+            chains::sigstore::bundle::tlog_entry(&entry)["kindVersion"]["kind"],
             "hashedrekord"
         );
 
@@ -960,11 +930,7 @@ fn entries_logged_by_the_real_rekor_verify() {
             STAGING_REKOR_KEY
         };
         let rekor = Rekor::new("https://rekor.example.com", Some(other)).unwrap();
-        assert_rejected(
-            &rekor,
-            &entry,
-            "signed entry timestamp does not verify against the log key",
-        );
+        assert_rejected(&rekor, &entry, "no log key given has that ID");
     }
 
     // The staging checkpoint is signed by the staging key and names the proof's root.

@@ -1,18 +1,15 @@
 //! Signing with local keys, checked by verifiers we did not write
 //! (securesystemslib for DSSE, `cryptography` for image signatures).
 
-mod common;
+use crate::common;
+use crate::common::{stderr, testdata};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
-
-fn testdata(p: &str) -> PathBuf {
-    common::root().join("testdata").join(p)
-}
 
 fn chains(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chains"));
@@ -24,10 +21,6 @@ fn chains(args: &[&str], envs: &[(&str, &str)]) -> Output {
         c.env(k, v);
     }
     c.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
 }
 
 fn files(dir: &Path) -> Vec<String> {
@@ -114,7 +107,7 @@ fn sign_and_verify(key: &str, public: &Path, envs: &[(&str, &str)]) {
 
 #[test]
 fn chains_cosign_test_key_signs_verifiably() {
-    let keys = testdata("conformance/keys");
+    let keys = testdata("keys/chains");
     sign_and_verify(
         keys.join("cosign.key").to_str().unwrap(),
         &keys.join("cosign.pub"),
@@ -124,7 +117,7 @@ fn chains_cosign_test_key_signs_verifiably() {
 
 #[test]
 fn password_file_works_too() {
-    let keys = testdata("conformance/keys");
+    let keys = testdata("keys/chains");
     let out = chains(
         &[
             "attest",
@@ -146,7 +139,7 @@ fn password_file_works_too() {
 fn chains_x509_test_key_signs_verifiably() {
     // x509.pem is PKCS#8; its public half is derived for the check.
     let dir = tempfile::tempdir().unwrap();
-    let key = testdata("conformance/keys/x509.pem");
+    let key = testdata("keys/chains/x509.pem");
     let signer =
         chains::sign::local::LocalSigner::load(&key, &chains::sign::Password::FromEnvironment)
             .unwrap();
@@ -173,7 +166,7 @@ fn wrong_password_fails_cleanly() {
         &[
             "attest",
             "--key",
-            testdata("conformance/keys/cosign.key").to_str().unwrap(),
+            testdata("keys/chains/cosign.key").to_str().unwrap(),
             testdata("runs/taskrun-build.yaml").to_str().unwrap(),
             "-o",
             dir.path().to_str().unwrap(),
@@ -198,7 +191,7 @@ fn missing_password_without_a_terminal_says_how_to_give_one() {
         &[
             "attest",
             "--key",
-            testdata("conformance/keys/cosign.key").to_str().unwrap(),
+            testdata("keys/chains/cosign.key").to_str().unwrap(),
             testdata("runs/taskrun-build.yaml").to_str().unwrap(),
         ],
         &[],

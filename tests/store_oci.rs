@@ -6,26 +6,25 @@
 //! Needs `docker-registry` and `htpasswd` (`apt-get install docker-registry
 //! apache2-utils`) and python3 with securesystemslib.
 
-mod common;
+use crate::common;
+use crate::common::fault::{FaultServer, Reply};
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chains::provenance::reference::ImageDigest;
+use chains::run::reference::ImageDigest;
 use chains::run::{Origin, RunId, RunKind};
 use chains::sign::dsse::{Envelope, IN_TOTO};
 use chains::sign::local::LocalSigner;
 use chains::sign::{Password, Signer, simplesigning};
 use chains::store::oci::{Encoding, OciBackend, OciOptions};
-use chains::store::rekor::LogEntry;
 use chains::store::{ArtifactKind, Backend, SignedArtifact, StoreError};
+use chains::tlog::LogEntry;
 use common::registry::{OCI_CONFIG, OCI_MANIFEST, Registry, sha256};
 use common::{free_port, root};
 use serde_json::{Value, json};
@@ -43,7 +42,7 @@ const SLSA02: &str = "https://slsa.dev/provenance/v0.2";
 fn cosign_key() -> &'static LocalSigner {
     static KEY: OnceLock<LocalSigner> = OnceLock::new();
     KEY.get_or_init(|| {
-        let dir = root().join("testdata/conformance/keys");
+        let dir = common::shared("conformance/keys");
         LocalSigner::load(
             &dir.join("cosign.key"),
             &Password::File(dir.join("cosign.password")),
@@ -58,7 +57,7 @@ fn pem_key(file: &str) -> LocalSigner {
 }
 
 fn cosign_pub() -> PathBuf {
-    root().join("testdata/conformance/keys/cosign.pub")
+    common::shared("conformance/keys/cosign.pub")
 }
 
 fn hex(data: &[u8]) -> String {
@@ -226,6 +225,9 @@ fn layers(manifest: &Value) -> &Vec<Value> {
 /// the same one again adds nothing, concurrent stores lose nothing.
 #[test]
 fn image_signatures_verify_with_sigstore_rs() {
+    if common::skip_without_shared("image_signatures_verify_with_sigstore_rs") {
+        return;
+    }
     let reg = Registry::start();
     let image = reg.push_image("team/app", "latest", "signatures");
     let repo = repo_of(&image);
@@ -328,6 +330,9 @@ fn image_signatures_verify_with_sigstore_rs() {
 /// override redirects `.sig` and `.att`.
 #[test]
 fn attestations_verify_with_securesystemslib() {
+    if common::skip_without_shared("attestations_verify_with_securesystemslib") {
+        return;
+    }
     let reg = Registry::start();
     let image = reg.push_image("app", "latest", "attest");
     let other_hex = hex(&Sha256::digest(b"not pushed"));
@@ -420,6 +425,9 @@ fn attestations_verify_with_securesystemslib() {
 /// credentials fail at once with a 401 that names the registry and the tag.
 #[test]
 fn basic_auth_from_docker_config() {
+    if common::skip_without_shared("basic_auth_from_docker_config") {
+        return;
+    }
     let (user, password) = ("chains", "s3cret-Pa55");
     let reg = Registry::with_auth(user, password);
     let image = reg.push_image("secure/app", "latest", "auth");
@@ -499,6 +507,9 @@ fn basic_auth_from_docker_config() {
 /// A registry that is not there: a clear error, quickly.
 #[test]
 fn registry_down_fails_fast() {
+    if common::skip_without_shared("registry_down_fails_fast") {
+        return;
+    }
     let port = free_port();
     let image = ImageDigest::parse(&format!(
         "127.0.0.1:{port}/app@sha256:{}",
@@ -529,7 +540,13 @@ fn registry_down_fails_fast() {
 /// A registry answering 500: retried, then a clear error.
 #[test]
 fn server_errors_are_retried_then_reported() {
-    let server = FakeServer::start();
+    if common::skip_without_shared("server_errors_are_retried_then_reported") {
+        return;
+    }
+    let server = FaultServer::start(|_, _| {
+        Reply::new(500, "internal error: storage backend unavailable")
+            .header("Content-Type", "text/plain")
+    });
     let image = ImageDigest::parse(&format!(
         "127.0.0.1:{}/app@sha256:{}",
         server.port,
@@ -549,7 +566,12 @@ fn server_errors_are_retried_then_reported() {
         "{msg}"
     );
     assert!(msg.contains("gave up after 4 attempts"), "{msg}");
-    assert_eq!(server.manifest_requests.load(Ordering::SeqCst), 4);
+    let manifest_requests = server
+        .requests()
+        .iter()
+        .filter(|r| r.target.contains("/manifests/"))
+        .count();
+    assert_eq!(manifest_requests, 4);
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
@@ -557,6 +579,9 @@ fn server_errors_are_retried_then_reported() {
 /// (this registry has no referrers API); the bundle's envelope verifies.
 #[test]
 fn sigstore_bundles_use_the_referrers_tag() {
+    if common::skip_without_shared("sigstore_bundles_use_the_referrers_tag") {
+        return;
+    }
     let reg = Registry::start();
     let image = reg.push_image("app", "latest", "bundles");
     let (image_raw, _) = reg.manifest("app", image.digest(), OCI_MANIFEST).unwrap();
@@ -679,6 +704,9 @@ fn sigstore_bundles_use_the_referrers_tag() {
 /// go-containerregistry does; without it, HTTPS only.
 #[test]
 fn insecure_registries_fall_back_to_http() {
+    if common::skip_without_shared("insecure_registries_fall_back_to_http") {
+        return;
+    }
     let reg = Registry::start();
     // The same registry under a name that is not "local": an IPv4-mapped address.
     let port = reg.host.rsplit_once(':').unwrap().1;
@@ -712,68 +740,4 @@ fn insecure_registries_fall_back_to_http() {
     .unwrap();
     let cosign_pem = std::fs::read(cosign_pub()).unwrap();
     cosign_verify(&reg, &pushed, &cosign_pem, None).unwrap();
-}
-
-// ---------------------------------------------------------------------------
-// A registry that fails
-
-/// Answers every request with 500; counts manifest requests.
-struct FakeServer {
-    port: u16,
-    manifest_requests: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl FakeServer {
-    fn start() -> FakeServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let manifest_requests = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (count, halt) = (manifest_requests.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if halt.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(mut stream) = stream else { continue };
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let line = String::from_utf8_lossy(&request);
-                if line.lines().next().unwrap_or("").contains("/manifests/") {
-                    count.fetch_add(1, Ordering::SeqCst);
-                }
-                let body = "internal error: storage backend unavailable";
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        FakeServer {
-            port,
-            manifest_requests,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for FakeServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }

@@ -1,7 +1,8 @@
 //! The tekton backend (Chains' annotations written back into the run) and
 //! the files backend (Chains' GCS layout on disk).
 
-mod common;
+use crate::common;
+use crate::common::{stderr, testdata};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -12,10 +13,6 @@ use serde_json::Value;
 
 const UID: &str = "5d4b2f3c-8a1e-4c6b-9f0d-2e7a1b3c4d5e";
 
-fn testdata(p: &str) -> PathBuf {
-    common::root().join("testdata").join(p)
-}
-
 fn chains(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chains"))
         .args(args)
@@ -24,10 +21,6 @@ fn chains(args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
 }
 
 fn key() -> String {

@@ -4,10 +4,11 @@
 //! `npm ci --prefix tests/tools/sigstore-mock`). Each mock process makes a
 //! fresh CA, so a second one is a stranger whose root has the same name.
 
-mod common;
+use crate::common;
 
+use chains::pem;
 use chains::sign::fulcio::{self, FulcioOptions};
-use chains::sign::{CertificateChain, SharedSigner, pem_block, pem_encode};
+use chains::sign::{CertificateChain, SharedSigner};
 use chains::verify::certificate::{
     CertificateError, IdentityPolicy, Matcher, Roots, VerifiedCertificate, verify,
 };
@@ -177,8 +178,8 @@ fn another_fulcio_root_is_not_trusted() {
     let (root_a, root_b) = (root_pem(&a), root_pem(&b));
     // Every mock makes its own CA, under the same name.
     assert_ne!(
-        pem_block(&root_a, &["CERTIFICATE"]),
-        pem_block(&root_b, &["CERTIFICATE"])
+        pem::decode(&root_a, &["CERTIFICATE"]),
+        pem::decode(&root_b, &["CERTIFICATE"])
     );
 
     // The chain carries A's root; only B's is trusted.
@@ -241,14 +242,14 @@ fn outside_its_validity_or_changed_the_certificate_is_rejected() {
 
     // One byte of the signed part changed: the subject, still a
     // well-formed certificate, now claims another service account.
-    let mut der = pem_block(&chain.certificate_pem, &["CERTIFICATE"]).unwrap();
+    let mut der = pem::decode(&chain.certificate_pem, &["CERTIFICATE"]).unwrap();
     let at = der
         .windows(K8S_SUBJECT.len())
         .position(|w| w == K8S_SUBJECT.as_bytes())
         .expect("the subject is in the certificate");
     der[at + "system:serviceaccount:".len()] ^= 0x01; // "tekton" -> "uekton"
     let tampered = CertificateChain {
-        certificate_pem: pem_encode("CERTIFICATE", &der),
+        certificate_pem: pem::encode("CERTIFICATE", &der),
         chain_pem: chain.chain_pem.clone(),
     };
     let err = verify(&tampered, &roots, &p, now()).unwrap_err();

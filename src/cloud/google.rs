@@ -250,7 +250,7 @@ impl GoogleSource {
             "service_account" => {
                 let email = field("client_email")?;
                 let pem = Zeroizing::new(field("private_key")?);
-                let mut der = crate::sign::pem_block(&pem, &["PRIVATE KEY"]).ok_or_else(|| {
+                let mut der = crate::pem::decode(&pem, &["PRIVATE KEY"]).ok_or_else(|| {
                     format!("the {origin} has a private_key that is not a PEM PRIVATE KEY")
                 })?;
                 let key = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der);

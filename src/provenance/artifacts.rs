@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::ProvenanceError;
-use super::reference::{ImageDigest, parse_digest, split_image_id};
-use crate::run::{NamedValue, Run};
+use super::{Children, ProvenanceError};
+use crate::run::reference::{ImageDigest, parse_digest, split_image_id};
+use crate::run::{NamedValue, RefSource, Run, RunKind};
 
 pub const COMMIT_PARAM: &str = "CHAINS-GIT_COMMIT";
 pub const URL_PARAM: &str = "CHAINS-GIT_URL";
@@ -346,6 +346,68 @@ pub fn step_action_results(run: &Run) -> Vec<Artifact> {
         materials_from_structured_results(&run.step_results()),
     );
     mats
+}
+
+/// A remote resolver's source (`refSource`) as a material.
+pub fn ref_source_artifact(src: &RefSource<'_>) -> Artifact {
+    Artifact {
+        name: src.uri.to_string(),
+        digest: src
+            .digest
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+/// Chains' `FromPipelineParamsAndResults`: `*ARTIFACT_INPUTS` results, with
+/// deep inspection every executed child's hints, then the git repository from
+/// pipeline param defaults, run params and results.
+pub fn pipeline_params_and_results(
+    run: &Run,
+    children: &Children<'_>,
+    deep: bool,
+) -> Vec<Artifact> {
+    let mut mats = Vec::new();
+    let results = run.results();
+    append(&mut mats, materials_from_structured_results(&results));
+    let (mut commit, mut url) = (String::new(), String::new());
+    if run.status_spec().is_some() {
+        if deep {
+            for tr in children.executed(run) {
+                append(&mut mats, task_params_and_results(tr));
+            }
+        }
+        for s in run.param_specs() {
+            let Some(d) = &s.default else { continue };
+            if s.name == COMMIT_PARAM {
+                commit = d.string_val().to_string();
+            } else if s.name == URL_PARAM {
+                url = d.string_val().to_string();
+            }
+        }
+    }
+    git_hints(&run.params(), &mut commit, &mut url);
+    git_hints(&results, &mut commit, &mut url);
+    if !commit.is_empty() && !url.is_empty() {
+        append(&mut mats, [Artifact::new(spdx_git(&url), "sha1", commit)]);
+    }
+    mats
+}
+
+/// Chains' `SubjectDigests` (slsa/v1, slsa/v2alpha3): a PipelineRun's own
+/// subjects, and with deep inspection its completed children's first.
+pub fn subject_digests(run: &Run, children: &Children<'_>, deep: bool) -> Vec<Artifact> {
+    let own = subjects_from_results(&run.results());
+    if run.kind == RunKind::TaskRun || !deep {
+        return own;
+    }
+    let mut out = Vec::new();
+    for tr in children.executed(run) {
+        append(&mut out, subjects_from_results(&tr.results()));
+    }
+    append(&mut out, own);
+    out
 }
 
 #[cfg(test)]

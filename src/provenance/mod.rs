@@ -7,7 +7,6 @@
 //! `{}`, and Go nils inside the predicate stay `null`.
 
 pub mod artifacts;
-pub mod reference;
 mod slsa02;
 mod slsa1;
 mod time;

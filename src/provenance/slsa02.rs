@@ -28,7 +28,7 @@ pub fn statement(
             )]),
         ),
         RunKind::PipelineRun => (
-            super::slsa1::subject_digests(run, children, opts.deep_inspection),
+            artifacts::subject_digests(run, children, opts.deep_inspection),
             pipeline_materials(run, children, opts.deep_inspection)?,
             pipeline_build_config(run, children),
         ),
@@ -198,69 +198,20 @@ fn pipeline_materials(
 ) -> Result<Vec<Artifact>, ProvenanceError> {
     let mut mats = Vec::new();
     if let Some(src) = run.ref_source() {
-        append(&mut mats, [ref_source_artifact(&src)]);
+        append(&mut mats, [artifacts::ref_source_artifact(&src)]);
     }
     for tr in children.executed(run) {
         append(&mut mats, artifacts::image_materials(tr, false)?);
         append(&mut mats, artifacts::image_materials(tr, true)?);
         if let Some(src) = tr.ref_source() {
-            append(&mut mats, [ref_source_artifact(&src)]);
+            append(&mut mats, [artifacts::ref_source_artifact(&src)]);
         }
     }
-    append(&mut mats, pipeline_params_and_results(run, children, deep));
-    Ok(mats)
-}
-
-pub fn ref_source_artifact(src: &crate::run::RefSource<'_>) -> Artifact {
-    Artifact {
-        name: src.uri.to_string(),
-        digest: src
-            .digest
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
-}
-
-/// Chains' `FromPipelineParamsAndResults`: `*ARTIFACT_INPUTS` results, with
-/// deep inspection every executed child's hints, then the git repository from
-/// pipeline param defaults, run params and results.
-pub fn pipeline_params_and_results(
-    run: &Run,
-    children: &Children<'_>,
-    deep: bool,
-) -> Vec<Artifact> {
-    let mut mats = Vec::new();
-    let results = run.results();
     append(
         &mut mats,
-        artifacts::materials_from_structured_results(&results),
+        artifacts::pipeline_params_and_results(run, children, deep),
     );
-    let (mut commit, mut url) = (String::new(), String::new());
-    if run.status_spec().is_some() {
-        if deep {
-            for tr in children.executed(run) {
-                append(&mut mats, artifacts::task_params_and_results(tr));
-            }
-        }
-        for s in run.param_specs() {
-            let Some(d) = &s.default else { continue };
-            if s.name == artifacts::COMMIT_PARAM {
-                commit = d.string_val().to_string();
-            } else if s.name == artifacts::URL_PARAM {
-                url = d.string_val().to_string();
-            }
-        }
-    }
-    artifacts::git_hints(&run.params(), &mut commit, &mut url);
-    artifacts::git_hints(&results, &mut commit, &mut url);
-    if !commit.is_empty() && !url.is_empty() {
-        append(
-            &mut mats,
-            [Artifact::new(artifacts::spdx_git(&url), "sha1", commit)],
-        );
-    }
-    mats
+    Ok(mats)
 }
 
 /// The v0.2 `buildConfig` of a PipelineRun: one entry per completed child

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use super::artifacts::{self, Artifact, append};
-use super::slsa02::{pipeline_params_and_results, ref_source_artifact};
+use super::artifacts::{pipeline_params_and_results, ref_source_artifact, subject_digests};
 use super::time::{parse_utc, protojson};
 use super::{
     BuildType, Children, Format, Options, ProvenanceError, SLSA_V1, STATEMENT_V1, pipeline_tasks,
@@ -124,21 +124,6 @@ fn nil_or_map(v: Option<&Value>) -> Value {
         Some(Value::Object(m)) => Value::Object(m.clone()),
         _ => Value::Null,
     }
-}
-
-/// Chains' `SubjectDigests` (slsa/v1, slsa/v2alpha3): a PipelineRun's own
-/// subjects, and with deep inspection its completed children's first.
-pub fn subject_digests(run: &Run, children: &Children<'_>, deep: bool) -> Vec<Artifact> {
-    let own = artifacts::subjects_from_results(&run.results());
-    if run.kind == RunKind::TaskRun || !deep {
-        return own;
-    }
-    let mut out = Vec::new();
-    for tr in children.executed(run) {
-        append(&mut out, artifacts::subjects_from_results(&tr.results()));
-    }
-    append(&mut out, own);
-    out
 }
 
 /// slsa/v2alpha4 TaskRun subjects: build artifacts of each step, then of the task.

@@ -22,7 +22,8 @@ use sigstore::crypto::{SigStoreSigner, SigningScheme};
 use x509_cert::Certificate;
 use x509_cert::der::{Decode, Encode};
 
-use crate::sign::{CertificateChain, PublicKey, SharedSigner, SignError, Signer, pem_encode};
+use crate::pem;
+use crate::sign::{CertificateChain, PublicKey, SharedSigner, SignError, Signer};
 
 /// The public Sigstore Fulcio instance.
 pub const DEFAULT_URL: &str = "https://fulcio.sigstore.dev";
@@ -462,10 +463,10 @@ impl Issued {
 
         Ok(Issued {
             chain: CertificateChain {
-                certificate_pem: pem_encode("CERTIFICATE", &ders[0]),
+                certificate_pem: pem::encode("CERTIFICATE", &ders[0]),
                 chain_pem: ders[1..]
                     .iter()
-                    .map(|d| pem_encode("CERTIFICATE", d))
+                    .map(|d| pem::encode("CERTIFICATE", d))
                     .collect(),
             },
             not_after,

@@ -70,12 +70,8 @@ fn refuse_overwrite(paths: &[&Path], force: bool) -> Result<(), SignError> {
     }
     for p in paths {
         if p.exists() {
-            return Err(SignError::KeyIo {
+            return Err(SignError::KeyExists {
                 path: p.display().to_string(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    "file exists; pass --force to overwrite it",
-                ),
             });
         }
     }
@@ -85,10 +81,36 @@ fn refuse_overwrite(paths: &[&Path], force: bool) -> Result<(), SignError> {
 /// Write atomically with the given mode (the temporary file is created with
 /// it, so a private key is never readable by others, not even briefly).
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SignError> {
-    let io = |source| SignError::KeyIo {
+    let io = |source| SignError::KeyWrite {
         path: path.display().to_string(),
         source,
     };
     let options = crate::atomic::Options { mode, sync: true };
     crate::atomic::write_with(path, bytes, options).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Refusing to overwrite and failing to write are said as such, not as
+    /// "cannot read key".
+    #[test]
+    fn overwrite_and_write_failures_say_what_happened() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = KeyFiles::with_prefix(&dir.path().join("k"));
+        std::fs::write(&files.public, "kept").unwrap();
+        let e = generate_local(&files, b"pw", false).unwrap_err();
+        assert!(matches!(e, SignError::KeyExists { .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!("{} already exists", files.public.display())
+        );
+        assert_eq!(std::fs::read_to_string(&files.public).unwrap(), "kept");
+
+        let files = KeyFiles::with_prefix(&dir.path().join("absent").join("k"));
+        let e = generate_local(&files, b"pw", false).unwrap_err();
+        assert!(matches!(e, SignError::KeyWrite { .. }), "{e}");
+        assert!(e.to_string().starts_with("cannot write key"), "{e}");
+    }
 }

@@ -1,7 +1,7 @@
 //! cosign's "simple signing" payload for container images: what Chains signs
 //! (raw, not in DSSE) for every image a TaskRun produced.
 
-use crate::provenance::reference::ImageDigest;
+use crate::run::reference::ImageDigest;
 
 /// The exact payload bytes cosign and Chains sign for an image, as Go's
 /// encoding/json writes `payload.SimpleContainerImage`.

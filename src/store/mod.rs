@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use miette::Diagnostic;
 
-use crate::provenance::reference::ImageDigest;
 use crate::run::RunId;
+use crate::run::reference::ImageDigest;
 use crate::sign::dsse::Envelope;
 use crate::sign::{CertificateChain, PublicKey};
 
@@ -51,7 +51,7 @@ pub struct SignedArtifact {
     pub public_key: PublicKey,
     pub certificate: Option<CertificateChain>,
     /// The transparency log entry, when one was made.
-    pub tlog: Option<rekor::LogEntry>,
+    pub tlog: Option<crate::tlog::LogEntry>,
 }
 
 impl SignedArtifact {

@@ -4,27 +4,28 @@
 //! does with Go's `x509.Certificate.Verify`.
 //!
 //! What is checked, in order:
-//! 1. the leaf is valid at the given time and has the code-signing extended
-//!    key usage (Fulcio always sets it; Go would also accept a leaf with no
-//!    EKU at all, we do not);
+//! 1. the leaf has the code-signing extended key usage (Fulcio always sets
+//!    it; Go would also accept a leaf with no EKU at all, we do not) and no
+//!    critical extension we do not interpret;
 //! 2. a path leads from the leaf through intermediates (the chain presented
-//!    with the certificate, and those given with the roots) to a trusted
-//!    root. A self-signed certificate presented with the chain is never an
-//!    intermediate: it is trusted only as one of the roots, byte for byte.
-//!    Every issuer on the path verifies its child's signature, is valid at
-//!    that time, is a CA (basicConstraints cA), has keyCertSign when it has a
-//!    keyUsage, respects its pathLenConstraint and, with an extended key
-//!    usage, allows code signing. A critical extension we do not interpret
-//!    (name constraints among them) rejects the certificate, as Go does for
-//!    extensions it does not handle;
-//! 3. the subject alternative names and the Fulcio OIDC-issuer extension
+//!    with the certificate, and the CAs' own) to the root of a CA whose
+//!    validity window in the trusted root holds the signing time. Path
+//!    building and checking is rustls-webpki's ([`crate::trust::path`]):
+//!    signatures, every certificate valid at that time, issuers are CAs and
+//!    the leaf is not, pathLenConstraint, name constraints, EKUs. It
+//!    replaced a hand-written path builder: a well-kept, fuzzed crate that
+//!    was already in the tree through rustls;
+//! 3. the SCTs embedded in the leaf against the trusted root's CT logs
+//!    ([`crate::trust::sct`]), unless `--insecure-ignore-sct` or no CT log
+//!    is trusted (the shortcut `--ca-roots` names none), which the result
+//!    says ([`SctCheck`]);
+//! 4. the subject alternative names and the Fulcio OIDC-issuer extension
 //!    against the policy.
 //!
-//! Signatures are checked with aws-lc-rs through [`PublicKey::verify_with`].
-//!
-//! The time is the caller's: cosign checks a Fulcio certificate (valid for
-//! ten minutes) at the time the transparency log or a timestamp authority
-//! vouches for, not at the time of verification.
+//! The time is the caller's, and must be a trusted one: cosign checks a
+//! Fulcio certificate (valid for ten minutes) at the time the transparency
+//! log or a timestamp authority vouches for, not at the time of
+//! verification.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -32,24 +33,21 @@ use std::net::IpAddr;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use x509_cert::Certificate;
-use x509_cert::der::asn1::{ContextSpecific, ObjectIdentifier, Utf8StringRef};
-use x509_cert::der::{Decode, Encode, Header, Reader, SliceReader, TagNumber};
+use x509_cert::der::asn1::{ObjectIdentifier, Utf8StringRef};
+use x509_cert::der::{Decode, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
+use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectAltName};
 use x509_cert::name::Name;
-use x509_cert::spki::AlgorithmIdentifierOwned;
 
-use crate::sign::verify::Hash;
-use crate::sign::{CertificateChain, KeyKind, PublicKey};
+use crate::sign::{CertificateChain, PublicKey};
+use crate::trust::path::PathError;
+use crate::trust::sct::SctError;
+use crate::trust::{self, CertificateAuthority, TransparencyLog, TrustedRoot};
 
-/// The longest path accepted, leaf and root included, and the most
-/// certificates accepted with a signature: far more than any real PKI uses
-/// (Fulcio's is three), few enough that a hostile chain costs nothing.
+/// The most certificates accepted with a signature: far more than any real
+/// PKI uses (Fulcio's is three), few enough that a hostile chain costs
+/// nothing (webpki bounds its own path search too).
 pub const MAX_CHAIN: usize = 10;
-
-/// Candidate issuers whose signature is checked before giving up: many
-/// certificates sharing a name could otherwise make path building explode.
-const MAX_SIGNATURE_CHECKS: usize = 64;
 
 /// How a certificate's identity (a subject alternative name) or OIDC issuer
 /// must look.
@@ -103,9 +101,6 @@ pub fn public_key_of(der: &[u8]) -> Result<PublicKey, CertificateError> {
 struct Parsed {
     der: Vec<u8>,
     cert: Certificate,
-    /// The TBSCertificate as it was signed: the original bytes, not a
-    /// re-encoding, as Go verifies `RawTBSCertificate`.
-    tbs: std::ops::Range<usize>,
 }
 
 impl Parsed {
@@ -115,18 +110,13 @@ impl Parsed {
             why,
         };
         let cert = Certificate::from_der(&der).map_err(|e| bad(e.to_string()))?;
-        let tbs = tbs_range(&der).ok_or_else(|| bad("cannot locate the signed part".into()))?;
         // RFC 5280 4.1.1.2; Go refuses such certificates when parsing.
         if cert.signature_algorithm() != cert.tbs_certificate().signature() {
             return Err(bad(
                 "the signature algorithm inside and outside the signed part differ".into(),
             ));
         }
-        Ok(Parsed { der, cert, tbs })
-    }
-
-    fn tbs_der(&self) -> &[u8] {
-        self.der.get(self.tbs.clone()).unwrap_or_default()
+        Ok(Parsed { der, cert })
     }
 
     /// The certified public key.
@@ -140,16 +130,22 @@ impl Parsed {
         PublicKey::from_spki_der(&spki).map_err(|e| CertificateError::PublicKey(e.to_string()))
     }
 
+    /// basicConstraints cA.
+    fn is_ca(&self) -> bool {
+        self.cert
+            .tbs_certificate()
+            .get_extension::<x509_cert::ext::pkix::BasicConstraints>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, bc)| bc.ca)
+    }
+
     fn subject(&self) -> &Name {
         self.cert.tbs_certificate().subject()
     }
 
     fn issuer(&self) -> &Name {
         self.cert.tbs_certificate().issuer()
-    }
-
-    fn self_issued(&self) -> bool {
-        self.subject() == self.issuer()
     }
 
     fn not_before(&self) -> i64 {
@@ -165,55 +161,81 @@ fn unix(t: x509_cert::time::Time) -> i64 {
     i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
 }
 
-/// Where the TBSCertificate (the first element of the outer SEQUENCE) lies in `der`.
-fn tbs_range(der: &[u8]) -> Option<std::ops::Range<usize>> {
-    let mut reader = SliceReader::new(der).ok()?;
-    Header::decode(&mut reader).ok()?;
-    let start = usize::try_from(reader.position()).ok()?;
-    let tbs = reader.tlv_bytes().ok()?;
-    Some(start..start.checked_add(tbs.len())?)
-}
-
-/// Trusted roots, and intermediates that may complete a path to them.
+/// The CAs keyless certificates are checked against, and how their SCTs are.
 #[derive(Clone, Debug, Default)]
 pub struct Roots {
-    roots: Vec<Parsed>,
-    intermediates: Vec<Parsed>,
+    /// Each CA's root is a trust anchor while its window holds.
+    authorities: Vec<CertificateAuthority>,
+    /// The trusted root's CT logs: embedded SCTs must verify with one.
+    ctlogs: Vec<TransparencyLog>,
+    /// `--insecure-ignore-sct`.
+    ignore_sct: bool,
 }
 
 impl Roots {
-    /// Every `CERTIFICATE` in `pem` is a trust anchor (`--ca-roots`).
+    /// Every `CERTIFICATE` in `pem` is a trust anchor (`--ca-roots`), with
+    /// no validity window.
     pub fn from_pem(pem: &str) -> Result<Roots, CertificateError> {
-        let roots = parse_all(pem, "the trusted roots", None)?;
-        if roots.is_empty() {
-            return Err(CertificateError::NotPem {
-                what: "the trusted roots".into(),
-                why: "no CERTIFICATE block".into(),
-            });
-        }
+        let roots = certificates_from_pem(pem, "the trusted roots")?;
+        let trusted = TrustedRoot::from_shortcuts(&roots, &[], &[]);
         Ok(Roots {
-            roots,
-            intermediates: Vec::new(),
+            authorities: trusted.certificate_authorities,
+            ..Roots::default()
         })
     }
 
     /// Add every `CERTIFICATE` in `pem` as an intermediate (`--ca-intermediates`):
     /// used to build a path, trusted only through a root.
     pub fn add_intermediates_pem(&mut self, pem: &str) -> Result<(), CertificateError> {
-        let found = parse_all(pem, "the intermediate certificates", None)?;
-        if found.is_empty() {
-            return Err(CertificateError::NotPem {
-                what: "the intermediate certificates".into(),
-                why: "no CERTIFICATE block".into(),
-            });
+        let found = certificates_from_pem(pem, "the intermediate certificates")?;
+        for ca in &mut self.authorities {
+            let root = ca.certificates.pop();
+            ca.certificates.extend(found.iter().cloned());
+            ca.certificates.extend(root);
         }
-        self.intermediates.extend(found);
         Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.roots.is_empty()
+        self.authorities.is_empty()
     }
+
+    /// The Fulcio CAs (each trusted within its window) and CT logs of a
+    /// trusted root.
+    pub fn from_trusted_root(root: &TrustedRoot) -> Result<Roots, CertificateError> {
+        Ok(Roots {
+            authorities: root.certificate_authorities.clone(),
+            ctlogs: root.ctlogs.clone(),
+            ignore_sct: false,
+        })
+    }
+
+    /// Do not check SCTs (`--insecure-ignore-sct`, as cosign).
+    pub fn ignore_sct(&mut self) {
+        self.ignore_sct = true;
+    }
+}
+
+/// The DER of every `CERTIFICATE` in `pem`, each checked to parse; `what`
+/// names the text in errors.
+pub fn certificates_from_pem(pem: &str, what: &str) -> Result<Vec<Vec<u8>>, CertificateError> {
+    let found = parse_all(pem, what, None)?;
+    if found.is_empty() {
+        return Err(CertificateError::NotPem {
+            what: what.into(),
+            why: "no CERTIFICATE block".into(),
+        });
+    }
+    Ok(found.into_iter().map(|p| p.der).collect())
+}
+
+/// What was done with the certificate's embedded SCTs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SctCheck {
+    /// This many SCTs verified with trusted CT logs.
+    Verified(usize),
+    /// Not checked, and why (`--insecure-ignore-sct`, or no CT log trusted).
+    NotChecked(&'static str),
 }
 
 /// A certificate that passed [`verify`], and what it certifies.
@@ -232,6 +254,7 @@ pub struct VerifiedCertificate {
     /// Validity of the leaf, in unix seconds.
     pub not_before: i64,
     pub not_after: i64,
+    pub sct: SctCheck,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -247,10 +270,10 @@ pub enum CertificateError {
          which is neither a trusted root nor an intermediate leading to one"
     )]
     Untrusted { cert: String, issuer: String },
+    #[error("no trusted CA was valid at {at} (each CA of the trusted root has a validity window)")]
+    NoCaAt { at: String },
     #[error("the signature of {cert} by its issuer \"{issuer}\" does not verify")]
     BadSignature { cert: String, issuer: String },
-    #[error("{cert} is signed with {algorithm}, which is not supported")]
-    UnsupportedAlgorithm { cert: String, algorithm: String },
     #[error("{cert} expired at {not_after}; it was checked at {at}")]
     Expired {
         cert: String,
@@ -265,18 +288,18 @@ pub enum CertificateError {
     },
     #[error("{cert} signed a certificate but is not a CA (basicConstraints cA is not set)")]
     NotCa { cert: String },
-    #[error("{cert} signed a certificate but its keyUsage does not allow keyCertSign")]
-    NoKeyCertSign { cert: String },
-    #[error("{cert} allows {max} intermediate certificate(s) below it; the path has {found}")]
-    PathTooLong { cert: String, max: u8, found: usize },
-    #[error("{cert} restricts its extended key usage, and not to code signing")]
-    IssuerNotForCodeSigning { cert: String },
+    #[error(
+        "the leaf certificate is a CA certificate (basicConstraints cA): a CA does not sign artifacts"
+    )]
+    LeafIsCa,
+    #[error("an issuer on the path restricts its extended key usage, and not to code signing")]
+    IssuerNotForCodeSigning,
     #[error("the leaf certificate has no code-signing extended key usage")]
     NoCodeSigning,
     #[error("{cert} has a critical extension {oid} that is not supported")]
     UnsupportedCriticalExtension { cert: String, oid: String },
-    #[error("gave up building a path after checking {MAX_SIGNATURE_CHECKS} candidate issuers")]
-    TooManyCandidates,
+    #[error("no valid path to a trusted root: {0}")]
+    Path(String),
     #[error("{cert} has a malformed {what}: {why}")]
     Malformed {
         cert: String,
@@ -291,10 +314,14 @@ pub enum CertificateError {
     IssuerMismatch { found: String, wanted: String },
     #[error("the certified public key: {0}")]
     PublicKey(String),
+    #[error("{0} (pass --insecure-ignore-sct to skip this check, as cosign)")]
+    Sct(#[from] SctError),
 }
 
-/// Verify the leaf of `chain` up to one of `roots`, every certificate on the
-/// path valid at unix time `at`, and its identity against `policy`.
+/// Verify the leaf of `chain` up to one of `roots` valid at unix time `at`
+/// (the trusted signing time: from a verified log entry or timestamp), every
+/// certificate on the path valid then, its embedded SCTs, and its identity
+/// against `policy`.
 pub fn verify(
     chain: &CertificateChain,
     roots: &Roots,
@@ -320,14 +347,34 @@ pub fn verify(
     }
 
     let leaf_name = describe(0, &leaf);
-    check_time(&leaf_name, &leaf, at)?;
     check_critical(&leaf_name, &leaf)?;
     let eku = extension::<ExtendedKeyUsage>(&leaf_name, &leaf, "extended key usage")?;
     if !eku.is_some_and(|eku| eku.0.contains(&OID_CODE_SIGNING)) {
         return Err(CertificateError::NoCodeSigning);
     }
 
-    build_path(&leaf, &presented, roots, at)?;
+    let when = time::OffsetDateTime::from_unix_timestamp(at).map_err(|_| {
+        CertificateError::Path(format!("the signing time {at} is not a valid time"))
+    })?;
+    let authorities: Vec<&CertificateAuthority> = roots.authorities.iter().collect();
+    let presented_der: Vec<Vec<u8>> = presented.iter().map(|p| p.der.clone()).collect();
+    let path = trust::path::verify(
+        &leaf.der,
+        &presented_der,
+        &authorities,
+        when,
+        trust::path::EKU_CODE_SIGNING,
+    )
+    .map_err(|e| path_error(e, &leaf, &presented, roots, at))?;
+
+    let sct = if roots.ignore_sct {
+        SctCheck::NotChecked("--insecure-ignore-sct")
+    } else if roots.ctlogs.is_empty() {
+        SctCheck::NotChecked("no CT log is trusted (give a --trusted-root with ctlogs)")
+    } else {
+        let found = trust::sct::verify_embedded(&leaf.der, &path.issuer_spki, &roots.ctlogs)?;
+        SctCheck::Verified(found.len())
+    };
 
     let names = subject_alt_names(&leaf_name, &leaf)?;
     if names.is_empty() {
@@ -371,7 +418,120 @@ pub fn verify(
         issuer,
         not_before: leaf.not_before(),
         not_after: leaf.not_after(),
+        sct,
     })
+}
+
+/// The presented certificates above the leaf, followed by name (each the
+/// issuer of the one before; a self-signed one ends the walk): the path as
+/// the presenter meant it, to name the certificate a verdict is about.
+fn walk<'a>(leaf: &'a Parsed, presented: &'a [Parsed]) -> Vec<&'a Parsed> {
+    let mut path = vec![leaf];
+    while path.len() <= MAX_CHAIN {
+        let Some(last) = path.last() else { break };
+        let next = presented.iter().find(|c| {
+            c.subject() == last.issuer()
+                && c.subject() != c.issuer()
+                && !path.iter().any(|p| p.der == c.der)
+        });
+        match next {
+            Some(c) => path.push(c),
+            None => break,
+        }
+    }
+    path
+}
+
+/// webpki's verdict in this module's terms. webpki does not say which
+/// certificate failed: the presented path (followed by name) and the
+/// leaf's own bounds tell which one it is about.
+fn path_error(
+    e: PathError,
+    leaf: &Parsed,
+    presented: &[Parsed],
+    roots: &Roots,
+    at: i64,
+) -> CertificateError {
+    let path = walk(leaf, presented);
+    let leaf_name = describe(0, leaf);
+    let (top_index, top) = (path.len() - 1, path[path.len() - 1]);
+    let secs = |t: rustls_pki_types::UnixTime| i64::try_from(t.as_secs()).unwrap_or(i64::MAX);
+    let which = |bound: i64, own: i64| {
+        if bound == own {
+            leaf_name.clone()
+        } else {
+            "a certificate above the leaf".to_string()
+        }
+    };
+    let issuer = leaf.issuer().to_string();
+    match e {
+        PathError::NoAuthority => CertificateError::NoCaAt {
+            at: format_time(at),
+        },
+        PathError::BadTime => CertificateError::Path(format!(
+            "the signing time {} is before 1970",
+            format_time(at)
+        )),
+        PathError::RootNotCa(root) => CertificateError::NotCa {
+            cert: format!("the trusted root \"{root}\""),
+        },
+        PathError::Webpki(e) => match e {
+            webpki::Error::UnknownIssuer => CertificateError::Untrusted {
+                cert: describe(top_index, top),
+                issuer: top.issuer().to_string(),
+            },
+            // The chain's own root, untrusted, shares its name with a
+            // trusted one: the path leads to a stranger, not to a forgery.
+            webpki::Error::InvalidSignatureForPublicKey
+                if presented.iter().any(|c| {
+                    c.subject() == top.issuer()
+                        && c.subject() == c.issuer()
+                        && !roots
+                            .authorities
+                            .iter()
+                            .any(|ca| ca.root() == Some(c.der.as_slice()))
+                }) =>
+            {
+                CertificateError::Untrusted {
+                    cert: describe(top_index, top),
+                    issuer: top.issuer().to_string(),
+                }
+            }
+            webpki::Error::InvalidSignatureForPublicKey => CertificateError::BadSignature {
+                cert: leaf_name.clone(),
+                issuer,
+            },
+            webpki::Error::CertExpired { not_after, .. } => CertificateError::Expired {
+                cert: which(secs(not_after), leaf.not_after()),
+                not_after: format_time(secs(not_after)),
+                at: format_time(at),
+            },
+            webpki::Error::CertNotValidYet { not_before, .. } => CertificateError::NotYetValid {
+                cert: which(secs(not_before), leaf.not_before()),
+                not_before: format_time(secs(not_before)),
+                at: format_time(at),
+            },
+            webpki::Error::CaUsedAsEndEntity => CertificateError::LeafIsCa,
+            webpki::Error::EndEntityUsedAsCa => CertificateError::NotCa {
+                cert: path
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .find(|(_, c)| !c.is_ca())
+                    .map_or_else(|| "an issuer on the path".into(), |(i, c)| describe(i, c)),
+            },
+            webpki::Error::RequiredEkuNotFoundContext(_) => {
+                CertificateError::IssuerNotForCodeSigning
+            }
+            webpki::Error::UnsupportedCriticalExtension => {
+                CertificateError::UnsupportedCriticalExtension {
+                    cert: "a certificate on the path".into(),
+                    oid: "(webpki does not say which)".into(),
+                }
+            }
+            other => CertificateError::Path(format!("{other}")),
+        },
+    }
 }
 
 /// Every `CERTIFICATE` block in `text`, parsed; other PEM blocks are skipped.
@@ -445,27 +605,7 @@ fn format_time(t: i64) -> String {
         .unwrap_or_else(|| format!("unix time {t}"))
 }
 
-/// Valid from notBefore to notAfter, both included, as Go checks.
-fn check_time(name: &str, cert: &Parsed, at: i64) -> Result<(), CertificateError> {
-    if at < cert.not_before() {
-        return Err(CertificateError::NotYetValid {
-            cert: name.to_string(),
-            not_before: format_time(cert.not_before()),
-            at: format_time(at),
-        });
-    }
-    if at > cert.not_after() {
-        return Err(CertificateError::Expired {
-            cert: name.to_string(),
-            not_after: format_time(cert.not_after()),
-            at: format_time(at),
-        });
-    }
-    Ok(())
-}
-
 const OID_CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
-const OID_ANY_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
 const OID_FULCIO_ISSUER_V1: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
 const OID_FULCIO_USERNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
@@ -520,277 +660,6 @@ where
             what,
             why: e.to_string(),
         })
-}
-
-/// Find a path from `leaf` to a trusted root, or say why there is none.
-fn build_path(
-    leaf: &Parsed,
-    presented: &[Parsed],
-    roots: &Roots,
-    at: i64,
-) -> Result<(), CertificateError> {
-    let mut intermediates: Vec<&Parsed> = Vec::new();
-    for c in presented.iter().chain(&roots.intermediates) {
-        // A self-signed certificate vouches only for itself: it is a root
-        // if the caller trusts it, and then it is among `roots`.
-        if !c.self_issued() && !intermediates.iter().any(|i| i.der == c.der) {
-            intermediates.push(c);
-        }
-    }
-    let mut search = PathSearch {
-        roots: &roots.roots,
-        intermediates,
-        at,
-        checks_left: MAX_SIGNATURE_CHECKS,
-        specific: None,
-        bad_signature: None,
-        orphan: None,
-    };
-    let mut path = vec![leaf];
-    if search.extend(&mut path) {
-        return Ok(());
-    }
-    if let Some(e) = search.specific {
-        return Err(e);
-    }
-    if let Some((index, cert)) = search.bad_signature {
-        // Did the chain itself name an issuer that signed this certificate?
-        // Then the chain is sound but anchored elsewhere; otherwise the
-        // certificate was changed after signing (or the chain left out the
-        // certificate that signed it).
-        let anchored_elsewhere = presented.iter().any(|p| {
-            p.subject() == cert.issuer() && matches!(signature(cert, index, p), Sig::Valid)
-        });
-        let cert_name = describe(index, cert);
-        let issuer = cert.issuer().to_string();
-        return Err(if anchored_elsewhere {
-            CertificateError::Untrusted {
-                cert: cert_name,
-                issuer,
-            }
-        } else {
-            CertificateError::BadSignature {
-                cert: cert_name,
-                issuer,
-            }
-        });
-    }
-    let (index, cert) = search.orphan.unwrap_or((0, leaf));
-    Err(CertificateError::Untrusted {
-        cert: describe(index, cert),
-        issuer: cert.issuer().to_string(),
-    })
-}
-
-/// A depth-first search for a path to a root, remembering the most telling
-/// reason each dead end gave.
-struct PathSearch<'a> {
-    roots: &'a [Parsed],
-    intermediates: Vec<&'a Parsed>,
-    at: i64,
-    checks_left: usize,
-    /// The first issuer that signed but may not issue (expired, not a CA, ...).
-    specific: Option<CertificateError>,
-    /// The first certificate that no candidate issuer's signature verified.
-    bad_signature: Option<(usize, &'a Parsed)>,
-    /// The first certificate for which no candidate issuer exists at all.
-    orphan: Option<(usize, &'a Parsed)>,
-}
-
-impl<'a> PathSearch<'a> {
-    /// Extend `path` (never empty) up to a root; true when done.
-    fn extend(&mut self, path: &mut Vec<&'a Parsed>) -> bool {
-        let Some(&current) = path.last() else {
-            return false;
-        };
-        let mut named = false;
-        for root in self.roots {
-            // The leaf as its own root would certify nothing.
-            if root.subject() != current.issuer() || root.der == path[0].der {
-                continue;
-            }
-            named = true;
-            if self.accept(path, root) {
-                path.push(root);
-                return true;
-            }
-        }
-        // Room for one more intermediate and a root above it.
-        if path.len() + 2 <= MAX_CHAIN {
-            for i in 0..self.intermediates.len() {
-                let next = self.intermediates[i];
-                if next.subject() != current.issuer() || path.iter().any(|p| p.der == next.der) {
-                    continue;
-                }
-                named = true;
-                if self.accept(path, next) {
-                    path.push(next);
-                    if self.extend(path) {
-                        return true;
-                    }
-                    path.pop();
-                }
-            }
-        }
-        if !named && self.orphan.is_none() {
-            self.orphan = Some((path.len() - 1, current));
-        }
-        false
-    }
-
-    /// Whether `issuer` signed the last certificate of `path` and may have.
-    fn accept(&mut self, path: &[&'a Parsed], issuer: &'a Parsed) -> bool {
-        let Some(&child) = path.last() else {
-            return false;
-        };
-        let child_index = path.len() - 1;
-        if self.checks_left == 0 {
-            self.specific
-                .get_or_insert(CertificateError::TooManyCandidates);
-            return false;
-        }
-        self.checks_left -= 1;
-        match signature(child, child_index, issuer) {
-            Sig::Valid => {}
-            Sig::Invalid => {
-                self.bad_signature.get_or_insert((child_index, child));
-                return false;
-            }
-            Sig::Unsupported(e) => {
-                self.specific.get_or_insert(e);
-                return false;
-            }
-        }
-        // Intermediates between the leaf and this issuer.
-        match fit_to_issue(issuer, path.len(), path.len() - 1, self.at) {
-            Ok(()) => true,
-            Err(e) => {
-                self.specific.get_or_insert(e);
-                false
-            }
-        }
-    }
-}
-
-/// Whether `cert`, at position `index` on the path with `below`
-/// intermediates under it, may issue certificates.
-fn fit_to_issue(
-    cert: &Parsed,
-    index: usize,
-    below: usize,
-    at: i64,
-) -> Result<(), CertificateError> {
-    let name = describe(index, cert);
-    check_time(&name, cert, at)?;
-    check_critical(&name, cert)?;
-    let constraints = extension::<BasicConstraints>(&name, cert, "basic constraints")?;
-    let Some(constraints) = constraints.filter(|c| c.ca) else {
-        return Err(CertificateError::NotCa { cert: name });
-    };
-    if let Some(max) = constraints.path_len_constraint
-        && below > usize::from(max)
-    {
-        return Err(CertificateError::PathTooLong {
-            cert: name,
-            max,
-            found: below,
-        });
-    }
-    if let Some(usage) = extension::<KeyUsage>(&name, cert, "key usage")?
-        && !usage.key_cert_sign()
-    {
-        return Err(CertificateError::NoKeyCertSign { cert: name });
-    }
-    // As Go: an issuer's EKU, when present, limits what it may certify.
-    if let Some(eku) = extension::<ExtendedKeyUsage>(&name, cert, "extended key usage")?
-        && !eku.0.contains(&OID_CODE_SIGNING)
-        && !eku.0.contains(&OID_ANY_EKU)
-    {
-        return Err(CertificateError::IssuerNotForCodeSigning { cert: name });
-    }
-    Ok(())
-}
-
-enum Sig {
-    Valid,
-    Invalid,
-    Unsupported(CertificateError),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Family {
-    Ecdsa,
-    Rsa,
-    Ed25519,
-}
-
-/// Whether `issuer`'s key verifies `child`'s signature (`child` at `index`).
-fn signature(child: &Parsed, index: usize, issuer: &Parsed) -> Sig {
-    let alg = child.cert.signature_algorithm();
-    let unsupported = |algorithm: String| {
-        Sig::Unsupported(CertificateError::UnsupportedAlgorithm {
-            cert: describe(index, child),
-            algorithm,
-        })
-    };
-    let Some((family, hash)) = algorithm(alg) else {
-        return unsupported(alg.oid.to_string());
-    };
-    let Ok(key) = issuer.public_key() else {
-        // A key we cannot use verifies nothing; the issuer may be a stranger
-        // with the same name.
-        return Sig::Invalid;
-    };
-    let key_family = match key.kind() {
-        KeyKind::EcdsaP256 | KeyKind::EcdsaP384 | KeyKind::EcdsaP521 => Family::Ecdsa,
-        KeyKind::Rsa => Family::Rsa,
-        KeyKind::Ed25519 => Family::Ed25519,
-    };
-    let Some(sig) = child.cert.signature().as_bytes() else {
-        return Sig::Invalid;
-    };
-    if key_family == family && key.verify_with(hash, child.tbs_der(), sig) {
-        Sig::Valid
-    } else {
-        Sig::Invalid
-    }
-}
-
-const OID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const OID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
-const OID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
-
-/// The signature algorithms Go's x509 verifies, but SHA-1 ones.
-fn algorithm(alg: &AlgorithmIdentifierOwned) -> Option<(Family, Hash)> {
-    Some(match alg.oid.to_string().as_str() {
-        "1.2.840.10045.4.3.2" => (Family::Ecdsa, Hash::Sha256),
-        "1.2.840.10045.4.3.3" => (Family::Ecdsa, Hash::Sha384),
-        "1.2.840.10045.4.3.4" => (Family::Ecdsa, Hash::Sha512),
-        "1.2.840.113549.1.1.11" => (Family::Rsa, Hash::Sha256),
-        "1.2.840.113549.1.1.12" => (Family::Rsa, Hash::Sha384),
-        "1.2.840.113549.1.1.13" => (Family::Rsa, Hash::Sha512),
-        "1.3.101.112" => (Family::Ed25519, Hash::Sha512),
-        // RSASSA-PSS: the hash is in the parameters; aws-lc-rs checks MGF1
-        // with the same hash and a salt as long as the digest, which is what
-        // Go accepts too.
-        "1.2.840.113549.1.1.10" => (Family::Rsa, pss_hash(alg)?),
-        _ => return None,
-    })
-}
-
-/// The hashAlgorithm of RSASSA-PSS-params (its default, SHA-1, is refused).
-fn pss_hash(alg: &AlgorithmIdentifierOwned) -> Option<Hash> {
-    let params = alg.parameters.as_ref()?;
-    let mut reader = SliceReader::new(params.value()).ok()?;
-    let hash =
-        ContextSpecific::<AlgorithmIdentifierOwned>::decode_explicit(&mut reader, TagNumber(0))
-            .ok()??;
-    match hash.value.oid {
-        o if o == OID_SHA256 => Some(Hash::Sha256),
-        o if o == OID_SHA384 => Some(Hash::Sha384),
-        o if o == OID_SHA512 => Some(Hash::Sha512),
-        _ => None,
-    }
 }
 
 /// The subject alternative names, in the order and form cosign lists them
@@ -857,6 +726,7 @@ fn oidc_issuer(name: &str, cert: &Parsed) -> Result<Option<String>, CertificateE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sign::KeyKind;
 
     // A small PKI made with openssl for these tests (see the comment on each
     // certificate): a P-256 root signs an Ed25519 intermediate with
@@ -1021,7 +891,7 @@ Sn8ZQsootuXr/p2ZdYzg+Y3B/ndBnXwNM8LCPRPM/emxPKMA2Hy3jRnWmA2jooQI\n\
     }
 
     fn der(pem: &str) -> Vec<u8> {
-        crate::sign::pem_block(pem, &["CERTIFICATE"]).unwrap()
+        crate::pem::decode(pem, &["CERTIFICATE"]).unwrap()
     }
 
     #[test]
@@ -1170,6 +1040,121 @@ Sn8ZQsootuXr/p2ZdYzg+Y3B/ndBnXwNM8LCPRPM/emxPKMA2Hy3jRnWmA2jooQI\n\
         verify(&chain(LEAF, &[]), &inter, &any(), AT).unwrap();
     }
 
+    /// "O=chains test, CN=ca-leaf test root": CA, signs CALEAF (openssl, 2026-12-06 to 2046-12-01).
+    const CALEAF_ROOT: &str = "\
+-----BEGIN CERTIFICATE-----\n\
+MIIByjCCAW+gAwIBAgIUBAMffukL0TCKx/ELFFx0YJjyoPwwCgYIKoZIzj0EAwIw\n\
+MjEUMBIGA1UECgwLY2hhaW5zIHRlc3QxGjAYBgNVBAMMEWNhLWxlYWYgdGVzdCBy\n\
+b290MB4XDTI2MTIwNjExNTIyM1oXDTQ2MTIwMTExNTIyM1owMjEUMBIGA1UECgwL\n\
+Y2hhaW5zIHRlc3QxGjAYBgNVBAMMEWNhLWxlYWYgdGVzdCByb290MFkwEwYHKoZI\n\
+zj0CAQYIKoZIzj0DAQcDQgAEq3S0Kehqb7AjEt4ZTEPZnuwf4G0FiqpAXJtIhyWN\n\
+a8jR4C46CavTN2GqtVeQD0goJhl/Ic+HeeW5Q6QwjmBFq6NjMGEwHQYDVR0OBBYE\n\
+FEmPVckk4lYZIBqecrbzykrOqy3uMB8GA1UdIwQYMBaAFEmPVckk4lYZIBqecrbz\n\
+ykrOqy3uMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgIEMAoGCCqGSM49\n\
+BAMCA0kAMEYCIQDWplqkJ220/UqzdZYL/aTX26hlJ+GWyS5Ek2H3h9o5gQIhAPDS\n\
+2vur+VOagI9dS73LfZmOEF6PzvmThwO6Mxe5lW6C\n\
+-----END CERTIFICATE-----\n\
+";
+
+    /// "CN=a CA as leaf": basicConstraints cA, codeSigning, email ca@example.com.
+    const CALEAF: &str = "\
+-----BEGIN CERTIFICATE-----\n\
+MIIB9TCCAZygAwIBAgIUXV/bfyMA/GMuvAumI6UyadNQLIowCgYIKoZIzj0EAwIw\n\
+MjEUMBIGA1UECgwLY2hhaW5zIHRlc3QxGjAYBgNVBAMMEWNhLWxlYWYgdGVzdCBy\n\
+b290MB4XDTI2MTIwNjExNTIyM1oXDTQ2MTIwMTExNTIyM1owLTEUMBIGA1UECgwL\n\
+Y2hhaW5zIHRlc3QxFTATBgNVBAMMDGEgQ0EgYXMgbGVhZjBZMBMGByqGSM49AgEG\n\
+CCqGSM49AwEHA0IABGgGfs0in+9pUkq0BnU2AImBvREkMYjJ8N57Q+I3wB/Qt9vZ\n\
+ppPxycYxdsee7Wjtdm09j/QkZTSBORVE+TLVEW2jgZQwgZEwDwYDVR0TAQH/BAUw\n\
+AwEB/zAOBgNVHQ8BAf8EBAMCAoQwEwYDVR0lBAwwCgYIKwYBBQUHAwMwGQYDVR0R\n\
+BBIwEIEOY2FAZXhhbXBsZS5jb20wHQYDVR0OBBYEFIjh2gy5fdJtlBhqY1XN13s2\n\
+iBImMB8GA1UdIwQYMBaAFEmPVckk4lYZIBqecrbzykrOqy3uMAoGCCqGSM49BAMC\n\
+A0cAMEQCICVv3pJGEopC0OvCRUcTuy6Aqrwzvho/JfWUyJf08fzBAiAk1nitBJSx\n\
+g/HUrGDv6yLA80rOwi2FtFbklJmdXu/d0w==\n\
+-----END CERTIFICATE-----\n\
+";
+
+    /// Upstream Fulcio certificates (../shared/sigstore-vectors) verify
+    /// with their trusted root at their log entry's time, SCT included,
+    /// and not when no CA of the root is valid then.
+    #[test]
+    fn upstream_fulcio_certificates_verify_at_their_signing_time() {
+        let Some(dir) = crate::trust::vectors_dir() else {
+            return;
+        };
+        for (bundle, root, identity) in [
+            (
+                "cosign/pkg/cosign/testdata/oci-attestation.sigstore.json",
+                "cosign/pkg/cosign/testdata/trusted_root_pgi.json",
+                "cody@soyland.com",
+            ),
+            (
+                "sigstore-go/examples/bundle-provenance.json",
+                "sigstore-go/examples/trusted-root-public-good.json",
+                "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main",
+            ),
+            (
+                "sigstore-python/assets/bundle_v3.txt.sigstore",
+                "sigstore-python/staging-trusted_root.json",
+                "william@yossarian.net",
+            ),
+        ] {
+            let json: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(dir.join(bundle)).unwrap()).unwrap();
+            let material = &json["verificationMaterial"];
+            let ders: Vec<String> = match material["certificate"]["rawBytes"].as_str() {
+                Some(one) => vec![one.to_string()],
+                None => material["x509CertificateChain"]["certificates"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["rawBytes"].as_str().unwrap().to_string())
+                    .collect(),
+            };
+            let pem = |b64: &str| crate::pem::encode("CERTIFICATE", &STANDARD.decode(b64).unwrap());
+            let presented = CertificateChain {
+                certificate_pem: pem(&ders[0]),
+                chain_pem: ders[1..].iter().map(|d| pem(d)).collect(),
+            };
+            let at: i64 = material["tlogEntries"][0]["integratedTime"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let trusted = TrustedRoot::from_file(&dir.join(root)).unwrap();
+            let roots = Roots::from_trusted_root(&trusted).unwrap();
+            let v = verify(
+                &presented,
+                &roots,
+                &IdentityPolicy {
+                    identity: exact(identity),
+                    issuer: None,
+                },
+                at,
+            )
+            .unwrap_or_else(|e| panic!("{bundle}: {e}"));
+            assert!(matches!(v.sct, SctCheck::Verified(n) if n >= 1), "{bundle}");
+            // Ten minutes later the certificate has expired.
+            let err = verify(&presented, &roots, &any(), at + 3600).unwrap_err();
+            assert!(matches!(err, CertificateError::Expired { .. }), "{err}");
+            // Before any CA of the root was valid.
+            let err = verify(&presented, &roots, &any(), 1_000_000_000).unwrap_err();
+            assert!(matches!(err, CertificateError::NoCaAt { .. }), "{err}");
+            // --insecure-ignore-sct.
+            let mut no_sct = roots.clone();
+            no_sct.ignore_sct();
+            let v = verify(&presented, &no_sct, &any(), at).unwrap();
+            assert_eq!(v.sct, SctCheck::NotChecked("--insecure-ignore-sct"));
+        }
+    }
+
+    #[test]
+    fn a_ca_certificate_is_no_leaf() {
+        let roots = Roots::from_pem(CALEAF_ROOT).unwrap();
+        let at = 1_800_000_000; // 2027
+        let err = verify(&chain(CALEAF, &[]), &roots, &any(), at).unwrap_err();
+        assert!(matches!(err, CertificateError::LeafIsCa), "{err}");
+    }
+
     #[test]
     fn issuers_must_be_fit_to_issue() {
         // CHILD is signed by LEAF, which is no CA.
@@ -1204,7 +1189,7 @@ Sn8ZQsootuXr/p2ZdYzg+Y3B/ndBnXwNM8LCPRPM/emxPKMA2Hy3jRnWmA2jooQI\n\
         let mut bytes = der(LEAF);
         let at = bytes.windows(11).position(|w| w == b"example.com").unwrap();
         bytes[at] ^= 0x20; // "Example.com": still a valid certificate
-        let changed = crate::sign::pem_encode("CERTIFICATE", &bytes);
+        let changed = crate::pem::encode("CERTIFICATE", &bytes);
         let err = verify(&chain(&changed, &[INTER, ROOT]), &roots, &any(), AT).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -1216,7 +1201,7 @@ Sn8ZQsootuXr/p2ZdYzg+Y3B/ndBnXwNM8LCPRPM/emxPKMA2Hy3jRnWmA2jooQI\n\
         let mut bytes = der(LEAF);
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
-        let changed = crate::sign::pem_encode("CERTIFICATE", &bytes);
+        let changed = crate::pem::encode("CERTIFICATE", &bytes);
         let err = verify(&chain(&changed, &[INTER]), &roots, &any(), AT).unwrap_err();
         assert!(
             matches!(err, CertificateError::BadSignature { .. }),
@@ -1272,13 +1257,13 @@ Sn8ZQsootuXr/p2ZdYzg+Y3B/ndBnXwNM8LCPRPM/emxPKMA2Hy3jRnWmA2jooQI\n\
         // where the change is outside what is signed, a verified chain.
         let good = der(LEAF);
         for len in 0..good.len() {
-            let pem = crate::sign::pem_encode("CERTIFICATE", &good[..len]);
+            let pem = crate::pem::encode("CERTIFICATE", &good[..len]);
             assert!(verify(&chain(&pem, &[INTER]), &roots, &any(), AT).is_err());
         }
         for i in 0..good.len() {
             let mut bytes = good.clone();
             bytes[i] ^= 0x41;
-            let pem = crate::sign::pem_encode("CERTIFICATE", &bytes);
+            let pem = crate::pem::encode("CERTIFICATE", &bytes);
             let _ = verify(&chain(&pem, &[INTER]), &roots, &any(), AT);
         }
     }

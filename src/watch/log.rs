@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::OnceLock;
 
-use super::args::LogFormat;
+use crate::cli::LogFormat;
 
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
 

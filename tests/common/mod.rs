@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_gcs;
+pub mod fault;
 pub mod kube;
 pub mod registry;
 pub mod sigstore_mock;
@@ -145,4 +146,35 @@ pub fn dsse_verify(
         "securesystemslib is not installed (.ci/run installs it): {text}"
     );
     (out.status.success(), text)
+}
+
+/// A file or directory under the repository's testdata/.
+pub fn testdata(relative: &str) -> PathBuf {
+    root().join("testdata").join(relative)
+}
+
+/// A finished command's stderr, lossily decoded.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A finished command's stdout, lossily decoded.
+pub fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The world's shared data (`../shared` beside the repository: Chains'
+/// conformance cases and test keys, the corpus, Sigstore's vectors).
+pub fn shared(relative: &str) -> PathBuf {
+    root().join("../shared").join(relative)
+}
+
+/// True (after saying so on stderr) when `../shared` is absent: tests that
+/// read it return early instead of failing on a machine without it.
+pub fn skip_without_shared(test: &str) -> bool {
+    let absent = !shared("conformance").is_dir();
+    if absent {
+        eprintln!("{test}: skipped, ../shared/conformance is absent");
+    }
+    absent
 }

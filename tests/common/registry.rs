@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chains::provenance::reference::ImageDigest;
+use chains::run::reference::ImageDigest;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

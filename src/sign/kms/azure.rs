@@ -46,7 +46,7 @@ use spki::der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, SequenceOf, UintRe
 use zeroize::Zeroizing;
 
 use super::KmsOptions;
-use super::gcp::{
+use crate::cloud::{
     TokenCache, error_chain, form, http_client, nonempty, pct, redact, send, snippet, unix_now,
 };
 use crate::sign::{PublicKey, SharedSigner, SignError, Signer};

@@ -37,11 +37,8 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use super::KmsOptions;
 use crate::cloud::google::{GoogleCredentials, SCOPE_CLOUD_PLATFORM, crc32c, error_message, int64};
+use crate::cloud::{http_client, nonempty, pct, send};
 use crate::sign::{KeyKind, PublicKey, SharedSigner, SignError, Signer};
-// The HTTP helpers moved to `crate::cloud`; the Azure signer still finds them here.
-pub(super) use crate::cloud::{
-    TokenCache, error_chain, form, http_client, nonempty, pct, redact, send, snippet, unix_now,
-};
 
 const DEFAULT_ENDPOINT: &str = "https://cloudkms.googleapis.com";
 const URI_FORMAT: &str = "gcpkms://projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY[/cryptoKeyVersions/VERSION]";
@@ -554,6 +551,7 @@ fn google_error(status: u16, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::redact;
 
     #[test]
     fn parses_references_like_sigstore() {

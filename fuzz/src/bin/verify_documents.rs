@@ -1,0 +1,5 @@
+//! AFL target: see `chains_fuzz::verify_documents`.
+
+fn main() {
+    afl::fuzz!(|data: &[u8]| chains_fuzz::verify_documents(data));
+}
