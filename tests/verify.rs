@@ -418,11 +418,34 @@ fn chains_annotations_made_with_chains_keys_verify() {
             ann("cert"): "",
             ann("chain"): "",
         }},
-        "spec": {}, "status": {}
+        "spec": {}, "status": {"results": [
+            {"name": "IMAGE_URL", "type": "string", "value": "gcr.io/x/y"},
+            {"name": "IMAGE_DIGEST", "type": "string", "value": format!("sha256:{}", "ab".repeat(32))},
+        ]}
     });
     let file = write_json(&tmp.path().join("run.json"), &run);
     let (code, report) = verify_json(&["--key", &root(X509_KEY), &file]);
     assert_eq!(code, 0, "{report:#}");
+
+    // The annotations copied onto another run (another uid) ...
+    let mut copied = run.clone();
+    copied["metadata"]["uid"] = json!("9e9e");
+    copied["metadata"]["name"] = json!("other");
+    let copied = write_json(&tmp.path().join("copied.json"), &copied);
+    assert_rejected(
+        &["--key", &root(X509_KEY), &copied],
+        "input",
+        "Chains' annotations of another run",
+    );
+    // ... or the run's results edited under intact annotations.
+    let mut edited = run.clone();
+    edited["status"]["results"][1]["value"] = json!(format!("sha256:{}", "cd".repeat(32)));
+    let edited = write_json(&tmp.path().join("edited.json"), &edited);
+    assert_rejected(
+        &["--key", &root(X509_KEY), &edited],
+        "run",
+        "its results were changed",
+    );
 
     // Chains' cosign.key, through our tekton backend, verified by cosign.pub.
     let out = tmp.path().join("out");

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::bundle;
-use super::evidence::{Evidence, Signed};
+use super::evidence::{Evidence, RunSubjects, Signed};
 use crate::run::read::{
     DocumentStream, InputError, Source, expand_inputs_with, io_error, parse_document,
 };
@@ -202,6 +202,11 @@ fn run_annotations(run: &Value, at: &str, each: &mut impl FnMut(Evidence)) {
     };
     let empty = serde_json::Map::new();
     let anns = annotations(run).unwrap_or(&empty);
+    let uid = meta
+        .and_then(|m| m.get("uid"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let subjects = run_subjects(run, &at);
     let text = |key: &str| anns.get(key).and_then(Value::as_str);
     let tlog_index = text(TRANSPARENCY).and_then(log_index_of);
     let mut found = false;
@@ -239,12 +244,14 @@ fn run_annotations(run: &Value, at: &str, each: &mut impl FnMut(Evidence)) {
                 decode("chain")?,
             ))
         })();
+        let parts = parts.and_then(|p| bound_to_run(short, kind, uid, &subjects).map(|()| p));
         let mut evidence = match parts {
             Ok((signature, payload, cert, chain)) => {
                 Evidence::from_parts(origin, payload, signature, cert, chain)
             }
             Err(why) => Evidence::new(origin, Signed::Unusable(why)),
         };
+        evidence.run_subjects = Some(subjects.clone());
         // Chains' transparency annotation records the attestation's entry.
         if short.starts_with("taskrun-") || short.starts_with("pipelinerun-") {
             evidence.tlog_index = tlog_index;
@@ -258,6 +265,77 @@ fn run_annotations(run: &Value, at: &str, each: &mut impl FnMut(Evidence)) {
         };
         each(Evidence::new(at, Signed::Unusable(why)));
     }
+}
+
+/// What the run's results say it built, as Chains computes subjects.
+fn run_subjects(run: &Value, at: &str) -> RunSubjects {
+    use crate::provenance::artifacts;
+    let bytes = serde_json::to_vec(run).unwrap_or_default();
+    let origin = crate::run::Origin {
+        file: at.into(),
+        document: 0,
+        item: None,
+        line: 1,
+    };
+    let Ok(decoded) = crate::run::read::decode_kept(&bytes, origin, crate::run::Syntax::Json)
+    else {
+        return RunSubjects::default();
+    };
+    let results = decoded.results();
+    let triples = |list: Vec<artifacts::Artifact>| {
+        list.into_iter()
+            .flat_map(|a| {
+                a.digest
+                    .into_iter()
+                    .map(move |(alg, hex)| (a.name.clone(), alg, hex.to_ascii_lowercase()))
+            })
+            .collect::<Vec<_>>()
+    };
+    RunSubjects {
+        all: triples(artifacts::subjects_from_results(&results)),
+        images: artifacts::oci_images(&results)
+            .iter()
+            .map(|d| {
+                (
+                    d.repository_name(),
+                    "sha256".to_string(),
+                    d.hex().to_ascii_lowercase(),
+                )
+            })
+            .collect(),
+        closed: decoded.kind == crate::run::RunKind::TaskRun,
+    }
+}
+
+/// Chains keys a run's signature annotations by what they sign:
+/// `<kind>-<uid>` for the run's attestation, the image digest's first 12 hex
+/// digits for an image signature. Annotations copied onto another run name
+/// another uid (or an image the run did not build).
+fn bound_to_run(short: &str, kind: &str, uid: &str, subjects: &RunSubjects) -> Result<(), String> {
+    let own = format!("{}-", kind.to_ascii_lowercase());
+    if let Some(named) = short
+        .strip_prefix("taskrun-")
+        .or_else(|| short.strip_prefix("pipelinerun-"))
+    {
+        if !short.starts_with(&own) || named != uid {
+            return Err(format!(
+                "the annotation signs {short}, but it sits on a {kind} with uid {uid:?}: Chains' annotations of another run"
+            ));
+        }
+        return Ok(());
+    }
+    let is_image = !short.is_empty() && short.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_image
+        && !subjects
+            .images
+            .iter()
+            .any(|(_, _, hex)| hex.starts_with(short))
+    {
+        return Err(format!(
+            "the annotation signs image sha256:{short}…, which is not an image this run's results name"
+        ));
+    }
+    Ok(())
 }
 
 /// The `logIndex` of Chains' transparency annotation
