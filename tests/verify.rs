@@ -553,6 +553,40 @@ fn malformed_input_fails_cleanly() {
             text(&out.stderr)
         );
     }
+    // An envelope that repeats its payload (the last is what serde keeps,
+    // another reader may keep the first): refused, file and line named,
+    // from a file and from stdin.
+    let twice = write(
+        "twice.json",
+        b"{\"payloadType\": \"application/vnd.in-toto+json\",\n \"payload\": \"e30=\", \"payload\": \"W10=\",\n \"signatures\": [{\"sig\": \"AA==\"}]}\n",
+    );
+    let out = verify(&["--key", &key, &twice]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("twice.json") && said.contains("appears twice"),
+        "{said}"
+    );
+    let mut child = bin()
+        .args(["verify", "--key", &key, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&std::fs::read(&twice).unwrap()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("appears twice"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // Nothing found to verify is not a success: an error naming the file.
     for (name, body) in [
         ("empty.jsonl", ""),

@@ -78,7 +78,7 @@ pub fn read(input: &Input, mut each: impl FnMut(Evidence)) -> Result<(), InputEr
                 Source::File(p) => bundle_payload_path(p),
                 Source::Stdin => None,
             };
-            let stream = DocumentStream::new(name.clone(), source.open()?);
+            let stream = DocumentStream::new(name.clone(), open_checked(source, &name)?);
             for doc in stream {
                 let (value, origin, _) = parse_document(doc?)?;
                 let at = if origin.document == 0 {
@@ -89,6 +89,52 @@ pub fn read(input: &Input, mut each: impl FnMut(Evidence)) -> Result<(), InputEr
                 classify(value, &at, sibling_payload.as_deref(), &mut each)?;
             }
             Ok(())
+        }
+    }
+}
+
+/// Open a document input after scanning a JSON one for objects that repeat
+/// a key (see [`crate::sigstore::strict_json`]): once parsed, the last value
+/// would be kept silently, while another reader may keep the first. A file
+/// is scanned and opened again; standard input holding JSON is read into
+/// memory to be scanned (YAML is not scanned).
+fn open_checked(
+    source: &Source,
+    name: &std::sync::Arc<str>,
+) -> Result<Box<dyn std::io::BufRead + Send>, InputError> {
+    use std::io::{BufRead, Read};
+    let repeated = |e: serde_json::Error| InputError::Json {
+        origin: crate::run::Origin {
+            file: name.clone(),
+            document: 0,
+            item: None,
+            line: e.line(),
+        },
+        message: format!("{e}: a signed document must say one thing"),
+    };
+    let mut reader = source.open()?;
+    let is_json = |r: &mut Box<dyn BufRead + Send>| -> Result<bool, InputError> {
+        let head = r.fill_buf().map_err(|e| io_error(Path::new(&**name), e))?;
+        Ok(head
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| matches!(b, b'{' | b'[')))
+    };
+    if !is_json(&mut reader)? {
+        return Ok(reader);
+    }
+    match source {
+        Source::File(_) => {
+            crate::sigstore::strict_json::check_repeated_keys(reader).map_err(repeated)?;
+            source.open()
+        }
+        Source::Stdin => {
+            let mut bytes = Vec::new();
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|e| io_error(Path::new(&**name), e))?;
+            crate::sigstore::strict_json::check_repeated_keys(&bytes[..]).map_err(repeated)?;
+            Ok(Box::new(std::io::Cursor::new(bytes)))
         }
     }
 }
