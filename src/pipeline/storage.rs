@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use miette::Diagnostic;
 
+use crate::annotations::{SIGNED, TRANSPARENCY, TRANSPARENCY_UPLOAD};
 use crate::config::Config;
 use crate::run::{Run, RunId};
 use crate::store::cluster::Cluster;
@@ -19,7 +20,6 @@ use crate::store::tekton::{self, TektonBackend};
 use crate::store::{ArtifactKind, Backend, SignedArtifact, StoreError, with_retries};
 
 /// Annotation Chains reads in `transparency.enabled: manual` mode.
-const UPLOAD_ANNOTATION: &str = "chains.tekton.dev/transparency-upload";
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum StorageSetupError {
@@ -258,7 +258,7 @@ impl Storage {
         let id = RunId::of(run);
         let upload = self.rekor.is_some()
             && (!self.manual_transparency
-                || run.meta().annotations().get(UPLOAD_ANNOTATION).copied() == Some("true"));
+                || run.meta().annotations().get(TRANSPARENCY_UPLOAD).copied() == Some("true"));
         let mut transparency = None;
         if let (true, Some(rekor)) = (upload, &self.rekor) {
             for a in artifacts.iter_mut() {
@@ -285,9 +285,9 @@ impl Storage {
             }
         }
         // Every backend stored every artifact: now the run may be marked signed.
-        annotations.push((tekton::SIGNED.to_string(), "true".to_string()));
+        annotations.push((SIGNED.to_string(), "true".to_string()));
         if let Some(url) = &transparency {
-            annotations.push((tekton::TRANSPARENCY.to_string(), url.clone()));
+            annotations.push((TRANSPARENCY.to_string(), url.clone()));
         }
         if let Some(cluster) = &self.cluster {
             with_retries(|| cluster.annotate(&id, &annotations))?;
