@@ -80,6 +80,12 @@ pub struct Stages {
 }
 
 impl Stages {
+    /// When a signer of these stages expires (a keyless certificate): the
+    /// controller builds new stages before then.
+    pub fn signers_expire(&self) -> Option<std::time::SystemTime> {
+        self.signers.as_ref().and_then(Signers::expires)
+    }
+
     /// Stages from resolved parts; `format` overrides the config's per-kind format.
     pub fn new(
         config: Config,
