@@ -137,8 +137,24 @@ pub struct VerifyArgs {
     /// Sigstore trusted root (trusted_root.json, as cosign and sigstore-go
     /// take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities,
     /// each trusted within its validity window.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "tuf_url")]
     pub trusted_root: Option<PathBuf>,
+
+    /// TUF repository to get the trusted root (its trusted_root.json target)
+    /// from. Without it, keyless verification given no --trusted-root or
+    /// --ca-roots uses Sigstore's public-good repository
+    /// (https://tuf-repo-cdn.sigstore.dev), whose root ships in chains.
+    #[arg(long, value_name = "URL")]
+    pub tuf_url: Option<String>,
+
+    /// The initial root.json of the --tuf-url repository (as `cosign
+    /// initialize --root`).
+    #[arg(long, value_name = "FILE", requires = "tuf_url")]
+    pub tuf_root: Option<PathBuf>,
+
+    /// Use the cached TUF metadata only (verified, possibly expired); fetch nothing.
+    #[arg(long)]
+    pub offline: bool,
 
     /// Trusted root certificates (PEM) for keyless signatures.
     #[arg(long, value_name = "FILE")]

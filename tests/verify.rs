@@ -941,6 +941,62 @@ fn keyless_signatures_are_checked_against_roots_and_identity() {
     // --ca-roots without an identity is refused as a usage error.
     let out = verify(&["--ca-roots", roots, bundle]);
     assert_eq!(out.status.code(), Some(2));
+
+    // Chains' stored parts of a keyless image signature carry no log entry,
+    // so no signing time: refused offline ...
+    let parts_dir = tmp.path().join("parts");
+    let out = bin()
+        .args([
+            "attest",
+            "--fulcio-url",
+            &url,
+            "--identity-token",
+            token.to_str().unwrap(),
+            "--tlog-upload",
+            "--rekor-url",
+            &url,
+            "--rekor-public-key",
+            log_key,
+            "-o",
+            parts_dir.to_str().unwrap(),
+            &root(RUN),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let signature = std::fs::read_dir(&parts_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "signature"))
+        .expect("the image signature's parts");
+    let signature = signature.to_str().unwrap();
+    let identity = [
+        "--certificate-identity-regexp",
+        "^https://kubernetes.io/",
+        "--certificate-oidc-issuer",
+        issuer,
+    ];
+    assert_rejected(
+        &[&trust[..], &identity[..], &[signature]].concat(),
+        "certificate",
+        "no trusted signing time",
+    );
+    // ... and verified with --rekor-url, which finds its entry in the log's
+    // search index by the payload's hash; the entry's time is the signing time.
+    let (code, report) = verify_json(
+        &[
+            &trust[..],
+            &identity[..],
+            &["--rekor-url", &url, "--require-tlog", signature],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["results"][0]["tlog"]["status"],
+        json!("verified"),
+        "{report:#}"
+    );
 }
 
 /// A TrustedRoot JSON holding one Rekor v1 log key (PEM), valid from 2000.

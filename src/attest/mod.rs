@@ -127,39 +127,74 @@ const CHUNK: usize = 64;
 
 /// What the pipeline produced for one input position.
 enum Slot {
-    /// A PipelineRun waiting for the end of the input (its children may come later).
+    /// A PipelineRun waiting for its children.
     Waiting,
     Done(Box<Attested>),
+    /// Taken out of order (with `-o DIR`), waiting for the slots before it.
+    Taken,
 }
 
 /// Results in input order: a slot per run or failed document, written out as
-/// soon as everything before it is done.
+/// soon as everything before it is done. With `-o DIR` (where the order of
+/// writing does not show) results are taken as soon as they are done, so
+/// that a PipelineRun waiting for children that come later does not hold
+/// every result after it in memory.
 struct Ordered {
     slots: std::collections::VecDeque<Slot>,
     /// Sequence number of the first slot.
     base: usize,
+    in_order: bool,
 }
 
 impl Ordered {
+    fn new(in_order: bool) -> Ordered {
+        Ordered {
+            slots: Default::default(),
+            base: 0,
+            in_order,
+        }
+    }
+
     fn push(&mut self, slot: Slot) -> usize {
         self.slots.push_back(slot);
         self.base + self.slots.len() - 1
     }
 
     fn fill(&mut self, seq: usize, result: Attested) {
-        self.slots[seq - self.base] = Slot::Done(Box::new(result));
+        if let Some(slot) = self.slots.get_mut(seq - self.base) {
+            *slot = Slot::Done(Box::new(result));
+        }
     }
 
-    /// Take the finished results at the front.
+    /// Take the finished results: those at the front, or with `in_order`
+    /// unset all of them, in input order.
     fn ready(&mut self) -> Vec<Attested> {
         let mut out = Vec::new();
-        while let Some(Slot::Done(_)) = self.slots.front() {
+        if !self.in_order {
+            for slot in self.slots.iter_mut() {
+                if let Slot::Done(_) = slot
+                    && let Slot::Done(r) = std::mem::replace(slot, Slot::Taken)
+                {
+                    out.push(*r);
+                }
+            }
+        }
+        while let Some(Slot::Done(_) | Slot::Taken) = self.slots.front() {
             if let Some(Slot::Done(r)) = self.slots.pop_front() {
                 out.push(*r);
             }
             self.base += 1;
         }
         out
+    }
+
+    /// Results held back (done, behind a slot still waiting).
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Done(_)))
+            .count()
     }
 }
 
@@ -381,10 +416,8 @@ fn attest_stream(
     allow: Allow,
     fail_fast: bool,
 ) {
-    let mut ordered = Ordered {
-        slots: Default::default(),
-        base: 0,
-    };
+    // Only stdout shows the order; --fail-fast writes strictly in order.
+    let mut ordered = Ordered::new(out.to_stdout() || fail_fast);
     let reading = tally.console.reading();
     let mut docs = sources.iter().flat_map(|s| match s.open() {
         Ok(r) => {
@@ -696,4 +729,34 @@ fn read_source(source: &Source, hint: KindHint) -> Vec<Result<Decoded, InputErro
             Err(e) => vec![Err(e)],
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(n: usize) -> Attested {
+        Err(RunError::Input(InputError::NoRuns {
+            inputs: n.to_string(),
+        }))
+    }
+
+    #[test]
+    fn a_waiting_pipelinerun_holds_results_back_only_where_order_shows() {
+        for in_order in [true, false] {
+            let mut ordered = Ordered::new(in_order);
+            let waiting = ordered.push(Slot::Waiting);
+            for i in 0..100 {
+                ordered.push(Slot::Done(Box::new(failed(i))));
+            }
+            let taken = ordered.ready().len();
+            assert_eq!(taken, if in_order { 0 } else { 100 });
+            assert_eq!(ordered.held(), if in_order { 100 } else { 0 });
+            ordered.fill(waiting, failed(1000));
+            let rest = ordered.ready();
+            assert_eq!(rest.len(), if in_order { 101 } else { 1 });
+            assert!(ordered.slots.is_empty());
+            assert_eq!(ordered.base, 101);
+        }
+    }
 }

@@ -63,6 +63,11 @@ impl<'a> Output<'a> {
         }
     }
 
+    /// Whether products go to stdout (where their order shows).
+    pub fn to_stdout(&self) -> bool {
+        self.dir.is_none()
+    }
+
     /// The main bytes of a product (the stdout line, or the file's body)
     /// and the file extension; `None` for a disabled run. Independent of
     /// other runs, so callers render in parallel, before [`Output::plan`].

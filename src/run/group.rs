@@ -422,6 +422,63 @@ mod tests {
         assert_eq!(c[0], vec![1, 2, 3]);
     }
 
+    /// A child TaskRun of `parent` with a spec of `bulk` bytes.
+    fn child(i: usize, parent: &str, bulk: usize, file: &Arc<str>) -> Run {
+        let mut r = run(
+            RunKind::TaskRun,
+            json!({"metadata": {"name": format!("c{i}"), "namespace": "ns",
+                   "labels": {"tekton.dev/pipelineRun": parent, "tekton.dev/pipelineTask": "t"},
+                   "ownerReferences": [{"kind": "PipelineRun", "uid": format!("uid-{parent}")}]},
+                   "spec": {"script": "x".repeat(bulk)}, "status": {}}),
+        );
+        r.origin.file = file.clone();
+        r
+    }
+
+    #[test]
+    fn kept_children_cost_the_same_small_memory_whatever_their_size() {
+        // What the store holds per child must not depend on the child's
+        // size (it is on disk), only on its links: a bounded number of bytes.
+        let file: Arc<str> = Arc::from("stream.yaml");
+        let per_child = |bulk: usize| {
+            let mut store = ChildStore::default();
+            let n = 512;
+            for i in 0..n {
+                let c = child(i, &format!("p{}", i / 4), bulk, &file);
+                store.add(&c, &ChildStore::encode(&c), false).unwrap();
+            }
+            store.retained_bytes() / n
+        };
+        let small = per_child(10);
+        let big = per_child(50_000);
+        assert_eq!(small, big, "memory per child grew with its size");
+        assert!(small < 256, "{small} bytes kept per child");
+    }
+
+    #[test]
+    fn children_are_read_back_whole_and_in_input_order() {
+        let file: Arc<str> = Arc::from("s");
+        let mut store = ChildStore::default();
+        let kids: Vec<Run> = (0..6)
+            .map(|i| child(i, if i % 2 == 0 { "p" } else { "q" }, 50, &file))
+            .collect();
+        for k in &kids {
+            store.add(k, &ChildStore::encode(k), false).unwrap();
+        }
+        store.flush().unwrap();
+        let p = run(
+            RunKind::PipelineRun,
+            json!({"metadata": {"name": "p", "namespace": "ns", "uid": "uid-p"},
+                   "status": {"childReferences": [{"kind": "TaskRun", "name": "c4"}]}}),
+        );
+        assert!(store.has(listed_child_links(&p)[0]));
+        let got = store.children_of(&p, false).unwrap();
+        let names: Vec<&str> = got.iter().map(|r| r.meta().name()).collect();
+        assert_eq!(names, ["c0", "c2", "c4"]);
+        assert_eq!(got[1].object, kids[2].object);
+        assert_eq!(got[1].origin, kids[2].origin);
+    }
+
     #[test]
     fn unlinked_context_taskruns_join_the_only_pipelinerun() {
         let pr = run(RunKind::PipelineRun, json!({"metadata": {}}));

@@ -9,6 +9,7 @@
 
 pub mod gojson;
 pub mod group;
+pub mod lists;
 pub mod read;
 pub mod reference;
 pub mod v1beta1;

@@ -25,16 +25,6 @@ pub struct Trust {
     pub roots: Option<Roots>,
     pub identity: IdentityPolicy,
     pub tlog: Transparency,
-    /// Checks RFC 3161 timestamps against trusted timestamp authorities.
-    pub timestamps: Option<Box<dyn TimestampVerifier>>,
-}
-
-/// The seam to the trust module's timestamp authorities.
-pub trait TimestampVerifier: Send + Sync {
-    /// Verify `token` (a DER RFC 3161 timestamp response) over `signature`
-    /// (the signature bytes it must stamp); the time it attests, in unix
-    /// seconds.
-    fn verify(&self, token: &[u8], signature: &[u8]) -> Result<i64, String>;
 }
 
 /// How transparency log entries are checked.
@@ -142,7 +132,13 @@ pub fn check(
     // Transparency and timestamps first: a verified entry's or timestamp's
     // time is when a short-lived certificate must have been valid.
     let (entries, searched) = log_entries(evidence, &trust.tlog, &signed)?;
-    let checked = verify_entries(evidence, &trust.tlog, &entries, searched)?;
+    let mut checked = verify_entries(evidence, &trust.tlog, &entries, searched)?;
+    // Of entries found by a search, only those of this signature (with this
+    // certificate) may lend it their time: the same payload may have been
+    // signed and logged before, by another certificate.
+    if searched && let Some(chain) = &evidence.certificate {
+        checked.retain(|(e, _)| entry_records(e, &signed.logged(), &chain.certificate_pem).is_ok());
+    }
     let signed_at = signed_time(evidence, trust, &signed, &checked)?;
 
     let (candidates, certified) = signers(evidence, trust, signed_at, now)?;
@@ -214,13 +210,14 @@ fn signed_time(
         .iter()
         .filter_map(|(_, c)| c.integrated_time)
         .collect();
-    if let Some(tsa) = &trust.timestamps {
+    // RFC 3161 timestamps over the signature, against the trusted root's
+    // timestamp authorities (none given: they cannot vouch for anything).
+    if !trust.root.timestamp_authorities.is_empty() {
         let signature = signed.signature_bytes();
         for token in &evidence.timestamps {
-            let t = tsa
-                .verify(token, &signature)
-                .map_err(|why| Rejection::new("timestamp", why))?;
-            times.push(t);
+            let t = crate::trust::timestamp::verify(token, &signature, &trust.root)
+                .map_err(|e| Rejection::new("timestamp", e.to_string()))?;
+            times.push(t.time.unix_timestamp());
         }
     }
     Ok(times.into_iter().min())
@@ -244,7 +241,9 @@ fn signers(
                 Some(t) => t,
                 None if trust.tlog.ignore => now,
                 None => {
-                    let why = if !evidence.timestamps.is_empty() && trust.timestamps.is_none() {
+                    let why = if !evidence.timestamps.is_empty()
+                        && trust.root.timestamp_authorities.is_empty()
+                    {
                         "no trusted signing time: its RFC 3161 timestamps cannot be checked without trusted timestamp authorities (--trusted-root), and no verified log entry with a signed entry timestamp came with it"
                     } else if !evidence.tlog.is_empty() && trust.tlog.log.is_none() {
                         "no trusted signing time: its log entries cannot be checked without --rekor-public-key or --rekor-url"
