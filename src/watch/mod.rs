@@ -2,7 +2,7 @@
 //!
 //! Informers list and watch TaskRuns and PipelineRuns into a cache; runs
 //! that need work go into a queue (newest first); worker threads attest
-//! them with the same [`Stages`] as `chains attest` and mark them with
+//! them with the same [`Stages`](crate::pipeline::Stages) as `chains attest` and mark them with
 //! Chains' annotations. Replicas elect a leader on a Lease; only the leader
 //! works. `chains-config` is watched and the stages rebuilt when it changes;
 //! keys are loaded (and decrypted) once at start.
@@ -176,12 +176,11 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     } else {
         lease::Fence::closed()
     });
-    let controller = {
-        let (q, refresh) = (queue.clone(), args.keyless_refresh_before);
+    let (q, refresh) = (queue.clone(), args.keyless_refresh_before);
+    let controller =
         tokio::task::spawn_blocking(move || Controller::new(rebuild, refresh, q, fence))
             .await
-            .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??
-    };
+            .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??;
     let controller = Arc::new(controller);
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -219,26 +218,21 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
         let _ = leader_tx.send(true);
         None
     } else {
-        Some(tokio::spawn(
-            lease::Elector {
-                // Its own request budget: a worker backlog must not delay renewals.
-                kube: Arc::new(kube.unlimited()),
-                namespace: namespace.clone(),
-                name: args.lease_name.clone(),
-                identity: identity.clone(),
-                duration: args.lease_duration,
-                renew_deadline,
-                retry_period,
-                fence: controller.fence.clone(),
-            }
-            .run(leader_tx, lease_stop_rx),
-        ))
+        let elector = lease::Elector {
+            // Its own request budget: a worker backlog must not delay renewals.
+            kube: Arc::new(kube.unlimited()),
+            namespace: namespace.clone(),
+            name: args.lease_name.clone(),
+            identity: identity.clone(),
+            duration: args.lease_duration,
+            renew_deadline,
+            retry_period,
+            fence: controller.fence.clone(),
+        };
+        Some(tokio::spawn(elector.run(leader_tx, lease_stop_rx)))
     };
-    tasks.push(tokio::spawn(follow_leadership(
-        controller.clone(),
-        leader_rx,
-        stop_rx.clone(),
-    )));
+    let follow = follow_leadership(controller.clone(), leader_rx, stop_rx.clone());
+    tasks.push(tokio::spawn(follow));
     let threads = start_workers(&kube, &controller, &metrics, args)?;
 
     wait_for_signal().await;
