@@ -27,7 +27,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::config::ConfigError;
-use crate::k8s::{ApiError, Kube, run_collection};
+use crate::k8s::{ApiError, Kube, core_collection, run_collection};
 use crate::pipeline::{SignersError, StorageSetupError};
 use crate::plan::{SigningFlags, SigningPlan};
 use crate::run::RunKind;
@@ -342,7 +342,7 @@ fn start_informers(
     tasks.push(tokio::spawn(
         Informer {
             kube: kube.clone(),
-            collection: format!("/api/v1/namespaces/{namespace}/configmaps"),
+            collection: core_collection(namespace, "configmaps"),
             sink: config_sink,
             synced: Arc::new(AtomicBool::new(false)),
         }
