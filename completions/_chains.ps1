@@ -131,6 +131,7 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('--lease-name', '--lease-name', [CompletionResultType]::ParameterName, 'The coordination.k8s.io Lease replicas elect a leader with')
             [CompletionResult]::new('--lease-duration', '--lease-duration', [CompletionResultType]::ParameterName, 'How long a Lease holds without renewal (e.g. 15s, 500ms)')
             [CompletionResult]::new('--lease-renew-deadline', '--lease-renew-deadline', [CompletionResultType]::ParameterName, 'How long the leader keeps working without a successful renewal; must be shorter than --lease-duration [default: 2/3 of --lease-duration, client-go''s 10s for 15s]')
+            [CompletionResult]::new('--keyless-refresh-before', '--keyless-refresh-before', [CompletionResultType]::ParameterName, 'With keyless signing, request a new Fulcio certificate when the current one has less than this left (Fulcio''s last 10 minutes)')
             [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'This replica''s identity in the Lease [default: POD_NAME, else host name and pid]')
             [CompletionResult]::new('--metrics-address', '--metrics-address', [CompletionResultType]::ParameterName, 'Serve /metrics, /healthz and /readyz here')
             [CompletionResult]::new('--retry-delay', '--retry-delay', [CompletionResultType]::ParameterName, 'First delay before a failed run is tried again (doubling per retry)')

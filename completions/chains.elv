@@ -124,6 +124,7 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand --lease-name 'The coordination.k8s.io Lease replicas elect a leader with'
             cand --lease-duration 'How long a Lease holds without renewal (e.g. 15s, 500ms)'
             cand --lease-renew-deadline 'How long the leader keeps working without a successful renewal; must be shorter than --lease-duration [default: 2/3 of --lease-duration, client-go''s 10s for 15s]'
+            cand --keyless-refresh-before 'With keyless signing, request a new Fulcio certificate when the current one has less than this left (Fulcio''s last 10 minutes)'
             cand --identity 'This replica''s identity in the Lease [default: POD_NAME, else host name and pid]'
             cand --metrics-address 'Serve /metrics, /healthz and /readyz here'
             cand --retry-delay 'First delay before a failed run is tried again (doubling per retry)'

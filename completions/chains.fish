@@ -114,6 +114,7 @@ complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-burst -
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-name -d 'The coordination.k8s.io Lease replicas elect a leader with' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-duration -d 'How long a Lease holds without renewal (e.g. 15s, 500ms)' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-renew-deadline -d 'How long the leader keeps working without a successful renewal; must be shorter than --lease-duration [default: 2/3 of --lease-duration, client-go\'s 10s for 15s]' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l keyless-refresh-before -d 'With keyless signing, request a new Fulcio certificate when the current one has less than this left (Fulcio\'s last 10 minutes)' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l identity -d 'This replica\'s identity in the Lease [default: POD_NAME, else host name and pid]' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l metrics-address -d 'Serve /metrics, /healthz and /readyz here' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l retry-delay -d 'First delay before a failed run is tried again (doubling per retry)' -r

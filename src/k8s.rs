@@ -363,6 +363,16 @@ pub fn run_collection(kind: RunKind, namespace: Option<&str>) -> String {
     }
 }
 
+/// A core/v1 collection in a namespace (`configmaps`, `secrets`).
+pub fn core_collection(namespace: &str, plural: &str) -> String {
+    format!("/api/v1/namespaces/{namespace}/{plural}")
+}
+
+/// The controller's Leases in a namespace.
+pub fn lease_collection(namespace: &str) -> String {
+    format!("/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases")
+}
+
 /// How marking a run ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Marked {

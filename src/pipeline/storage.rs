@@ -251,6 +251,16 @@ impl Storage {
             && self.cluster.is_none())
     }
 
+    /// Whether a backend stores artifacts of `kind`.
+    pub fn stores(&self, kind: ArtifactKind) -> bool {
+        !match kind {
+            ArtifactKind::TaskRun => &self.taskrun,
+            ArtifactKind::PipelineRun => &self.pipelinerun,
+            ArtifactKind::Oci => &self.oci,
+        }
+        .is_empty()
+    }
+
     /// Upload and store every artifact of a run; on success return the
     /// annotated run (for the tekton backend). Any failure stops the run:
     /// nothing is marked signed unless every backend stored every artifact.
