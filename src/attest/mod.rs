@@ -182,6 +182,9 @@ impl Tally {
 }
 
 pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
+    if let Some(timeout) = args.timeout {
+        crate::store::set_overall_timeout(timeout);
+    }
     let (config, base_opts, format_flag) = options(args)?;
     // Keys are loaded (and decrypted) once, before any run is read.
     let signers = if args.unsigned {
