@@ -57,6 +57,8 @@ complete -c chains -n "__fish_chains_using_subcommand attest" -l bundle -d 'Writ
 complete -c chains -n "__fish_chains_using_subcommand attest" -l in-place -d 'With the tekton backend: write the annotations into the input files themselves'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l tlog-upload -d 'Upload to the transparency log (as transparency.enabled: true)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l fail-fast -d 'Stop at the first run that fails'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l allow-unfinished -d 'Attest runs that have not finished (no `Succeeded` condition that is True or False), with a warning; Tekton Chains never signs them'
+complete -c chains -n "__fish_chains_using_subcommand attest" -l allow-missing-children -d 'Attest a PipelineRun whose childReferences name TaskRuns missing from the inputs, from the children that are there, with a warning'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chains -n "__fish_chains_using_subcommand attest" -s V -l version -d 'Print version'
@@ -69,8 +71,12 @@ complete -c chains -n "__fish_chains_using_subcommand generate-key-pair" -s h -l
 complete -c chains -n "__fish_chains_using_subcommand generate-key-pair" -s V -l version -d 'Print version'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l image -d 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l gcs -d 'Verify what Chains stored under gs://BUCKET/PREFIX' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l artifact -d 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l key -d 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l password-file -d 'File holding the password of an encrypted private key given as --key' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -l trusted-root -d 'Sigstore trusted root (trusted_root.json, as cosign and sigstore-go take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each trusted within its validity window' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -l tuf-url -d 'TUF repository to get the trusted root (its trusted_root.json target) from. Without it, keyless verification given no --trusted-root or --ca-roots uses Sigstore\'s public-good repository (https://tuf-repo-cdn.sigstore.dev), whose root ships in chains' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l tuf-root -d 'The initial root.json of the --tuf-url repository (as `cosign initialize --root`)' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l ca-roots -d 'Trusted root certificates (PEM) for keyless signatures' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l ca-intermediates -d 'Intermediate certificates (PEM) between a signing certificate and the roots' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate-identity -d 'The identity (email or URI SAN) the signing certificate must have' -r
@@ -87,6 +93,8 @@ complete -c chains -n "__fish_chains_using_subcommand verify" -l subject -d 'A s
 complete -c chains -n "__fish_chains_using_subcommand verify" -l max-age -d 'Reject attestations older than this (e.g. 30m, 24h, 7d), by their log entry\'s time, else their build finish time' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l output -d 'Report format' -r -f -a "human\t'A line per artifact and a summary'
 json\t'One JSON document: every finding, with the failed check\'s name'"
+complete -c chains -n "__fish_chains_using_subcommand verify" -l offline -d 'Use the cached TUF metadata only (verified, possibly expired); fetch nothing'
+complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore-sct -d 'Do not check the signed certificate timestamps (SCTs) embedded in signing certificates against the trusted root\'s CT logs (as cosign)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l require-tlog -d 'Reject anything without a verified transparency log entry'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore-tlog -d 'Do not look at transparency log entries at all (said so in the report)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l print-payload -d 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr'
@@ -105,6 +113,7 @@ complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-qps -d 
 complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-burst -d 'Requests allowed in a burst above --kube-api-qps' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-name -d 'The coordination.k8s.io Lease replicas elect a leader with' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-duration -d 'How long a Lease holds without renewal (e.g. 15s, 500ms)' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-renew-deadline -d 'How long the leader keeps working without a successful renewal; must be shorter than --lease-duration [default: 2/3 of --lease-duration, client-go\'s 10s for 15s]' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l identity -d 'This replica\'s identity in the Lease [default: POD_NAME, else host name and pid]' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l metrics-address -d 'Serve /metrics, /healthz and /readyz here' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l retry-delay -d 'First delay before a failed run is tried again (doubling per retry)' -r

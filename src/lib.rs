@@ -14,14 +14,18 @@ pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod json;
+pub mod k8s;
 pub mod keys;
 pub mod pem;
 pub mod pipeline;
+pub mod plan;
 pub mod provenance;
 pub mod report;
 pub mod run;
 pub mod sign;
+pub mod sigstore;
 pub mod store;
+pub mod tlog;
 pub mod trust;
 pub mod verify;
 pub mod watch;

@@ -75,8 +75,17 @@ fn main() -> ExitCode {
         },
         Command::Completions { shell } => {
             use std::io::Write;
-            let _ = std::io::stdout().write_all(&chains::cli::completion(shell));
-            ExitCode::SUCCESS
+            let mut out = std::io::stdout().lock();
+            match out
+                .write_all(&chains::cli::completion(shell))
+                .and_then(|()| out.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the completions to standard output: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
     }
 }

@@ -52,6 +52,8 @@ const TASKRUN: &str = "apiVersion: tekton.dev/v1
 kind: TaskRun
 metadata: {name: t1, namespace: ns, uid: u1}
 status:
+  conditions:
+  - {type: Succeeded, status: 'True'}
   results:
   - {name: IMAGE_URL, value: gcr.io/a/b}
   - {name: IMAGE_DIGEST, value: 'sha256:05f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b5'}

@@ -1,16 +1,19 @@
-//! Tekton Chains conformance: every case in testdata/conformance/cases is run
+//! Tekton Chains conformance: every case in ../shared/conformance/cases is run
 //! through the `chains` binary and compared with the statement Chains' own
 //! tests assert (semantic JSON comparison, honouring each case's `compare`
 //! rules), and cross-checked with the upstream `compare.py` when python3 is
 //! available.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common;
+
+/// Chains' cases are others' data: read from ../shared, never copied here.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/conformance")
+    common::shared("conformance")
 }
 
 fn canon(v: &Value) -> String {
@@ -148,6 +151,10 @@ fn args(case: &Value) -> Vec<String> {
         "attest".to_string(),
         "--unsigned".into(),
         "--quiet".into(),
+        // Chains' unit-test fixtures carry no conditions, and one
+        // PipelineRun case lists children its test does not supply.
+        "--allow-unfinished".into(),
+        "--allow-missing-children".into(),
         "--format".into(),
         case["format"].as_str().unwrap().into(),
     ];
@@ -191,13 +198,16 @@ fn python3() -> Option<&'static str> {
 
 #[test]
 fn every_conformance_case_matches_chains() {
+    if common::skip_without_shared("every_conformance_case_matches_chains") {
+        return;
+    }
     let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("cases"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     cases.sort();
     assert!(
-        cases.len() >= 52,
+        cases.len() >= 77,
         "conformance cases missing: {}",
         cases.len()
     );
@@ -264,6 +274,9 @@ fn every_conformance_case_matches_chains() {
 
 #[test]
 fn output_is_byte_identical_across_runs() {
+    if common::skip_without_shared("output_is_byte_identical_across_runs") {
+        return;
+    }
     let case_dir = root().join("cases/19-v2alpha3-pipelinerun1-slsa-tekton-resolveddependencies");
     let case: Value =
         serde_json::from_slice(&std::fs::read(case_dir.join("case.json")).unwrap()).unwrap();

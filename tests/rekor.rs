@@ -18,8 +18,9 @@ use chains::sign::dsse::{Envelope, IN_TOTO};
 use chains::sign::fulcio::{self, FulcioOptions};
 use chains::sign::local::LocalSigner;
 use chains::sign::{Signer, simplesigning};
-use chains::store::rekor::{InclusionProof, LogEntry, Rekor};
+use chains::store::rekor::Rekor;
 use chains::store::{ArtifactKind, SignedArtifact, StoreError, with_retries};
+use chains::tlog::{InclusionProof, LogEntry};
 use common::sigstore_mock::{start as mock, unsigned_jwt as jwt, url};
 use common::{Service, free_port};
 use p256::ecdsa::signature::Verifier;
@@ -333,7 +334,7 @@ fn a_refused_entry_is_a_permanent_error_with_rekors_message() {
     let signer = p256_signer();
     let mut artifact = attestation(&signer, "refused");
     // Sign with one key, claim another: Rekor cannot verify the envelope.
-    let other = LocalSigner::from_pem(&testdata("conformance/keys/x509.pem"), "x509.pem").unwrap();
+    let other = LocalSigner::from_pem(&testdata("keys/p384.pem"), "p384.pem").unwrap();
     artifact.public_key = other.public_key().clone();
     let calls = AtomicUsize::new(0);
     let e = with_retries(|| {
@@ -394,10 +395,20 @@ fn tampered_entries_are_rejected_with_the_reason() {
     // ... or without the UUID, caught by the SET (and by the proof).
     e.uuid.clear();
     assert_rejected(&rekor, &e, SET);
+    // Without a SET, the inclusion proof to the signed checkpoint still
+    // shows the entry is in the log (as for Rekor v2 entries); it only gives
+    // no trusted time.
     let mut e = good.clone();
     e.uuid.clear();
     e.signed_entry_timestamp = String::new();
-    assert_rejected(&rekor, &e, SET);
+    rekor.verify_entry(&e).unwrap();
+    // With neither, nothing shows it.
+    e.inclusion_proof = None;
+    assert_rejected(
+        &rekor,
+        &e,
+        "neither a signed entry timestamp nor an inclusion proof",
+    );
 
     // The inclusion proof: root, index, size, an extra hash, a bad hash.
     let proof = |f: &dyn Fn(&mut InclusionProof)| {
@@ -442,10 +453,13 @@ fn tampered_entries_are_rejected_with_the_reason() {
         &proof(&|p| p.checkpoint = Some("garbage".into())),
         CHECKPOINT,
     );
-    // Without a checkpoint the proof alone still verifies.
-    rekor
-        .verify_entry(&proof(&|p| p.checkpoint = None))
-        .unwrap();
+    // A proof without a checkpoint shows only that the entry is in some
+    // tree: refused (sigstore-python's rule).
+    assert_rejected(
+        &rekor,
+        &proof(&|p| p.checkpoint = None),
+        "inclusion proof has no checkpoint",
+    );
 }
 
 #[test]
@@ -459,11 +473,7 @@ fn entries_verify_only_against_the_log_key() {
     // Another key (a P-256 key of ours, not the log's).
     let wrong = p256_signer().public_key().to_pem();
     let other = Rekor::new(&url(&service), Some(&wrong)).unwrap();
-    assert_rejected(
-        &other,
-        &entry,
-        "signed entry timestamp does not verify against the log key",
-    );
+    assert_rejected(&other, &entry, "no log key given has that ID");
     // ... even when the entry claims that key's log ID.
     let mut e = entry.clone();
     e.log_id = hex(&Sha256::digest(p256_signer().public_key().spki_der()));
@@ -505,7 +515,7 @@ fn an_upload_never_returns_an_entry_that_does_not_verify() {
     let e = liar.upload(&artifact).unwrap_err();
     assert!(
         err_text(&e).contains(
-            "Rekor returned an entry whose signed entry timestamp does not verify against the log key"
+            "Rekor returned an entry that does not verify: its signed entry timestamp does not verify against the log key"
         ),
         "{e}"
     );
@@ -537,7 +547,7 @@ fn an_upload_never_returns_an_entry_that_does_not_verify() {
     bare.inclusion_proof = None;
     let (_f, liar) = replaying(&bare, &key);
     let e = liar.upload(&artifact).unwrap_err();
-    assert!(err_text(&e).contains("without an inclusion proof"), "{e}");
+    assert!(err_text(&e).contains("has no inclusion proof"), "{e}");
 
     // The genuine answer is accepted from the same kind of server.
     let (_f, honest) = replaying(&good, &key);
@@ -736,7 +746,7 @@ fn the_bundle_tlog_entry_is_protobuf_json() {
     let entry = rekor
         .upload(&attestation(&p256_signer(), "bundle v0.3"))
         .unwrap();
-    let t = entry.bundle_tlog_entry();
+    let t = chains::sigstore::bundle::tlog_entry(&entry);
     let proof = entry.inclusion_proof.as_ref().unwrap();
     assert_eq!(t["logIndex"], json!(entry.log_index.to_string()));
     assert_eq!(
@@ -882,11 +892,17 @@ fn entries_logged_by_the_real_rekor_verify() {
             "{what}"
         );
         let rekor = Rekor::new("https://rekor.example.com", Some(key)).unwrap();
-        rekor
-            .verify_entry(&entry)
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        if entry.inclusion_proof.as_ref().unwrap().checkpoint.is_some() {
+            rekor
+                .verify_entry(&entry)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+        } else {
+            // The production entry's proof (as its v0.1 bundle shipped it)
+            // has no checkpoint: its path is checked, then it is refused.
+            assert_rejected(&rekor, &entry, "inclusion proof has no checkpoint");
+        }
         assert_eq!(
-            entry.bundle_tlog_entry()["kindVersion"]["kind"],
+            chains::sigstore::bundle::tlog_entry(&entry)["kindVersion"]["kind"],
             "hashedrekord"
         );
 
@@ -909,11 +925,7 @@ fn entries_logged_by_the_real_rekor_verify() {
             STAGING_REKOR_KEY
         };
         let rekor = Rekor::new("https://rekor.example.com", Some(other)).unwrap();
-        assert_rejected(
-            &rekor,
-            &entry,
-            "signed entry timestamp does not verify against the log key",
-        );
+        assert_rejected(&rekor, &entry, "no log key given has that ID");
     }
 
     // The staging checkpoint is signed by the staging key and names the proof's root.

@@ -22,8 +22,8 @@ use chains::sign::dsse::{Envelope, IN_TOTO};
 use chains::sign::local::LocalSigner;
 use chains::sign::{Password, Signer, simplesigning};
 use chains::store::oci::{Encoding, OciBackend, OciOptions};
-use chains::store::rekor::LogEntry;
 use chains::store::{ArtifactKind, Backend, SignedArtifact, StoreError};
+use chains::tlog::LogEntry;
 use common::registry::{OCI_CONFIG, OCI_MANIFEST, Registry, sha256};
 use common::{free_port, root};
 use serde_json::{Value, json};
@@ -41,7 +41,7 @@ const SLSA02: &str = "https://slsa.dev/provenance/v0.2";
 fn cosign_key() -> &'static LocalSigner {
     static KEY: OnceLock<LocalSigner> = OnceLock::new();
     KEY.get_or_init(|| {
-        let dir = root().join("testdata/conformance/keys");
+        let dir = common::shared("conformance/keys");
         LocalSigner::load(
             &dir.join("cosign.key"),
             &Password::File(dir.join("cosign.password")),
@@ -56,7 +56,7 @@ fn pem_key(file: &str) -> LocalSigner {
 }
 
 fn cosign_pub() -> PathBuf {
-    root().join("testdata/conformance/keys/cosign.pub")
+    common::shared("conformance/keys/cosign.pub")
 }
 
 fn hex(data: &[u8]) -> String {
@@ -224,6 +224,9 @@ fn layers(manifest: &Value) -> &Vec<Value> {
 /// the same one again adds nothing, concurrent stores lose nothing.
 #[test]
 fn image_signatures_verify_with_sigstore_rs() {
+    if common::skip_without_shared("image_signatures_verify_with_sigstore_rs") {
+        return;
+    }
     let reg = Registry::start();
     let image = reg.push_image("team/app", "latest", "signatures");
     let repo = repo_of(&image);
@@ -326,6 +329,9 @@ fn image_signatures_verify_with_sigstore_rs() {
 /// override redirects `.sig` and `.att`.
 #[test]
 fn attestations_verify_with_securesystemslib() {
+    if common::skip_without_shared("attestations_verify_with_securesystemslib") {
+        return;
+    }
     let reg = Registry::start();
     let image = reg.push_image("app", "latest", "attest");
     let other_hex = hex(&Sha256::digest(b"not pushed"));
@@ -418,6 +424,9 @@ fn attestations_verify_with_securesystemslib() {
 /// credentials fail at once with a 401 that names the registry and the tag.
 #[test]
 fn basic_auth_from_docker_config() {
+    if common::skip_without_shared("basic_auth_from_docker_config") {
+        return;
+    }
     let (user, password) = ("chains", "s3cret-Pa55");
     let reg = Registry::with_auth(user, password);
     let image = reg.push_image("secure/app", "latest", "auth");
@@ -493,6 +502,9 @@ fn basic_auth_from_docker_config() {
 /// A registry that is not there: a clear error, quickly.
 #[test]
 fn registry_down_fails_fast() {
+    if common::skip_without_shared("registry_down_fails_fast") {
+        return;
+    }
     let port = free_port();
     let image = ImageDigest::parse(&format!(
         "127.0.0.1:{port}/app@sha256:{}",
@@ -517,6 +529,9 @@ fn registry_down_fails_fast() {
 /// A registry answering 500: retried, then a clear error.
 #[test]
 fn server_errors_are_retried_then_reported() {
+    if common::skip_without_shared("server_errors_are_retried_then_reported") {
+        return;
+    }
     let server = FaultServer::start(|_, _| {
         Reply::new(500, "internal error: storage backend unavailable")
             .header("Content-Type", "text/plain")
@@ -551,6 +566,9 @@ fn server_errors_are_retried_then_reported() {
 /// (this registry has no referrers API); the bundle's envelope verifies.
 #[test]
 fn sigstore_bundles_use_the_referrers_tag() {
+    if common::skip_without_shared("sigstore_bundles_use_the_referrers_tag") {
+        return;
+    }
     let reg = Registry::start();
     let image = reg.push_image("app", "latest", "bundles");
     let (image_raw, _) = reg.manifest("app", image.digest(), OCI_MANIFEST).unwrap();
@@ -673,6 +691,9 @@ fn sigstore_bundles_use_the_referrers_tag() {
 /// go-containerregistry does; without it, HTTPS only.
 #[test]
 fn insecure_registries_fall_back_to_http() {
+    if common::skip_without_shared("insecure_registries_fall_back_to_http") {
+        return;
+    }
     let reg = Registry::start();
     // The same registry under a name that is not "local": an IPv4-mapped address.
     let port = reg.host.rsplit_once(':').unwrap().1;

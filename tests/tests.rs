@@ -6,6 +6,7 @@
 
 mod common;
 
+mod attest_inputs;
 mod cli;
 mod conformance;
 mod fulcio;
@@ -19,6 +20,8 @@ mod store_cluster;
 mod store_gcs;
 mod store_oci;
 mod store_tekton;
+mod trust_tuf;
+mod vectors;
 mod verify;
 mod verify_certificate;
 mod verify_gcs;

@@ -1,10 +1,12 @@
 //! `chains attest`: read runs → provenance → sign → output. A thin
 //! composition of the pipeline stages.
 
+mod console;
+mod family;
 mod output;
 
 use std::fs;
-use std::io::{self, IsTerminal};
+use std::io;
 
 use miette::Diagnostic;
 use rayon::prelude::*;
@@ -15,11 +17,13 @@ use crate::pipeline::{
     self, Attested, Product, RunError, SignerInputs, SignersError, Stages, Storage, StorageInputs,
     StorageSetupError,
 };
+use crate::plan::{SigningFlags, SigningPlan};
 use crate::provenance::{BuildType, Format, Options};
-use crate::report::report;
+use crate::run::group::{self, ChildStore};
 use crate::run::read::{self, Decoded, Document, DocumentStream, InputError, KindHint, Source};
-use crate::run::{Run, RunKind, group};
-use crate::sign::Password;
+use crate::run::{Run, RunKind};
+use console::Console;
+use family::Families;
 use output::{Output, Planned};
 
 /// How a command ended; `main` maps this to an exit code.
@@ -56,18 +60,17 @@ pub enum AttestError {
     },
 }
 
-/// The keys attest's flags name, for the signer stage.
-fn signer_inputs(args: &AttestArgs) -> SignerInputs {
+/// The keys attest's flags and the config name, for the signer stage.
+fn signer_inputs(args: &AttestArgs, config: &Config) -> SignerInputs {
+    let flags = SigningFlags {
+        key: args.key.as_deref(),
+        password_file: args.password_file.as_deref(),
+        fulcio_url: args.fulcio_url.as_deref(),
+        identity_token: args.identity_token.as_deref(),
+    };
     SignerInputs {
-        key: args.key.clone(),
-        loaded: None,
-        x509: None,
-        password: match &args.password_file {
-            Some(p) => Password::File(p.clone()),
-            None => Password::FromEnvironment,
-        },
-        fulcio_url: args.fulcio_url.clone(),
-        identity_token: args.identity_token.clone(),
+        plan: SigningPlan::resolve(config, flags),
+        ..Default::default()
     }
 }
 
@@ -124,33 +127,59 @@ const CHUNK: usize = 64;
 
 /// What the pipeline produced for one input position.
 enum Slot {
-    /// A PipelineRun waiting for the end of the input (its children may come later).
+    /// A PipelineRun waiting for its children.
     Waiting,
     Done(Box<Attested>),
+    /// Taken out of order (with `-o DIR`), waiting for the slots before it.
+    Taken,
 }
 
 /// Results in input order: a slot per run or failed document, written out as
-/// soon as everything before it is done.
+/// soon as everything before it is done. With `-o DIR` (where the order of
+/// writing does not show) results are taken as soon as they are done, so
+/// that a PipelineRun waiting for children that come later does not hold
+/// every result after it in memory.
 struct Ordered {
     slots: std::collections::VecDeque<Slot>,
     /// Sequence number of the first slot.
     base: usize,
+    in_order: bool,
 }
 
 impl Ordered {
+    fn new(in_order: bool) -> Ordered {
+        Ordered {
+            slots: Default::default(),
+            base: 0,
+            in_order,
+        }
+    }
+
     fn push(&mut self, slot: Slot) -> usize {
         self.slots.push_back(slot);
         self.base + self.slots.len() - 1
     }
 
     fn fill(&mut self, seq: usize, result: Attested) {
-        self.slots[seq - self.base] = Slot::Done(Box::new(result));
+        if let Some(slot) = self.slots.get_mut(seq - self.base) {
+            *slot = Slot::Done(Box::new(result));
+        }
     }
 
-    /// Take the finished results at the front.
+    /// Take the finished results: those at the front, or with `in_order`
+    /// unset all of them, in input order.
     fn ready(&mut self) -> Vec<Attested> {
         let mut out = Vec::new();
-        while let Some(Slot::Done(_)) = self.slots.front() {
+        if !self.in_order {
+            for slot in self.slots.iter_mut() {
+                if let Slot::Done(_) = slot
+                    && let Slot::Done(r) = std::mem::replace(slot, Slot::Taken)
+                {
+                    out.push(*r);
+                }
+            }
+        }
+        while let Some(Slot::Done(_) | Slot::Taken) = self.slots.front() {
             if let Some(Slot::Done(r)) = self.slots.pop_front() {
                 out.push(*r);
             }
@@ -158,27 +187,100 @@ impl Ordered {
         }
         out
     }
+
+    /// Results held back (done, behind a slot still waiting).
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Done(_)))
+            .count()
+    }
 }
 
-/// Counts and the exit status of a batch.
-#[derive(Default)]
+/// Counts and the exit status of a batch, and where its messages go.
 struct Tally {
     ok: usize,
     /// Runs whose artifact type has signer `none`.
     disabled: usize,
     failed: usize,
     skipped: usize,
+    /// TaskRuns and PipelineRuns read, attested or not.
+    runs: usize,
     bad_input: bool,
     other: bool,
+    console: Console,
 }
 
 impl Tally {
+    fn new(console: Console) -> Tally {
+        Tally {
+            ok: 0,
+            disabled: 0,
+            failed: 0,
+            skipped: 0,
+            runs: 0,
+            bad_input: false,
+            other: false,
+            console,
+        }
+    }
+
     fn fail(&mut self, e: RunError) {
         self.failed += 1;
         self.bad_input |= e.is_bad_input();
         self.other |= !e.is_bad_input();
-        report(e);
+        self.console.error(e);
     }
+
+    fn warn(&self, msg: &str) {
+        self.console.warn(msg);
+    }
+
+    /// The summary line: always after failures, and with `-o DIR`.
+    fn summarize(&self, output: Option<&std::path::Path>) {
+        if self.failed == 0 && output.is_none() {
+            return;
+        }
+        let ok = self.ok;
+        let mut line = format!("attested {ok} run{}", if ok == 1 { "" } else { "s" });
+        if self.failed > 0 {
+            line.push_str(&format!(", {} failed", self.failed));
+        }
+        if self.skipped > 0 {
+            let n = self.skipped;
+            line.push_str(&format!(
+                ", {n} other document{} skipped",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        if let Some(dir) = output {
+            // Say "written" only when something was.
+            let verb = if ok == 0 {
+                "nothing written to"
+            } else {
+                "written to"
+            };
+            line.push_str(&format!(" ({verb} {})", dir.display()));
+        }
+        self.console.summary(&line);
+    }
+
+    fn outcome(&self) -> Outcome {
+        if self.bad_input {
+            Outcome::BadInput
+        } else if self.other {
+            Outcome::Failed
+        } else {
+            Outcome::Success
+        }
+    }
+}
+
+/// How a batch treats runs Chains would not sign as they are.
+#[derive(Clone, Copy)]
+struct Allow {
+    unfinished: bool,
 }
 
 pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
@@ -186,19 +288,19 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         crate::store::set_overall_timeout(timeout);
     }
     let (config, base_opts, format_flag) = options(args)?;
+    let (sources, input_errors) = read::expand_run_inputs(&args.inputs);
+    let (context_sources, context_errors) = read::expand_run_inputs(&args.taskruns);
+    let mut tally = Tally::new(Console::new(quiet, &sources));
     // Keys are loaded (and decrypted) once, before any run is read.
     let signers = if args.unsigned {
         None
     } else {
-        let s = pipeline::load_signers(&signer_inputs(args), &config)?;
+        let s = pipeline::load_signers(&signer_inputs(args, &config), &config)?;
         for (kind, signer) in [("taskrun", &s.taskrun), ("pipelinerun", &s.pipelinerun)] {
             if signer.is_none() {
-                warn(
-                    quiet,
-                    &format!(
-                        "artifacts.{kind} is disabled (signer none, or storage \"\"): {kind}s are not attested"
-                    ),
-                );
+                tally.warn(&format!(
+                    "artifacts.{kind} is disabled (signer none, or storage \"\"): {kind}s are not attested"
+                ));
             }
         }
         Some(s)
@@ -215,63 +317,125 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     };
     let write_back = storage.as_ref().and_then(|s| s.write_back.clone());
     let stages = Stages::new(config, base_opts, format_flag, signers, storage);
-    let sources = read::expand_inputs(&args.inputs)?;
-    let context_sources = read::expand_inputs(&args.taskruns)?;
-    let mut tally = Tally::default();
+    for e in input_errors.into_iter().chain(context_errors) {
+        tally.fail(e.into());
+    }
     let mut out = Output::new(args.output.as_deref(), args.bundle, write_back);
-    let mut ordered = Ordered {
-        slots: Default::default(),
-        base: 0,
-    };
-
-    // Runs kept until the end of the input, for PipelineRuns: the PipelineRuns
-    // themselves (with their slot), TaskRuns linked to one, and --taskruns.
-    let mut kept: Vec<Run> = Vec::new();
-    let mut kept_slot: Vec<Option<usize>> = Vec::new();
-    let mut kept_context: Vec<bool> = Vec::new();
-    let mut listed = std::collections::HashSet::new();
-
+    let mut families = Families::new(args.allow_missing_children);
     for source in &context_sources {
-        for d in read_source(source, KindHint::TaskRun) {
-            match d {
-                Ok(Decoded::Run(run)) if run.kind == RunKind::TaskRun => {
-                    kept.push(*run);
-                    kept_slot.push(None);
-                    kept_context.push(true);
-                }
-                Ok(Decoded::Run(run)) => warn(
-                    quiet,
-                    &format!(
-                        "{}: --taskruns takes TaskRuns; ignoring this {}",
-                        run.origin, run.kind
-                    ),
-                ),
-                Ok(Decoded::Skipped { origin, what }) => {
-                    tally.skipped += 1;
-                    warn(quiet, &format!("{origin}: skipping {what}: not a TaskRun"));
-                }
-                Err(e) => {
-                    tally.fail(e.into());
+        keep_context(source, &mut families, &mut tally);
+    }
+    let allow = Allow {
+        unfinished: args.allow_unfinished,
+    };
+    let stopped = args.fail_fast && tally.failed > 0;
+    if !stopped {
+        attest_stream(
+            &sources,
+            &stages,
+            &mut families,
+            &mut out,
+            &mut tally,
+            allow,
+            args.fail_fast,
+        );
+    }
+    tally.console.finish();
+    if let Err(e) = out.finish() {
+        tally.console.error(e);
+        tally.other = true;
+    }
+    if out.images_not_written > 0 {
+        tally.warn(&format!(
+            "{} image signature{} made but not written: stdout carries one envelope per run; use -o DIR",
+            out.images_not_written,
+            if out.images_not_written == 1 { "" } else { "s" }
+        ));
+    }
+    // Nothing to attest is an error of the input, not a quiet success.
+    if tally.runs == 0 && tally.failed == 0 {
+        let inputs: Vec<String> = args
+            .inputs
+            .iter()
+            .map(|p| match p.as_os_str() == "-" {
+                true => "standard input".to_string(),
+                false => read::escaped_path(p),
+            })
+            .collect();
+        tally.fail(
+            InputError::NoRuns {
+                inputs: inputs.join(", "),
+            }
+            .into(),
+        );
+    }
+    tally.summarize(args.output.as_deref());
+    Ok(tally.outcome())
+}
+
+/// Read `--taskruns` (context for PipelineRuns, not attested) into the child store.
+fn keep_context(source: &Source, families: &mut Families, tally: &mut Tally) {
+    for d in read_source(source, KindHint::TaskRun) {
+        match d {
+            Ok(Decoded::Run(run)) if run.kind == RunKind::TaskRun => {
+                let bytes = ChildStore::encode(&run);
+                if let Err(source) = families.store.add(&run, &bytes, true) {
+                    tally.fail(spill_error(&run, source));
                 }
             }
+            Ok(Decoded::Run(run)) => tally.warn(&format!(
+                "{}: --taskruns takes TaskRuns; ignoring this {}",
+                run.origin, run.kind
+            )),
+            Ok(Decoded::Skipped { origin, what }) => {
+                tally.skipped += 1;
+                tally.warn(&format!("{origin}: skipping {what}: not a TaskRun"));
+            }
+            Err(e) => tally.fail(e.into()),
         }
     }
+}
 
-    // Stream the inputs chunk by chunk: decode and attest TaskRuns in
-    // parallel, write what is ready, keep only what PipelineRuns need. The
-    // next chunk is read (split into documents, serial work) while the
-    // current one is processed, so that no core waits for the reader; at most
-    // two chunks are in memory.
-    let progress = Progress::new(quiet);
-    let mut stop = args.fail_fast && tally.failed > 0;
+fn spill_error(run: &Run, source: io::Error) -> RunError {
+    RunError::Write {
+        origin: run.origin.to_string(),
+        path: "a temporary file for child TaskRuns (TMPDIR)".into(),
+        source,
+    }
+}
+
+/// Stream the inputs chunk by chunk: decode and attest TaskRuns in
+/// parallel, keep possible children in the child store, attest PipelineRuns
+/// once their children are read, and write what is ready in input order.
+/// The next chunk is read (split into documents, serial work) while the
+/// current one is processed, so that no core waits for the reader; at most
+/// two chunks are in memory.
+fn attest_stream(
+    sources: &[Source],
+    stages: &Stages,
+    families: &mut Families,
+    out: &mut Output<'_>,
+    tally: &mut Tally,
+    allow: Allow,
+    fail_fast: bool,
+) {
+    // Only stdout shows the order; --fail-fast writes strictly in order.
+    let mut ordered = Ordered::new(out.to_stdout() || fail_fast);
+    let reading = tally.console.reading();
     let mut docs = sources.iter().flat_map(|s| match s.open() {
-        Ok(r) => Box::new(DocumentStream::new(s.display_name(), r))
-            as Box<dyn Iterator<Item = Result<Document, InputError>> + Send>,
+        Ok(r) => {
+            if let (Some(bar), Source::File(p)) = (&reading, s) {
+                bar.inc(fs::metadata(p).map(|m| m.len()).unwrap_or(0));
+            }
+            Box::new(DocumentStream::new(s.display_name(), r).split_lists())
+                as Box<dyn Iterator<Item = Result<Document, InputError>> + Send>
+        }
         Err(e) => Box::new(std::iter::once(Err(e))),
     });
     let mut next = read_chunk(&mut docs);
     // Files planned for the previous chunk, written while this one is processed.
     let mut to_write: Vec<PlannedRun> = Vec::new();
+    let mut stop = false;
     while !stop && !next.is_empty() {
         let chunk = std::mem::take(&mut next);
         let writing = std::mem::take(&mut to_write);
@@ -285,159 +449,148 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
             || {
                 let processed: Vec<Result<Vec<DecodedRun>, InputError>> = chunk
                     .into_par_iter()
-                    .map(|d| decode_and_attest(&stages, d))
+                    .map(|d| decode_and_attest(stages, d, allow))
                     .collect();
-                // Runs no PipelineRun needs, dropped together after the loop:
-                // freeing a run's tree is 7% of attest's CPU, too much for
-                // this serial loop.
-                let mut finished: Vec<Run> = Vec::new();
-                for p in processed {
-                    let items = match p {
-                        Ok(items) => items,
-                        Err(e) => {
-                            ordered.push(Slot::Done(Box::new(Err(e.into()))));
-                            continue;
-                        }
-                    };
-                    for (item, result) in items {
-                        let run = match item {
-                            Decoded::Run(run) => *run,
-                            Decoded::Skipped { origin, what } => {
-                                tally.skipped += 1;
-                                warn(
-                                    quiet,
-                                    &format!(
-                                        "{origin}: skipping {what}: not a TaskRun or PipelineRun"
-                                    ),
-                                );
-                                continue;
-                            }
-                        };
-                        let seq = ordered.push(match result {
-                            Some(r) => Slot::Done(Box::new(r)),
-                            None => Slot::Waiting,
-                        });
-                        if run.kind == RunKind::PipelineRun {
-                            listed.extend(group::listed_children(&run));
-                        }
-                        let keep =
-                            run.kind == RunKind::PipelineRun || group::may_be_child(&run, &listed);
-                        if keep {
-                            kept_slot.push((run.kind == RunKind::PipelineRun).then_some(seq));
-                            kept.push(run);
-                            kept_context.push(false);
-                        } else {
-                            finished.push(run);
-                        }
+                sort_chunk(processed, families, &mut ordered, tally);
+                for (seq, result, warning) in families.attest_ready(stages, false) {
+                    if let Some(w) = warning {
+                        tally.warn(&w);
                     }
+                    ordered.fill(seq, result);
                 }
-                finished.into_par_iter().for_each(drop);
-                take_ready(
-                    &mut ordered,
-                    &mut out,
-                    &mut tally,
-                    &progress,
-                    args.fail_fast,
-                )
+                take_ready(&mut ordered, out, tally, fail_fast)
             },
         );
         next = read;
-        record_all(written, &mut tally);
+        record_all(written, tally);
         (to_write, stop) = planned;
     }
-
-    // PipelineRuns, now that every child has been seen.
+    // PipelineRuns still waiting, now that every child has been seen.
     if !stop {
-        let refs: Vec<&Run> = kept.iter().collect();
-        let children = group::children(&refs, &kept_context);
-        let results: Vec<(usize, Attested)> = (0..kept.len())
-            .into_par_iter()
-            .filter_map(|i| {
-                let seq = kept_slot[i]?;
-                let kids: Vec<&Run> = children[i].iter().map(|&c| &kept[c]).collect();
-                Some((seq, stages.attest(&kept[i], &kids)))
-            })
-            .collect();
-        for (seq, r) in results {
-            ordered.fill(seq, r);
+        for (seq, result, warning) in families.attest_ready(stages, true) {
+            if let Some(w) = warning {
+                tally.warn(&w);
+            }
+            ordered.fill(seq, result);
         }
-        let (planned, _) = take_ready(
-            &mut ordered,
-            &mut out,
-            &mut tally,
-            &progress,
-            args.fail_fast,
-        );
+        let (planned, _) = take_ready(&mut ordered, out, tally, fail_fast);
         to_write.extend(planned);
     }
-    record_all(write_planned_runs(to_write), &mut tally);
-    progress.finish();
-    if let Err(e) = out.finish() {
-        report(e);
-        tally.other = true;
-    }
-    if out.images_not_written > 0 {
-        warn(
-            quiet,
-            &format!(
-                "{} image signature{} made but not written: stdout carries one envelope per run; use -o DIR",
-                out.images_not_written,
-                if out.images_not_written == 1 { "" } else { "s" }
-            ),
-        );
-    }
-
-    if !quiet && (tally.failed > 0 || args.output.is_some()) {
-        let ok = tally.ok;
-        let mut line = format!("attested {ok} run{}", if ok == 1 { "" } else { "s" });
-        if tally.failed > 0 {
-            line.push_str(&format!(", {} failed", tally.failed));
-        }
-        if tally.skipped > 0 {
-            let n = tally.skipped;
-            line.push_str(&format!(
-                ", {n} other document{} skipped",
-                if n == 1 { "" } else { "s" }
-            ));
-        }
-        if let Some(dir) = &args.output {
-            // Say "written" only when something was.
-            let verb = if ok == 0 {
-                "nothing written to"
-            } else {
-                "written to"
-            };
-            line.push_str(&format!(" ({verb} {})", dir.display()));
-        }
-        eprintln!("{line}");
-    }
-    Ok(if tally.bad_input {
-        Outcome::BadInput
-    } else if tally.other {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    })
+    record_all(write_planned_runs(to_write), tally);
 }
 
-/// A document's item, with the TaskRun's result when it is one.
-type DecodedRun = (Decoded, Option<Attested>);
+/// Put a chunk's results in their places: TaskRuns' results, possible
+/// children into the child store, PipelineRuns into the waiting list.
+fn sort_chunk(
+    processed: Vec<Result<Vec<DecodedRun>, InputError>>,
+    families: &mut Families,
+    ordered: &mut Ordered,
+    tally: &mut Tally,
+) {
+    // Runs no PipelineRun needs, dropped together after the loop: freeing a
+    // run's tree is 7% of attest's CPU, too much for this serial loop.
+    let mut finished: Vec<Run> = Vec::new();
+    for p in processed {
+        let items = match p {
+            Ok(items) => items,
+            Err(e) => {
+                ordered.push(Slot::Done(Box::new(Err(e.into()))));
+                continue;
+            }
+        };
+        for item in items {
+            if let Some(w) = &item.warning {
+                tally.warn(w);
+            }
+            let run = match item.decoded {
+                Decoded::Run(run) => *run,
+                Decoded::Skipped { origin, what } => {
+                    tally.skipped += 1;
+                    tally.warn(&format!(
+                        "{origin}: skipping {what}: not a TaskRun or PipelineRun"
+                    ));
+                    continue;
+                }
+            };
+            tally.runs += 1;
+            match item.result {
+                Some(r) => {
+                    ordered.push(Slot::Done(Box::new(r)));
+                }
+                None => {
+                    let seq = ordered.push(Slot::Waiting);
+                    families.wait(run, seq);
+                    continue;
+                }
+            }
+            if run.kind == RunKind::TaskRun {
+                let kept = match item.kept {
+                    Some(bytes) => Some(bytes),
+                    None if families.named_by_a_parent(&run) => Some(ChildStore::encode(&run)),
+                    None => None,
+                };
+                if let Some(bytes) = kept
+                    && let Err(source) = families.store.add(&run, &bytes, false)
+                {
+                    tally.fail(spill_error(&run, source));
+                }
+            }
+            finished.push(run);
+        }
+    }
+    finished.into_par_iter().for_each(drop);
+}
+
+/// One item of a decoded document.
+struct DecodedRun {
+    decoded: Decoded,
+    /// The result of a TaskRun, or of a run that cannot be attested;
+    /// `None` for a PipelineRun that waits for its children.
+    result: Option<Attested>,
+    /// A TaskRun linked to a parent, encoded for the child store.
+    kept: Option<Vec<u8>>,
+    warning: Option<String>,
+}
 
 /// Decode a document and attest its TaskRuns in one pass: a TaskRun's
 /// statement depends on nothing else. PipelineRuns wait for their children.
 fn decode_and_attest(
     stages: &Stages,
     doc: Result<Document, InputError>,
+    allow: Allow,
 ) -> Result<Vec<DecodedRun>, InputError> {
     let items = doc.and_then(|doc| read::decode(doc, KindHint::Infer))?;
     Ok(items
         .into_iter()
-        .map(|item| {
-            let result = match &item {
-                Decoded::Run(run) if run.kind == RunKind::TaskRun => Some(stages.attest(run, &[])),
-                _ => None,
+        .map(|decoded| {
+            let mut item = DecodedRun {
+                decoded,
+                result: None,
+                kept: None,
+                warning: None,
             };
-            (item, result)
+            let Decoded::Run(run) = &item.decoded else {
+                return item;
+            };
+            if group::links_to_parent(run) {
+                item.kept = Some(ChildStore::encode(run));
+            }
+            if let Some(state) = run.unfinished_state() {
+                let e = InputError::Unfinished {
+                    origin: run.origin.clone(),
+                    label: run.label(),
+                    state,
+                };
+                if !allow.unfinished {
+                    item.result = Some(Err(e.into()));
+                    return item;
+                }
+                item.warning = Some(format!("{e}; attested anyway (--allow-unfinished)"));
+            }
+            if run.kind == RunKind::TaskRun {
+                item.result = Some(stages.attest(run, &[]));
+            }
+            item
         })
         .collect())
 }
@@ -460,25 +613,19 @@ fn take_ready(
     ordered: &mut Ordered,
     out: &mut Output<'_>,
     tally: &mut Tally,
-    progress: &Progress,
     fail_fast: bool,
 ) -> (Vec<PlannedRun>, bool) {
     if fail_fast {
-        (Vec::new(), write_in_order(ordered, out, tally, progress))
+        (Vec::new(), write_in_order(ordered, out, tally))
     } else {
-        (plan_ready(ordered, out, tally, progress), false)
+        (plan_ready(ordered, out, tally), false)
     }
 }
 
 /// Take the results at the front of the queue and decide their names and
 /// stdout lines, in input order. Their files are written later, by
 /// [`write_planned_runs`], overlapping with the next chunk's work.
-fn plan_ready(
-    ordered: &mut Ordered,
-    out: &mut Output<'_>,
-    tally: &mut Tally,
-    progress: &Progress,
-) -> Vec<PlannedRun> {
+fn plan_ready(ordered: &mut Ordered, out: &mut Output<'_>, tally: &mut Tally) -> Vec<PlannedRun> {
     let ready = ordered.ready();
     // Serializing is the costly part and independent per run: in parallel.
     let shared: &Output<'_> = out;
@@ -494,7 +641,7 @@ fn plan_ready(
         .into_iter()
         .zip(rendered)
         .map(|(r, rendered)| {
-            progress.tick();
+            tally.console.tick();
             match r {
                 Ok((_, Product::Disabled)) => {
                     tally.disabled += 1;
@@ -517,14 +664,9 @@ fn write_planned_runs(planned: Vec<PlannedRun>) -> Vec<Result<bool, RunError>> {
 
 /// Plan and write the results at the front of the queue one run at a time,
 /// stopping at the first failure (`--fail-fast`); true when stopped.
-fn write_in_order(
-    ordered: &mut Ordered,
-    out: &mut Output<'_>,
-    tally: &mut Tally,
-    progress: &Progress,
-) -> bool {
+fn write_in_order(ordered: &mut Ordered, out: &mut Output<'_>, tally: &mut Tally) -> bool {
     for r in ordered.ready() {
-        progress.tick();
+        tally.console.tick();
         let result = match r {
             Ok((_, Product::Disabled)) => {
                 tally.disabled += 1;
@@ -592,39 +734,32 @@ fn read_source(source: &Source, hint: KindHint) -> Vec<Result<Decoded, InputErro
         .collect()
 }
 
-fn warn(quiet: bool, msg: &str) {
-    if !quiet {
-        eprintln!("warning: {msg}");
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A progress counter on a terminal, nothing in CI or pipes. The total is
-/// unknown while streaming, so it counts runs and shows the rate.
-struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    fn new(quiet: bool) -> Self {
-        let show = !quiet && io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        Progress(show.then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} {pos} runs attested ({per_sec})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            bar
+    fn failed(n: usize) -> Attested {
+        Err(RunError::Input(InputError::NoRuns {
+            inputs: n.to_string(),
         }))
     }
-    fn tick(&self) {
-        if let Some(b) = &self.0 {
-            b.inc(1);
-        }
-    }
-    fn finish(&self) {
-        if let Some(b) = &self.0 {
-            b.finish_and_clear();
+
+    #[test]
+    fn a_waiting_pipelinerun_holds_results_back_only_where_order_shows() {
+        for in_order in [true, false] {
+            let mut ordered = Ordered::new(in_order);
+            let waiting = ordered.push(Slot::Waiting);
+            for i in 0..100 {
+                ordered.push(Slot::Done(Box::new(failed(i))));
+            }
+            let taken = ordered.ready().len();
+            assert_eq!(taken, if in_order { 0 } else { 100 });
+            assert_eq!(ordered.held(), if in_order { 100 } else { 0 });
+            ordered.fill(waiting, failed(1000));
+            let rest = ordered.ready();
+            assert_eq!(rest.len(), if in_order { 101 } else { 1 });
+            assert!(ordered.slots.is_empty());
+            assert_eq!(ordered.base, 101);
         }
     }
 }

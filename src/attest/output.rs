@@ -6,15 +6,11 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::pipeline::{ImageSignature, Product, RunError, RunWriteBack};
+use crate::pipeline::{Product, RunError, RunWriteBack};
 use crate::provenance;
 use crate::run::{RunId, Syntax};
-use crate::sign::CertificateChain;
-use crate::sign::dsse::Envelope;
-use crate::store::rekor::LogEntry;
+use crate::sigstore::bundle;
 
 /// A product's main bytes and the extension of its file.
 pub struct Rendered {
@@ -67,6 +63,11 @@ impl<'a> Output<'a> {
         }
     }
 
+    /// Whether products go to stdout (where their order shows).
+    pub fn to_stdout(&self) -> bool {
+        self.dir.is_none()
+    }
+
     /// The main bytes of a product (the stdout line, or the file's body)
     /// and the file extension; `None` for a disabled run. Independent of
     /// other runs, so callers render in parallel, before [`Output::plan`].
@@ -75,16 +76,19 @@ impl<'a> Output<'a> {
             Product::Statement(stmt) => (provenance::to_bytes(stmt), "statement.json"),
             Product::Signed {
                 envelope,
+                key_hint,
                 certificate,
                 tlog,
                 ..
             } if self.bundle => (
-                serde_json::to_vec(&dsse_bundle(
+                bundle::write_dsse(
                     envelope,
-                    certificate.as_ref(),
+                    &bundle::Signer {
+                        key_hint,
+                        certificate: certificate.as_ref(),
+                    },
                     tlog.as_deref(),
-                ))
-                .expect("JSON"),
+                ),
                 "sigstore.json",
             ),
             Product::Signed { envelope, .. } => (envelope.to_json(), "intoto.jsonl"),
@@ -173,11 +177,16 @@ impl<'a> Output<'a> {
                     &img.digest_hex[..img.digest_hex.len().min(12)]
                 );
                 if self.bundle {
-                    let b = message_bundle(img);
-                    files.push((
-                        dir.join(format!("{stem}.sigstore.json")),
-                        serde_json::to_vec(&b).expect("JSON"),
-                    ));
+                    let b = bundle::write_message(
+                        &img.payload,
+                        &img.signature,
+                        &bundle::Signer {
+                            key_hint: &img.key_hint,
+                            certificate: img.certificate.as_ref(),
+                        },
+                        img.tlog.as_ref(),
+                    );
+                    files.push((dir.join(format!("{stem}.sigstore.json")), b));
                 } else {
                     files.push((dir.join(format!("{stem}.payload")), img.payload.clone()));
                     files.push((
@@ -282,58 +291,6 @@ fn in_place_target(run: &RunId) -> io::Result<std::path::PathBuf> {
             "--in-place needs one run per input file (this one is part of a stream, a List or stdin); use -o DIR",
         ))
     }
-}
-
-const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
-
-fn verification_material(
-    certificate: Option<&CertificateChain>,
-    key_hint: &str,
-    tlog: Option<&LogEntry>,
-) -> Value {
-    let mut m =
-        match certificate.and_then(|c| crate::pem::decode(&c.certificate_pem, &["CERTIFICATE"])) {
-            Some(der) => json!({"certificate": {"rawBytes": STANDARD.encode(der)}}),
-            None => json!({"publicKey": {"hint": key_hint}}),
-        };
-    if let Some(entry) = tlog {
-        m["tlogEntries"] = json!([entry.bundle_tlog_entry()]);
-    }
-    m
-}
-
-/// A Sigstore bundle v0.3 around a DSSE envelope.
-pub fn dsse_bundle(
-    envelope: &Envelope,
-    certificate: Option<&CertificateChain>,
-    tlog: Option<&LogEntry>,
-) -> Value {
-    let hint = envelope
-        .signatures
-        .first()
-        .map(|s| s.keyid.as_str())
-        .unwrap_or("");
-    json!({
-        "mediaType": BUNDLE_V03,
-        "verificationMaterial": verification_material(certificate, hint, tlog),
-        "dsseEnvelope": {
-            "payload": envelope.payload,
-            "payloadType": envelope.payload_type,
-            "signatures": envelope.signatures.iter().map(|s| json!({"sig": s.sig, "keyid": s.keyid})).collect::<Vec<_>>(),
-        },
-    })
-}
-
-/// A Sigstore bundle v0.3 around an image's raw signature.
-pub fn message_bundle(img: &ImageSignature) -> Value {
-    json!({
-        "mediaType": BUNDLE_V03,
-        "verificationMaterial": verification_material(img.certificate.as_ref(), &img.key_hint, img.tlog.as_ref()),
-        "messageSignature": {
-            "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(Sha256::digest(&img.payload))},
-            "signature": STANDARD.encode(&img.signature),
-        },
-    })
 }
 
 fn sanitize(s: &str) -> String {

@@ -144,7 +144,7 @@ impl Stages {
                         payload,
                         signature,
                         certificate: oci.certificate().cloned(),
-                        key_hint: oci.public_key().key_id(),
+                        key_hint: crate::sigstore::bundle::key_hint(oci.public_key()),
                         tlog: None,
                     },
                     image,
@@ -213,6 +213,7 @@ impl Stages {
             id,
             Product::Signed {
                 envelope,
+                key_hint: crate::sigstore::bundle::key_hint(signer.public_key()).into(),
                 certificate: signer.certificate().cloned(),
                 tlog,
                 images,

@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::run::Syntax;
 use crate::sign::CertificateChain;
 use crate::sign::dsse::Envelope;
-use crate::store::rekor::LogEntry;
+use crate::tlog::LogEntry;
 
 /// A signed simplesigning payload for one image.
 #[derive(Debug)]
@@ -18,12 +18,16 @@ pub struct ImageSignature {
     pub payload: Vec<u8>,
     pub signature: Vec<u8>,
     pub certificate: Option<CertificateChain>,
+    /// cosign's hint for the signing key (`sigstore::bundle::key_hint`).
     pub key_hint: String,
     /// The transparency log entry, when one was made.
     pub tlog: Option<LogEntry>,
 }
 
 /// What the pipeline made for one run.
+// One per run, moved and never copied: boxing `Signed` would only add an
+// allocation per run.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Product {
     Statement(Value),
@@ -31,6 +35,8 @@ pub enum Product {
     Disabled,
     Signed {
         envelope: Envelope,
+        /// cosign's hint for the signing key (`sigstore::bundle::key_hint`).
+        key_hint: Box<str>,
         certificate: Option<CertificateChain>,
         /// The attestation's transparency log entry, when one was made.
         tlog: Option<Box<LogEntry>>,

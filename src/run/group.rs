@@ -8,10 +8,33 @@
 //! TaskRun. A TaskRun given as context (`--taskruns`) that carries none of
 //! these links (Chains' test fixtures, hand-written runs) is attached when the
 //! inputs hold exactly one PipelineRun.
+//!
+//! A stream does not say where a PipelineRun's children are (kubectl prints
+//! every TaskRun before any PipelineRun), and holding each possible child
+//! whole until its parent turns up made memory grow with the input (about
+//! 95 KB per run). [`ChildStore`] instead writes a possible child, as compact
+//! JSON, to an unnamed temporary file and keeps only its links (a few 64-bit
+//! hashes) and where its bytes are; a PipelineRun's children are read back
+//! and decoded again when it is attested. That costs one more encode and
+//! decode per child (the file holds the children's bytes, on disk and not
+//! in memory), and about a hundred bytes of memory per child.
 
 use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::{self, BufWriter, Write};
 
-use super::{Run, RunKind, array_at, str_at};
+use super::read::{self, InputError};
+use super::{Origin, Run, RunKind, Syntax, array_at, str_at};
+
+/// A link between runs as a 64-bit hash: `uid`, a PipelineRun's
+/// (namespace, name), or a child's (namespace, name). Two different links
+/// with one hash would only make a candidate that the exact check drops.
+fn link(kind: &str, namespace: &str, name: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    (kind, namespace, name).hash(&mut h);
+    h.finish()
+}
 
 /// Children a PipelineRun lists by name: (namespace, TaskRun name).
 pub fn listed_children(pipeline: &Run) -> impl Iterator<Item = (String, String)> + '_ {
@@ -20,26 +43,261 @@ pub fn listed_children(pipeline: &Run) -> impl Iterator<Item = (String, String)>
         .iter()
         .filter(|c| matches!(str_at(Some(c), "kind"), "" | "TaskRun"))
         .map(move |c| (ns.to_string(), str_at(Some(c), "name").to_string()))
+        .filter(|(_, name)| !name.is_empty())
+}
+
+/// The links of the children a PipelineRun lists by name.
+pub fn listed_child_links(pipeline: &Run) -> Vec<u64> {
+    listed_children(pipeline)
+        .map(|(ns, name)| link("child", &ns, &name))
+        .collect()
+}
+
+/// Whether a TaskRun links itself to a PipelineRun (ownerReference or label).
+pub fn links_to_parent(run: &Run) -> bool {
+    let m = run.meta();
+    run.kind == RunKind::TaskRun
+        && (m.label("tekton.dev/pipelineRun").is_some()
+            || m.owner_references()
+                .iter()
+                .any(|o| str_at(Some(o), "kind") == "PipelineRun"))
 }
 
 /// Whether a TaskRun may belong to a PipelineRun, so that it must be kept
-/// until the end of a stream: it links to one (ownerReference or label), or
-/// a PipelineRun already seen lists it (`listed`, from [`listed_children`]).
-pub fn may_be_child(run: &Run, listed: &HashSet<(String, String)>) -> bool {
-    if run.kind != RunKind::TaskRun {
-        return false;
-    }
+/// until its parent is attested: it links to one (ownerReference or label),
+/// or a PipelineRun already seen lists it (`listed`, from
+/// [`listed_child_links`]).
+pub fn may_be_child(run: &Run, listed: &HashSet<u64>) -> bool {
     let m = run.meta();
-    m.label("tekton.dev/pipelineRun").is_some()
-        || m.owner_references()
+    links_to_parent(run)
+        || (run.kind == RunKind::TaskRun
+            && !m.name().is_empty()
+            && listed.contains(&link("child", m.namespace(), m.name())))
+}
+
+/// Where a kept child's bytes are, and how to decode them again.
+struct ChildRecord {
+    offset: u64,
+    len: u32,
+    syntax: Syntax,
+    /// Given with `--taskruns` (context only).
+    context: bool,
+    origin: Origin,
+}
+
+/// Possible children of PipelineRuns, kept out of memory: each one's
+/// source object as compact JSON in an unnamed temporary file, and in memory
+/// only its links and where its bytes are.
+#[derive(Default)]
+pub struct ChildStore {
+    spill: Option<BufWriter<File>>,
+    written: u64,
+    records: Vec<ChildRecord>,
+    /// Parent links (owner uid, PipelineRun name) and child names → records.
+    by_link: HashMap<u64, Vec<u32>>,
+    /// Context TaskRuns without any link (see the module doc).
+    unlinked_context: Vec<u32>,
+}
+
+impl ChildStore {
+    /// Keep a possible child: `bytes` is its source object as JSON (see
+    /// [`ChildStore::encode`]).
+    pub fn add(&mut self, run: &Run, bytes: &[u8], context: bool) -> io::Result<()> {
+        let len = u32::try_from(bytes.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a run over 4 GiB"))?;
+        let spill = match &mut self.spill {
+            Some(s) => s,
+            None => self
+                .spill
+                .insert(BufWriter::with_capacity(1 << 20, tempfile::tempfile()?)),
+        };
+        spill.write_all(bytes)?;
+        let index = u32::try_from(self.records.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too many runs"))?;
+        self.records.push(ChildRecord {
+            offset: self.written,
+            len,
+            syntax: run.syntax,
+            context,
+            origin: run.origin.clone(),
+        });
+        self.written += u64::from(len);
+        let m = run.meta();
+        let ns = m.namespace();
+        let mut links = Vec::new();
+        for o in m.owner_references() {
+            if str_at(Some(o), "kind") == "PipelineRun" {
+                links.push(link("uid", "", str_at(Some(o), "uid")));
+            }
+        }
+        if let Some(parent) = m.label("tekton.dev/pipelineRun") {
+            links.push(link("pipelinerun", ns, parent));
+        }
+        if context && links.is_empty() {
+            self.unlinked_context.push(index);
+        }
+        if !m.name().is_empty() {
+            links.push(link("child", ns, m.name()));
+        }
+        links.sort_unstable();
+        links.dedup();
+        for l in links {
+            self.by_link.entry(l).or_default().push(index);
+        }
+        Ok(())
+    }
+
+    /// A run's source object as the bytes [`ChildStore::add`] keeps.
+    pub fn encode(run: &Run) -> Vec<u8> {
+        serde_json::to_vec(run.source_object()).unwrap_or_default()
+    }
+
+    /// Whether a child with this link (from [`listed_child_links`]) is kept.
+    pub fn has(&self, child_link: u64) -> bool {
+        self.by_link.contains_key(&child_link)
+    }
+
+    /// Whether context TaskRuns without links are kept: they join the only
+    /// PipelineRun, which is known only at the end of the input.
+    pub fn has_unlinked_context(&self) -> bool {
+        !self.unlinked_context.is_empty()
+    }
+
+    /// Number of children kept.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Memory held for the children kept (records and index), not counting
+    /// the file: what grows with the number of children.
+    pub fn retained_bytes(&self) -> usize {
+        let records = self.records.capacity() * std::mem::size_of::<ChildRecord>();
+        let index: usize = self
+            .by_link
+            .values()
+            .map(|v| std::mem::size_of::<(u64, Vec<u32>)>() + v.capacity() * 4)
+            .sum();
+        let origins: usize = self
+            .records
             .iter()
-            .any(|o| str_at(Some(o), "kind") == "PipelineRun")
-        || (!m.name().is_empty()
-            && listed.contains(&(m.namespace().to_string(), m.name().to_string())))
+            .map(|r| match std::sync::Arc::strong_count(&r.origin.file) {
+                // A file name of its own (one file per run) is held by the record.
+                1 => r.origin.file.len(),
+                _ => 0,
+            })
+            .sum();
+        records + index + origins + self.unlinked_context.capacity() * 4
+    }
+
+    /// Write out what is buffered, so that children can be read back.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.spill {
+            Some(s) => s.flush(),
+            None => Ok(()),
+        }
+    }
+
+    /// A PipelineRun's children, read back and decoded, in input order.
+    /// `only_pipeline`: the inputs hold no other PipelineRun, so unlinked
+    /// context TaskRuns join this one. Call [`ChildStore::flush`] first.
+    pub fn children_of(&self, pipeline: &Run, only_pipeline: bool) -> Result<Vec<Run>, InputError> {
+        let m = pipeline.meta();
+        let ns = m.namespace();
+        let mut candidates: Vec<u32> = Vec::new();
+        let mut look = |l: u64| {
+            if let Some(v) = self.by_link.get(&l) {
+                candidates.extend(v);
+            }
+        };
+        if !m.uid().is_empty() {
+            look(link("uid", "", m.uid()));
+        }
+        if !m.name().is_empty() {
+            look(link("pipelinerun", ns, m.name()));
+        }
+        for l in listed_child_links(pipeline) {
+            look(l);
+        }
+        if only_pipeline {
+            candidates.extend(&self.unlinked_context);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut runs = Vec::with_capacity(candidates.len());
+        let mut context = Vec::with_capacity(candidates.len());
+        for i in candidates {
+            let record = &self.records[i as usize];
+            runs.push(self.read_back(record)?);
+            context.push(record.context);
+        }
+        // The exact check: the hashes only chose candidates.
+        let mut all: Vec<&Run> = vec![pipeline];
+        all.extend(runs.iter());
+        let mut flags = vec![false];
+        flags.extend(context);
+        let wanted: HashSet<usize> = children_with(&all, &flags, only_pipeline)[0]
+            .iter()
+            .map(|&c| c - 1)
+            .collect();
+        Ok(runs
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| wanted.contains(i))
+            .map(|(_, r)| r)
+            .collect())
+    }
+
+    fn read_back(&self, record: &ChildRecord) -> Result<Run, InputError> {
+        let io_err = |source| InputError::Io {
+            path: "the temporary file holding child TaskRuns".into(),
+            source,
+        };
+        let file = self
+            .spill
+            .as_ref()
+            .ok_or_else(|| io_err(io::Error::other("no temporary file")))?
+            .get_ref();
+        let mut bytes = vec![0; record.len as usize];
+        read_exact_at(file, &mut bytes, record.offset).map_err(io_err)?;
+        read::decode_kept(&bytes, record.origin.clone(), record.syntax)
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_read(file, buf, offset)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
 }
 
 /// For each run index, the indices of its children (empty for TaskRuns), in input order.
 pub fn children(runs: &[&Run], context_only: &[bool]) -> Vec<Vec<usize>> {
+    let only_one = runs
+        .iter()
+        .filter(|r| r.kind == RunKind::PipelineRun)
+        .count()
+        == 1;
+    children_with(runs, context_only, only_one)
+}
+
+/// [`children`], told whether the inputs hold exactly one PipelineRun (for
+/// unlinked context TaskRuns), which `runs` alone may not show.
+fn children_with(runs: &[&Run], context_only: &[bool], only_pipeline: bool) -> Vec<Vec<usize>> {
     let mut out = vec![Vec::new(); runs.len()];
     let pipelines: Vec<usize> = (0..runs.len())
         .filter(|&i| runs[i].kind == RunKind::PipelineRun)
@@ -96,7 +354,7 @@ pub fn children(runs: &[&Run], context_only: &[bool]) -> Vec<Vec<usize>> {
             linked = true;
             parents.extend(ps);
         }
-        if !linked && context_only[t] && pipelines.len() == 1 {
+        if !linked && context_only[t] && only_pipeline && pipelines.len() == 1 {
             parents.push(pipelines[0]);
         }
         parents.sort_unstable();
@@ -162,6 +420,63 @@ mod tests {
         let runs = [&pr, &by_owner, &by_label, &by_ref, &other_ns, &unrelated];
         let c = children(&runs, &[false; 6]);
         assert_eq!(c[0], vec![1, 2, 3]);
+    }
+
+    /// A child TaskRun of `parent` with a spec of `bulk` bytes.
+    fn child(i: usize, parent: &str, bulk: usize, file: &Arc<str>) -> Run {
+        let mut r = run(
+            RunKind::TaskRun,
+            json!({"metadata": {"name": format!("c{i}"), "namespace": "ns",
+                   "labels": {"tekton.dev/pipelineRun": parent, "tekton.dev/pipelineTask": "t"},
+                   "ownerReferences": [{"kind": "PipelineRun", "uid": format!("uid-{parent}")}]},
+                   "spec": {"script": "x".repeat(bulk)}, "status": {}}),
+        );
+        r.origin.file = file.clone();
+        r
+    }
+
+    #[test]
+    fn kept_children_cost_the_same_small_memory_whatever_their_size() {
+        // What the store holds per child must not depend on the child's
+        // size (it is on disk), only on its links: a bounded number of bytes.
+        let file: Arc<str> = Arc::from("stream.yaml");
+        let per_child = |bulk: usize| {
+            let mut store = ChildStore::default();
+            let n = 512;
+            for i in 0..n {
+                let c = child(i, &format!("p{}", i / 4), bulk, &file);
+                store.add(&c, &ChildStore::encode(&c), false).unwrap();
+            }
+            store.retained_bytes() / n
+        };
+        let small = per_child(10);
+        let big = per_child(50_000);
+        assert_eq!(small, big, "memory per child grew with its size");
+        assert!(small < 256, "{small} bytes kept per child");
+    }
+
+    #[test]
+    fn children_are_read_back_whole_and_in_input_order() {
+        let file: Arc<str> = Arc::from("s");
+        let mut store = ChildStore::default();
+        let kids: Vec<Run> = (0..6)
+            .map(|i| child(i, if i % 2 == 0 { "p" } else { "q" }, 50, &file))
+            .collect();
+        for k in &kids {
+            store.add(k, &ChildStore::encode(k), false).unwrap();
+        }
+        store.flush().unwrap();
+        let p = run(
+            RunKind::PipelineRun,
+            json!({"metadata": {"name": "p", "namespace": "ns", "uid": "uid-p"},
+                   "status": {"childReferences": [{"kind": "TaskRun", "name": "c4"}]}}),
+        );
+        assert!(store.has(listed_child_links(&p)[0]));
+        let got = store.children_of(&p, false).unwrap();
+        let names: Vec<&str> = got.iter().map(|r| r.meta().name()).collect();
+        assert_eq!(names, ["c0", "c2", "c4"]);
+        assert_eq!(got[1].object, kids[2].object);
+        assert_eq!(got[1].origin, kids[2].origin);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod gojson;
 pub mod group;
+pub mod lists;
 pub mod read;
 pub mod reference;
 pub mod v1beta1;
@@ -64,9 +65,26 @@ pub struct Origin {
     pub line: usize,
 }
 
+/// `s` with control characters (newlines, terminal escapes) escaped as Rust
+/// escapes them, for names printed in messages.
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_default().to_string(),
+                false => c.to_string(),
+            })
+            .collect(),
+    )
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}, document {}", self.file, self.document + 1)?;
+        let file = escape_controls(&self.file);
+        write!(f, "{file}, document {}", self.document + 1)?;
         if let Some(item) = self.item {
             write!(f, ", item {}", item + 1)?;
         }
@@ -128,6 +146,32 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run as the Kubernetes API's `tekton.dev/v1` endpoints serve it
+    /// (the controller's watch): v1 already, its kind known from the
+    /// collection, so nothing is decoded or converted.
+    pub fn from_api(kind: RunKind, object: Value) -> Run {
+        let m = object.get("metadata");
+        let field = |k: &str| {
+            m.and_then(|m| m.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
+        let file = format!("cluster {kind} {}/{}", field("namespace"), field("name"));
+        Run {
+            kind,
+            object,
+            source_api_version: "tekton.dev/v1".into(),
+            original: None,
+            syntax: Syntax::Json,
+            origin: Origin {
+                file: Arc::from(file),
+                document: 0,
+                item: None,
+                line: 1,
+            },
+        }
+    }
+
     /// The object as it was read (what is written back with annotations).
     pub fn source_object(&self) -> &Value {
         self.original.as_ref().unwrap_or(&self.object)
@@ -266,6 +310,19 @@ impl Run {
         array_at(self.status(), "conditions")
             .first()
             .map(|c| str_at(Some(c), "status"))
+    }
+
+    /// Chains' `IsDone()`: the `Succeeded` condition is `True` or `False`.
+    /// `None` when done; otherwise what the condition says (for messages).
+    pub fn unfinished_state(&self) -> Option<String> {
+        let succeeded = array_at(self.status(), "conditions")
+            .iter()
+            .find(|c| str_at(Some(c), "type") == "Succeeded");
+        match succeeded.map(|c| str_at(Some(c), "status")) {
+            Some("True" | "False") => None,
+            Some(other) => Some(format!("{other:?}")),
+            None => Some("missing".to_string()),
+        }
     }
 
     /// Chains' `IsSuccessful()`: the `Succeeded` condition is `True`.

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde_json::Value;
 
+use super::lists::{self, JsonEvent, JsonScanner, YamlLine};
 use super::{Origin, Run, RunKind, Syntax, v1beta1};
 
 /// An input to read: a file or standard input.
@@ -30,6 +31,15 @@ impl Source {
         }
     }
 
+    /// The name for messages: the path with control characters escaped, so
+    /// that a file name cannot break a line or steer the terminal.
+    pub fn escaped_name(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".to_string(),
+            Source::File(p) => escaped_path(p),
+        }
+    }
+
     /// Open the source for reading.
     ///
     /// Streams are read 1 MiB at a time: on the project's machine a 64 KiB
@@ -43,16 +53,11 @@ impl Source {
                 STREAM_BUFFER,
                 io::stdin(),
             ))),
-            Source::File(p) => fs::File::open(p)
-                .map(|f| {
-                    let size = f.metadata().map(|m| m.len() as usize + 1).unwrap_or(0);
-                    let capacity = size.clamp(8 << 10, STREAM_BUFFER);
-                    Box::new(BufReader::with_capacity(capacity, f)) as Box<dyn BufRead + Send>
-                })
-                .map_err(|source| InputError::Io {
-                    path: p.display().to_string(),
-                    source,
-                }),
+            Source::File(p) => open_file(p).map(|f| {
+                let size = f.metadata().map(|m| m.len() as usize + 1).unwrap_or(0);
+                let capacity = size.clamp(8 << 10, STREAM_BUFFER);
+                Box::new(BufReader::with_capacity(capacity, f)) as Box<dyn BufRead + Send>
+            }),
         }
     }
 }
@@ -106,6 +111,48 @@ pub enum InputError {
         help("export the run after it finished, with its status (`kubectl get ... -o yaml`)")
     )]
     NoStatus { origin: Origin, label: String },
+
+    #[error("{origin}: {label} has not finished (its Succeeded condition is {state})")]
+    #[diagnostic(
+        code(chains::input::unfinished),
+        help(
+            "Tekton Chains only signs finished runs; export the run once it is done, or pass --allow-unfinished to attest it anyway"
+        )
+    )]
+    Unfinished {
+        origin: Origin,
+        label: String,
+        state: String,
+    },
+
+    #[error("{origin}: {label} lists child TaskRuns that are not among the inputs: {missing}")]
+    #[diagnostic(
+        code(chains::input::missing_children),
+        help(
+            "its provenance would have no tasks or materials from them: pass their files with --taskruns FILE|DIR, or --allow-missing-children to attest it from the children that are there"
+        )
+    )]
+    MissingChildren {
+        origin: Origin,
+        label: String,
+        missing: String,
+    },
+
+    #[error("no TaskRun or PipelineRun in {inputs}")]
+    #[diagnostic(
+        code(chains::input::no_runs),
+        help(
+            "chains reads TaskRuns and PipelineRuns as YAML or JSON, e.g. `kubectl get taskruns -o yaml`; check the path"
+        )
+    )]
+    NoRuns { inputs: String },
+
+    #[error("{path}: no writer opened the FIFO within {seconds} s")]
+    #[diagnostic(
+        code(chains::input::fifo),
+        help("start the program that writes to it first, or pipe it to standard input (`-`)")
+    )]
+    FifoWithoutWriter { path: String, seconds: u64 },
 }
 
 impl InputError {
@@ -116,8 +163,13 @@ impl InputError {
             InputError::Json { origin, .. }
             | InputError::NotAnObject { origin, .. }
             | InputError::ApiVersion { origin, .. }
-            | InputError::NoStatus { origin, .. } => Some(origin),
-            InputError::Io { .. } | InputError::Missing { .. } => None,
+            | InputError::NoStatus { origin, .. }
+            | InputError::Unfinished { origin, .. }
+            | InputError::MissingChildren { origin, .. } => Some(origin),
+            InputError::Io { .. }
+            | InputError::Missing { .. }
+            | InputError::NoRuns { .. }
+            | InputError::FifoWithoutWriter { .. } => None,
         }
     }
 }
@@ -142,66 +194,146 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<Source>, InputError> {
     expand_inputs_with(inputs, has_run_extension)
 }
 
-/// [`expand_inputs`], taking from directories the files `wanted` accepts.
+/// [`expand_inputs`], taking from directories the files `wanted` accepts;
+/// the first path that cannot be read is the error.
 pub fn expand_inputs_with(
     inputs: &[PathBuf],
     wanted: fn(&Path) -> bool,
 ) -> Result<Vec<Source>, InputError> {
+    let (sources, mut errors) = expand_all(inputs, wanted);
+    match errors.is_empty() {
+        true => Ok(sources),
+        false => Err(errors.swap_remove(0)),
+    }
+}
+
+/// Expand run inputs, going on past paths that cannot be read: every source
+/// that can be, and an error for each path that cannot (a missing input, an
+/// unreadable sub-directory), for the caller to report.
+pub fn expand_run_inputs(inputs: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
+    expand_all(inputs, has_run_extension)
+}
+
+fn expand_all(inputs: &[PathBuf], wanted: fn(&Path) -> bool) -> (Vec<Source>, Vec<InputError>) {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     for input in inputs {
         if input.as_os_str() == "-" {
             out.push(Source::Stdin);
             continue;
         }
-        let meta = fs::metadata(input).map_err(|source| io_error(input, source))?;
-        if meta.is_dir() {
-            walk_dir(input, wanted, &mut out)?;
-        } else {
-            out.push(Source::File(input.clone()));
+        match fs::metadata(input) {
+            Ok(meta) if meta.is_dir() => walk_dir(input, wanted, &mut out, &mut errors),
+            Ok(_) => out.push(Source::File(input.clone())),
+            Err(source) => errors.push(io_error(input, source)),
         }
     }
-    Ok(out)
+    (out, errors)
 }
 
 /// An I/O error on `path` as an input error (a missing file is said so).
 pub fn io_error(path: &Path, source: io::Error) -> InputError {
     if source.kind() == io::ErrorKind::NotFound {
         InputError::Missing {
-            path: path.display().to_string(),
+            path: escaped_path(path),
         }
     } else {
         InputError::Io {
-            path: path.display().to_string(),
+            path: escaped_path(path),
             source,
         }
     }
 }
 
+/// A path for messages, with control characters (newlines, terminal
+/// escapes) escaped as Rust escapes them.
+pub fn escaped_path(path: &Path) -> String {
+    super::escape_controls(&path.display().to_string()).into_owned()
+}
+
+/// Walk a directory; a sub-directory or entry that cannot be read is an
+/// error of its own, and the walk goes on with the rest.
 fn walk_dir(
     dir: &Path,
     wanted: fn(&Path) -> bool,
     out: &mut Vec<Source>,
-) -> Result<(), InputError> {
-    let io_err = |source| InputError::Io {
-        path: dir.display().to_string(),
-        source,
+    errors: &mut Vec<InputError>,
+) {
+    let entries = match fs::read_dir(dir).and_then(|d| d.collect::<Result<Vec<_>, _>>()) {
+        Ok(entries) => entries,
+        Err(source) => return errors.push(io_error(dir, source)),
     };
-    let mut entries = fs::read_dir(dir)
-        .map_err(io_err)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(io_err)?;
+    let mut entries = entries;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
-        let file_type = entry.file_type().map_err(io_err)?;
+        let file_type = match entry.file_type() {
+            Ok(t) => t,
+            Err(source) => {
+                errors.push(io_error(&path, source));
+                continue;
+            }
+        };
         if file_type.is_dir() {
             // Symlinked directories are not followed (no cycles); real ones are.
-            walk_dir(&path, wanted, out)?;
+            walk_dir(&path, wanted, out, errors);
         } else if wanted(&path) && (file_type.is_file() || path.is_file()) {
             out.push(Source::File(path));
         }
     }
-    Ok(())
+}
+
+/// How long a FIFO given as input may wait for its writer.
+const FIFO_WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Open an input file. A FIFO is opened without blocking and waited on for
+/// data with a deadline: a FIFO nobody writes to would otherwise block the
+/// batch forever.
+fn open_file(path: &Path) -> Result<fs::File, InputError> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
+            return open_fifo(path, FIFO_WRITER_WAIT);
+        }
+    }
+    fs::File::open(path).map_err(|source| io_error(path, source))
+}
+
+/// Open a FIFO for reading once a writer has written to it (or closed it),
+/// within `wait`.
+#[cfg(target_os = "linux")]
+fn open_fifo(path: &Path, wait: std::time::Duration) -> Result<fs::File, InputError> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use rustix::fs::{Mode, OFlags, fcntl_getfl, fcntl_setfl};
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| io_error(path, e.into()))?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(InputError::FifoWithoutWriter {
+                path: escaped_path(path),
+                seconds: wait.as_secs(),
+            });
+        }
+        let timeout = Timespec::try_from(left).ok();
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(0) => continue,
+            Ok(_) => break,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(io_error(path, e.into())),
+        }
+    }
+    // Data (or a writer's close) is there: read it as an ordinary blocking file.
+    let flags = fcntl_getfl(&fd).map_err(|e| io_error(path, e.into()))?;
+    fcntl_setfl(&fd, flags - OFlags::NONBLOCK).map_err(|e| io_error(path, e.into()))?;
+    Ok(fs::File::from(fd))
 }
 
 fn has_run_extension(path: &Path) -> bool {
@@ -229,9 +361,13 @@ pub enum Body {
     /// A JSON value, already parsed by the stream (it ran over several lines,
     /// or shared its line with others).
     Json(Value),
-    /// A JSON object or array alone on its line (JSON Lines, compact files):
-    /// parsed by [`decode`], so that parsing runs in parallel.
+    /// A JSON object or array alone on its line (JSON Lines, compact files),
+    /// or cut from the stream by its brackets: parsed by [`decode`], so that
+    /// parsing runs in parallel.
     JsonText(Vec<u8>),
+    /// One item (0-based) of a `List` document, cut out on its own (see
+    /// [`DocumentStream::split_lists`]).
+    Item(usize, Box<Body>),
 }
 
 impl Document {
@@ -258,6 +394,25 @@ pub struct DocumentStream {
     carry: Option<(String, usize)>,
     /// JSON values already parsed from the current line, not yet returned.
     pending: std::collections::VecDeque<Result<Document, InputError>>,
+    /// Hand out the items of `List`s one by one (see [`DocumentStream::split_lists`]).
+    split_lists: bool,
+    /// A multi-line JSON value being cut: the scanner, the line it starts
+    /// on, and the index of its next item.
+    json_scan: Option<(JsonScanner, usize, usize)>,
+    /// A YAML List whose items are being cut.
+    yaml_list: Option<YamlList>,
+    /// A line read but not yet used (it ended a List's items).
+    pushback: Option<String>,
+}
+
+/// A YAML `List` document whose items are handed out one by one.
+struct YamlList {
+    /// The document without its items (`items: []`), handed out last.
+    wrapper: String,
+    wrapper_line: usize,
+    next_item: usize,
+    /// The first line of the next item, and its line number.
+    first: Option<(String, usize)>,
 }
 
 enum Mode {
@@ -269,14 +424,28 @@ impl DocumentStream {
     pub fn new(file: Arc<str>, reader: Box<dyn BufRead + Send>) -> Self {
         DocumentStream {
             file,
-            reader,
+            // YAML (and JSON's whitespace) allows lines broken by a CR alone;
+            // the splitter cuts lines at LF.
+            reader: Box::new(LoneCrToLf::new(reader)),
             mode: None,
             index: 0,
             line: 1,
             done: false,
             carry: None,
             pending: std::collections::VecDeque::new(),
+            split_lists: false,
+            json_scan: None,
+            yaml_list: None,
+            pushback: None,
         }
+    }
+
+    /// Hand out each item of a `List` (and of a top-level JSON array) as a
+    /// document of its own, as it is read, instead of the whole List as one
+    /// document: a List of any length is never held whole.
+    pub fn split_lists(mut self) -> Self {
+        self.split_lists = true;
+        self
     }
 
     fn detect(&mut self) -> io::Result<Mode> {
@@ -312,23 +481,50 @@ impl DocumentStream {
         };
         let mut line = String::new();
         loop {
-            if has_content && let Err(source) = self.take_content_lines(&mut text) {
+            // A pushed-back line comes before anything still in the buffer.
+            if has_content
+                && self.pushback.is_none()
+                && let Err(source) = self.take_content_lines(&mut text)
+            {
                 self.done = true;
                 return Some(Err(self.read_error(source)));
             }
             line.clear();
-            let n = match self.reader.read_line(&mut line) {
-                Ok(n) => n,
-                Err(source) => {
+            if let Some(back) = self.pushback.take() {
+                // Counted when it was first read.
+                line = back;
+            } else {
+                let n = match self.reader.read_line(&mut line) {
+                    Ok(n) => n,
+                    Err(source) => {
+                        self.done = true;
+                        return Some(Err(self.read_error(source)));
+                    }
+                };
+                if n == 0 {
                     self.done = true;
-                    return Some(Err(self.read_error(source)));
+                    break;
                 }
-            };
-            if n == 0 {
-                self.done = true;
-                break;
+                self.line += 1;
             }
-            self.line += 1;
+            if self.split_lists
+                && has_content
+                && lists::yaml_line(&line) == YamlLine::ItemStart
+                && last_line(&text).is_some_and(lists::is_items_key)
+            {
+                // A column-0 `items:` followed by column-0 entries: a List
+                // as kubectl prints it. Its items go out one by one.
+                let keep = text.len() - last_line(&text).map_or(0, str::len);
+                text.truncate(keep);
+                text.push_str("items: []\n");
+                self.yaml_list = Some(YamlList {
+                    wrapper: text,
+                    wrapper_line: start_line,
+                    next_item: 0,
+                    first: Some((line, self.line - 1)),
+                });
+                return self.next_yaml_item();
+            }
             if is_document_marker(&line) {
                 // Content after `---` on the same line (`--- {a: 1}`) starts the next document.
                 let rest = line
@@ -365,6 +561,64 @@ impl DocumentStream {
         has_content.then(|| Ok(self.document(Body::Yaml(text), start_line)))
     }
 
+    /// The next item of a YAML List (then, after the last, the List
+    /// without its items, as the document goes on from there).
+    fn next_yaml_item(&mut self) -> Option<Result<Document, InputError>> {
+        let list = self.yaml_list.as_mut()?;
+        let Some((mut text, item_line)) = list.first.take() else {
+            // The items ended: the rest of the document follows the wrapper.
+            let list = self.yaml_list.take()?;
+            self.carry = Some((list.wrapper, list.wrapper_line));
+            return self.next_yaml();
+        };
+        let item = list.next_item;
+        list.next_item += 1;
+        let mut line = String::new();
+        loop {
+            if let Err(source) =
+                self.take_lines(&mut text, |b| matches!(b, b' ' | b'\n' | b'\r' | b'#'))
+            {
+                self.done = true;
+                self.yaml_list = None;
+                return Some(Err(self.read_error(source)));
+            }
+            line.clear();
+            let n = match self.reader.read_line(&mut line) {
+                Ok(n) => n,
+                Err(source) => {
+                    self.done = true;
+                    self.yaml_list = None;
+                    return Some(Err(self.read_error(source)));
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            self.line += 1;
+            match lists::yaml_line(&line) {
+                YamlLine::ItemLine => text.push_str(&line),
+                YamlLine::ItemStart => {
+                    if let Some(list) = self.yaml_list.as_mut() {
+                        list.first = Some((std::mem::take(&mut line), self.line - 1));
+                    }
+                    break;
+                }
+                YamlLine::Outside => {
+                    // A key after the items (or a document marker): the
+                    // wrapper's document goes on with it.
+                    self.pushback = Some(std::mem::take(&mut line));
+                    break;
+                }
+            }
+        }
+        Some(Ok(Document {
+            file: self.file.clone(),
+            index: self.index,
+            line: item_line,
+            body: Body::Item(item, Box::new(Body::Yaml(lists::dedent_item(&text)))),
+        }))
+    }
+
     /// Move whole lines from the reader's buffer into `text`, up to the first
     /// line that could be a document marker (it starts with `-` or `.`) or
     /// that the buffer does not hold entirely; `next_yaml` reads that one.
@@ -372,12 +626,17 @@ impl DocumentStream {
     /// copy, UTF-8 check and marker check of reading line by line (each of
     /// which showed in attest's profile of a large stream).
     fn take_content_lines(&mut self, text: &mut String) -> io::Result<()> {
+        self.take_lines(text, |b| !matches!(b, b'-' | b'.'))
+    }
+
+    /// Move whole lines into `text` while `goes_on` accepts their first byte.
+    fn take_lines(&mut self, text: &mut String, goes_on: fn(u8) -> bool) -> io::Result<()> {
         loop {
             let buf = self.reader.fill_buf()?;
             let mut end = 0;
             let mut lines = 0;
             for newline in memchr::memchr_iter(b'\n', buf) {
-                if matches!(buf[end], b'-' | b'.') {
+                if !goes_on(buf[end]) {
                     break;
                 }
                 end = newline + 1;
@@ -418,6 +677,112 @@ impl DocumentStream {
     }
 }
 
+/// A reader that turns line breaks made of a CR alone into LF (CRLF is left
+/// as it is), so that documents with old Mac line breaks split into lines.
+/// Buffers without a CR (nearly all) are handed on as they are, uncopied.
+struct LoneCrToLf {
+    inner: Box<dyn BufRead + Send>,
+    /// Translated bytes not yet consumed, from `pos`.
+    buf: Vec<u8>,
+    pos: usize,
+    /// A CR ended the last chunk: whether it is a line break of its own or
+    /// half of a CRLF depends on the next byte.
+    pending_cr: bool,
+}
+
+impl LoneCrToLf {
+    fn new(inner: Box<dyn BufRead + Send>) -> Self {
+        LoneCrToLf {
+            inner,
+            buf: Vec::new(),
+            pos: 0,
+            pending_cr: false,
+        }
+    }
+
+    /// Translate the inner reader's next chunk into `buf`.
+    fn translate(&mut self) -> io::Result<()> {
+        let chunk = self.inner.fill_buf()?;
+        self.buf.clear();
+        self.pos = 0;
+        let mut rest = chunk;
+        if std::mem::take(&mut self.pending_cr) {
+            match rest.first() {
+                Some(b'\n') => {
+                    self.buf.extend_from_slice(b"\r\n");
+                    rest = &rest[1..];
+                }
+                _ => self.buf.push(b'\n'),
+            }
+        }
+        let mut bytes = rest.iter().copied().peekable();
+        while let Some(b) = bytes.next() {
+            match (b, bytes.peek()) {
+                (b'\r', Some(b'\n')) => {
+                    self.buf.extend_from_slice(b"\r\n");
+                    bytes.next();
+                }
+                (b'\r', Some(_)) => self.buf.push(b'\n'),
+                (b'\r', None) => self.pending_cr = true,
+                _ => self.buf.push(b),
+            }
+        }
+        let n = chunk.len();
+        self.inner.consume(n);
+        Ok(())
+    }
+}
+
+impl Read for LoneCrToLf {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for LoneCrToLf {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos < self.buf.len() {
+            return Ok(&self.buf[self.pos..]);
+        }
+        let chunk = self.inner.fill_buf()?;
+        let plain = !self.pending_cr && memchr::memchr(b'\r', chunk).is_none();
+        if plain {
+            return self.inner.fill_buf();
+        }
+        // A chunk that is only a pending CR's decision may translate to
+        // nothing (a CR at its end is pending again): read on.
+        while self.pos >= self.buf.len() {
+            let at_end = self.inner.fill_buf()?.is_empty();
+            if at_end && !self.pending_cr {
+                break;
+            }
+            self.translate()?;
+        }
+        Ok(&self.buf[self.pos..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if self.pos < self.buf.len() {
+            self.pos = (self.pos + amount).min(self.buf.len());
+        } else {
+            self.inner.consume(amount);
+        }
+    }
+}
+
+/// The last line of `text`, with its line break.
+fn last_line(text: &str) -> Option<&str> {
+    let body = text.strip_suffix('\n')?;
+    Some(match body.rfind('\n') {
+        Some(i) => &text[i + 1..],
+        None => text,
+    })
+}
+
 fn is_document_marker(line: &str) -> bool {
     let marker = |m: &str| {
         line.strip_prefix(m)
@@ -452,6 +817,7 @@ impl Iterator for DocumentStream {
         }
         match self.mode {
             Some(Mode::Json) => self.next_json(),
+            _ if self.yaml_list.is_some() => self.next_yaml_item(),
             _ => self.next_yaml(),
         }
     }
@@ -461,6 +827,9 @@ impl DocumentStream {
     fn next_json(&mut self) -> Option<Result<Document, InputError>> {
         if let Some(doc) = self.pending.pop_front() {
             return Some(doc);
+        }
+        if self.json_scan.is_some() {
+            return self.next_json_scanned();
         }
         if self.done {
             return None;
@@ -527,10 +896,103 @@ impl DocumentStream {
         }
         if let Some(prefix) = rest {
             self.line -= 1;
-            let doc = self.next_json_from_reader(prefix, start_line);
-            self.pending.push_back(doc);
+            if self.split_lists {
+                self.start_json_scan(&prefix, start_line);
+            } else {
+                let doc = self.next_json_from_reader(prefix, start_line);
+                self.pending.push_back(doc);
+            }
         }
-        self.pending.pop_front()
+        match self.pending.pop_front() {
+            None if self.json_scan.is_some() => self.next_json_scanned(),
+            doc => doc,
+        }
+    }
+
+    /// Cut a value that runs past its first line with a [`JsonScanner`]:
+    /// the items of a List one by one, anything else whole. `prefix` is
+    /// the part on the first line.
+    fn start_json_scan(&mut self, prefix: &[u8], start_line: usize) {
+        let mut scanner = JsonScanner::new(start_line);
+        let mut next_item = 0;
+        let mut rest = prefix;
+        while !rest.is_empty() {
+            let (n, event) = scanner.feed(rest);
+            rest = &rest[n..];
+            match event {
+                Some(JsonEvent::Item(bytes, line)) => {
+                    let doc = self.item_document(next_item, bytes, line);
+                    next_item += 1;
+                    self.pending.push_back(Ok(doc));
+                }
+                // Brackets closed within the line, which the parser said goes
+                // on: hand it all to the parser to report.
+                Some(JsonEvent::End(_)) => {
+                    self.line = scanner.line;
+                    let doc = self.document(Body::JsonText(prefix.to_vec()), start_line);
+                    self.pending.push_back(Ok(doc));
+                    return;
+                }
+                None => {}
+            }
+        }
+        self.line = scanner.line;
+        self.json_scan = Some((scanner, start_line, next_item));
+    }
+
+    /// The next document cut by the scanner of [`Self::start_json_scan`].
+    fn next_json_scanned(&mut self) -> Option<Result<Document, InputError>> {
+        loop {
+            let (scanner, start_line, next_item) = self.json_scan.as_mut()?;
+            let buf = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) => {
+                    self.done = true;
+                    self.json_scan = None;
+                    return Some(Err(self.read_error(e)));
+                }
+            };
+            if buf.is_empty() {
+                // The input ended inside the value: the parser says where.
+                let (start_line, bytes) = (*start_line, scanner.finish());
+                self.done = true;
+                self.json_scan = None;
+                return Some(Ok(self.document(Body::JsonText(bytes), start_line)));
+            }
+            let (n, event) = scanner.feed(buf);
+            self.reader.consume(n);
+            self.line = scanner.line;
+            match event {
+                None => continue,
+                Some(JsonEvent::Item(bytes, line)) => {
+                    let item = *next_item;
+                    *next_item += 1;
+                    return Some(Ok(self.item_document(item, bytes, line)));
+                }
+                Some(JsonEvent::End(wrapper)) => {
+                    let start_line = *start_line;
+                    self.json_scan = None;
+                    return match wrapper {
+                        Some(bytes) => Some(Ok(self.document(Body::JsonText(bytes), start_line))),
+                        // A top-level array has nothing but its elements.
+                        None => {
+                            self.index += 1;
+                            self.next_json()
+                        }
+                    };
+                }
+            }
+        }
+    }
+
+    /// A List's item as a document (of the List's index).
+    fn item_document(&self, item: usize, bytes: Vec<u8>, line: usize) -> Document {
+        Document {
+            file: self.file.clone(),
+            index: self.index,
+            line,
+            body: Body::Item(item, Box::new(Body::JsonText(bytes))),
+        }
     }
 
     fn json_error(&mut self, e: &serde_json::Error, start_line: usize) -> InputError {
@@ -696,8 +1158,13 @@ fn one_json_value(line: &[u8]) -> bool {
 }
 
 /// A document's JSON value (parsing it if the stream did not).
-fn json_body(doc: &Document, body: Body) -> Result<(Value, Syntax), InputError> {
+fn json_body(
+    doc: &Document,
+    body: Body,
+    item: Option<usize>,
+) -> Result<(Value, Syntax), InputError> {
     match body {
+        Body::Item(i, inner) => json_body(doc, *inner, Some(i)),
         Body::Json(v) => Ok((v, Syntax::Json)),
         Body::JsonText(text) => {
             // One UTF-8 check of the whole text is cheaper than serde_json's
@@ -709,9 +1176,9 @@ fn json_body(doc: &Document, body: Body) -> Result<(Value, Syntax), InputError> 
             };
             parsed
                 .map(|v| (v, Syntax::Json))
-                .map_err(|e| json_error_at(doc.origin(None), &e))
+                .map_err(|e| json_error_at(doc.origin(item), &e))
         }
-        Body::Yaml(text) => Ok((parse_yaml(doc, &text)?, Syntax::Yaml)),
+        Body::Yaml(text) => Ok((parse_yaml(doc, &text, item)?, Syntax::Yaml)),
     }
 }
 
@@ -719,14 +1186,24 @@ fn json_body(doc: &Document, body: Body) -> Result<(Value, Syntax), InputError> 
 /// other documents than runs, such as verify's envelopes and bundles).
 pub fn parse_document(mut doc: Document) -> Result<(Value, Origin, Syntax), InputError> {
     let body = std::mem::replace(&mut doc.body, Body::Json(Value::Null));
-    let (value, syntax) = json_body(&doc, body)?;
-    Ok((value, doc.origin(None), syntax))
+    let item = match &body {
+        Body::Item(i, _) => Some(*i),
+        _ => None,
+    };
+    let (value, syntax) = json_body(&doc, body, None)?;
+    Ok((value, doc.origin(item), syntax))
 }
 
 /// Decode one document into the runs it holds (several for a `List`).
 pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputError> {
     let body = std::mem::replace(&mut doc.body, Body::Json(Value::Null));
-    let (value, syntax) = json_body(&doc, body)?;
+    if let Body::Item(i, _) = &body {
+        // A List's item, cut out by the stream: one object.
+        let origin = doc.origin(Some(*i));
+        let (value, syntax) = json_body(&doc, body, None)?;
+        return Ok(vec![decode_object(value, origin, syntax, hint)?]);
+    }
+    let (value, syntax) = json_body(&doc, body, None)?;
     let mut out = Vec::new();
     let origin = doc.origin(None);
     match value {
@@ -764,7 +1241,7 @@ pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputEr
     Ok(out)
 }
 
-fn parse_yaml(doc: &Document, text: &str) -> Result<Value, InputError> {
+fn parse_yaml(doc: &Document, text: &str, item: Option<usize>) -> Result<Value, InputError> {
     super::yaml::from_str(text).map_err(|e| {
         let loc = e.location();
         let (line, col) = loc
@@ -783,10 +1260,13 @@ fn parse_yaml(doc: &Document, text: &str) -> Result<Value, InputError> {
             message
         };
         InputError::Yaml(Box::new(YamlError {
-            origin: doc.origin(None),
+            origin: doc.origin(item),
             message,
             // Keep the snippet to this document; pad so that line numbers match the file.
-            src: NamedSource::new(&doc.file, "\n".repeat(doc.line.saturating_sub(1)) + text),
+            src: NamedSource::new(
+                super::escape_controls(&doc.file),
+                "\n".repeat(doc.line.saturating_sub(1)) + text,
+            ),
             span: span.map(|s| SourceSpan::from((s.offset() + doc.line.saturating_sub(1), 0))),
         }))
     })
@@ -911,6 +1391,21 @@ fn decode_object(
     Ok(Decoded::Run(Box::new(run)))
 }
 
+/// Decode a TaskRun kept by [`super::group::ChildStore`]: its source
+/// object as JSON, read as it was first (same origin and syntax), so that
+/// the run is the same as when it was first decoded.
+pub fn decode_kept(bytes: &[u8], origin: Origin, syntax: Syntax) -> Result<Run, InputError> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| json_error_at(origin.clone(), &e))?;
+    match decode_object(value, origin.clone(), syntax, KindHint::TaskRun)? {
+        Decoded::Run(run) => Ok(*run),
+        Decoded::Skipped { what, .. } => Err(InputError::Json {
+            origin,
+            message: format!("a kept TaskRun read back as {what}"),
+        }),
+    }
+}
+
 /// Guess the kind of an object that does not say, from fields only one kind has.
 fn infer_kind(v: &Value) -> Option<RunKind> {
     let spec = v.get("spec");
@@ -1014,6 +1509,149 @@ mod tests {
             message.contains("invalid unicode") && message.contains("column 11"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn lines_broken_by_cr_alone_split_like_lf() {
+        let text = "# lead\rkind: TaskRun\rstatus: {}\r---\rb: 2\r\nc: 3\r";
+        for capacity in [1, 2, 3, 7, 64] {
+            let d: Vec<_> = DocumentStream::new(
+                Arc::from("t"),
+                Box::new(io::BufReader::with_capacity(
+                    capacity,
+                    io::Cursor::new(text.as_bytes().to_vec()),
+                )),
+            )
+            .map(|d| match d.unwrap().body {
+                Body::Yaml(t) => t,
+                _ => panic!("YAML expected"),
+            })
+            .collect();
+            assert_eq!(d.len(), 2, "{capacity}: {d:?}");
+            assert!(d[0].contains("kind: TaskRun\n"), "{d:?}");
+            assert!(d[1].starts_with("b: 2\r\nc: 3"), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_in_file_names_are_escaped_in_messages() {
+        let origin = Origin {
+            file: Arc::from("a\nb\u{1b}[31m.yaml"),
+            document: 0,
+            item: None,
+            line: 1,
+        };
+        let shown = origin.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.contains("a\\nb\\u{1b}[31m.yaml"), "{shown}");
+    }
+
+    /// Every document of `text` with lists split, through a buffer of
+    /// `capacity` bytes: (index, item, line, body text).
+    fn split(text: &str, capacity: usize) -> Vec<(usize, Option<usize>, usize, String)> {
+        DocumentStream::new(
+            Arc::from("t"),
+            Box::new(io::BufReader::with_capacity(
+                capacity,
+                io::Cursor::new(text.as_bytes().to_vec()),
+            )),
+        )
+        .split_lists()
+        .map(|d| {
+            let d = d.unwrap();
+            let (item, body) = match d.body {
+                Body::Item(i, b) => (Some(i), *b),
+                b => (None, b),
+            };
+            let text = match body {
+                Body::Yaml(t) => t,
+                Body::JsonText(t) => String::from_utf8(t).unwrap(),
+                Body::Json(v) => v.to_string(),
+                Body::Item(..) => panic!("nested item"),
+            };
+            (d.index, item, d.line, text)
+        })
+        .collect()
+    }
+
+    #[test]
+    fn yaml_list_items_are_documents_of_their_own() {
+        let list = "apiVersion: v1\nitems:\n- apiVersion: tekton.dev/v1\n  kind: TaskRun\n  spec:\n    params:\n    - name: a\n      value: |\n        x\n\n        - y\n# between\n- kind: PipelineRun\n  metadata: {name: p}\nkind: List\nmetadata:\n  resourceVersion: \"\"\n---\nkind: TaskRun\n";
+        let whole = split(list, 1 << 16);
+        assert_eq!(
+            whole,
+            [
+                (0, Some(0), 3, "apiVersion: tekton.dev/v1\nkind: TaskRun\nspec:\n  params:\n  - name: a\n    value: |\n      x\n\n      - y\n# between\n".to_string()),
+                (0, Some(1), 13, "kind: PipelineRun\nmetadata: {name: p}\n".to_string()),
+                (0, None, 1, "apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: \"\"\n".to_string()),
+                (1, None, 19, "kind: TaskRun\n".to_string()),
+            ]
+        );
+        for capacity in 1..64 {
+            assert_eq!(split(list, capacity), whole, "buffer of {capacity} bytes");
+        }
+        // Each item decodes to the object the whole List held.
+        let items: Vec<Value> = whole[..2]
+            .iter()
+            .map(|(_, _, _, t)| serde_saphyr::from_str(t).unwrap())
+            .collect();
+        let full: Value = serde_saphyr::from_str(list.split("---").next().unwrap()).unwrap();
+        assert_eq!(full["items"].as_array().unwrap(), &items);
+    }
+
+    #[test]
+    fn yaml_list_ending_the_input_and_indented_items_stay_correct() {
+        let text = "kind: List\nitems:\n- a: 1\n- b: 2\n";
+        let got = split(text, 7);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[2].3, "kind: List\nitems: []\n");
+        // Items indented under `items:` are not kubectl's style: left whole.
+        let text = "kind: List\nitems:\n  - a: 1\n";
+        assert_eq!(split(text, 64).len(), 1);
+    }
+
+    #[test]
+    fn json_list_items_are_documents_of_their_own() {
+        let list = "{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n        {\n            \"kind\": \"TaskRun\"\n        },\n        {\"kind\": \"PipelineRun\"}\n    ],\n    \"kind\": \"List\"\n}\n{\"kind\": \"TaskRun\"}\n[\n {\"a\": 1},\n {\"b\": 2}\n]\n";
+        let whole = split(list, 1 << 16);
+        assert_eq!(whole.len(), 6, "{whole:?}");
+        assert_eq!((whole[0].0, whole[0].1, whole[0].2), (0, Some(0), 4));
+        assert_eq!(whole[1].3, "{\"kind\": \"PipelineRun\"}");
+        assert_eq!((whole[2].0, whole[2].1), (0, None));
+        assert!(whole[2].3.contains("\"items\": [],"), "{}", whole[2].3);
+        assert_eq!((whole[3].0, whole[3].2), (1, 11));
+        assert_eq!((whole[4].0, whole[4].1, whole[4].2), (2, Some(0), 13));
+        assert_eq!(
+            (whole[5].0, whole[5].1, whole[5].3.as_str()),
+            (2, Some(1), "{\"b\": 2}")
+        );
+        for capacity in 1..64 {
+            assert_eq!(split(list, capacity), whole, "buffer of {capacity} bytes");
+        }
+    }
+
+    #[test]
+    fn list_items_decode_with_their_place() {
+        let list =
+            "{\"kind\": \"List\",\n \"items\": [{\"kind\": \"TaskRun\", \"status\": {}},\n 5]}";
+        let docs: Vec<_> = DocumentStream::new(
+            Arc::from("t"),
+            Box::new(io::Cursor::new(list.as_bytes().to_vec())),
+        )
+        .split_lists()
+        .map(|d| decode(d.unwrap(), KindHint::Infer))
+        .collect();
+        assert_eq!(docs.len(), 3);
+        let Ok(first) = &docs[0] else {
+            panic!("{docs:?}")
+        };
+        let Decoded::Run(run) = &first[0] else {
+            panic!("{first:?}")
+        };
+        assert_eq!(run.origin.item, Some(0));
+        let err = docs[1].as_ref().unwrap_err().to_string();
+        assert!(err.contains("document 1, item 2"), "{err}");
+        assert!(docs[2].as_ref().unwrap().is_empty());
     }
 
     #[test]

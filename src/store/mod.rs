@@ -54,7 +54,7 @@ pub struct SignedArtifact {
     pub public_key: PublicKey,
     pub certificate: Option<CertificateChain>,
     /// The transparency log entry, when one was made.
-    pub tlog: Option<rekor::LogEntry>,
+    pub tlog: Option<crate::tlog::LogEntry>,
 }
 
 impl SignedArtifact {

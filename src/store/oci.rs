@@ -52,6 +52,8 @@ use sha2::{Digest, Sha256};
 use super::{ArtifactKind, Backend, SignedArtifact, StoreError, is_transient_status, with_retries};
 use crate::run::RunId;
 use crate::run::reference::ImageDigest;
+use crate::sign::dsse::{Envelope, EnvelopeSignature};
+use crate::sigstore::bundle;
 
 const BACKEND: &str = "oci";
 
@@ -64,7 +66,7 @@ const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
-const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+const BUNDLE_V03: &str = bundle::MEDIA_TYPE_V03;
 /// cosign's `CosignSignPredicateType`: marks signature bundles among referrers.
 const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
 
@@ -763,73 +765,30 @@ fn predicate_type(statement: &[u8]) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Sigstore bundles (protobuf-specs v0.3, in protojson's field order)
-
-#[derive(Serialize)]
-struct Bundle {
-    #[serde(rename = "mediaType")]
-    media_type: &'static str,
-    #[serde(rename = "verificationMaterial")]
-    verification_material: VerificationMaterial,
-    #[serde(rename = "dsseEnvelope")]
-    dsse_envelope: BundleEnvelope,
-}
-
-#[derive(Serialize)]
-struct VerificationMaterial {
-    #[serde(rename = "publicKey", skip_serializing_if = "Option::is_none")]
-    public_key: Option<PublicKeyHint>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    certificate: Option<RawCertificate>,
-    /// `TransparencyLogEntry`s, as the Rekor client writes them.
-    #[serde(rename = "tlogEntries", skip_serializing_if = "Vec::is_empty")]
-    tlog_entries: Vec<serde_json::Value>,
-}
-
-#[derive(Serialize)]
-struct PublicKeyHint {
-    hint: String,
-}
-
-#[derive(Serialize)]
-struct RawCertificate {
-    #[serde(rename = "rawBytes")]
-    raw_bytes: String,
-}
-
-#[derive(Serialize)]
-struct BundleEnvelope {
-    payload: String,
-    #[serde(rename = "payloadType")]
-    payload_type: String,
-    signatures: Vec<BundleSignature>,
-}
-
-#[derive(Serialize)]
-struct BundleSignature {
-    sig: String,
-}
+// Sigstore bundles (written by crate::sigstore::bundle)
 
 /// The bundle of an image signature (Chains' `makeSigBundleBytes`): the
 /// simple-signing payload and its signature in a DSSE envelope.
 fn signature_bundle(a: &SignedArtifact) -> Vec<u8> {
-    let envelope = BundleEnvelope {
+    let envelope = Envelope {
         payload: STANDARD.encode(&a.payload),
         payload_type: SIMPLE_SIGNING.to_string(),
-        signatures: vec![BundleSignature {
+        signatures: vec![EnvelopeSignature {
+            keyid: String::new(),
             sig: STANDARD.encode(&a.signature),
         }],
     };
-    make_bundle(a, envelope)
+    make_bundle(a, &envelope)
 }
 
 /// The bundle of an attestation (cosign's `MakeNewBundle`): the statement
-/// with the envelope's payload type and first signature.
+/// with the envelope's payload type and first signature (without its keyid,
+/// as cosign writes it).
 fn attestation_bundle(a: &SignedArtifact) -> Result<Vec<u8>, StoreError> {
     let envelope = match &a.envelope {
         Some(e) => e.clone(),
         None => {
-            serde_json::from_slice::<crate::sign::dsse::Envelope>(&a.signature).map_err(|e| {
+            crate::sigstore::strict_json::from_slice::<Envelope>(&a.signature).map_err(|e| {
                 StoreError::new(
                     BACKEND,
                     format!("the attestation is not a DSSE envelope: {e}"),
@@ -847,48 +806,27 @@ fn attestation_bundle(a: &SignedArtifact) -> Result<Vec<u8>, StoreError> {
             format!("the envelope's signature is not base64: {e}"),
         )
     })?;
-    let bundle_envelope = BundleEnvelope {
+    let bundle_envelope = Envelope {
         payload: STANDARD.encode(&a.payload),
         payload_type: envelope.payload_type.clone(),
-        signatures: vec![BundleSignature {
+        signatures: vec![EnvelopeSignature {
+            keyid: String::new(),
             sig: STANDARD.encode(sig),
         }],
     };
-    Ok(make_bundle(a, bundle_envelope))
+    Ok(make_bundle(a, &bundle_envelope))
 }
 
-/// cosign's `MakeProtobufBundle`: the certificate when there is one, else a
-/// public key hint (base64 SHA-256 of the key's DER); the Rekor entry.
-fn make_bundle(a: &SignedArtifact, envelope: BundleEnvelope) -> Vec<u8> {
-    let certificate = a
-        .certificate
-        .as_ref()
-        .and_then(|c| crate::pem::decode(&c.certificate_pem, &["CERTIFICATE"]));
-    let (public_key, certificate) = match certificate {
-        Some(der) => (
-            None,
-            Some(RawCertificate {
-                raw_bytes: STANDARD.encode(der),
-            }),
-        ),
-        None => (
-            Some(PublicKeyHint {
-                hint: STANDARD.encode(Sha256::digest(a.public_key.spki_der())),
-            }),
-            None,
-        ),
-    };
-    let tlog_entries = a.tlog.iter().map(|e| e.bundle_tlog_entry()).collect();
-    let bundle = Bundle {
-        media_type: BUNDLE_V03,
-        verification_material: VerificationMaterial {
-            public_key,
-            certificate,
-            tlog_entries,
+fn make_bundle(a: &SignedArtifact, envelope: &Envelope) -> Vec<u8> {
+    let hint = bundle::key_hint(&a.public_key);
+    bundle::write_dsse(
+        envelope,
+        &bundle::Signer {
+            key_hint: &hint,
+            certificate: a.certificate.as_ref(),
         },
-        dsse_envelope: envelope,
-    };
-    serde_json::to_vec(&bundle).expect("a bundle always serializes")
+        a.tlog.as_ref(),
+    )
 }
 
 // ---------------------------------------------------------------------------

@@ -11,6 +11,8 @@
 pub mod path;
 pub mod root;
 pub mod sct;
+pub mod timestamp;
+pub mod tuf;
 
 pub use root::{
     CertificateAuthority, KeyDetails, TransparencyLog, TrustError, TrustedRoot, Validity,

@@ -186,3 +186,21 @@ fn is_ca(der: &[u8]) -> Option<bool> {
         .ok()?;
     Some(found.is_some_and(|(_, bc)| bc.ca))
 }
+
+impl std::fmt::Display for PathError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PathError::NoAuthority => {
+                f.write_str("no CA of the trusted root is valid at that time")
+            }
+            PathError::BadTime => f.write_str("the time is before 1970"),
+            PathError::RootNotCa(root) => {
+                write!(f, "the trusted root \"{root}\" is not a CA certificate")
+            }
+            PathError::Webpki(webpki::Error::UnknownIssuer) => {
+                f.write_str("the certificate does not chain to the trusted root")
+            }
+            PathError::Webpki(e) => write!(f, "{e}"),
+        }
+    }
+}

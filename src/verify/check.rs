@@ -11,7 +11,7 @@ use super::certificate::{self, IdentityPolicy, Roots};
 use super::evidence::{Evidence, Signed};
 use crate::sign::PublicKey;
 use crate::sign::dsse::{IN_TOTO, pae};
-use crate::store::rekor::{LogEntry, Logged, Rekor, entry_records};
+use crate::tlog::{Checked, LogEntry, Logged, Rekor, Rules, entry_records};
 use crate::trust::TrustedRoot;
 
 /// What signatures are trusted, and how transparency is handled.
@@ -32,7 +32,8 @@ pub struct Transparency {
     /// The log's keys (`--rekor-public-key`, or fetched from `--rekor-url`):
     /// entries are checked against them.
     pub log: Option<Rekor>,
-    /// `--rekor-url` was given: entries known only by index are fetched.
+    /// `--rekor-url` was given: entries known only by index are fetched,
+    /// and evidence with no entry at all is looked up by its hash.
     pub online: bool,
     /// `--require-tlog`: evidence without a verified entry is rejected.
     pub require: bool,
@@ -74,8 +75,15 @@ pub enum Content {
         payload: Vec<u8>,
         image_digest: String,
     },
-    /// A signature over a message digest whose message we do not have.
-    MessageDigest { sha256_hex: String },
+    /// Signed bytes of another kind (a blob, or a DSSE payload that is not
+    /// an in-toto statement), or only their SHA-256 when the bytes are not
+    /// at hand (a message-signature bundle without its artifact).
+    Blob {
+        /// The DSSE payload type, for an envelope.
+        payload_type: Option<String>,
+        sha256_hex: String,
+        payload: Option<Vec<u8>>,
+    },
 }
 
 impl Content {
@@ -85,7 +93,7 @@ impl Content {
             Content::Statement { payload, .. } | Content::ImageSignature { payload, .. } => {
                 Some(payload)
             }
-            Content::MessageDigest { .. } => None,
+            Content::Blob { payload, .. } => payload.as_deref(),
         }
     }
 }
@@ -96,7 +104,9 @@ pub enum TlogStatus {
     /// An entry verified against the log key and records this artifact.
     Verified {
         log_index: i64,
-        integrated_time: i64,
+        /// When its signed entry timestamp says it was logged (none for
+        /// Rekor v2 entries, whose time comes from a signed timestamp).
+        integrated_time: Option<i64>,
     },
     /// Entries came with the artifact but there was no log key to check
     /// them with.
@@ -119,34 +129,131 @@ pub fn check(
 ) -> Result<Verified, Rejection> {
     let signed = parts(&evidence.signed)?;
 
-    // Transparency first: a verified entry's time is when a short-lived
-    // certificate must have been valid.
-    let entries = log_entries(evidence, &trust.tlog)?;
-    let mut tlog = if trust.tlog.ignore {
-        TlogStatus::Ignored
-    } else if entries.is_empty() {
-        TlogStatus::Absent
-    } else {
-        TlogStatus::Unchecked {
-            entries: entries.len(),
-        }
+    // Transparency and timestamps first: a verified entry's or timestamp's
+    // time is when a short-lived certificate must have been valid.
+    let (entries, searched) = log_entries(evidence, &trust.tlog, &signed)?;
+    let mut checked = verify_entries(evidence, &trust.tlog, &entries, searched)?;
+    // Of entries found by a search, only those of this signature (with this
+    // certificate) may lend it their time: the same payload may have been
+    // signed and logged before, by another certificate.
+    if searched && let Some(chain) = &evidence.certificate {
+        checked.retain(|(e, _)| entry_records(e, &signed.logged(), &chain.certificate_pem).is_ok());
+    }
+    let signed_at = signed_time(evidence, trust, &signed, &checked)?;
+
+    let (candidates, certified) = signers(evidence, trust, signed_at, now)?;
+    let key = signed.verify(&candidates)?;
+    let (signer, verifier_pem) = match certified {
+        Some((signer, pem)) => (signer, pem),
+        None => (format!("key {}", key.key_id()), key.to_pem()),
     };
-    let mut checked: Vec<&LogEntry> = Vec::new();
-    if !trust.tlog.ignore
-        && let Some(log) = &trust.tlog.log
-    {
-        for entry in &entries {
-            log.verify_entry(entry)
-                .map_err(|e| Rejection::new("tlog", e.message))?;
-            checked.push(entry);
+
+    // Each bundled entry must record this artifact; of entries found by a
+    // search, those that do count.
+    let mut recorded: Vec<(&LogEntry, Checked)> = Vec::new();
+    for (entry, c) in checked {
+        match entry_records(entry, &signed.logged(), &verifier_pem) {
+            Ok(()) => recorded.push((entry, c)),
+            Err(_) if searched => {}
+            Err(why) => {
+                return Err(Rejection::new(
+                    "tlog",
+                    format!(
+                        "the log entry at index {} does not record this artifact: {why}",
+                        entry.log_index
+                    ),
+                ));
+            }
         }
     }
-    let signed_at = checked.iter().map(|e| e.integrated_time).min();
+    let tlog = tlog_status(trust, &entries, searched, &recorded)?;
+    Ok(Verified {
+        content: signed.content(whole_statement)?,
+        signer,
+        tlog,
+    })
+}
 
-    // Who may have signed: the certificate's key, or the keys given.
-    let (candidates, certified) = match (&evidence.certificate, &trust.roots) {
+/// Verify each entry's place in the log (SET, inclusion proof, checkpoint).
+fn verify_entries<'e>(
+    evidence: &Evidence,
+    tlog: &Transparency,
+    entries: &'e [LogEntry],
+    searched: bool,
+) -> Result<Vec<(&'e LogEntry, Checked)>, Rejection> {
+    let mut checked = Vec::new();
+    let Some(log) = tlog.log.as_ref().filter(|_| !tlog.ignore) else {
+        return Ok(checked);
+    };
+    let rules = Rules {
+        proof_required: evidence.proof_required,
+    };
+    for entry in entries {
+        match log.verify_entry(entry, rules) {
+            Ok(c) => checked.push((entry, c)),
+            Err(_) if searched => {}
+            Err(e) => return Err(Rejection::new("tlog", e.message)),
+        }
+    }
+    Ok(checked)
+}
+
+/// The earliest trusted time the evidence was signed at: a verified SET's
+/// `integratedTime` or a verified RFC 3161 timestamp.
+fn signed_time(
+    evidence: &Evidence,
+    trust: &Trust,
+    signed: &SignedParts,
+    checked: &[(&LogEntry, Checked)],
+) -> Result<Option<i64>, Rejection> {
+    let mut times: Vec<i64> = checked
+        .iter()
+        .filter_map(|(_, c)| c.integrated_time)
+        .collect();
+    // RFC 3161 timestamps over the signature, against the trusted root's
+    // timestamp authorities (none given: they cannot vouch for anything).
+    if !trust.root.timestamp_authorities.is_empty() {
+        let signature = signed.signature_bytes();
+        for token in &evidence.timestamps {
+            let t = crate::trust::timestamp::verify(token, &signature, &trust.root)
+                .map_err(|e| Rejection::new("timestamp", e.to_string()))?;
+            times.push(t.time.unix_timestamp());
+        }
+    }
+    Ok(times.into_iter().min())
+}
+
+/// Who may have signed: the certificate's key (checked at the signing
+/// time), or the keys given.
+#[allow(clippy::type_complexity)]
+fn signers(
+    evidence: &Evidence,
+    trust: &Trust,
+    signed_at: Option<i64>,
+    now: i64,
+) -> Result<(Vec<PublicKey>, Option<(String, String)>), Rejection> {
+    match (&evidence.certificate, &trust.roots) {
         (Some(chain), Some(roots)) => {
-            let cert = certificate::verify(chain, roots, &trust.identity, signed_at.unwrap_or(now))
+            // A short-lived certificate says nothing without a time someone
+            // else vouches for; with the log ignored, it must be valid now
+            // (as cosign --insecure-ignore-tlog).
+            let at = match signed_at {
+                Some(t) => t,
+                None if trust.tlog.ignore => now,
+                None => {
+                    let why = if !evidence.timestamps.is_empty()
+                        && trust.root.timestamp_authorities.is_empty()
+                    {
+                        "no trusted signing time: its RFC 3161 timestamps cannot be checked without trusted timestamp authorities (--trusted-root), and no verified log entry with a signed entry timestamp came with it"
+                    } else if !evidence.tlog.is_empty() && trust.tlog.log.is_none() {
+                        "no trusted signing time: its log entries cannot be checked without --rekor-public-key or --rekor-url"
+                    } else {
+                        "no trusted signing time: a certificate needs a verified log entry with a signed entry timestamp (inclusion promise) or a verified RFC 3161 timestamp"
+                    };
+                    return Err(Rejection::new("certificate", why));
+                }
+            };
+            let cert = certificate::verify(chain, roots, &trust.identity, at)
                 .map_err(|e| Rejection::new("certificate", e.to_string()))?;
             let mut signer = match &cert.issuer {
                 Some(issuer) => format!("certificate for {} (issuer {issuer})", cert.identity),
@@ -155,10 +262,10 @@ pub fn check(
             if let certificate::SctCheck::NotChecked(why) = cert.sct {
                 signer.push_str(&format!("; SCT not checked: {why}"));
             }
-            (
+            Ok((
                 vec![cert.public_key],
                 Some((signer, chain.certificate_pem.clone())),
-            )
+            ))
         }
         _ if trust.identity.identity.is_some() || trust.identity.issuer.is_some() => {
             let why = if evidence.certificate.is_none() {
@@ -166,76 +273,75 @@ pub fn check(
             } else {
                 "it has a certificate, but no --ca-roots were given to check it against"
             };
-            return Err(Rejection::new("certificate", why));
+            Err(Rejection::new("certificate", why))
         }
-        _ if !trust.keys.is_empty() => (trust.keys.clone(), None),
-        (Some(_), None) => {
-            return Err(Rejection::new(
-                "certificate",
-                "it is signed with a certificate: pass --ca-roots (and --certificate-identity) to trust it, or --key",
-            ));
-        }
-        (None, _) => {
-            return Err(Rejection::new(
-                "signature",
-                "no key to check it with: pass --key",
-            ));
-        }
-    };
-
-    let key = signed.verify(&candidates)?;
-    let (signer, verifier_pem) = match certified {
-        Some((signer, pem)) => (signer, pem),
-        None => (format!("key {}", key.key_id()), key.to_pem()),
-    };
-
-    for entry in &checked {
-        entry_records(entry, &signed.logged(), &verifier_pem).map_err(|why| {
-            Rejection::new(
-                "tlog",
-                format!(
-                    "the log entry at index {} does not record this artifact: {why}",
-                    entry.log_index
-                ),
-            )
-        })?;
+        _ if !trust.keys.is_empty() => Ok((trust.keys.clone(), None)),
+        (Some(_), None) => Err(Rejection::new(
+            "certificate",
+            "it is signed with a certificate: pass --ca-roots (and --certificate-identity) to trust it, or --key",
+        )),
+        (None, _) => Err(Rejection::new(
+            "signature",
+            "no key to check it with: pass --key",
+        )),
     }
-    if let Some(entry) = checked.iter().min_by_key(|e| e.integrated_time) {
-        tlog = TlogStatus::Verified {
+}
+
+/// What became of transparency, and whether `--require-tlog` is met.
+fn tlog_status(
+    trust: &Trust,
+    entries: &[LogEntry],
+    searched: bool,
+    recorded: &[(&LogEntry, Checked)],
+) -> Result<TlogStatus, Rejection> {
+    let earliest = recorded
+        .iter()
+        .min_by_key(|(e, c)| (c.integrated_time.is_none(), c.integrated_time, e.log_index));
+    let status = match earliest {
+        _ if trust.tlog.ignore => TlogStatus::Ignored,
+        Some((entry, c)) => TlogStatus::Verified {
             log_index: entry.log_index,
-            integrated_time: entry.integrated_time,
-        };
-    }
-    if trust.tlog.require && !matches!(tlog, TlogStatus::Verified { .. }) {
-        let why = match tlog {
+            integrated_time: c.integrated_time,
+        },
+        None if entries.is_empty() || searched => TlogStatus::Absent,
+        None => TlogStatus::Unchecked {
+            entries: entries.len(),
+        },
+    };
+    if trust.tlog.require && !matches!(status, TlogStatus::Verified { .. }) {
+        let why = match status {
             TlogStatus::Unchecked { .. } => {
                 "--require-tlog: its log entry cannot be checked without --rekor-public-key or --rekor-url"
             }
+            _ if searched => "--require-tlog: no entry in the log's index records it",
             _ => "--require-tlog: no transparency log entry came with it",
         };
         return Err(Rejection::new("tlog", why));
     }
-
-    Ok(Verified {
-        content: signed.content(whole_statement)?,
-        signer,
-        tlog,
-    })
+    Ok(status)
 }
 
 /// The entries that came with the evidence, or the one its log index names
-/// (fetched when online).
-fn log_entries(evidence: &Evidence, tlog: &Transparency) -> Result<Vec<LogEntry>, Rejection> {
+/// (fetched when online), or, online with nothing else to go by, those the
+/// log's index holds for its hash (the second value is then true).
+fn log_entries(
+    evidence: &Evidence,
+    tlog: &Transparency,
+    signed: &SignedParts,
+) -> Result<(Vec<LogEntry>, bool), Rejection> {
     if tlog.ignore || !evidence.tlog.is_empty() {
-        return Ok(evidence.tlog.clone());
+        return Ok((evidence.tlog.clone(), false));
     }
-    match (evidence.tlog_index, &tlog.log) {
-        (Some(index), Some(log)) if tlog.online => log
-            .entry_at(index)
-            .map(|e| vec![e])
-            .map_err(|e| Rejection::new("tlog", e.message)),
-        _ => Ok(Vec::new()),
-    }
+    let Some(log) = tlog.log.as_ref().filter(|_| tlog.online) else {
+        return Ok((Vec::new(), false));
+    };
+    let fetched = match evidence.tlog_index {
+        Some(index) => log.entry_at(index).map(|e| (vec![e], false)),
+        None => log
+            .search_by_sha256(&signed.indexed_sha256())
+            .map(|found| (found, true)),
+    };
+    fetched.map_err(|e| Rejection::new("tlog", e.message))
 }
 
 /// A statement without its predicate (which is skipped, not built).
@@ -360,6 +466,31 @@ impl SignedParts<'_> {
         })
     }
 
+    /// The signature bytes an RFC 3161 timestamp stamps (a bundle's
+    /// envelope has exactly one).
+    fn signature_bytes(&self) -> Vec<u8> {
+        match self {
+            SignedParts::Envelope { envelope, .. } => envelope
+                .signatures
+                .first()
+                .and_then(|s| STANDARD.decode(&s.sig).ok())
+                .unwrap_or_default(),
+            SignedParts::Message { signature, .. } | SignedParts::Digest { signature, .. } => {
+                signature.to_vec()
+            }
+        }
+    }
+
+    /// The SHA-256 Rekor's index holds the entry under: the signed
+    /// payload's (hashedrekord's data, dsse's and intoto's payload hash).
+    fn indexed_sha256(&self) -> Vec<u8> {
+        match self {
+            SignedParts::Envelope { payload, .. } => Sha256::digest(payload).to_vec(),
+            SignedParts::Message { sha256, .. } => sha256.to_vec(),
+            SignedParts::Digest { digest, .. } => digest.to_vec(),
+        }
+    }
+
     /// What a transparency log entry for it records.
     fn logged(&self) -> Logged<'_> {
         match self {
@@ -381,68 +512,80 @@ impl SignedParts<'_> {
         }
     }
 
-    /// The verified content, which must be what its type says.
+    /// The verified content. Only now, with the signature verified over the
+    /// bytes, is the payload parsed: an in-toto statement must be one, a
+    /// simple-signing payload names an image, anything else is a blob.
     fn content(self, whole_statement: bool) -> Result<Content, Rejection> {
+        let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
         match self {
-            SignedParts::Envelope { envelope, payload } => {
-                if envelope.payload_type != IN_TOTO {
-                    return Err(Rejection::new(
-                        "payload-type",
-                        format!(
-                            "the payload type is {:?}, not {IN_TOTO}",
-                            envelope.payload_type
-                        ),
-                    ));
-                }
-                let not_json = |e: serde_json::Error| {
-                    Rejection::new("payload", format!("the payload is not JSON: {e}"))
-                };
-                let statement: Value = if whole_statement {
-                    serde_json::from_slice(&payload).map_err(not_json)?
-                } else {
-                    serde_json::from_slice::<StatementHead>(&payload)
-                        .map_err(not_json)?
-                        .into_value()
-                };
-                // Chains writes `"subject": null` for a run without subjects
-                // (a nil Go slice), so only its type is checked.
-                let is_statement = statement.get("_type").and_then(Value::as_str).is_some()
-                    && statement
-                        .get("subject")
-                        .is_none_or(|s| s.is_array() || s.is_null())
-                    && statement
-                        .get("predicateType")
-                        .and_then(Value::as_str)
-                        .is_some();
-                if !is_statement {
-                    return Err(Rejection::new(
-                        "payload",
-                        "the payload is not an in-toto statement (_type, subject, predicateType)",
-                    ));
-                }
-                Ok(Content::Statement { payload, statement })
+            SignedParts::Envelope { envelope, payload } if envelope.payload_type == IN_TOTO => {
+                statement(payload, whole_statement)
             }
-            SignedParts::Message { payload, .. } => {
-                let doc: Value = serde_json::from_slice(payload).map_err(|e| {
-                    Rejection::new("payload", format!("the signed payload is not JSON: {e}"))
-                })?;
-                let digest = doc
-                    .pointer("/critical/image/docker-manifest-digest")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        Rejection::new(
-                            "payload",
-                            "the signed payload is not a simple-signing payload (no critical.image.docker-manifest-digest)",
-                        )
-                    })?;
-                Ok(Content::ImageSignature {
-                    payload: payload.to_vec(),
-                    image_digest: digest.to_string(),
+            SignedParts::Envelope { envelope, payload } => Ok(Content::Blob {
+                payload_type: Some(envelope.payload_type.clone()),
+                sha256_hex: hex(&Sha256::digest(&payload)),
+                payload: Some(payload),
+            }),
+            SignedParts::Message {
+                payload, sha256, ..
+            } => {
+                let digest = serde_json::from_slice::<Value>(payload)
+                    .ok()
+                    .and_then(|doc| {
+                        doc.pointer("/critical/image/docker-manifest-digest")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    });
+                Ok(match digest {
+                    Some(image_digest) => Content::ImageSignature {
+                        payload: payload.to_vec(),
+                        image_digest,
+                    },
+                    None => Content::Blob {
+                        payload_type: None,
+                        sha256_hex: hex(&sha256),
+                        payload: Some(payload.to_vec()),
+                    },
                 })
             }
-            SignedParts::Digest { digest, .. } => Ok(Content::MessageDigest {
-                sha256_hex: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            SignedParts::Digest { digest, .. } => Ok(Content::Blob {
+                payload_type: None,
+                sha256_hex: hex(digest),
+                payload: None,
             }),
         }
     }
+}
+
+/// An in-toto statement's verified payload, which must be one.
+fn statement(payload: Vec<u8>, whole_statement: bool) -> Result<Content, Rejection> {
+    let not_json =
+        |e: serde_json::Error| Rejection::new("payload", format!("the payload is not JSON: {e}"));
+    let statement: Value = if whole_statement {
+        crate::sigstore::strict_json::value_from_slice(&payload).map_err(not_json)?
+    } else {
+        // serde's derived reader refuses a repeated `_type`, `predicateType`
+        // or `subject`, and the predicate is skipped unread (the cost of a
+        // strict reading of it, which nothing here looks at, is saved).
+        serde_json::from_slice::<StatementHead>(&payload)
+            .map_err(not_json)?
+            .into_value()
+    };
+    // Chains writes `"subject": null` for a run without subjects (a nil Go
+    // slice), so only its type is checked.
+    let is_statement = statement.get("_type").and_then(Value::as_str).is_some()
+        && statement
+            .get("subject")
+            .is_none_or(|s| s.is_array() || s.is_null())
+        && statement
+            .get("predicateType")
+            .and_then(Value::as_str)
+            .is_some();
+    if !is_statement {
+        return Err(Rejection::new(
+            "payload",
+            "the payload is not an in-toto statement (_type, subject, predicateType)",
+        ));
+    }
+    Ok(Content::Statement { payload, statement })
 }

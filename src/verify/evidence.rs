@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::sign::CertificateChain;
 use crate::sign::dsse::Envelope;
-use crate::store::rekor::LogEntry;
+use crate::tlog::LogEntry;
 
 /// One signed artifact to verify.
 #[derive(Clone, Debug)]
@@ -28,6 +28,13 @@ pub struct Evidence {
     /// A log index known from elsewhere (Chains' `transparency` annotation),
     /// for an online lookup when no entry came with the artifact.
     pub tlog_index: Option<i64>,
+    /// Entries must carry an inclusion proof (bundles v0.2 and later).
+    pub proof_required: bool,
+    /// DER RFC 3161 timestamps over the signature (bundles).
+    pub timestamps: Vec<Vec<u8>>,
+    /// What the run the evidence sits on says it built (annotated runs):
+    /// the statement must name the same subjects.
+    pub run_subjects: Option<Vec<(String, String)>>,
 }
 
 /// The signed content.
@@ -56,6 +63,9 @@ impl Evidence {
             certificate: None,
             tlog: Vec::new(),
             tlog_index: None,
+            proof_required: false,
+            timestamps: Vec::new(),
+            run_subjects: None,
         }
     }
 
@@ -77,7 +87,7 @@ impl Evidence {
         let origin = origin.into();
         let certificate = certificate_chain(certificate, chain);
         let signed = if looks_like_json_object(&signature) {
-            match serde_json::from_slice::<Envelope>(&signature) {
+            match crate::sigstore::strict_json::from_slice::<Envelope>(&signature) {
                 Ok(envelope) => match (&payload, envelope.payload_bytes()) {
                     (Some(stored), Ok(inside)) if !stored.is_empty() && *stored != inside => {
                         Signed::Unusable(

@@ -2,6 +2,7 @@
 //! stored, and check signatures, certificates, transparency log entries and
 //! the statement against a policy.
 
+pub mod artifact;
 pub mod bundle;
 pub mod certificate;
 pub mod check;
@@ -21,7 +22,7 @@ use serde_json::{Value, json};
 use crate::cli::{VerifyArgs, VerifyOutput};
 use crate::run::read::InputError;
 use crate::sign::PublicKey;
-use crate::store::rekor::Rekor;
+use crate::tlog::Rekor;
 use crate::trust::TrustedRoot;
 use certificate::{IdentityPolicy, Matcher, Roots};
 use check::{Content, Rejection, TlogStatus, Transparency, Trust, Verified};
@@ -60,13 +61,19 @@ pub enum VerifyError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Input(#[from] InputError),
+    #[error("cannot write the report to standard output: {0}")]
+    #[diagnostic(code(chains::verify::output))]
+    Output(io::Error),
 }
 
 impl VerifyError {
     /// Usage and unreadable input are 2; a key or log that cannot be used, 1.
     pub fn exit_code(&self) -> u8 {
         match self {
-            VerifyError::NothingGiven | VerifyError::Usage(_) | VerifyError::Input(_) => 2,
+            VerifyError::NothingGiven
+            | VerifyError::Usage(_)
+            | VerifyError::Input(_)
+            | VerifyError::Output(_) => 2,
             VerifyError::Key { .. } | VerifyError::Tlog(_) => 1,
         }
     }
@@ -82,6 +89,8 @@ struct Finding {
 enum Batch {
     Evidence(Vec<Evidence>),
     Unreadable(InputError),
+    /// An input that held nothing to verify (named).
+    Empty(String),
 }
 
 /// Evidence is checked in chunks, in parallel, and reported in input order;
@@ -94,7 +103,15 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         return Err(VerifyError::NothingGiven);
     }
     let trust = trust(args)?;
+    let artifact = match &args.artifact {
+        Some(a) => Some(artifact::Artifact::from_arg(a).map_err(VerifyError::Usage)?),
+        None => None,
+    };
     let mut policy = policy(args)?;
+    policy.artifact = artifact
+        .as_ref()
+        .map(|a| a.digests.clone())
+        .unwrap_or_default();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut report = Report::new(args, quiet);
 
@@ -108,12 +125,20 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         scope.spawn(move || {
             let mut batch: Vec<Evidence> = Vec::with_capacity(CHUNK);
             for input in &inputs {
+                let mut found = 0usize;
                 let result = read::read(input, |e| {
+                    found += 1;
                     batch.push(e);
                     if batch.len() == CHUNK {
                         let _ = tx.send(Batch::Evidence(std::mem::take(&mut batch)));
                     }
                 });
+                if result.is_ok() && found == 0 {
+                    let _ = tx.send(Batch::Empty(input.display_name()));
+                    if args.fail_fast {
+                        return;
+                    }
+                }
                 if let Err(e) = result {
                     let _ = tx.send(Batch::Evidence(std::mem::take(&mut batch)));
                     let _ = tx.send(Batch::Unreadable(e));
@@ -127,11 +152,17 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         for batch in rx {
             match batch {
                 Batch::Evidence(chunk) => {
-                    report.add_all(verify_all(chunk, &trust, &policy, now), true);
+                    report.add_all(verify_all(chunk, &trust, &policy, &artifact, now), true);
                 }
                 Batch::Unreadable(e) => {
                     bad_input = true;
                     report.input_error(e);
+                }
+                Batch::Empty(name) => {
+                    bad_input = true;
+                    report.problem(&format!(
+                        "{name}: nothing to verify in it (no DSSE envelope, Sigstore bundle, or run with Chains annotations)"
+                    ));
                 }
             }
         }
@@ -157,7 +188,7 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
                 hex: image.image.hex().to_string(),
             },
         });
-        let findings = verify_all(image.evidence, &trust, &policy, now);
+        let findings = verify_all(image.evidence, &trust, &policy, &artifact, now);
         // With checks about the build, an image signature alone (which
         // says nothing about the build) does not make the image pass.
         let passed = findings.iter().any(|f| match &f.result {
@@ -179,7 +210,9 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
                 report.problem(&format!("{url}: no Chains signatures found"));
                 report.failed += 1;
             }
-            Ok(evidence) => report.add_all(verify_all(evidence, &trust, &policy, now), true),
+            Ok(evidence) => {
+                report.add_all(verify_all(evidence, &trust, &policy, &artifact, now), true)
+            }
             Err(e) => {
                 bad_input = true;
                 report.problem(&e.to_string());
@@ -190,12 +223,22 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
     report.finish(bad_input)
 }
 
-fn verify_all(batch: Vec<Evidence>, trust: &Trust, policy: &Policy, now: i64) -> Vec<Finding> {
+fn verify_all(
+    batch: Vec<Evidence>,
+    trust: &Trust,
+    policy: &Policy,
+    artifact: &Option<artifact::Artifact>,
+    now: i64,
+) -> Vec<Finding> {
     // Only policy checks read the predicate; skipping it saves a good part
     // of each check (--print-payload writes the payload bytes as they are).
     let whole = policy.about_build() || policy.max_age.is_some();
     batch
         .into_par_iter()
+        .map(|e| match artifact {
+            Some(a) => a.supply(e),
+            None => e,
+        })
         .map(|e| Finding {
             result: check::check(&e, trust, now, whole)
                 .and_then(|v| policy.check(&v, now).map(|()| v)),
@@ -262,26 +305,25 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
             "no trust given: pass --key (a public key, a key file or a KMS URI), or --trusted-root or --ca-roots with --certificate-identity".into(),
         ));
     }
+    // With --key and no identity, a trusted root is there for its logs and
+    // timestamp authorities: its CAs vouch for no one.
+    let roots = roots.filter(|_| identity.identity.is_some() || keys.is_empty());
     if roots.is_some() && identity.identity.is_none() {
         return Err(VerifyError::Usage(
             "a CA (--trusted-root, --ca-roots) trusts every certificate it issued: say whose with --certificate-identity or --certificate-identity-regexp".into(),
         ));
     }
-    // The offline entry checks take the log keys as PEM (those of
-    // --rekor-public-key and --trusted-root alike).
-    let log_pem = root.tlog_keys_pem();
-    let log_key = (!log_pem.is_empty()).then_some(log_pem);
     let log = if args.insecure_ignore_tlog {
         None
     } else {
-        match (&args.rekor_url, &log_key) {
-            (Some(url), key) => Some(
-                Rekor::new(url, key.as_deref()).map_err(|e| VerifyError::Tlog(e.to_string()))?,
-            ),
-            (None, Some(key)) => {
-                Some(Rekor::offline(key).map_err(|e| VerifyError::Tlog(e.to_string()))?)
+        let keys = log_keys(&root)?;
+        match &args.rekor_url {
+            // The URL's own key is fetched only when no key is given.
+            Some(url) => {
+                Some(Rekor::with_url(url, keys).map_err(|e| VerifyError::Tlog(e.to_string()))?)
             }
-            (None, None) => None,
+            None if keys.is_empty() => None,
+            None => Some(Rekor::with_keys(keys)),
         }
     };
     Ok(Trust {
@@ -298,6 +340,32 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
     })
 }
 
+/// The trusted root's Rekor logs (v1 and v2) as log keys, with their log
+/// IDs and validity windows.
+fn log_keys(root: &TrustedRoot) -> Result<Vec<crate::tlog::LogKey>, VerifyError> {
+    let unix = |t: Option<time::OffsetDateTime>| t.map(time::OffsetDateTime::unix_timestamp);
+    let mut keys = Vec::new();
+    for log in &root.tlogs {
+        // A key of a kind no Rekor signs with cannot verify anything.
+        let Ok(public) = log.public_key() else {
+            continue;
+        };
+        let id = <[u8; 32]>::try_from(log.log_id.as_slice()).ok();
+        let Ok(mut key) = crate::tlog::LogKey::from_spki_der(public.spki_der(), id) else {
+            continue;
+        };
+        key.valid_from = unix(log.valid_for.start);
+        key.valid_until = unix(log.valid_for.end);
+        keys.push(key);
+    }
+    if keys.is_empty() && !root.tlogs.is_empty() {
+        return Err(VerifyError::Tlog(
+            "none of the trusted root's transparency log keys is of a kind Rekor signs with (ECDSA P-256, P-384, Ed25519)".into(),
+        ));
+    }
+    Ok(keys)
+}
+
 /// The trust of `--trusted-root` and of the shortcut flags (`--ca-roots`,
 /// `--ca-intermediates`, `--rekor-public-key`), as one [`TrustedRoot`]; a
 /// shortcut given with `--trusted-root` adds to it.
@@ -305,10 +373,14 @@ fn trusted_root(
     args: &VerifyArgs,
     read_pem: &dyn Fn(&Path, &str) -> Result<String, VerifyError>,
 ) -> Result<TrustedRoot, VerifyError> {
+    let keyless_without_roots = args.ca_roots.is_none()
+        && args.key.is_empty()
+        && (args.certificate_identity.is_some() || args.certificate_identity_regexp.is_some());
     let mut root = match &args.trusted_root {
         Some(path) => {
             TrustedRoot::from_file(path).map_err(|e| VerifyError::Usage(e.to_string()))?
         }
+        None if args.tuf_url.is_some() || keyless_without_roots => tuf_trusted_root(args)?,
         None => TrustedRoot::default(),
     };
     let certificates = |path: &Path, flag: &str| {
@@ -342,6 +414,31 @@ fn trusted_root(
     Ok(root)
 }
 
+/// The trusted root of `--tuf-url` (with `--tuf-root`), or of Sigstore's
+/// public-good TUF repository.
+fn tuf_trusted_root(args: &VerifyArgs) -> Result<TrustedRoot, VerifyError> {
+    use crate::trust::tuf::{self, TufOptions};
+    let options = match (&args.tuf_url, &args.tuf_root) {
+        (None, _) => TufOptions::sigstore(args.offline),
+        (Some(url), Some(path)) => {
+            let initial = std::fs::read(path).map_err(|e| {
+                VerifyError::Usage(format!("cannot read --tuf-root {}: {e}", path.display()))
+            })?;
+            TufOptions::for_url(url, initial, args.offline)
+        }
+        (Some(url), None) if url.trim().trim_end_matches('/') == tuf::SIGSTORE_TUF_URL => {
+            TufOptions::sigstore(args.offline)
+        }
+        (Some(_), None) => {
+            return Err(VerifyError::Usage(
+                "--tuf-url needs --tuf-root FILE: the repository's initial root.json, trusted as given".into(),
+            ));
+        }
+    }
+    .map_err(|e| VerifyError::Tlog(e.to_string()))?;
+    tuf::trusted_root(&options).map_err(|e| VerifyError::Tlog(e.to_string()))
+}
+
 /// `--key`: a PEM public key (cosign.pub), a certificate, a private key
 /// (its public half), or a KMS URI (its public key is fetched).
 fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError> {
@@ -351,10 +448,7 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError
     };
     let signer_key = || {
         let opts = crate::sign::SignerOptions {
-            password: match &args.password_file {
-                Some(p) => crate::sign::Password::File(p.clone()),
-                None => crate::sign::Password::FromEnvironment,
-            },
+            password: crate::plan::password(args.password_file.as_deref()),
             ..Default::default()
         };
         crate::sign::load(reference, &opts)
@@ -400,6 +494,7 @@ fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
             .map(policy::parse_duration)
             .transpose()
             .map_err(|e| usage("--max-age", e))?,
+        artifact: Vec::new(),
     })
 }
 
@@ -411,6 +506,9 @@ struct Report {
     quiet: bool,
     ignore_tlog: bool,
     out: io::BufWriter<io::Stdout>,
+    /// The first failure to write to stdout: the outcome cannot be trusted
+    /// by whoever reads it, so verify fails.
+    write_error: Option<io::Error>,
     verified: usize,
     rejected: usize,
     /// What makes the outcome a rejection: rejected files' evidence, images
@@ -430,6 +528,7 @@ impl Report {
             quiet,
             ignore_tlog: args.insecure_ignore_tlog,
             out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+            write_error: None,
             verified: 0,
             rejected: 0,
             failed: 0,
@@ -444,7 +543,15 @@ impl Report {
         if self.print_payload {
             eprintln!("{text}");
         } else {
-            let _ = writeln!(self.out, "{text}");
+            let result = writeln!(self.out, "{text}");
+            self.note(result);
+        }
+    }
+
+    /// Keep the first error writing to stdout.
+    fn note(&mut self, result: io::Result<()>) {
+        if let Err(e) = result {
+            self.write_error.get_or_insert(e);
         }
     }
 
@@ -469,8 +576,11 @@ impl Report {
                 if self.print_payload
                     && let Some(p) = v.content.payload()
                 {
-                    let _ = self.out.write_all(p);
-                    let _ = self.out.write_all(b"\n");
+                    let result = self
+                        .out
+                        .write_all(p)
+                        .and_then(|()| self.out.write_all(b"\n"));
+                    self.note(result);
                 }
                 if self.json {
                     self.results.push(finding_json(&f.origin, &f.result));
@@ -542,8 +652,10 @@ impl Report {
                 "images": self.images,
                 "errors": self.problems,
             });
-            let _ = serde_json::to_writer_pretty(&mut self.out, &doc);
-            let _ = self.out.write_all(b"\n");
+            let result = serde_json::to_writer_pretty(&mut self.out, &doc)
+                .map_err(io::Error::from)
+                .and_then(|()| self.out.write_all(b"\n"));
+            self.note(result);
         } else if !self.quiet || outcome != Outcome::Verified {
             let mut text = format!("{} verified, {} rejected", self.verified, self.rejected);
             if self.ignore_tlog {
@@ -557,11 +669,16 @@ impl Report {
             if io::stderr().is_terminal() || self.print_payload {
                 eprintln!("{text}");
             } else {
-                let _ = writeln!(self.out, "{text}");
+                let result = writeln!(self.out, "{text}");
+                self.note(result);
             }
         }
-        let _ = self.out.flush();
-        Ok(outcome)
+        let result = self.out.flush();
+        self.note(result);
+        match self.write_error {
+            Some(e) => Err(VerifyError::Output(e)),
+            None => Ok(outcome),
+        }
     }
 }
 
@@ -582,16 +699,22 @@ fn describe(v: &Verified) -> String {
         Content::ImageSignature { image_digest, .. } => {
             format!("signature of image {image_digest}")
         }
-        Content::MessageDigest { sha256_hex } => format!("signature of sha256:{sha256_hex}"),
+        Content::Blob {
+            payload_type: Some(t),
+            sha256_hex,
+            ..
+        } => format!("{t} payload sha256:{sha256_hex}"),
+        Content::Blob { sha256_hex, .. } => format!("signature of sha256:{sha256_hex}"),
     };
     let tlog = match &v.tlog {
         TlogStatus::Verified {
             log_index,
-            integrated_time,
-        } => format!(
-            ", logged at index {log_index} ({})",
-            rfc3339(*integrated_time)
-        ),
+            integrated_time: Some(t),
+        } => format!(", logged at index {log_index} ({})", rfc3339(*t)),
+        TlogStatus::Verified {
+            log_index,
+            integrated_time: None,
+        } => format!(", logged at index {log_index}"),
         TlogStatus::Unchecked { .. } => ", log entry not checked".into(),
         TlogStatus::Absent | TlogStatus::Ignored => String::new(),
     };
@@ -628,8 +751,15 @@ fn finding_json(origin: &str, result: &Result<Verified, Rejection>) -> Value {
                 Content::ImageSignature { image_digest, .. } => {
                     out["image"] = json!(image_digest);
                 }
-                Content::MessageDigest { sha256_hex } => {
+                Content::Blob {
+                    payload_type,
+                    sha256_hex,
+                    ..
+                } => {
                     out["messageDigest"] = json!(format!("sha256:{sha256_hex}"));
+                    if let Some(t) = payload_type {
+                        out["payloadType"] = json!(t);
+                    }
                 }
             }
             out["tlog"] = match &v.tlog {

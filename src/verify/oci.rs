@@ -31,7 +31,7 @@ use crate::run::reference::ImageDigest;
 use crate::sign::dsse::Envelope;
 use crate::store::StoreError;
 use crate::store::oci::{Descriptor, Index, Manifest, OciBackend, OciOptions, Repo};
-use crate::store::rekor::LogEntry;
+use crate::tlog::LogEntry;
 
 const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
@@ -345,7 +345,7 @@ impl Reader<'_> {
 }
 
 fn is_bundle_type(media_type: &str) -> bool {
-    bundle::MEDIA_TYPES.contains(&media_type)
+    crate::sigstore::bundle::Version::from_media_type(media_type).is_some()
 }
 
 /// A `.sig` layer: the payload, its base64 signature annotation.
@@ -377,7 +377,7 @@ fn attestation_layer(
     blob: &[u8],
     annotations: &BTreeMap<String, String>,
 ) -> Evidence {
-    let signed = match serde_json::from_slice::<Envelope>(blob) {
+    let signed = match crate::sigstore::strict_json::from_slice::<Envelope>(blob) {
         Ok(envelope) => Signed::Envelope(envelope),
         Err(e) => Signed::Unusable(format!("the layer is not a DSSE envelope: {e}")),
     };
@@ -422,9 +422,10 @@ struct RekorPayload {
 /// The log entry in a `dev.sigstore.cosign/bundle` annotation. It carries
 /// no UUID and no inclusion proof, only the SET.
 fn rekor_bundle(json: &str) -> Result<LogEntry, String> {
-    let b: RekorBundle = serde_json::from_str(json).map_err(|e| {
-        format!("the {BUNDLE_ANNOTATION} annotation is not cosign's Rekor bundle: {e}")
-    })?;
+    let b: RekorBundle =
+        crate::sigstore::strict_json::from_slice(json.as_bytes()).map_err(|e| {
+            format!("the {BUNDLE_ANNOTATION} annotation is not cosign's Rekor bundle: {e}")
+        })?;
     Ok(LogEntry {
         uuid: String::new(),
         log_index: b.payload.log_index,

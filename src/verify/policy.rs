@@ -23,6 +23,10 @@ pub struct Policy {
     /// an image signature signs).
     pub image: Option<SubjectSpec>,
     pub max_age: Option<Duration>,
+    /// `--artifact`: the digests of the artifact (a file's SHA-256 and
+    /// SHA-512, or the one given): a message signature must be over it, an
+    /// image signature of it, a statement must name it as a subject.
+    pub artifact: Vec<DigestSpec>,
 }
 
 /// `ALG:HEX`, or a bare hex digest (any algorithm).
@@ -170,15 +174,26 @@ impl Policy {
                     }
                 }
             }
-            Content::MessageDigest { .. } => {
+            Content::Blob { payload_type, .. } => {
+                if self.about_build() {
+                    let what = match payload_type {
+                        Some(t) => format!("a DSSE payload of type {t}"),
+                        None => "a signature over a blob".to_string(),
+                    };
+                    return Err(Rejection::new(
+                        "payload-type",
+                        format!("it is {what}, not an in-toto statement about a build"),
+                    ));
+                }
                 if !self.subjects.is_empty() || self.image.is_some() {
                     return Err(Rejection::new(
                         "subject",
-                        "only the digest of the signed message is known, so what it signs cannot be checked",
+                        "it signs a blob, which has no subjects or image",
                     ));
                 }
             }
         }
+        self.check_artifact(&verified.content)?;
         if let Some(max) = self.max_age {
             self.check_age(verified, max, now)?;
         }
@@ -308,14 +323,71 @@ impl Policy {
         Ok(())
     }
 
+    /// `--artifact`: what was verified must be about it.
+    fn check_artifact(&self, content: &Content) -> Result<(), Rejection> {
+        if self.artifact.is_empty() {
+            return Ok(());
+        }
+        let is_ours = |alg: &str, hex: &str| {
+            self.artifact.iter().any(|d| {
+                d.algorithm.as_deref().is_none_or(|a| a == alg) && d.hex.eq_ignore_ascii_case(hex)
+            })
+        };
+        let wanted = self
+            .artifact
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let (ok, what) = match content {
+            Content::Statement { statement, .. } => {
+                let subjects = statement.get("subject").and_then(Value::as_array);
+                let ok = subjects
+                    .into_iter()
+                    .flatten()
+                    .any(|s| self.artifact.iter().any(|d| d.in_set(s.get("digest"))));
+                (
+                    ok,
+                    "no subject of the statement has that digest".to_string(),
+                )
+            }
+            // The image it names, or the signed payload itself.
+            Content::ImageSignature {
+                image_digest,
+                payload,
+            } => {
+                use sha2::Digest;
+                let (alg, hex) = image_digest.split_once(':').unwrap_or(("", image_digest));
+                let payload_hex = crate::tlog::hex(&sha2::Sha256::digest(payload));
+                (
+                    is_ours(alg, hex) || is_ours("sha256", &payload_hex),
+                    format!("it signs image {image_digest} with payload sha256:{payload_hex}"),
+                )
+            }
+            Content::Blob { sha256_hex, .. } => (
+                is_ours("sha256", sha256_hex),
+                format!("it signs sha256:{sha256_hex}"),
+            ),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Rejection::new(
+                "artifact",
+                format!("it is not about the artifact {wanted}: {what}"),
+            ))
+        }
+    }
+
     fn check_age(&self, verified: &Verified, max: Duration, now: i64) -> Result<(), Rejection> {
         let (when, by) = match (&verified.tlog, &verified.content) {
             (
                 TlogStatus::Verified {
-                    integrated_time, ..
+                    integrated_time: Some(t),
+                    ..
                 },
                 _,
-            ) => (Some(*integrated_time), "logged"),
+            ) => (Some(*t), "logged"),
             (_, Content::Statement { statement, .. }) => (
                 [
                     "/predicate/metadata/buildFinishedOn",
@@ -494,6 +566,7 @@ mod tests {
             subjects: vec!["gcr.io/x@sha256:aa".parse().unwrap()],
             image: None,
             max_age: Some(Duration::from_secs(2 * 86_400)),
+            artifact: Vec::new(),
         };
         ok.check(&v, now).unwrap();
         let cases: Vec<(Policy, &str)> = vec![

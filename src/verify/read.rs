@@ -31,6 +31,16 @@ pub enum Input {
     Parts { signature: PathBuf },
 }
 
+impl Input {
+    /// The input's name for messages.
+    pub fn display_name(&self) -> String {
+        match self {
+            Input::Documents(source) => source.display_name().to_string(),
+            Input::Parts { signature } => signature.display().to_string(),
+        }
+    }
+}
+
 /// Expand command-line inputs: `-` is stdin; a directory is walked
 /// (sorted) for `.json`, `.jsonl`, `.yaml`, `.yml` and `.signature` files.
 /// A `.payload` beside a `.sigstore.json` is the message a bundle signs.

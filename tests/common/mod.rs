@@ -162,3 +162,19 @@ pub fn stderr(out: &std::process::Output) -> String {
 pub fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The world's shared data (`../shared` beside the repository: Chains'
+/// conformance cases and test keys, the corpus, Sigstore's vectors).
+pub fn shared(relative: &str) -> PathBuf {
+    root().join("../shared").join(relative)
+}
+
+/// True (after saying so on stderr) when `../shared` is absent: tests that
+/// read it return early instead of failing on a machine without it.
+pub fn skip_without_shared(test: &str) -> bool {
+    let absent = !shared("conformance").is_dir();
+    if absent {
+        eprintln!("{test}: skipped, ../shared/conformance is absent");
+    }
+    absent
+}

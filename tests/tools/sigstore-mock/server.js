@@ -37,6 +37,14 @@
 //                                       64-hex UUID or 80-hex entry ID)
 //   GET  /api/v1/log/entries?logIndex=N
 //   GET  /api/v1/log/publicKey          PEM
+//   POST /api/v1/index/retrieve         Rekor's search index, by hash only
+//                                       ({"hash": "[sha256:]HEX"}): a JSON array
+//                                       of the entry IDs logged under it (for
+//                                       hashedrekord its data hash, for dsse its
+//                                       payload and envelope hashes), [] when
+//                                       none; a malformed hash is a 400, as in
+//                                       Rekor's OpenAPI spec. The mock has no
+//                                       index, so this wrapper keeps one.
 // GET /healthz: 200 once everything is initialised.
 //
 // Nothing is persisted; identity tokens are never logged.
@@ -306,6 +314,17 @@ async function main() {
   const treeIDHex = treeID.toString('hex');
   const byUUID = new Map(); // uuid (leaf hash hex) -> entry
   const byIndex = new Map(); // logIndex -> uuid
+  const byHash = new Map(); // "sha256:hex" -> [entry ID]
+  const indexKeys = (canonical) => {
+    const spec = canonical.spec || {};
+    if (canonical.kind === 'hashedrekord') {
+      return [`${spec.data.hash.algorithm}:${spec.data.hash.value}`];
+    }
+    if (canonical.kind === 'dsse') {
+      return [`sha256:${spec.payloadHash.value}`, `sha256:${spec.envelopeHash.value}`];
+    }
+    return [];
+  };
   const entryID = (uuid) => `${treeIDHex}${uuid}`;
 
   const routes = async (req, res, url) => {
@@ -363,6 +382,9 @@ async function main() {
       }
       byUUID.set(uuid, entry);
       byIndex.set(entry.logIndex, uuid);
+      for (const key of indexKeys(canonical)) {
+        byHash.set(key, [...(byHash.get(key) || []), entryID(uuid)]);
+      }
       return send(res, 201, { [entryID(uuid)]: entry }, 'application/json', {
         Location: `${rekor.path}/${uuid}`,
         ETag: uuid,
@@ -379,6 +401,20 @@ async function main() {
       const uuid = wanted.length === 80 && wanted.startsWith(treeIDHex) ? wanted.slice(16) : wanted;
       if (!byUUID.has(uuid)) return grpcError(res, 404, 404, 'entry not found');
       return send(res, 200, { [entryID(uuid)]: byUUID.get(uuid) });
+    }
+    if (req.method === 'POST' && path === '/api/v1/index/retrieve') {
+      let query;
+      try {
+        query = JSON.parse((await readBody(req)).toString('utf8'));
+      } catch (e) {
+        return grpcError(res, 400, 400, `parsing body: ${e.message}`);
+      }
+      const hash = String(query?.hash || '').toLowerCase();
+      const m = /^(?:(sha256|sha512):)?([0-9a-f]+)$/.exec(hash);
+      if (!m || m[2].length !== ((m[1] || 'sha256') === 'sha256' ? 64 : 128)) {
+        return grpcError(res, 400, 400, 'validation failure: invalid hash');
+      }
+      return send(res, 200, byHash.get(`${m[1] || 'sha256'}:${m[2]}`) || []);
     }
     if (req.method === 'GET' && path === '/api/v1/log/publicKey') {
       return send(res, 200, rekorPublicPEM, 'application/x-pem-file');
