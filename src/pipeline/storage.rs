@@ -17,7 +17,9 @@ use crate::store::gcs::GcsBackend;
 use crate::store::oci::{Encoding, OciBackend, OciOptions};
 use crate::store::rekor::Rekor;
 use crate::store::tekton::{self, TektonBackend};
-use crate::store::{ArtifactKind, Backend, SignedArtifact, StoreError, with_retries};
+use crate::store::{
+    ArtifactKind, Backend, SignedArtifact, StoreError, with_retries, with_retries_on,
+};
 
 /// Annotation Chains reads in `transparency.enabled: manual` mode.
 
@@ -272,7 +274,7 @@ impl Storage {
         let mut transparency = None;
         if let (true, Some(rekor)) = (upload, &self.rekor) {
             for a in artifacts.iter_mut() {
-                let entry = with_retries(|| rekor.upload(a))?;
+                let entry = with_retries_on("rekor", || rekor.upload(a))?;
                 if a.kind != ArtifactKind::Oci {
                     transparency = Some(rekor.entry_url(&entry));
                 }
@@ -290,7 +292,7 @@ impl Storage {
             };
             for b in backends {
                 tekton_used |= b.name() == "tekton";
-                annotations.extend(with_retries(|| b.store(&id, a))?);
+                annotations.extend(with_retries_on(b.name(), || b.store(&id, a))?);
                 stored += 1;
             }
         }

@@ -632,7 +632,8 @@ fn parse_time(s: &str) -> Option<GoTime> {
 // ---------------------------------------------------------------------------
 // metav1.Duration: Go's time.ParseDuration and time.Duration.String.
 
-fn parse_duration(s: &str) -> Option<i64> {
+/// Go's `time.ParseDuration`, in nanoseconds.
+pub fn parse_duration(s: &str) -> Option<i64> {
     const LIMIT: u64 = 1 << 63;
     let mut s = s.as_bytes();
     let mut neg = false;
