@@ -51,6 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('--rekor-public-key', '--rekor-public-key', [CompletionResultType]::ParameterName, 'The transparency log''s public key (PEM) [default: fetched from the log]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write one file per run into DIR instead of JSON Lines on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write one file per run into DIR instead of JSON Lines on stdout')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for all remote calls (cosign''s --timeout), a Go duration such as 90s or 5m: no try starts after it, and requests end by it. Each call also has its own limit (90 s across its retries)')
             [CompletionResult]::new('--deep-inspection', '--deep-inspection', [CompletionResultType]::ParameterName, 'Take subjects and materials of a PipelineRun from its child TaskRuns too')
             [CompletionResult]::new('--unsigned', '--unsigned', [CompletionResultType]::ParameterName, 'Write unsigned in-toto statements (no key needed)')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Write Sigstore bundles (v0.3) instead of bare DSSE envelopes')

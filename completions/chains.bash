@@ -73,7 +73,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__attest)
-            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --bundle --storage --in-place --kubeconfig --tlog-upload --rekor-url --rekor-public-key --output --fail-fast --allow-unfinished --allow-missing-children --quiet --help --version"
+            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --bundle --storage --in-place --kubeconfig --tlog-upload --rekor-url --rekor-public-key --output --fail-fast --allow-unfinished --allow-missing-children --timeout --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -136,6 +136,10 @@ _chains() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

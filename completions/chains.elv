@@ -47,6 +47,7 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand --rekor-public-key 'The transparency log''s public key (PEM) [default: fetched from the log]'
             cand -o 'Write one file per run into DIR instead of JSON Lines on stdout'
             cand --output 'Write one file per run into DIR instead of JSON Lines on stdout'
+            cand --timeout 'Deadline for all remote calls (cosign''s --timeout), a Go duration such as 90s or 5m: no try starts after it, and requests end by it. Each call also has its own limit (90 s across its retries)'
             cand --deep-inspection 'Take subjects and materials of a PipelineRun from its child TaskRuns too'
             cand --unsigned 'Write unsigned in-toto statements (no key needed)'
             cand --bundle 'Write Sigstore bundles (v0.3) instead of bare DSSE envelopes'

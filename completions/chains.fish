@@ -51,6 +51,7 @@ complete -c chains -n "__fish_chains_using_subcommand attest" -l kubeconfig -d '
 complete -c chains -n "__fish_chains_using_subcommand attest" -l rekor-url -d 'Transparency log URL [default: transparency.url, else https://rekor.sigstore.dev]' -r
 complete -c chains -n "__fish_chains_using_subcommand attest" -l rekor-public-key -d 'The transparency log\'s public key (PEM) [default: fetched from the log]' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -s o -l output -d 'Write one file per run into DIR instead of JSON Lines on stdout' -r -F
+complete -c chains -n "__fish_chains_using_subcommand attest" -l timeout -d 'Deadline for all remote calls (cosign\'s --timeout), a Go duration such as 90s or 5m: no try starts after it, and requests end by it. Each call also has its own limit (90 s across its retries)' -r
 complete -c chains -n "__fish_chains_using_subcommand attest" -l deep-inspection -d 'Take subjects and materials of a PipelineRun from its child TaskRuns too'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l unsigned -d 'Write unsigned in-toto statements (no key needed)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l bundle -d 'Write Sigstore bundles (v0.3) instead of bare DSSE envelopes'

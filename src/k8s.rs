@@ -22,8 +22,8 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::annotations::SIGNED;
 use crate::run::RunKind;
-use crate::store::tekton::SIGNED;
 
 /// How long one request (not a watch) may take. client-go sets none; a
 /// hung API server must not hold a worker or the lease loop forever.

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod architecture;
 mod attest_inputs;
 mod cli;
 mod conformance;

@@ -284,6 +284,9 @@ struct Allow {
 }
 
 pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
+    if let Some(timeout) = args.timeout {
+        crate::store::set_overall_timeout(timeout);
+    }
     let (config, base_opts, format_flag) = options(args)?;
     let (sources, input_errors) = read::expand_run_inputs(&args.inputs);
     let (context_sources, context_errors) = read::expand_run_inputs(&args.taskruns);

@@ -16,11 +16,11 @@ use serde_json::Value;
 
 use super::bundle;
 use super::evidence::{Evidence, RunSubjects, Signed};
+use crate::annotations::{PREFIX, Part, SIGNED, TRANSPARENCY};
 use crate::run::read::{
     DocumentStream, InputError, Source, expand_inputs_with, io_error, parse_document,
 };
 use crate::sign::dsse::Envelope;
-use crate::store::tekton::{PREFIX, SIGNED, TRANSPARENCY};
 
 /// Where evidence is read from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,21 +257,19 @@ fn run_annotations(run: &Value, at: &str, each: &mut impl FnMut(Evidence)) {
     let tlog_index = text(TRANSPARENCY).and_then(log_index_of);
     let mut found = false;
     for (key, value) in anns {
-        let Some(short) = key
-            .strip_prefix(PREFIX)
-            .and_then(|k| k.strip_prefix("signature-"))
-        else {
+        let Some(short) = Part::Signature.key_of(key) else {
             continue;
         };
         found = true;
         let origin = format!("{at}: {key}");
-        let decode = |what: &str| -> Result<Option<Vec<u8>>, String> {
-            match text(&format!("{PREFIX}{what}-{short}")) {
+        let decode = |part: Part| -> Result<Option<Vec<u8>>, String> {
+            let name = part.annotation(short);
+            match text(&name) {
                 None => Ok(None),
                 Some(v) => STANDARD
                     .decode(v.trim())
                     .map(Some)
-                    .map_err(|_| format!("{PREFIX}{what}-{short} is not base64")),
+                    .map_err(|_| format!("{name} is not base64")),
             }
         };
         let signature = value
@@ -285,9 +283,9 @@ fn run_annotations(run: &Value, at: &str, each: &mut impl FnMut(Evidence)) {
         let parts = (|| {
             Ok::<_, String>((
                 signature?,
-                decode("payload")?,
-                decode("cert")?,
-                decode("chain")?,
+                decode(Part::Payload)?,
+                decode(Part::Cert)?,
+                decode(Part::Chain)?,
             ))
         })();
         let parts = parts.and_then(|p| bound_to_run(short, kind, uid, &subjects).map(|()| p));
