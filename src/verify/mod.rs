@@ -116,48 +116,58 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         .as_ref()
         .map(|a| a.digests.clone())
         .unwrap_or_default();
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut checks = Checks {
+        trust,
+        policy,
+        artifact,
+        now: time::OffsetDateTime::now_utc().unix_timestamp(),
+    };
     let mut report = Report::new(args, quiet);
+    // Each source reports what it verified; any unreadable input is remembered.
+    let mut bad_input = verify_inputs(args, &checks, &mut report)?;
+    bad_input |= verify_images(args, &mut checks, &mut report);
+    bad_input |= verify_detached(args, &checks, &mut report);
+    bad_input |= verify_gcs(args, &checks, &mut report);
+    report.finish(bad_input)
+}
 
-    // Files and streams: every piece of evidence must verify. One thread
-    // reads (parsing is sequential within a stream) while the others check
-    // the chunk before; the bounded channel keeps memory flat.
+/// What every piece of evidence is checked against, resolved once.
+struct Checks {
+    trust: Trust,
+    policy: Policy,
+    artifact: Option<artifact::Artifact>,
+    now: i64,
+}
+
+impl Checks {
+    fn verify(&self, evidence: Vec<Evidence>) -> Vec<Finding> {
+        verify_all(
+            evidence,
+            &self.trust,
+            &self.policy,
+            &self.artifact,
+            self.now,
+        )
+    }
+}
+
+/// Files and streams: every piece of evidence must verify. One thread
+/// reads (parsing is sequential within a stream) while the others check the
+/// chunk before; the bounded channel keeps memory flat. True when an input
+/// could not be read or held nothing to verify.
+fn verify_inputs(
+    args: &VerifyArgs,
+    checks: &Checks,
+    report: &mut Report,
+) -> Result<bool, VerifyError> {
     let inputs = read::expand(&args.inputs)?;
     let mut bad_input = false;
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
-        scope.spawn(move || {
-            let mut batch: Vec<Evidence> = Vec::with_capacity(CHUNK);
-            for input in &inputs {
-                let mut found = 0usize;
-                let result = read::read(input, |e| {
-                    found += 1;
-                    batch.push(e);
-                    if batch.len() == CHUNK {
-                        let _ = tx.send(Batch::Evidence(std::mem::take(&mut batch)));
-                    }
-                });
-                if result.is_ok() && found == 0 {
-                    let _ = tx.send(Batch::Empty(input.display_name()));
-                    if args.fail_fast {
-                        return;
-                    }
-                }
-                if let Err(e) = result {
-                    let _ = tx.send(Batch::Evidence(std::mem::take(&mut batch)));
-                    let _ = tx.send(Batch::Unreadable(e));
-                    if args.fail_fast {
-                        return;
-                    }
-                }
-            }
-            let _ = tx.send(Batch::Evidence(batch));
-        });
+        scope.spawn(move || read_batches(&inputs, args.fail_fast, &tx));
         for batch in rx {
             match batch {
-                Batch::Evidence(chunk) => {
-                    report.add_all(verify_all(chunk, &trust, &policy, &artifact, now), true);
-                }
+                Batch::Evidence(chunk) => report.add_all(checks.verify(chunk), true),
                 Batch::Unreadable(e) => {
                     bad_input = true;
                     report.input_error(e);
@@ -171,9 +181,44 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
             }
         }
     });
+    Ok(bad_input)
+}
 
-    // Images: verified when at least one of what is attached passes (others
-    // may be signed by other parties); each is reported.
+/// The reading side of [`verify_inputs`]: evidence in chunks of [`CHUNK`],
+/// then each input that could not be read or held nothing.
+fn read_batches(inputs: &[read::Input], fail_fast: bool, tx: &std::sync::mpsc::SyncSender<Batch>) {
+    let mut batch: Vec<Evidence> = Vec::with_capacity(CHUNK);
+    for input in inputs {
+        let mut found = 0usize;
+        let result = read::read(input, |e| {
+            found += 1;
+            batch.push(e);
+            if batch.len() == CHUNK {
+                let _ = tx.send(Batch::Evidence(std::mem::take(&mut batch)));
+            }
+        });
+        if result.is_ok() && found == 0 {
+            let _ = tx.send(Batch::Empty(input.display_name()));
+            if fail_fast {
+                return;
+            }
+        }
+        if let Err(e) = result {
+            let _ = tx.send(Batch::Evidence(std::mem::take(&mut batch)));
+            let _ = tx.send(Batch::Unreadable(e));
+            if fail_fast {
+                return;
+            }
+        }
+    }
+    let _ = tx.send(Batch::Evidence(batch));
+}
+
+/// Images: verified when at least one of what is attached passes (others
+/// may be signed by other parties); each is reported. True when an image
+/// could not be fetched.
+fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) -> bool {
+    let mut bad_input = false;
     for reference in &args.image {
         let fetched = oci::fetch_image(reference, &oci_options(args))
             .map_err(|e| VerifyError::Usage(e.to_string()));
@@ -185,18 +230,19 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
                 continue;
             }
         };
-        policy.image = Some(policy::SubjectSpec {
+        checks.policy.image = Some(policy::SubjectSpec {
             name: String::new(),
             digest: policy::DigestSpec {
                 algorithm: Some("sha256".into()),
                 hex: image.image.hex().to_string(),
             },
         });
-        let findings = verify_all(image.evidence, &trust, &policy, &artifact, now);
+        let findings = checks.verify(image.evidence);
         // With checks about the build, an image signature alone (which
         // says nothing about the build) does not make the image pass.
+        let about_build = checks.policy.about_build();
         let passed = findings.iter().any(|f| match &f.result {
-            Ok(v) => !policy.about_build() || matches!(v.content, Content::Statement { .. }),
+            Ok(v) => !about_build || matches!(v.content, Content::Statement { .. }),
             Err(_) => false,
         });
         report.image(reference, &findings, passed);
@@ -204,41 +250,47 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         if !passed {
             report.failed += 1;
         }
-        policy.image = None;
+        checks.policy.image = None;
     }
+    bad_input
+}
 
-    // A detached signature over the artifact (cosign sign-blob's).
-    if let Some(path) = &args.signature {
-        match detached(args, path, artifact.as_ref()) {
-            Ok(evidence) => report.add_all(
-                verify_all(vec![evidence], &trust, &policy, &artifact, now),
-                true,
-            ),
-            Err(e) => {
-                bad_input = true;
-                report.input_error(e);
-            }
+/// A detached signature over the artifact (cosign sign-blob's). True when
+/// it could not be read.
+fn verify_detached(args: &VerifyArgs, checks: &Checks, report: &mut Report) -> bool {
+    let Some(path) = &args.signature else {
+        return false;
+    };
+    match detached(args, path, checks.artifact.as_ref()) {
+        Ok(evidence) => {
+            report.add_all(checks.verify(vec![evidence]), true);
+            false
+        }
+        Err(e) => {
+            report.input_error(e);
+            true
         }
     }
+}
 
-    // GCS prefixes: like files, every artifact must verify.
+/// GCS prefixes: like files, every artifact must verify. True when a prefix
+/// could not be read.
+fn verify_gcs(args: &VerifyArgs, checks: &Checks, report: &mut Report) -> bool {
+    let mut bad_input = false;
     for url in &args.gcs {
         match gcs::fetch_gcs(url) {
             Ok(evidence) if evidence.is_empty() => {
                 report.problem(&format!("{url}: no Chains signatures found"));
                 report.failed += 1;
             }
-            Ok(evidence) => {
-                report.add_all(verify_all(evidence, &trust, &policy, &artifact, now), true)
-            }
+            Ok(evidence) => report.add_all(checks.verify(evidence), true),
             Err(e) => {
                 bad_input = true;
                 report.problem(&e.to_string());
             }
         }
     }
-
-    report.finish(bad_input)
+    bad_input
 }
 
 /// `--signature` (with `--certificate`, `--certificate-chain`) over the
