@@ -285,7 +285,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__verify)
-            opts="-q -h -V --image --gcs --artifact --key --password-file --trusted-root --ca-roots --ca-intermediates --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --insecure-ignore-sct --rekor-url --rekor-public-key --require-tlog --insecure-ignore-tlog --predicate-type --builder-id --source-uri --source-digest --subject --max-age --output --print-payload --allow-insecure-registry --fail-fast --quiet --help --version"
+            opts="-q -h -V --image --gcs --artifact --key --password-file --trusted-root --tuf-url --tuf-root --offline --ca-roots --ca-intermediates --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --insecure-ignore-sct --rekor-url --rekor-public-key --require-tlog --insecure-ignore-tlog --predicate-type --builder-id --source-uri --source-digest --subject --max-age --output --print-payload --allow-insecure-registry --fail-fast --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +312,14 @@ _chains() {
                     return 0
                     ;;
                 --trusted-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tuf-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tuf-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -383,7 +391,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__watch)
-            opts="-q -h -V --kubeconfig --namespace --controller-namespace --key --password-file --workers --kube-api-qps --kube-api-burst --only-successful --no-leader-election --lease-name --lease-duration --identity --metrics-address --retry-delay --log-format --quiet --help --version"
+            opts="-q -h -V --kubeconfig --namespace --controller-namespace --key --password-file --workers --kube-api-qps --kube-api-burst --only-successful --no-leader-election --lease-name --lease-duration --lease-renew-deadline --identity --metrics-address --retry-delay --log-format --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -426,6 +434,10 @@ _chains() {
                     return 0
                     ;;
                 --lease-duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lease-renew-deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -75,6 +75,8 @@ complete -c chains -n "__fish_chains_using_subcommand verify" -l artifact -d 'Th
 complete -c chains -n "__fish_chains_using_subcommand verify" -l key -d 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l password-file -d 'File holding the password of an encrypted private key given as --key' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l trusted-root -d 'Sigstore trusted root (trusted_root.json, as cosign and sigstore-go take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each trusted within its validity window' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -l tuf-url -d 'TUF repository to get the trusted root (its trusted_root.json target) from. Without it, keyless verification given no --trusted-root or --ca-roots uses Sigstore\'s public-good repository (https://tuf-repo-cdn.sigstore.dev), whose root ships in chains' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l tuf-root -d 'The initial root.json of the --tuf-url repository (as `cosign initialize --root`)' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l ca-roots -d 'Trusted root certificates (PEM) for keyless signatures' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l ca-intermediates -d 'Intermediate certificates (PEM) between a signing certificate and the roots' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate-identity -d 'The identity (email or URI SAN) the signing certificate must have' -r
@@ -91,6 +93,7 @@ complete -c chains -n "__fish_chains_using_subcommand verify" -l subject -d 'A s
 complete -c chains -n "__fish_chains_using_subcommand verify" -l max-age -d 'Reject attestations older than this (e.g. 30m, 24h, 7d), by their log entry\'s time, else their build finish time' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l output -d 'Report format' -r -f -a "human\t'A line per artifact and a summary'
 json\t'One JSON document: every finding, with the failed check\'s name'"
+complete -c chains -n "__fish_chains_using_subcommand verify" -l offline -d 'Use the cached TUF metadata only (verified, possibly expired); fetch nothing'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore-sct -d 'Do not check the signed certificate timestamps (SCTs) embedded in signing certificates against the trusted root\'s CT logs (as cosign)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l require-tlog -d 'Reject anything without a verified transparency log entry'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore-tlog -d 'Do not look at transparency log entries at all (said so in the report)'
@@ -110,6 +113,7 @@ complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-qps -d 
 complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-burst -d 'Requests allowed in a burst above --kube-api-qps' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-name -d 'The coordination.k8s.io Lease replicas elect a leader with' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-duration -d 'How long a Lease holds without renewal (e.g. 15s, 500ms)' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-renew-deadline -d 'How long the leader keeps working without a successful renewal; must be shorter than --lease-duration [default: 2/3 of --lease-duration, client-go\'s 10s for 15s]' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l identity -d 'This replica\'s identity in the Lease [default: POD_NAME, else host name and pid]' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l metrics-address -d 'Serve /metrics, /healthz and /readyz here' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l retry-delay -d 'First delay before a failed run is tried again (doubling per retry)' -r

@@ -137,8 +137,24 @@ pub struct VerifyArgs {
     /// Sigstore trusted root (trusted_root.json, as cosign and sigstore-go
     /// take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities,
     /// each trusted within its validity window.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "tuf_url")]
     pub trusted_root: Option<PathBuf>,
+
+    /// TUF repository to get the trusted root (its trusted_root.json target)
+    /// from. Without it, keyless verification given no --trusted-root or
+    /// --ca-roots uses Sigstore's public-good repository
+    /// (https://tuf-repo-cdn.sigstore.dev), whose root ships in chains.
+    #[arg(long, value_name = "URL")]
+    pub tuf_url: Option<String>,
+
+    /// The initial root.json of the --tuf-url repository (as `cosign
+    /// initialize --root`).
+    #[arg(long, value_name = "FILE", requires = "tuf_url")]
+    pub tuf_root: Option<PathBuf>,
+
+    /// Use the cached TUF metadata only (verified, possibly expired); fetch nothing.
+    #[arg(long)]
+    pub offline: bool,
 
     /// Trusted root certificates (PEM) for keyless signatures.
     #[arg(long, value_name = "FILE")]
@@ -490,6 +506,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
     pub lease_duration: Duration,
 
+    /// How long the leader keeps working without a successful renewal; must
+    /// be shorter than --lease-duration [default: 2/3 of --lease-duration,
+    /// client-go's 10s for 15s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lease_renew_deadline: Option<Duration>,
+
     /// This replica's identity in the Lease [default: POD_NAME, else host name and pid].
     #[arg(long, value_name = "ID", env = "POD_NAME")]
     pub identity: Option<String>,
@@ -505,6 +527,26 @@ pub struct WatchArgs {
     /// Log lines as text or as JSON objects (one per line).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+}
+
+impl WatchArgs {
+    /// The renew deadline and the pause between lease attempts, checked
+    /// against the lease duration (client-go's 15s/10s/2s by default).
+    pub fn lease_timing(&self) -> Result<(Duration, Duration), String> {
+        let duration = self.lease_duration;
+        let deadline = self.lease_renew_deadline.unwrap_or(duration * 2 / 3);
+        if deadline.is_zero() || deadline >= duration {
+            return Err(format!(
+                "--lease-renew-deadline ({}ms) must be above 0 and below --lease-duration ({}ms)",
+                deadline.as_millis(),
+                duration.as_millis()
+            ));
+        }
+        let retry = (duration * 2 / 15)
+            .max(Duration::from_millis(50))
+            .min(deadline / 2);
+        Ok((deadline, retry))
+    }
 }
 
 /// `500ms`, `15s`, `2m`, or plain seconds.

@@ -14,9 +14,11 @@ pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod json;
+pub mod k8s;
 pub mod keys;
 pub mod pem;
 pub mod pipeline;
+pub mod plan;
 pub mod provenance;
 pub mod report;
 pub mod run;

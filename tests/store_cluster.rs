@@ -107,3 +107,56 @@ fn a_run_missing_from_the_cluster_fails_and_is_not_claimed() {
     );
     assert!(!err.contains("test-token"), "{err}");
 }
+
+/// Own server (it records headers): the write names Chains as its field
+/// manager and every request carries Chains' User-Agent.
+#[test]
+fn marks_as_chains_with_its_user_agent_and_field_manager() {
+    let kube = common::kube::rv_server();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(dir.path(), kube.port, "ci");
+    let api = format!("http://127.0.0.1:{}", kube.port);
+    let run: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(testdata("runs/taskrun-build.yaml")).unwrap(),
+    )
+    .unwrap();
+    http(
+        "POST",
+        &format!("{api}/apis/tekton.dev/v1/namespaces/ci/taskruns"),
+        Some(&run),
+    );
+    let key = testdata("keys/ed25519.pem");
+    let out = chains(&[
+        "attest",
+        "--key",
+        key.to_str().unwrap(),
+        "--storage",
+        "tekton",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+        testdata("runs/taskrun-build.yaml").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let traffic = http("GET", &format!("{api}/_test/traffic"), None);
+    let ours: Vec<&Value> = traffic
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["token"] == "test-token")
+        .collect();
+    let lines: Vec<&str> = ours.iter().map(|r| r["line"].as_str().unwrap()).collect();
+    assert_eq!(
+        lines,
+        ["PATCH /apis/tekton.dev/v1/namespaces/ci/taskruns/build-app-7x2kq?fieldManager=chains"],
+        "one write"
+    );
+    let agent = format!("chains/{}", env!("CARGO_PKG_VERSION"));
+    assert!(
+        ours.iter().all(|r| r["agent"] == agent.as_str()),
+        "{ours:?}"
+    );
+}

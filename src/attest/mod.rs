@@ -17,11 +17,11 @@ use crate::pipeline::{
     self, Attested, Product, RunError, SignerInputs, SignersError, Stages, Storage, StorageInputs,
     StorageSetupError,
 };
+use crate::plan::{SigningFlags, SigningPlan};
 use crate::provenance::{BuildType, Format, Options};
 use crate::run::group::{self, ChildStore};
 use crate::run::read::{self, Decoded, Document, DocumentStream, InputError, KindHint, Source};
 use crate::run::{Run, RunKind};
-use crate::sign::Password;
 use console::Console;
 use family::Families;
 use output::{Output, Planned};
@@ -60,18 +60,17 @@ pub enum AttestError {
     },
 }
 
-/// The keys attest's flags name, for the signer stage.
-fn signer_inputs(args: &AttestArgs) -> SignerInputs {
+/// The keys attest's flags and the config name, for the signer stage.
+fn signer_inputs(args: &AttestArgs, config: &Config) -> SignerInputs {
+    let flags = SigningFlags {
+        key: args.key.as_deref(),
+        password_file: args.password_file.as_deref(),
+        fulcio_url: args.fulcio_url.as_deref(),
+        identity_token: args.identity_token.as_deref(),
+    };
     SignerInputs {
-        key: args.key.clone(),
-        loaded: None,
-        x509: None,
-        password: match &args.password_file {
-            Some(p) => Password::File(p.clone()),
-            None => Password::FromEnvironment,
-        },
-        fulcio_url: args.fulcio_url.clone(),
-        identity_token: args.identity_token.clone(),
+        plan: SigningPlan::resolve(config, flags),
+        ..Default::default()
     }
 }
 
@@ -293,7 +292,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     let signers = if args.unsigned {
         None
     } else {
-        let s = pipeline::load_signers(&signer_inputs(args), &config)?;
+        let s = pipeline::load_signers(&signer_inputs(args, &config), &config)?;
         for (kind, signer) in [("taskrun", &s.taskrun), ("pipelinerun", &s.pipelinerun)] {
             if signer.is_none() {
                 tally.warn(&format!(

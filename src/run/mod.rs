@@ -146,6 +146,32 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run as the Kubernetes API's `tekton.dev/v1` endpoints serve it
+    /// (the controller's watch): v1 already, its kind known from the
+    /// collection, so nothing is decoded or converted.
+    pub fn from_api(kind: RunKind, object: Value) -> Run {
+        let m = object.get("metadata");
+        let field = |k: &str| {
+            m.and_then(|m| m.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
+        let file = format!("cluster {kind} {}/{}", field("namespace"), field("name"));
+        Run {
+            kind,
+            object,
+            source_api_version: "tekton.dev/v1".into(),
+            original: None,
+            syntax: Syntax::Json,
+            origin: Origin {
+                file: Arc::from(file),
+                document: 0,
+                item: None,
+                line: 1,
+            },
+        }
+    }
+
     /// The object as it was read (what is written back with annotations).
     pub fn source_object(&self) -> &Value {
         self.original.as_ref().unwrap_or(&self.object)

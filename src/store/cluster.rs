@@ -1,22 +1,23 @@
 //! Marking runs in a cluster: the annotations Chains sets on the live
 //! TaskRun or PipelineRun (`chains.tekton.dev/signed`, the tekton backend's
-//! payload annotations, the transparency entry).
+//! payload annotations, the transparency entry), through the one Kubernetes
+//! edge ([`crate::k8s`]) that `chains watch` marks runs with too.
 //!
 //! Chains uses a server-side apply patch; we send a JSON merge patch of
 //! `metadata.annotations`, which sets the same annotations and is what every
-//! API server (and the test emulator) accepts without a field manager.
+//! API server (and the test emulator) accepts. A run read from a file has
+//! no resourceVersion worth trusting (the export is older than the live
+//! object), so this write is unconditional.
 
 use std::path::Path;
 
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
-use kube::core::{ApiResource, GroupVersionKind};
-
 use super::StoreError;
-use crate::run::{RunId, RunKind};
+use crate::k8s::{Kube, RunRef};
+use crate::run::RunId;
 
 pub struct Cluster {
     runtime: tokio::runtime::Runtime,
-    client: kube::Client,
+    kube: Kube,
 }
 
 fn err(message: impl Into<String>) -> StoreError {
@@ -31,22 +32,11 @@ impl Cluster {
             .enable_all()
             .build()
             .map_err(|e| err(format!("cannot start the Kubernetes client runtime: {e}")))?;
-        let client = runtime.block_on(async {
-            let config = match kubeconfig {
-                Some(p) => {
-                    let kc = kube::config::Kubeconfig::read_from(p)
-                        .map_err(|e| err(format!("cannot read kubeconfig {}: {e}", p.display())))?;
-                    kube::Config::from_custom_kubeconfig(kc, &Default::default())
-                        .await
-                        .map_err(|e| err(format!("invalid kubeconfig {}: {e}", p.display())))?
-                }
-                None => kube::Config::incluster()
-                    .map_err(|e| err(format!("no in-cluster configuration: {e}")))?,
-            };
-            kube::Client::try_from(config)
-                .map_err(|e| err(format!("cannot create the Kubernetes client: {e}")))
-        })?;
-        Ok(Cluster { runtime, client })
+        // No request budget: attest makes one write per run.
+        let kube = runtime
+            .block_on(Kube::connect(kubeconfig, 0.0, 1))
+            .map_err(|e| err(e.message))?;
+        Ok(Cluster { runtime, kube })
     }
 
     /// Set annotations on the live run.
@@ -60,31 +50,33 @@ impl Cluster {
                 "the run has no name, so it cannot be found in the cluster",
             ));
         }
-        let kind = match run.kind {
-            RunKind::TaskRun => "TaskRun",
-            RunKind::PipelineRun => "PipelineRun",
+        let target = RunRef {
+            kind: run.kind,
+            namespace: if run.namespace.is_empty() {
+                "default"
+            } else {
+                &run.namespace
+            },
+            name: &run.name,
         };
-        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("tekton.dev", "v1", kind));
-        let ns = if run.namespace.is_empty() {
-            "default"
-        } else {
-            &run.namespace
-        };
-        let api: Api<DynamicObject> = Api::namespaced_with(self.client.clone(), ns, &resource);
-        let map: serde_json::Map<String, serde_json::Value> = annotations
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-            .collect();
-        let patch = serde_json::json!({"metadata": {"annotations": map}});
-        let name = run.name.clone();
         self.runtime
-            .block_on(async move { api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await })
+            .block_on(self.kube.mark_run(&target, annotations, ""))
             .map(|_| ())
             .map_err(|e| {
-                let transient = matches!(&e, kube::Error::Api(s) if super::is_transient_status(s.code))
-                    || matches!(&e, kube::Error::HyperError(_) | kube::Error::Service(_));
-                let message = format!("cannot annotate {kind} {ns}/{}: {e}", run.name);
-                if transient { StoreError::transient("tekton", message) } else { err(message) }
+                // No status: the server was not reached or did not answer.
+                let transient = e.code.is_none_or(super::is_transient_status);
+                let message = format!(
+                    "cannot annotate {} {}/{}: {}",
+                    run.kind.as_str(),
+                    target.namespace,
+                    run.name,
+                    e.message
+                );
+                if transient {
+                    StoreError::transient("tekton", message)
+                } else {
+                    err(message)
+                }
             })
     }
 }

@@ -25,16 +25,6 @@ pub struct Trust {
     pub roots: Option<Roots>,
     pub identity: IdentityPolicy,
     pub tlog: Transparency,
-    /// Checks RFC 3161 timestamps against trusted timestamp authorities.
-    pub timestamps: Option<Box<dyn TimestampVerifier>>,
-}
-
-/// The seam to the trust module's timestamp authorities.
-pub trait TimestampVerifier: Send + Sync {
-    /// Verify `token` (a DER RFC 3161 timestamp response) over `signature`
-    /// (the signature bytes it must stamp); the time it attests, in unix
-    /// seconds.
-    fn verify(&self, token: &[u8], signature: &[u8]) -> Result<i64, String>;
 }
 
 /// How transparency log entries are checked.
@@ -142,7 +132,13 @@ pub fn check(
     // Transparency and timestamps first: a verified entry's or timestamp's
     // time is when a short-lived certificate must have been valid.
     let (entries, searched) = log_entries(evidence, &trust.tlog, &signed)?;
-    let checked = verify_entries(evidence, &trust.tlog, &entries, searched)?;
+    let mut checked = verify_entries(evidence, &trust.tlog, &entries, searched)?;
+    // Of entries found by a search, only those of this signature (with this
+    // certificate) may lend it their time: the same payload may have been
+    // signed and logged before, by another certificate.
+    if searched && let Some(chain) = &evidence.certificate {
+        checked.retain(|(e, _)| entry_records(e, &signed.logged(), &chain.certificate_pem).is_ok());
+    }
     let signed_at = signed_time(evidence, trust, &signed, &checked)?;
 
     let (candidates, certified) = signers(evidence, trust, signed_at, now)?;
@@ -171,11 +167,68 @@ pub fn check(
         }
     }
     let tlog = tlog_status(trust, &entries, searched, &recorded)?;
+    let content = signed.content(whole_statement)?;
+    if let (Some(run), Content::Statement { statement, .. }) = (&evidence.run_subjects, &content) {
+        matches_run(statement, run)?;
+    }
     Ok(Verified {
-        content: signed.content(whole_statement)?,
+        content,
         signer,
         tlog,
     })
+}
+
+/// An attestation on a run must be about what the run's results say it
+/// built: every image its results name is a subject, and a TaskRun's
+/// subjects are all among its results (edited results under intact
+/// annotations fail here).
+fn matches_run(statement: &Value, run: &super::evidence::RunSubjects) -> Result<(), Rejection> {
+    let subjects: Vec<(String, String, String)> = statement
+        .get("subject")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|s| {
+            let name = s
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            s.get("digest")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(move |(alg, hex)| {
+                    Some((
+                        name.clone(),
+                        alg.clone(),
+                        hex.as_str()?.to_ascii_lowercase(),
+                    ))
+                })
+        })
+        .collect();
+    let show = |(n, a, h): &(String, String, String)| format!("{n}@{a}:{h}");
+    if let Some(missing) = run.images.iter().find(|i| !subjects.contains(i)) {
+        return Err(Rejection::new(
+            "run",
+            format!(
+                "the run's results name the image {}, which the statement does not: it is not this run's attestation, or its results were changed",
+                show(missing)
+            ),
+        ));
+    }
+    if run.closed
+        && let Some(extra) = subjects.iter().find(|s| !run.all.contains(s))
+    {
+        return Err(Rejection::new(
+            "run",
+            format!(
+                "the statement names {}, which the run's results do not: it is not this run's attestation, or its results were changed",
+                show(extra)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Verify each entry's place in the log (SET, inclusion proof, checkpoint).
@@ -214,13 +267,14 @@ fn signed_time(
         .iter()
         .filter_map(|(_, c)| c.integrated_time)
         .collect();
-    if let Some(tsa) = &trust.timestamps {
+    // RFC 3161 timestamps over the signature, against the trusted root's
+    // timestamp authorities (none given: they cannot vouch for anything).
+    if !trust.root.timestamp_authorities.is_empty() {
         let signature = signed.signature_bytes();
         for token in &evidence.timestamps {
-            let t = tsa
-                .verify(token, &signature)
-                .map_err(|why| Rejection::new("timestamp", why))?;
-            times.push(t);
+            let t = crate::trust::timestamp::verify(token, &signature, &trust.root)
+                .map_err(|e| Rejection::new("timestamp", e.to_string()))?;
+            times.push(t.time.unix_timestamp());
         }
     }
     Ok(times.into_iter().min())
@@ -244,7 +298,9 @@ fn signers(
                 Some(t) => t,
                 None if trust.tlog.ignore => now,
                 None => {
-                    let why = if !evidence.timestamps.is_empty() && trust.timestamps.is_none() {
+                    let why = if !evidence.timestamps.is_empty()
+                        && trust.root.timestamp_authorities.is_empty()
+                    {
                         "no trusted signing time: its RFC 3161 timestamps cannot be checked without trusted timestamp authorities (--trusted-root), and no verified log entry with a signed entry timestamp came with it"
                     } else if !evidence.tlog.is_empty() && trust.tlog.log.is_none() {
                         "no trusted signing time: its log entries cannot be checked without --rekor-public-key or --rekor-url"

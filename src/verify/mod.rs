@@ -337,7 +337,6 @@ fn trust(args: &VerifyArgs) -> Result<Trust, VerifyError> {
             require: args.require_tlog,
             ignore: args.insecure_ignore_tlog,
         },
-        timestamps: None,
     })
 }
 
@@ -374,10 +373,14 @@ fn trusted_root(
     args: &VerifyArgs,
     read_pem: &dyn Fn(&Path, &str) -> Result<String, VerifyError>,
 ) -> Result<TrustedRoot, VerifyError> {
+    let keyless_without_roots = args.ca_roots.is_none()
+        && args.key.is_empty()
+        && (args.certificate_identity.is_some() || args.certificate_identity_regexp.is_some());
     let mut root = match &args.trusted_root {
         Some(path) => {
             TrustedRoot::from_file(path).map_err(|e| VerifyError::Usage(e.to_string()))?
         }
+        None if args.tuf_url.is_some() || keyless_without_roots => tuf_trusted_root(args)?,
         None => TrustedRoot::default(),
     };
     let certificates = |path: &Path, flag: &str| {
@@ -411,6 +414,31 @@ fn trusted_root(
     Ok(root)
 }
 
+/// The trusted root of `--tuf-url` (with `--tuf-root`), or of Sigstore's
+/// public-good TUF repository.
+fn tuf_trusted_root(args: &VerifyArgs) -> Result<TrustedRoot, VerifyError> {
+    use crate::trust::tuf::{self, TufOptions};
+    let options = match (&args.tuf_url, &args.tuf_root) {
+        (None, _) => TufOptions::sigstore(args.offline),
+        (Some(url), Some(path)) => {
+            let initial = std::fs::read(path).map_err(|e| {
+                VerifyError::Usage(format!("cannot read --tuf-root {}: {e}", path.display()))
+            })?;
+            TufOptions::for_url(url, initial, args.offline)
+        }
+        (Some(url), None) if url.trim().trim_end_matches('/') == tuf::SIGSTORE_TUF_URL => {
+            TufOptions::sigstore(args.offline)
+        }
+        (Some(_), None) => {
+            return Err(VerifyError::Usage(
+                "--tuf-url needs --tuf-root FILE: the repository's initial root.json, trusted as given".into(),
+            ));
+        }
+    }
+    .map_err(|e| VerifyError::Tlog(e.to_string()))?;
+    tuf::trusted_root(&options).map_err(|e| VerifyError::Tlog(e.to_string()))
+}
+
 /// `--key`: a PEM public key (cosign.pub), a certificate, a private key
 /// (its public half), or a KMS URI (its public key is fetched).
 fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError> {
@@ -420,10 +448,7 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError
     };
     let signer_key = || {
         let opts = crate::sign::SignerOptions {
-            password: match &args.password_file {
-                Some(p) => crate::sign::Password::File(p.clone()),
-                None => crate::sign::Password::FromEnvironment,
-            },
+            password: crate::plan::password(args.password_file.as_deref()),
             ..Default::default()
         };
         crate::sign::load(reference, &opts)

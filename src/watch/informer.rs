@@ -11,8 +11,8 @@ use futures::StreamExt;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::kube::{Event, Kube, resource_version};
 use super::log;
+use crate::k8s::{Event, Kube, resource_version};
 
 /// What an informer tells its owner.
 pub enum Change {

@@ -4,20 +4,30 @@
 //! clock comparison between replicas), or at once when the holder released
 //! it (empty `holderIdentity`) on shutdown.
 //!
+//! Safe under partitions (client-go's renew deadline): the leader leads only
+//! until its last successful renewal's *start* plus the renew deadline,
+//! which is shorter than the lease duration. Every renewal attempt is cut off
+//! at that instant, and the [`Fence`] that workers consult before starting or
+//! marking a run closes then by the clock alone, even if this task is stuck
+//! on a hung API call. Another replica cannot take over before the lease
+//! duration has passed since it saw our last write, which was sent after the
+//! renewal started: so the old leader has stopped before the new one starts.
+//!
 //! Writes carry the Lease's `metadata.resourceVersion`, so a real API server
 //! lets only one of two racing replicas win (409 for the other). An emulator
 //! that keeps no resourceVersion cannot arbitrate; there we read the Lease
 //! back after writing and only lead if it names us.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::kube::{ApiError, Kube, resource_version};
 use super::log;
+use crate::k8s::{ApiError, Kube, resource_version};
 
 pub struct Elector {
     pub kube: Arc<Kube>,
@@ -25,6 +35,65 @@ pub struct Elector {
     pub name: String,
     pub identity: String,
     pub duration: Duration,
+    /// How long the leader may go without a successful renewal (shorter
+    /// than `duration`).
+    pub renew_deadline: Duration,
+    /// Pause between attempts to acquire or renew.
+    pub retry_period: Duration,
+    pub fence: Arc<Fence>,
+}
+
+/// Until when this replica may act as the leader, by the monotonic clock.
+/// Workers check it before they start a run and before they mark one.
+pub struct Fence {
+    base: Instant,
+    /// Microseconds after `base`; 0 when not leading.
+    until: AtomicU64,
+    /// No leader election: always open.
+    always: bool,
+}
+
+impl Fence {
+    pub fn closed() -> Fence {
+        Fence {
+            base: Instant::now(),
+            until: AtomicU64::new(0),
+            always: false,
+        }
+    }
+
+    /// For `--no-leader-election`.
+    pub fn open() -> Fence {
+        Fence {
+            always: true,
+            ..Fence::closed()
+        }
+    }
+
+    /// Whether this replica may dispatch or mark now.
+    pub fn holds(&self) -> bool {
+        self.always || self.deadline().is_some_and(|d| Instant::now() < d)
+    }
+
+    /// When leadership ends unless renewed (`None`: not leading, or no election).
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.until.load(Ordering::SeqCst) {
+            0 => None,
+            us => Some(self.base + Duration::from_micros(us)),
+        }
+    }
+
+    fn extend(&self, until: Instant) {
+        let us = until.saturating_duration_since(self.base).as_micros();
+        self.until.store(
+            u64::try_from(us).unwrap_or(u64::MAX).max(1),
+            Ordering::SeqCst,
+        );
+    }
+
+    fn close(&self) {
+        self.until.store(0, Ordering::SeqCst);
+    }
 }
 
 /// The last Lease record seen, and when it last changed (our clock).
@@ -60,14 +129,21 @@ impl Elector {
     /// Campaign and renew until `stop`; `leader` says whether we lead. On stop
     /// the lease is released so that another replica takes over at once.
     pub async fn run(self, leader: watch::Sender<bool>, mut stop: watch::Receiver<bool>) {
-        let retry = (self.duration / 3).max(Duration::from_millis(100));
         let mut observed: Option<Observed> = None;
-        let mut last_renew = Instant::now();
         loop {
             let leading = *leader.borrow();
-            match self.try_acquire_or_renew(&mut observed).await {
-                Ok(true) => {
-                    last_renew = Instant::now();
+            let started = Instant::now();
+            // A leader's attempt may not outlive its leadership; a
+            // candidate's is bounded by the renew deadline.
+            let cutoff = match self.fence.deadline() {
+                Some(d) if leading => d,
+                _ => started + self.renew_deadline,
+            };
+            let attempt =
+                tokio::time::timeout_at(cutoff, self.try_acquire_or_renew(&mut observed)).await;
+            match attempt {
+                Ok(Ok(true)) => {
+                    self.fence.extend(started + self.renew_deadline);
                     if !leading {
                         log::info(
                             "became leader",
@@ -76,35 +152,47 @@ impl Elector {
                         let _ = leader.send(true);
                     }
                 }
-                Ok(false) => {
+                Ok(Ok(false)) => {
                     if leading {
                         log::warn("lost the lease", &[("lease", &self.name)]);
-                        let _ = leader.send(false);
+                        self.step_down(&leader);
                     }
                 }
-                Err(e) => {
-                    log::warn(
-                        "lease update failed",
-                        &[("lease", &self.name), ("error", &e.message)],
-                    );
-                    // Stop leading before another replica may take over.
-                    if leading && last_renew.elapsed() >= self.duration * 2 / 3 {
-                        log::warn(
-                            "lease not renewed in time; stepping down",
-                            &[("lease", &self.name)],
-                        );
-                        let _ = leader.send(false);
-                    }
-                }
+                Ok(Err(e)) => log::warn(
+                    "lease update failed",
+                    &[("lease", &self.name), ("error", &e.message)],
+                ),
+                Err(_) => log::warn(
+                    "lease update got no answer in time",
+                    &[("lease", &self.name)],
+                ),
+            }
+            if *leader.borrow() && !self.fence.holds() {
+                log::warn(
+                    "lease not renewed within the renew deadline; stopped dispatching and marking",
+                    &[
+                        ("lease", &self.name),
+                        (
+                            "renew-deadline",
+                            &format!("{}ms", self.renew_deadline.as_millis()),
+                        ),
+                    ],
+                );
+                self.step_down(&leader);
+            }
+            // While leading, wake at the deadline at the latest.
+            let mut wake = Instant::now() + self.retry_period;
+            if let Some(d) = self.fence.deadline().filter(|_| *leader.borrow()) {
+                wake = wake.min(d);
             }
             tokio::select! {
-                _ = tokio::time::sleep(retry) => {}
+                _ = tokio::time::sleep_until(wake) => {}
                 _ = stop.changed() => break,
             }
         }
         // Callers wait for in-flight work before stopping us; now let go.
         if *leader.borrow() {
-            let _ = leader.send(false);
+            self.step_down(&leader);
             if let Err(e) = self.release().await {
                 log::warn(
                     "could not release the lease",
@@ -114,6 +202,11 @@ impl Elector {
                 log::info("released the lease", &[("lease", &self.name)]);
             }
         }
+    }
+
+    fn step_down(&self, leader: &watch::Sender<bool>) {
+        self.fence.close();
+        let _ = leader.send(false);
     }
 
     async fn try_acquire_or_renew(
@@ -173,7 +266,9 @@ impl Elector {
                 since: Instant::now(),
             });
         }
-        let o = observed.as_ref().expect("set above");
+        let Some(o) = observed.as_ref() else {
+            return Ok(false);
+        };
         let ours = holder == self.identity;
         let expired = o.since.elapsed() >= self.duration;
         if !ours && !holder.is_empty() && !expired {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::run::RunKind;
@@ -45,7 +45,6 @@ pub struct Metrics {
     /// (kind, error_type) → failures, as Chains labels them.
     failures: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     latency: Mutex<BTreeMap<&'static str, Histogram>>,
-    pub leader: AtomicBool,
 }
 
 impl Metrics {
@@ -76,7 +75,9 @@ impl Metrics {
         h.sum += secs;
     }
 
-    pub fn render(&self, queue_depth: usize, in_flight: usize) -> String {
+    /// The exposition; `leader`: whether this replica may work now (the
+    /// lease is held and was renewed within the renew deadline).
+    pub fn render(&self, queue_depth: usize, in_flight: usize, leader: bool) -> String {
         let mut out = String::new();
         let counters: [(&str, &str, Counter); 4] = [
             ("sign_created", "Total number of signed messages", |c| {
@@ -134,8 +135,8 @@ impl Metrics {
             ("watcher_in_flight", "Runs being attested", in_flight),
             (
                 "watcher_leader",
-                "1 when this replica holds the lease",
-                usize::from(self.leader.load(Ordering::Relaxed)),
+                "1 when this replica holds the lease and renewed it within the renew deadline",
+                usize::from(leader),
             ),
         ];
         for (name, help, v) in gauges {
@@ -177,13 +178,14 @@ mod tests {
         m.taskrun.marked_signed.fetch_add(2, Ordering::Relaxed);
         m.failure(RunKind::PipelineRun, "storage");
         m.observe(RunKind::TaskRun, Duration::from_millis(30));
-        let text = m.render(3, 1);
+        let text = m.render(3, 1, false);
         assert!(text.contains("watcher_taskrun_marked_signed_total 2\n"));
         assert!(
             text.contains("watcher_pipelinerun_signing_failures_total{error_type=\"storage\"} 1\n")
         );
         assert!(text.contains("watcher_taskrun_signing_failures_total 0\n"));
         assert!(text.contains("watcher_queue_depth 3\n"));
+        assert!(text.contains("watcher_leader 0\n"));
         assert!(
             text.contains("watcher_run_duration_seconds_bucket{kind=\"taskrun\",le=\"0.05\"} 1\n")
         );

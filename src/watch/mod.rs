@@ -7,9 +7,9 @@
 //! works. `chains-config` is watched and the stages rebuilt when it changes;
 //! keys are loaded (and decrypted) once at start.
 
+mod cache;
 mod http;
 mod informer;
-mod kube;
 mod lease;
 mod log;
 mod metrics;
@@ -19,22 +19,23 @@ mod settings;
 
 use crate::cli::WatchArgs;
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
 
 use miette::Diagnostic;
 use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::config::ConfigError;
-use crate::pipeline::{SignerInputs, SignersError, Stages, StorageSetupError};
+use crate::k8s::{ApiError, Kube, run_collection};
+use crate::pipeline::{SignersError, Stages, StorageSetupError};
+use crate::plan::{SigningFlags, SigningPlan};
 use crate::run::RunKind;
-use crate::sign::{Password, SignError, SignerOptions};
+use crate::sign::SignError;
+use cache::{ClusterRuns, Controller, RunSink};
 use informer::{Change, Informer, Sink};
-use kube::{ApiError, Kube};
 use metrics::Metrics;
-use queue::{Key, Queue};
+use queue::Queue;
 use reconcile::Policy;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -61,157 +62,18 @@ pub enum WatchError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}")]
+    #[diagnostic(code(chains::watch::flags))]
+    Flags(String),
     #[error("controller runtime")]
     #[diagnostic(code(chains::watch::runtime))]
     Runtime(#[source] std::io::Error),
 }
 
-/// The cache, the current config's stages, and leadership: what informers
-/// feed and workers read.
-struct Controller {
-    runs: RwLock<HashMap<Key, Arc<Value>>>,
-    current: RwLock<(Arc<Stages>, Policy)>,
-    queue: Arc<Queue>,
-    leading: AtomicBool,
-}
-
-fn key_of(kind: RunKind, o: &Value) -> Option<Key> {
-    let m = o.get("metadata")?;
-    Some(Key {
-        kind,
-        namespace: m
-            .get("namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        name: m.get("name").and_then(Value::as_str)?.to_string(),
-    })
-}
-
-impl Controller {
-    fn policy(&self) -> Policy {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).1
-    }
-
-    fn consider(&self, key: Key, o: &Value) {
-        if self.leading.load(Ordering::SeqCst) && reconcile::wants(o, &self.policy()) {
-            self.queue.add(key, reconcile::priority(o));
-        }
-    }
-
-    /// A TaskRun changed: its PipelineRun may have been waiting for it.
-    fn wake_parent(&self, o: &Value) {
-        let Some(ns) = o.pointer("/metadata/namespace").and_then(Value::as_str) else {
-            return;
-        };
-        let parent = o
-            .pointer("/metadata/labels/tekton.dev~1pipelineRun")
-            .and_then(Value::as_str)
-            .or_else(|| {
-                o.pointer("/metadata/ownerReferences")?
-                    .as_array()?
-                    .iter()
-                    .find(|r| r.get("kind").and_then(Value::as_str) == Some("PipelineRun"))?
-                    .get("name")?
-                    .as_str()
-            });
-        let Some(parent) = parent else { return };
-        let key = Key {
-            kind: RunKind::PipelineRun,
-            namespace: ns.to_string(),
-            name: parent.to_string(),
-        };
-        let cached = self
-            .runs
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some(p) = cached {
-            self.consider(key, &p);
-        }
-    }
-
-    fn upsert(&self, kind: RunKind, o: Value) {
-        let Some(key) = key_of(kind, &o) else { return };
-        let o = Arc::new(reconcile::slim(&o));
-        self.runs
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key.clone(), o.clone());
-        self.consider(key, &o);
-        if kind == RunKind::TaskRun {
-            self.wake_parent(&o);
-        }
-    }
-
-    /// Queue every cached run that needs work (new leader, new config).
-    fn enqueue_all(&self) {
-        let all: Vec<(Key, Arc<Value>)> = self
-            .runs
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (k, v) in all {
-            self.consider(k, &v);
-        }
-    }
-}
-
-/// Feeds one run informer (one kind, one namespace or all) into the controller.
-struct RunSink {
-    kind: RunKind,
-    namespace: Option<String>,
-    controller: Arc<Controller>,
-}
-
-impl Sink for RunSink {
-    fn keep(&self, o: Value) -> Value {
-        reconcile::slim(&o)
-    }
-
-    fn apply(&self, change: Change) {
-        match change {
-            Change::Replace(items) => {
-                // Drop what the list no longer has, in this informer's scope.
-                {
-                    let keep: std::collections::HashSet<Key> =
-                        items.iter().filter_map(|o| key_of(self.kind, o)).collect();
-                    let mut runs = self
-                        .controller
-                        .runs
-                        .write()
-                        .unwrap_or_else(|p| p.into_inner());
-                    runs.retain(|k, _| {
-                        k.kind != self.kind
-                            || self.namespace.as_ref().is_some_and(|ns| *ns != k.namespace)
-                            || keep.contains(k)
-                    });
-                }
-                for o in items {
-                    self.controller.upsert(self.kind, o);
-                }
-            }
-            Change::Upsert(o) => self.controller.upsert(self.kind, o),
-            Change::Delete(o) => {
-                if let Some(k) = key_of(self.kind, &o) {
-                    self.controller
-                        .runs
-                        .write()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&k);
-                }
-            }
-        }
-    }
-}
-
 /// Rebuilds the stages when chains-config changes.
 struct ConfigSink {
     controller: Arc<Controller>,
-    inputs: SignerInputs,
+    keys: settings::Keys,
     only_successful: bool,
     namespace: String,
     /// The data last applied, to skip events that change nothing.
@@ -233,7 +95,7 @@ impl ConfigSink {
         }
         let source = format!("configmap {}/{}", self.namespace, settings::CONFIG_MAP);
         let result = settings::config_from(&serde_json::json!({ "data": data }), &source)
-            .and_then(|c| settings::build(&c, &self.inputs, self.only_successful));
+            .and_then(|c| settings::build(&c, &self.keys, self.only_successful));
         match result {
             Ok((stages, policy)) => {
                 *self
@@ -269,45 +131,6 @@ impl Sink for ConfigSink {
     }
 }
 
-/// Runs in the cluster, through the API, from worker threads.
-struct ClusterRuns {
-    kube: Arc<Kube>,
-    handle: tokio::runtime::Handle,
-}
-
-fn run_path(key: &Key) -> String {
-    let plural = match key.kind {
-        RunKind::TaskRun => "taskruns",
-        RunKind::PipelineRun => "pipelineruns",
-    };
-    format!(
-        "/apis/tekton.dev/v1/namespaces/{}/{plural}/{}",
-        key.namespace, key.name
-    )
-}
-
-impl reconcile::Runs for ClusterRuns {
-    fn get(&self, key: &Key) -> Result<Option<Value>, ApiError> {
-        match self.handle.block_on(self.kube.get(&run_path(key))) {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if e.is(404) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn annotate(
-        &self,
-        key: &Key,
-        annotations: &[(String, String)],
-        version: &str,
-    ) -> Result<(), ApiError> {
-        let patch = reconcile::annotation_patch(annotations, version);
-        self.handle
-            .block_on(self.kube.merge_patch(&run_path(key), &patch))
-            .map(|_| ())
-    }
-}
-
 /// Run the controller until SIGTERM or SIGINT.
 pub fn run(args: &WatchArgs) -> Result<(), WatchError> {
     log::init(args.log_format);
@@ -330,6 +153,7 @@ fn identity(args: &WatchArgs) -> String {
 }
 
 async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
+    let (renew_deadline, retry_period) = args.lease_timing().map_err(WatchError::Flags)?;
     let kube = Arc::new(
         Kube::connect(
             args.kubeconfig.as_deref(),
@@ -349,129 +173,35 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
 
     // Keys first, once: a controller that cannot sign must not start (and
     // never marks anything signed, tektoncd/chains#858).
-    let password = match &args.password_file {
-        Some(p) => Password::File(p.clone()),
-        None => Password::FromEnvironment,
-    };
-    let mut inputs = SignerInputs {
-        password: password.clone(),
-        ..Default::default()
-    };
-    let config = settings::read_config(&kube, &namespace).await?;
-    if let Some(key) = args.key.clone() {
-        let opts = SignerOptions {
-            password,
-            kms: Default::default(),
-        };
-        let signer = tokio::task::spawn_blocking(move || crate::sign::load(&key, &opts))
-            .await
-            .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??;
-        inputs.loaded = Some(signer);
-    } else {
-        inputs.x509 = settings::read_signing_secret(&kube, &namespace).await?;
-    }
-    let (stages, policy) = {
-        let (c, i, o) = (config.clone(), inputs.clone(), args.only_successful);
-        tokio::task::spawn_blocking(move || settings::build(&c, &i, o))
-            .await
-            .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??
-    };
-
+    let (keys, stages, policy) = load_signing(&kube, &namespace, args).await?;
     let queue = Arc::new(Queue::default());
     let metrics = Arc::new(Metrics::default());
-    let controller = Arc::new(Controller {
-        runs: RwLock::new(HashMap::new()),
-        current: RwLock::new((Arc::new(stages), policy)),
-        queue: queue.clone(),
-        leading: AtomicBool::new(false),
+    let fence = Arc::new(if args.no_leader_election {
+        lease::Fence::open()
+    } else {
+        lease::Fence::closed()
     });
+    let controller = Arc::new(Controller::new(stages, policy, queue.clone(), fence));
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut synced: Vec<Arc<AtomicBool>> = Vec::new();
     let mut tasks = Vec::new();
-
-    // Informers: runs per kind and namespace, and chains-config.
-    let scopes: Vec<Option<String>> = if args.namespace.is_empty() {
-        vec![None]
-    } else {
-        args.namespace
-            .iter()
-            .filter(|n| !n.is_empty())
-            .cloned()
-            .map(Some)
-            .collect()
-    };
-    for kind in [RunKind::TaskRun, RunKind::PipelineRun] {
-        for ns in &scopes {
-            let plural = match kind {
-                RunKind::TaskRun => "taskruns",
-                RunKind::PipelineRun => "pipelineruns",
-            };
-            let collection = match ns {
-                Some(ns) => format!("/apis/tekton.dev/v1/namespaces/{ns}/{plural}"),
-                None => format!("/apis/tekton.dev/v1/{plural}"),
-            };
-            let flag = Arc::new(AtomicBool::new(false));
-            synced.push(flag.clone());
-            let inf = Informer {
-                kube: kube.clone(),
-                collection,
-                sink: Arc::new(RunSink {
-                    kind,
-                    namespace: ns.clone(),
-                    controller: controller.clone(),
-                }),
-                synced: flag,
-            };
-            tasks.push(tokio::spawn(inf.run(stop_rx.clone())));
-        }
-    }
-    let config_sink = Arc::new(ConfigSink {
+    let synced = start_informers(
+        &kube,
+        &controller,
+        args,
+        &namespace,
+        keys,
+        &stop_rx,
+        &mut tasks,
+    );
+    let health = Health {
+        metrics: metrics.clone(),
         controller: controller.clone(),
-        inputs,
-        only_successful: args.only_successful,
-        namespace: namespace.clone(),
-        // The first list applies the config again; keys are not reloaded.
-        last: std::sync::Mutex::new(None),
-    });
-    tasks.push(tokio::spawn(
-        Informer {
-            kube: kube.clone(),
-            collection: format!("/api/v1/namespaces/{namespace}/configmaps"),
-            sink: config_sink,
-            synced: Arc::new(AtomicBool::new(false)),
-        }
-        .run(stop_rx.clone()),
-    ));
-
-    // /metrics, /healthz, /readyz.
-    let listener = tokio::net::TcpListener::bind(&args.metrics_address)
-        .await
-        .map_err(|source| WatchError::Listen {
-            address: args.metrics_address.clone(),
-            source,
-        })?;
-    let handler: http::Handler = {
-        let (metrics, queue, synced) = (metrics.clone(), queue.clone(), synced.clone());
-        Arc::new(move |path: &str| match path {
-            "/metrics" => (
-                200,
-                "text/plain; version=0.0.4",
-                metrics.render(queue.depth(), queue.in_flight()),
-            ),
-            "/healthz" => (200, "text/plain", "ok\n".into()),
-            "/readyz" if synced.iter().all(|s| s.load(Ordering::SeqCst)) => {
-                (200, "text/plain", "ok\n".into())
-            }
-            "/readyz" => (503, "text/plain", "informers not synced\n".into()),
-            _ => (404, "text/plain", "not found\n".into()),
-        })
+        synced,
     };
-    tasks.push(tokio::spawn(http::serve(
-        listener,
-        handler,
-        stop_rx.clone(),
-    )));
+    tasks.push(tokio::spawn(
+        serve_health(args, health, stop_rx.clone()).await?,
+    ));
     log::info(
         "watching",
         &[
@@ -490,7 +220,7 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     );
 
     // Leadership: the leader queues work; losing it drops what is queued.
-    let (leader_tx, mut leader_rx) = watch::channel(false);
+    let (leader_tx, leader_rx) = watch::channel(false);
     let (lease_stop_tx, lease_stop_rx) = watch::channel(false);
     let elector = if args.no_leader_election {
         let _ = leader_tx.send(true);
@@ -498,80 +228,25 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     } else {
         Some(tokio::spawn(
             lease::Elector {
-                kube: kube.clone(),
+                // Its own request budget: a worker backlog must not delay renewals.
+                kube: Arc::new(kube.unlimited()),
                 namespace: namespace.clone(),
                 name: args.lease_name.clone(),
                 identity: identity.clone(),
                 duration: args.lease_duration,
+                renew_deadline,
+                retry_period,
+                fence: controller.fence.clone(),
             }
             .run(leader_tx, lease_stop_rx),
         ))
     };
-    {
-        let (controller, metrics) = (controller.clone(), metrics.clone());
-        let mut stop = stop_rx.clone();
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let leading = *leader_rx.borrow_and_update();
-                if controller.leading.swap(leading, Ordering::SeqCst) != leading {
-                    metrics.leader.store(leading, Ordering::SeqCst);
-                    if leading {
-                        controller.enqueue_all();
-                    } else {
-                        controller.queue.clear();
-                    }
-                }
-                tokio::select! {
-                    r = leader_rx.changed() => if r.is_err() { return },
-                    _ = stop.changed() => return,
-                }
-            }
-        }));
-    }
-
-    // Workers: plain threads, because attesting blocks (signing, storage
-    // clients with their own runtimes); API calls go through this runtime.
-    let worker = Arc::new(reconcile::Worker {
-        runs: Arc::new(ClusterRuns {
-            kube: kube.clone(),
-            handle: tokio::runtime::Handle::current(),
-        }),
-        queue: queue.clone(),
-        metrics: metrics.clone(),
-        current: {
-            let c = controller.clone();
-            Arc::new(move || c.current.read().unwrap_or_else(|p| p.into_inner()).clone())
-        },
-        child: {
-            let c = controller.clone();
-            Arc::new(move |ns: &str, name: &str| {
-                let key = Key {
-                    kind: RunKind::TaskRun,
-                    namespace: ns.to_string(),
-                    name: name.to_string(),
-                };
-                c.runs
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get(&key)
-                    .cloned()
-            })
-        },
-        leading: {
-            let c = controller.clone();
-            Arc::new(move || c.leading.load(Ordering::SeqCst))
-        },
-        retry_delay: args.retry_delay,
-    });
-    let mut threads = Vec::new();
-    for i in 0..args.workers {
-        let w = worker.clone();
-        let t = std::thread::Builder::new()
-            .name(format!("chains-worker-{i}"))
-            .spawn(move || w.run())
-            .map_err(WatchError::Runtime)?;
-        threads.push(t);
-    }
+    tasks.push(tokio::spawn(follow_leadership(
+        controller.clone(),
+        leader_rx,
+        stop_rx.clone(),
+    )));
+    let threads = start_workers(&kube, &controller, &metrics, args)?;
 
     wait_for_signal().await;
     log::info(
@@ -596,6 +271,212 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     }
     log::info("stopped", &[]);
     Ok(())
+}
+
+/// The keys (`--key` with the config's KMS options, or signing-secrets),
+/// loaded and decrypted once, and the first config's stages.
+async fn load_signing(
+    kube: &Kube,
+    namespace: &str,
+    args: &WatchArgs,
+) -> Result<(settings::Keys, Stages, Policy), WatchError> {
+    let config = settings::read_config(kube, namespace).await?;
+    let mut keys = settings::Keys {
+        password_file: args.password_file.clone(),
+        ..Default::default()
+    };
+    if let Some(key) = args.key.clone() {
+        let plan = SigningPlan::resolve(
+            &config,
+            SigningFlags {
+                key: Some(&key),
+                password_file: args.password_file.as_deref(),
+                ..Default::default()
+            },
+        );
+        let signer = tokio::task::spawn_blocking(move || crate::sign::load(&key, &plan.options))
+            .await
+            .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??;
+        keys.loaded = Some(signer);
+    } else {
+        keys.x509 = settings::read_signing_secret(kube, namespace).await?;
+    }
+    let (stages, policy) = {
+        let (c, k, o) = (config, keys.clone(), args.only_successful);
+        tokio::task::spawn_blocking(move || settings::build(&c, &k, o))
+            .await
+            .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??
+    };
+    Ok((keys, stages, policy))
+}
+
+/// Informers for runs (per kind and namespace) and for chains-config; the
+/// run informers' flags say when their first list is in.
+fn start_informers(
+    kube: &Arc<Kube>,
+    controller: &Arc<Controller>,
+    args: &WatchArgs,
+    namespace: &str,
+    keys: settings::Keys,
+    stop: &watch::Receiver<bool>,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Vec<Arc<AtomicBool>> {
+    let mut synced = Vec::new();
+    let scopes: Vec<Option<String>> = if args.namespace.is_empty() {
+        vec![None]
+    } else {
+        args.namespace
+            .iter()
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .map(Some)
+            .collect()
+    };
+    for kind in [RunKind::TaskRun, RunKind::PipelineRun] {
+        for ns in &scopes {
+            let flag = Arc::new(AtomicBool::new(false));
+            synced.push(flag.clone());
+            let inf = Informer {
+                kube: kube.clone(),
+                collection: run_collection(kind, ns.as_deref()),
+                sink: Arc::new(RunSink {
+                    kind,
+                    namespace: ns.clone(),
+                    controller: controller.clone(),
+                }),
+                synced: flag,
+            };
+            tasks.push(tokio::spawn(inf.run(stop.clone())));
+        }
+    }
+    let config_sink = Arc::new(ConfigSink {
+        controller: controller.clone(),
+        keys,
+        only_successful: args.only_successful,
+        namespace: namespace.to_string(),
+        // The first list applies the config again; keys are not reloaded.
+        last: std::sync::Mutex::new(None),
+    });
+    tasks.push(tokio::spawn(
+        Informer {
+            kube: kube.clone(),
+            collection: format!("/api/v1/namespaces/{namespace}/configmaps"),
+            sink: config_sink,
+            synced: Arc::new(AtomicBool::new(false)),
+        }
+        .run(stop.clone()),
+    ));
+    synced
+}
+
+/// What /metrics, /healthz and /readyz report.
+struct Health {
+    metrics: Arc<Metrics>,
+    controller: Arc<Controller>,
+    synced: Vec<Arc<AtomicBool>>,
+}
+
+/// Bind the metrics address (failing the start when it is taken) and
+/// return the server to spawn.
+async fn serve_health(
+    args: &WatchArgs,
+    health: Health,
+    stop: watch::Receiver<bool>,
+) -> Result<impl std::future::Future<Output = ()> + use<>, WatchError> {
+    let listener = tokio::net::TcpListener::bind(&args.metrics_address)
+        .await
+        .map_err(|source| WatchError::Listen {
+            address: args.metrics_address.clone(),
+            source,
+        })?;
+    let handler: http::Handler = Arc::new(move |path: &str| {
+        let queue = &health.controller.queue;
+        match path {
+            "/metrics" => (
+                200,
+                "text/plain; version=0.0.4",
+                health.metrics.render(
+                    queue.depth(),
+                    queue.in_flight(),
+                    health.controller.fence.holds(),
+                ),
+            ),
+            "/healthz" => (200, "text/plain", "ok\n".into()),
+            "/readyz" if health.synced.iter().all(|s| s.load(Ordering::SeqCst)) => {
+                (200, "text/plain", "ok\n".into())
+            }
+            "/readyz" => (503, "text/plain", "informers not synced\n".into()),
+            _ => (404, "text/plain", "not found\n".into()),
+        }
+    });
+    Ok(http::serve(listener, handler, stop))
+}
+
+/// Becoming leader queues every cached run that wants work; losing it
+/// drops what is queued (runs in flight finish or stop at the fence).
+async fn follow_leadership(
+    controller: Arc<Controller>,
+    mut leader: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut was_leading = false;
+    loop {
+        let leading = *leader.borrow_and_update();
+        if std::mem::replace(&mut was_leading, leading) != leading {
+            if leading {
+                controller.enqueue_all();
+            } else {
+                controller.queue.clear();
+            }
+        }
+        tokio::select! {
+            r = leader.changed() => if r.is_err() { return },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Worker threads: plain threads, because attesting blocks (signing,
+/// storage clients with their own runtimes); API calls go through this
+/// runtime.
+fn start_workers(
+    kube: &Arc<Kube>,
+    controller: &Arc<Controller>,
+    metrics: &Arc<Metrics>,
+    args: &WatchArgs,
+) -> Result<Vec<std::thread::JoinHandle<()>>, WatchError> {
+    let worker = Arc::new(reconcile::Worker {
+        runs: Arc::new(ClusterRuns {
+            kube: kube.clone(),
+            handle: tokio::runtime::Handle::current(),
+            controller: controller.clone(),
+        }),
+        queue: controller.queue.clone(),
+        metrics: metrics.clone(),
+        current: {
+            let c = controller.clone();
+            Arc::new(move || c.current.read().unwrap_or_else(|p| p.into_inner()).clone())
+        },
+        child: {
+            let c = controller.clone();
+            Arc::new(move |ns: &str, name: &str| c.cached_taskrun(ns, name))
+        },
+        leading: {
+            let fence = controller.fence.clone();
+            Arc::new(move || fence.holds())
+        },
+        retry_delay: args.retry_delay,
+    });
+    let mut threads = Vec::new();
+    for i in 0..args.workers {
+        let w = worker.clone();
+        let t = std::thread::Builder::new()
+            .name(format!("chains-worker-{i}"))
+            .spawn(move || w.run())
+            .map_err(WatchError::Runtime)?;
+        threads.push(t);
+    }
+    Ok(threads)
 }
 
 async fn wait_for_signal() {

@@ -14,15 +14,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::kube::{ApiError, resource_version};
 use super::log;
 use super::metrics::Metrics;
 use super::queue::{Key, Queue};
-use crate::pipeline::{Product, RunError, Stages};
-use crate::run::read::{self, Body, Decoded, Document, KindHint};
-use crate::run::{Run, RunKind};
+pub use crate::k8s::is_reconciled;
+use crate::k8s::{ApiError, Marked, resource_version};
+use crate::pipeline::{Product, Receipt, RunError, Stages};
+use crate::run::{Run, RunKind, group};
 
-pub const SIGNED: &str = "chains.tekton.dev/signed";
+pub use crate::store::tekton::SIGNED;
 pub const RETRIES: &str = "chains.tekton.dev/retries";
 /// Our opt-out (tektoncd/chains#979).
 pub const SKIP: &str = "chains.tekton.dev/skip";
@@ -54,11 +54,6 @@ fn condition(o: &Value) -> Option<&str> {
 /// Chains' `IsDone()`.
 pub fn is_done(o: &Value) -> bool {
     matches!(condition(o), Some("True" | "False"))
-}
-
-/// Chains' `Reconciled()`: marked `true` or `failed`.
-pub fn is_reconciled(o: &Value) -> bool {
-    matches!(annotation(o, SIGNED), Some("true" | "failed"))
 }
 
 /// Why the controller leaves a done run alone, if it does.
@@ -140,16 +135,19 @@ pub enum Decision {
     Ignore(&'static str),
     /// A PipelineRun waiting for this child TaskRun.
     Wait(String),
+    /// Attest it; a PipelineRun's children (cached copies) by name.
     Attest(Vec<Arc<Value>>),
 }
 
-/// Decide for a fresh copy of a run; `child` looks TaskRuns up by namespace and name.
+/// Decide for a run; `child` looks TaskRuns up by namespace and name. A
+/// PipelineRun's children are the ones it lists ([`group::listed_children`],
+/// as attest finds them).
 pub fn decide(
-    o: &Value,
-    kind: RunKind,
+    run: &Run,
     policy: &Policy,
     child: impl Fn(&str, &str) -> Option<Arc<Value>>,
 ) -> Decision {
+    let o = &run.object;
     if !is_done(o) {
         return Decision::Ignore("not done");
     }
@@ -159,30 +157,14 @@ pub fn decide(
     if let Some(why) = excluded(o, policy) {
         return Decision::Ignore(why);
     }
-    if kind == RunKind::TaskRun {
+    if run.kind == RunKind::TaskRun {
         return Decision::Attest(Vec::new());
     }
-    let ns = o
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or("");
     let mut children = Vec::new();
-    let refs = o
-        .pointer("/status/childReferences")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    for r in refs {
-        let k = r.get("kind").and_then(Value::as_str).unwrap_or("");
-        let Some(name) = r.get("name").and_then(Value::as_str) else {
-            continue;
-        };
-        if !(k.is_empty() || k == "TaskRun") {
-            continue;
-        }
-        match child(ns, name) {
+    for (ns, name) in group::listed_children(run).filter(|(_, n)| !n.is_empty()) {
+        match child(&ns, &name) {
             Some(c) if settled(&c, policy) => children.push(c),
-            _ => return Decision::Wait(name.to_string()),
+            _ => return Decision::Wait(name),
         }
     }
     Decision::Attest(children)
@@ -198,31 +180,22 @@ pub fn after_failure(o: &Value) -> (Vec<(String, String)>, bool) {
     }
 }
 
-/// A run object from the cluster as the attest pipeline reads runs.
-pub fn to_run(o: Value) -> Option<Run> {
-    let doc = Document {
-        file: Arc::from("cluster"),
-        index: 0,
-        line: 1,
-        body: Body::Json(o),
-    };
-    match read::decode(doc, KindHint::Infer).ok()?.pop()? {
-        Decoded::Run(r) => Some(*r),
-        Decoded::Skipped { .. } => None,
-    }
-}
-
-/// The Kubernetes calls a worker makes (a seam for tests of the worker logic).
+/// The Kubernetes calls a worker makes, and the controller's copies of runs
+/// (a seam for tests of the worker logic).
 pub trait Runs: Send + Sync {
-    /// The current object, `None` when it is gone.
+    /// The object the watch delivered, while nothing we wrote to the run is
+    /// still unseen by the watch (else the copy may predate our write).
+    fn delivered(&self, key: &Key) -> Option<Arc<Value>>;
+    /// The current object from the API, `None` when it is gone.
     fn get(&self, key: &Key) -> Result<Option<Value>, ApiError>;
-    /// Merge annotations into the run; with `version`, only into that version.
-    fn annotate(
+    /// Merge annotations into the run ([`crate::k8s::Kube::mark_run`]);
+    /// with `version`, only into that version (re-read on a conflict).
+    fn mark(
         &self,
         key: &Key,
         annotations: &[(String, String)],
         version: &str,
-    ) -> Result<(), ApiError>;
+    ) -> Result<Marked, ApiError>;
 }
 
 /// Finds a cached TaskRun by namespace and name.
@@ -262,6 +235,30 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Log lines about one run: its kind, namespace and name, then the rest.
+struct RunLog<'a>(&'a Key);
+
+impl RunLog<'_> {
+    fn emit(&self, f: fn(&str, &[(&str, &str)]), msg: &str, extra: &[(&str, &str)]) {
+        let mut fields = vec![
+            ("kind", self.0.kind.as_str()),
+            ("namespace", self.0.namespace.as_str()),
+            ("name", self.0.name.as_str()),
+        ];
+        fields.extend_from_slice(extra);
+        f(msg, &fields);
+    }
+    fn info(&self, msg: &str, extra: &[(&str, &str)]) {
+        self.emit(log::info, msg, extra);
+    }
+    fn warn(&self, msg: &str, extra: &[(&str, &str)]) {
+        self.emit(log::warn, msg, extra);
+    }
+    fn error(&self, msg: &str, extra: &[(&str, &str)]) {
+        self.emit(log::error, msg, extra);
+    }
+}
+
 impl Worker {
     /// Work until the queue shuts down.
     pub fn run(&self) {
@@ -270,73 +267,98 @@ impl Worker {
         }
     }
 
+    /// One run from the queue: read, decide, attest, then mark it or record
+    /// the failure. Every path ends with `done` or `retry_after` on the queue.
     fn process(&self, key: &Key) {
-        let fields = |extra: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
-            let mut v = vec![
-                ("kind", key.kind.as_str().to_string()),
-                ("namespace", key.namespace.clone()),
-                ("name", key.name.clone()),
-            ];
-            v.extend(extra.iter().map(|(k, x)| (*k, x.to_string())));
-            v
-        };
-        let emit = |f: fn(&str, &[(&str, &str)]), msg: &str, extra: &[(&'static str, &str)]| {
-            let v = fields(extra);
-            let refs: Vec<(&str, &str)> = v.iter().map(|(k, x)| (*k, x.as_str())).collect();
-            f(msg, &refs);
-        };
+        let log = RunLog(key);
         if !(self.leading)() {
             self.queue.done(key);
             return;
         }
         let started = Instant::now();
-        // A fresh copy: the cache may lag behind another replica's marks.
-        let object = match self.runs.get(key) {
-            Ok(Some(o)) => o,
+        let Some(object) = self.read(key, &log) else {
+            return;
+        };
+        let run = Run::from_api(key.kind, Arc::unwrap_or_clone(object));
+        let prio = priority(&run.object);
+        let (stages, policy) = (self.current)();
+        let Some(children) = self.children(key, &run, &policy, &prio, &log) else {
+            return;
+        };
+        let kid_refs: Vec<&Run> = children.iter().collect();
+        match stages.attest(&run, &kid_refs) {
+            Ok((
+                _,
+                Product::Signed {
+                    receipt: Some(receipt),
+                    images,
+                    ..
+                },
+            )) if receipt.stored > 0 => {
+                self.count_signed(key.kind, &receipt, images.len());
+                self.mark_signed(key, &run, &receipt.annotations, &prio, started, &log);
+            }
+            Ok((_, Product::Signed { .. })) => {
+                // Chains marks such runs signed (tektoncd/chains#858, #1796); we do not.
+                log.warn(
+                    "signed, but no storage backend is configured for it: not marked signed",
+                    &[],
+                );
+                self.queue.done(key);
+            }
+            // Signer `none` for this kind: Chains leaves it alone too.
+            Ok(_) => self.queue.done(key),
+            Err(e) => self.record_failure(key, &run, &e, prio, &log),
+        }
+    }
+
+    /// The run as the watch delivered it, or else as the API has it now.
+    /// `None` when there is nothing to do (gone, or queued for a retry).
+    fn read(&self, key: &Key, log: &RunLog) -> Option<Arc<Value>> {
+        if let Some(o) = self.runs.delivered(key) {
+            return Some(o);
+        }
+        match self.runs.get(key) {
+            Ok(Some(o)) => Some(Arc::new(o)),
             Ok(None) => {
                 self.queue.done(key);
-                return;
+                None
             }
             Err(e) => {
-                emit(
-                    log::warn,
-                    "cannot read run; trying again",
-                    &[("error", &e.message)],
-                );
+                log.warn("cannot read run; trying again", &[("error", &e.message)]);
                 self.queue.retry_after(key, String::new(), self.retry_delay);
-                return;
+                None
             }
-        };
-        let prio = priority(&object);
-        let version = resource_version(&object).to_string();
-        let (stages, policy) = (self.current)();
-        let children = match decide(&object, key.kind, &policy, |ns, n| (self.child)(ns, n)) {
+        }
+    }
+
+    /// Decide, and read a PipelineRun's children in full (the cache holds
+    /// slim copies). `None` when the run is not to be attested now.
+    fn children(
+        &self,
+        key: &Key,
+        run: &Run,
+        policy: &Policy,
+        prio: &str,
+        log: &RunLog,
+    ) -> Option<Vec<Run>> {
+        let cached = match decide(run, policy, |ns, n| (self.child)(ns, n)) {
             Decision::Ignore(why) => {
                 // It changed since it was queued (marked elsewhere, skipped).
-                emit(log::info, "left alone", &[("reason", why)]);
+                log.info("left alone", &[("reason", why)]);
                 self.queue.done(key);
-                return;
+                return None;
             }
             Decision::Wait(child) => {
                 // The child's own update queues this PipelineRun again.
-                emit(
-                    log::info,
-                    "waiting for a child TaskRun",
-                    &[("child", &child)],
-                );
+                log.info("waiting for a child TaskRun", &[("child", &child)]);
                 self.queue.done(key);
-                return;
+                return None;
             }
             Decision::Attest(c) => c,
         };
-        let Some(run) = to_run(object.clone()) else {
-            emit(log::warn, "not a TaskRun or PipelineRun; ignored", &[]);
-            self.queue.done(key);
-            return;
-        };
-        // The cache holds slim copies: read each child in full.
-        let mut kids: Vec<Run> = Vec::with_capacity(children.len());
-        for c in &children {
+        let mut kids = Vec::with_capacity(cached.len());
+        for c in &cached {
             let child = Key {
                 kind: RunKind::TaskRun,
                 namespace: key.namespace.clone(),
@@ -347,134 +369,101 @@ impl Worker {
                     .to_string(),
             };
             match self.runs.get(&child) {
-                Ok(Some(full)) => kids.extend(to_run(full)),
+                Ok(Some(full)) => kids.push(Run::from_api(RunKind::TaskRun, full)),
                 Ok(None) => {}
                 Err(e) => {
-                    emit(
-                        log::warn,
+                    log.warn(
                         "cannot read a child TaskRun; trying again",
                         &[("error", &e.message)],
                     );
-                    self.queue.retry_after(key, prio, self.retry_delay);
-                    return;
+                    self.queue
+                        .retry_after(key, prio.to_string(), self.retry_delay);
+                    return None;
                 }
             }
         }
-        let kid_refs: Vec<&Run> = kids.iter().collect();
-        match stages.attest(&run, &kid_refs) {
-            Ok((
-                _,
-                Product::Signed {
-                    receipt: Some(receipt),
-                    images,
-                    ..
-                },
-            )) if receipt.stored > 0 => {
-                let m = self.metrics.kind(key.kind);
-                use std::sync::atomic::Ordering::Relaxed;
-                m.sign_created.fetch_add(1 + images.len() as u64, Relaxed);
-                m.payload_uploaded
-                    .fetch_add(receipt.uploaded as u64, Relaxed);
-                m.payload_stored.fetch_add(receipt.stored as u64, Relaxed);
-                match self.mark(key, &receipt.annotations, &version) {
-                    Ok(true) => {
-                        m.marked_signed.fetch_add(1, Relaxed);
-                        self.metrics.observe(key.kind, started.elapsed());
-                        emit(log::info, "marked signed", &[]);
-                    }
-                    Ok(false) => emit(log::info, "already marked by another replica", &[]),
-                    Err(e) => {
-                        self.metrics.failure(key.kind, "marking");
-                        emit(
-                            log::warn,
-                            "cannot mark run; trying again",
-                            &[("error", &e.message)],
-                        );
-                        self.queue.retry_after(key, prio, self.retry_delay);
-                        return;
-                    }
-                }
-                self.queue.done(key);
-            }
-            Ok((_, Product::Signed { .. })) => {
-                // Chains marks such runs signed (tektoncd/chains#858, #1796); we do not.
-                emit(
-                    log::warn,
-                    "signed, but no storage backend is configured for it: not marked signed",
-                    &[],
-                );
-                self.queue.done(key);
-            }
-            Ok(_) => {
-                // Signer `none` for this kind: Chains leaves it alone too.
-                self.queue.done(key);
-            }
-            Err(e) => {
-                self.metrics.failure(key.kind, error_type(&e));
-                let message = chain(&e);
-                let (annotations, failed) = after_failure(&object);
-                if let Err(pe) = self.runs.annotate(key, &annotations, "") {
-                    emit(
-                        log::warn,
-                        "cannot record the failure",
-                        &[("error", &pe.message)],
-                    );
-                }
-                if failed {
-                    emit(
-                        log::error,
-                        "attestation failed; retries spent, marked failed",
-                        &[("error", &message)],
-                    );
-                    self.queue.done(key);
-                } else {
-                    let n: u32 = annotations[0].1.parse().unwrap_or(0);
-                    emit(
-                        log::warn,
-                        "attestation failed; will retry",
-                        &[("error", &message), ("retries", &annotations[0].1)],
-                    );
-                    let delay = self.retry_delay.saturating_mul(1 << n.min(10));
-                    self.queue.retry_after(key, prio, delay);
-                }
-            }
-        }
+        Some(kids)
     }
 
-    /// Set the signed annotations. With a resourceVersion the write is
-    /// conditional; on a conflict, re-read: false when someone else marked it.
-    fn mark(
+    fn count_signed(&self, kind: RunKind, receipt: &Receipt, images: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let m = self.metrics.kind(kind);
+        m.sign_created.fetch_add(1 + images as u64, Relaxed);
+        m.payload_uploaded
+            .fetch_add(receipt.uploaded as u64, Relaxed);
+        m.payload_stored.fetch_add(receipt.stored as u64, Relaxed);
+    }
+
+    /// Mark a stored run signed (one write), if this replica still leads.
+    fn mark_signed(
         &self,
         key: &Key,
+        run: &Run,
         annotations: &[(String, String)],
-        version: &str,
-    ) -> Result<bool, ApiError> {
-        match self.runs.annotate(key, annotations, version) {
-            Ok(()) => Ok(true),
-            Err(e) if e.is(409) => match self.runs.get(key)? {
-                Some(o) if is_reconciled(&o) => Ok(false),
-                Some(o) => self
-                    .runs
-                    .annotate(key, annotations, resource_version(&o))
-                    .map(|()| true),
-                None => Ok(false),
-            },
-            Err(e) => Err(e),
+        prio: &str,
+        started: Instant,
+        log: &RunLog,
+    ) {
+        if !(self.leading)() {
+            // The lease may be another replica's by now.
+            log.warn(
+                "leadership lapsed while attesting; left unmarked for the leader",
+                &[],
+            );
+            self.queue.done(key);
+            return;
+        }
+        match self
+            .runs
+            .mark(key, annotations, resource_version(&run.object))
+        {
+            Ok(Marked::Written) => {
+                use std::sync::atomic::Ordering::Relaxed;
+                self.metrics
+                    .kind(key.kind)
+                    .marked_signed
+                    .fetch_add(1, Relaxed);
+                self.metrics.observe(key.kind, started.elapsed());
+                log.info("marked signed", &[]);
+            }
+            Ok(Marked::ByAnother) => log.info("already marked by another replica", &[]),
+            Ok(Marked::Gone) => log.info("deleted before it was marked", &[]),
+            Err(e) => {
+                self.metrics.failure(key.kind, "marking");
+                log.warn("cannot mark run; trying again", &[("error", &e.message)]);
+                self.queue
+                    .retry_after(key, prio.to_string(), self.retry_delay);
+                return;
+            }
+        }
+        self.queue.done(key);
+    }
+
+    /// Chains' `HandleRetry`: count the retry on the run (or mark it failed
+    /// once they are spent) and try again later, doubling the delay.
+    fn record_failure(&self, key: &Key, run: &Run, e: &RunError, prio: String, log: &RunLog) {
+        self.metrics.failure(key.kind, error_type(e));
+        let message = chain(e);
+        let (annotations, failed) = after_failure(&run.object);
+        if let Err(pe) = self.runs.mark(key, &annotations, "") {
+            log.warn("cannot record the failure", &[("error", &pe.message)]);
+        }
+        if failed {
+            log.error(
+                "attestation failed; retries spent, marked failed",
+                &[("error", &message)],
+            );
+            self.queue.done(key);
+        } else {
+            let n: u32 = annotations[0].1.parse().unwrap_or(0);
+            log.warn(
+                "attestation failed; will retry",
+                &[("error", &message), ("retries", &annotations[0].1)],
+            );
+            let delay = self.retry_delay.saturating_mul(1 << n.min(10));
+            self.queue.retry_after(key, prio, delay);
         }
     }
-}
-
-/// The merge patch for annotations, conditional on `version` when given.
-pub fn annotation_patch(annotations: &[(String, String)], version: &str) -> Value {
-    let map: serde_json::Map<String, Value> = annotations
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    let mut patch = json!({"metadata": {"annotations": map}});
-    if !version.is_empty() {
-        patch["metadata"]["resourceVersion"] = json!(version);
-    }
-    patch
 }
 
 #[cfg(test)]
@@ -485,6 +474,16 @@ mod tests {
         json!({"metadata": {"namespace": "ns", "name": "r", "annotations": ann},
                "status": {"conditions": [{"type": "Succeeded", "status": status}],
                           "childReferences": [{"kind": "TaskRun", "name": "c"}]}})
+    }
+
+    /// `decide` on a bare object of `kind`.
+    fn decide(
+        o: &Value,
+        kind: RunKind,
+        policy: &Policy,
+        child: impl Fn(&str, &str) -> Option<Arc<Value>>,
+    ) -> Decision {
+        super::decide(&Run::from_api(kind, o.clone()), policy, child)
     }
 
     fn policy() -> Policy {

@@ -2,17 +2,19 @@
 //! ConfigMap and the `signing-secrets` Secret, read through the API.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::WatchError;
-use super::kube::Kube;
 use super::reconcile::Policy;
 use crate::config::Config;
+use crate::k8s::Kube;
 use crate::pem;
 use crate::pipeline::{SignerInputs, Stages, Storage, StorageInputs, load_signers};
+use crate::plan::{SigningFlags, SigningPlan};
 use crate::sign::SharedSigner;
 use crate::sign::local::LocalSigner;
 
@@ -98,14 +100,40 @@ pub async fn read_signing_secret(
     Ok(None)
 }
 
+/// What the controller signs with, apart from the config: keys loaded
+/// (and decrypted) once at start, and the flags a new config is resolved with.
+#[derive(Clone, Default)]
+pub struct Keys {
+    /// `--key`, loaded with the first config's KMS options.
+    pub loaded: Option<SharedSigner>,
+    /// signing-secrets' key, for the `x509` signer when not keyless.
+    pub x509: Option<SharedSigner>,
+    pub password_file: Option<PathBuf>,
+}
+
+impl Keys {
+    /// The signing plan of `config`, with these keys.
+    pub fn inputs_for(&self, config: &Config) -> SignerInputs {
+        let flags = SigningFlags {
+            password_file: self.password_file.as_deref(),
+            ..Default::default()
+        };
+        SignerInputs {
+            plan: SigningPlan::resolve(config, flags),
+            loaded: self.loaded.clone(),
+            x509: self.x509.clone(),
+        }
+    }
+}
+
 /// The attest stages for a config: storage as Chains chooses it, signers
 /// from the keys loaded at start (never decrypted again).
 pub fn build(
     config: &Config,
-    inputs: &SignerInputs,
+    keys: &Keys,
     only_successful: bool,
 ) -> Result<(Stages, Policy), WatchError> {
-    let signers = load_signers(inputs, config)?;
+    let signers = load_signers(&keys.inputs_for(config), config)?;
     let storage = Storage::setup(
         &StorageInputs {
             controller: true,

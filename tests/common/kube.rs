@@ -39,11 +39,21 @@ fn python_server(name: &str, script: &str) -> Service {
 /// A kubeconfig in `dir` for the server on `port`, with `namespace` as the
 /// context's default namespace and a bearer token.
 pub fn kubeconfig(dir: &Path, port: u16, namespace: &str) -> PathBuf {
-    let p = dir.join("kubeconfig");
+    kubeconfig_as(dir, port, namespace, "test-token")
+}
+
+/// As [`kubeconfig`], with the client's own bearer `token` (the test server
+/// tells clients apart by it, e.g. to cut one off), in `kubeconfig-TOKEN`.
+pub fn kubeconfig_as(dir: &Path, port: u16, namespace: &str, token: &str) -> PathBuf {
+    let p = if token == "test-token" {
+        dir.join("kubeconfig")
+    } else {
+        dir.join(format!("kubeconfig-{token}"))
+    };
     std::fs::write(
         &p,
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: t\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\nusers:\n- name: u\n  user: {{token: test-token}}\ncontexts:\n- name: c\n  context: {{cluster: t, user: u, namespace: {namespace}}}\ncurrent-context: c\n"
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: t\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\nusers:\n- name: u\n  user: {{token: {token}}}\ncontexts:\n- name: c\n  context: {{cluster: t, user: u, namespace: {namespace}}}\ncurrent-context: c\n"
         ),
     )
     .unwrap();

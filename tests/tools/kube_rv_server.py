@@ -12,6 +12,14 @@ Test hooks (not Kubernetes API):
   POST /_test/compact  forget history up to now and end every watch: a client
                        resuming from an older resourceVersion gets 410 Gone
   GET  /_test/requests the request lines seen so far, as a JSON list
+  GET  /_test/traffic  each request so far: {"line", "agent", "token", "sent",
+                       "received", "answered"} (bytes of the answer and of the
+                       request body; a watch counts every event it delivered)
+  POST /_test/partition {"token": T}  cut off clients with bearer token T: their
+                       requests hang, are never applied, and their connections
+                       close without an answer on heal; their watches deliver
+                       nothing and end on heal
+  POST /_test/heal     end every partition
 """
 import copy
 import json
@@ -25,8 +33,9 @@ from urllib.parse import parse_qs, urlparse
 lock = threading.Condition()
 objects = {}  # (prefix, plural, ns, name) -> obj
 events = []  # (rv, prefix, plural, ns, type, obj)
-state = {"rv": 100, "compacted": 0, "generation": 0, "hold": False}
+state = {"rv": 100, "compacted": 0, "generation": 0, "hold": False, "partitioned": set()}
 requests = []
+traffic = []
 
 
 def parse(path):
@@ -80,21 +89,60 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("content-length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        self.count(len(data))
 
     def body(self):
         n = int(self.headers.get("content-length") or 0)
         return json.loads(self.rfile.read(n) or b"null")
 
+    def token(self):
+        auth = self.headers.get("authorization") or ""
+        return auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+
+    def record(self, method):
+        """Note the request (test hooks excepted) before it is served."""
+        self.entry = None
+        if urlparse(self.path).path.startswith("/_test/"):
+            return
+        self.entry = {"line": method + " " + self.path, "agent": self.headers.get("user-agent") or "",
+                      "token": self.token(), "sent": 0,
+                      "received": int(self.headers.get("content-length") or 0), "answered": False}
+        with lock:
+            requests.append(method + " " + self.path)
+            traffic.append(self.entry)
+
+    def count(self, n):
+        if self.entry is not None:
+            with lock:
+                self.entry["sent"] += n
+                self.entry["answered"] = True
+
+    def cut_off(self):
+        """A partitioned client's request: hang until healed, then close unanswered."""
+        if self.entry is None:
+            return False
+        with lock:
+            if self.entry["token"] not in state["partitioned"]:
+                return False
+            while self.entry["token"] in state["partitioned"]:
+                lock.wait()
+        self.close_connection = True
+        return True
+
     def do_GET(self):
         url = urlparse(self.path)
         q = parse_qs(url.query)
-        with lock:
-            requests.append("GET " + self.path)
+        self.record("GET")
+        if self.cut_off():
+            return
         if url.path == "/healthz":
             return self.send_json(200, {"ok": True})
         if url.path == "/_test/requests":
             with lock:
                 return self.send_json(200, list(requests))
+        if url.path == "/_test/traffic":
+            with lock:
+                return self.send_json(200, [dict(e) for e in traffic])
         prefix, plural, ns, name = parse(url.path)
         if q.get("watch") == ["true"]:
             return self.watch(prefix, plural, ns, q)
@@ -125,6 +173,7 @@ class Handler(BaseHTTPRequestHandler):
             data = (json.dumps(event) + "\n").encode()
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
+            self.count(len(data))
 
         with lock:
             generation = state["generation"]
@@ -139,6 +188,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
             return
         sent = since
+        cut = False
         deadline = time.time() + int(q.get("timeoutSeconds", ["290"])[0])
         try:
             while time.time() < deadline:
@@ -146,6 +196,12 @@ class Handler(BaseHTTPRequestHandler):
                     if state["generation"] != generation:
                         break
                     batch = []
+                    if self.entry["token"] in state["partitioned"]:
+                        cut = True
+                        lock.wait(0.2)
+                        continue
+                    if cut:
+                        break
                     if not state["hold"]:
                         for rv, p, pl, n, t, o in events:
                             if rv > sent and p == prefix and pl == plural and (ns is None or n == ns):
@@ -165,8 +221,19 @@ class Handler(BaseHTTPRequestHandler):
         # Read the body first: on a kept-alive connection, unread bytes would
         # be taken for the next request.
         obj = self.body()
-        with lock:
-            requests.append("POST " + self.path)
+        self.record("POST")
+        if self.cut_off():
+            return
+        if url.path == "/_test/partition":
+            with lock:
+                state["partitioned"].add(obj["token"])
+                lock.notify_all()
+            return self.send_json(200, {})
+        if url.path == "/_test/heal":
+            with lock:
+                state["partitioned"].clear()
+                lock.notify_all()
+            return self.send_json(200, {})
         if url.path == "/_test/hold":
             with lock:
                 state["hold"] = True
@@ -197,10 +264,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PATCH(self):
         url = urlparse(self.path)
-        with lock:
-            requests.append("PATCH " + self.path)
-        prefix, plural, ns, name = parse(url.path)
         patch = self.body()
+        self.record("PATCH")
+        if self.cut_off():
+            return
+        prefix, plural, ns, name = parse(url.path)
         with lock:
             obj = objects.get((prefix, plural, ns, name))
             if obj is None:

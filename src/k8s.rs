@@ -1,11 +1,19 @@
-//! The few Kubernetes API calls the controller makes, as raw requests on
-//! kube's client (which brings kubeconfig, in-cluster auth and TLS).
+//! The Kubernetes edge: every call Chains makes to an API server, for
+//! `chains watch` and for `attest --kubeconfig` alike, as raw requests on
+//! kube's client (which brings kubeconfig, in-cluster auth and TLS). It owns
+//! the paths of Tekton's runs, the one way a live run is marked (a merge
+//! patch of its annotations, conditional on a resourceVersion when one is
+//! known), and how Chains identifies itself: a `chains/VERSION` User-Agent
+//! on every request and `fieldManager=chains` on every write, so a run's
+//! managedFields name us instead of `unknown`.
 //!
-//! Objects stay `serde_json::Value`: runs are read by the same code as
-//! exported files, and a tolerant reader also copes with API emulators
-//! that leave out `kind`, `uid` or `resourceVersion`.
+//! Objects stay `serde_json::Value`: a tolerant reader also copes with API
+//! emulators that leave out `kind`, `uid` or `resourceVersion`. kube's typed
+//! `Api` would bring nothing here: runs are Tekton's CRDs, read by the same
+//! code as exported files.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
@@ -13,6 +21,18 @@ use kube::core::WatchEvent;
 use serde_json::Value;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+
+use crate::run::RunKind;
+use crate::store::tekton::SIGNED;
+
+/// How long one request (not a watch) may take. client-go sets none; a
+/// hung API server must not hold a worker or the lease loop forever.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Who we are to the API server.
+pub const USER_AGENT: &str = concat!("chains/", env!("CARGO_PKG_VERSION"));
+/// The field manager of every write.
+pub const FIELD_MANAGER: &str = "chains";
 
 /// A failed API call: the HTTP status when the server answered.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +43,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(message: impl Into<String>) -> Self {
+    pub fn new(message: impl Into<String>) -> Self {
         ApiError {
             code: None,
             message: message.into(),
@@ -74,6 +94,9 @@ impl RateLimiter {
     }
 
     async fn acquire(&self) {
+        if self.qps.is_infinite() {
+            return;
+        }
         loop {
             let wait = {
                 let mut s = self.state.lock().await;
@@ -93,7 +116,7 @@ impl RateLimiter {
 
 pub struct Kube {
     client: kube::Client,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
     /// The namespace of the kubeconfig context or the service account.
     pub default_namespace: String,
 }
@@ -105,7 +128,7 @@ impl Kube {
         qps: f64,
         burst: u32,
     ) -> Result<Kube, ApiError> {
-        let config = match kubeconfig {
+        let mut config = match kubeconfig {
             Some(p) => {
                 let kc = kube::config::Kubeconfig::read_from(p).map_err(|e| {
                     ApiError::new(format!("cannot read kubeconfig {}: {e}", p.display()))
@@ -119,22 +142,40 @@ impl Kube {
             None => kube::Config::incluster()
                 .map_err(|e| ApiError::new(format!("no in-cluster configuration: {e}")))?,
         };
+        config.headers.push((
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(USER_AGENT),
+        ));
         let default_namespace = config.default_namespace.clone();
         let client = kube::Client::try_from(config)
             .map_err(|e| ApiError::new(format!("cannot create the Kubernetes client: {e}")))?;
         Ok(Kube {
             client,
-            limiter: RateLimiter::new(qps, burst),
+            limiter: Arc::new(RateLimiter::new(qps, burst)),
             default_namespace,
         })
     }
 
+    /// The same connection without the request budget (for the Lease, whose
+    /// few requests must not queue behind the workers').
+    pub fn unlimited(&self) -> Kube {
+        Kube {
+            client: self.client.clone(),
+            limiter: Arc::new(RateLimiter::new(0.0, 1)),
+            default_namespace: self.default_namespace.clone(),
+        }
+    }
+
     async fn call(&self, what: &str, req: http::Request<Vec<u8>>) -> Result<Value, ApiError> {
         self.limiter.acquire().await;
-        let text = self
-            .client
-            .request_text(req)
+        let text = tokio::time::timeout(REQUEST_DEADLINE, self.client.request_text(req))
             .await
+            .map_err(|_| {
+                ApiError::new(format!(
+                    "{what}: no answer within {}s",
+                    REQUEST_DEADLINE.as_secs()
+                ))
+            })?
             .map_err(|e| ApiError::from_kube(what, e))?;
         serde_json::from_str(&text).map_err(|e| ApiError::new(format!("{what}: not JSON: {e}")))
     }
@@ -162,15 +203,54 @@ impl Kube {
     }
 
     pub async fn create(&self, collection: &str, object: &Value) -> Result<Value, ApiError> {
-        let req = Self::request("POST", collection, Some(("application/json", object)))?;
+        let target = with_field_manager(collection);
+        let req = Self::request("POST", &target, Some(("application/json", object)))?;
         self.call(&format!("POST {collection}"), req).await
     }
 
     /// A JSON merge patch. When the patch carries `metadata.resourceVersion`,
     /// the API server applies it only to that version (409 otherwise).
     pub async fn merge_patch(&self, path: &str, patch: &Value) -> Result<Value, ApiError> {
-        let req = Self::request("PATCH", path, Some(("application/merge-patch+json", patch)))?;
+        let target = with_field_manager(path);
+        let req = Self::request(
+            "PATCH",
+            &target,
+            Some(("application/merge-patch+json", patch)),
+        )?;
         self.call(&format!("PATCH {path}"), req).await
+    }
+
+    /// Mark a live run: merge `annotations` into it, conditionally on
+    /// `version` when one is given. On a conflict the run is read again:
+    /// when someone else marked it meanwhile, that is the answer; otherwise
+    /// the write is made once more on the version just read.
+    pub async fn mark_run(
+        &self,
+        run: &RunRef<'_>,
+        annotations: &[(String, String)],
+        version: &str,
+    ) -> Result<Marked, ApiError> {
+        let path = run.path();
+        match self
+            .merge_patch(&path, &annotation_patch(annotations, version))
+            .await
+        {
+            Ok(_) => return Ok(Marked::Written),
+            Err(e) if e.is(409) && !version.is_empty() => {}
+            Err(e) => return Err(e),
+        }
+        let current = match self.get(&path).await {
+            Ok(o) => o,
+            Err(e) if e.is(404) => return Ok(Marked::Gone),
+            Err(e) => return Err(e),
+        };
+        if is_reconciled(&current) {
+            return Ok(Marked::ByAnother);
+        }
+        let patch = annotation_patch(annotations, resource_version(&current));
+        self.merge_patch(&path, &patch)
+            .await
+            .map(|_| Marked::Written)
     }
 
     /// Every object of a collection, page by page, and the list's
@@ -247,6 +327,75 @@ impl Kube {
     }
 }
 
+/// `path` with `fieldManager=chains` among its query parameters.
+fn with_field_manager(path: &str) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}fieldManager={FIELD_MANAGER}")
+}
+
+/// A TaskRun or PipelineRun in the cluster.
+#[derive(Clone, Copy, Debug)]
+pub struct RunRef<'a> {
+    pub kind: RunKind,
+    pub namespace: &'a str,
+    pub name: &'a str,
+}
+
+impl RunRef<'_> {
+    pub fn path(&self) -> String {
+        format!(
+            "{}/{}",
+            run_collection(self.kind, Some(self.namespace)),
+            self.name
+        )
+    }
+}
+
+/// The collection of one kind of run, in a namespace or in all of them.
+pub fn run_collection(kind: RunKind, namespace: Option<&str>) -> String {
+    let plural = match kind {
+        RunKind::TaskRun => "taskruns",
+        RunKind::PipelineRun => "pipelineruns",
+    };
+    match namespace {
+        Some(ns) => format!("/apis/tekton.dev/v1/namespaces/{ns}/{plural}"),
+        None => format!("/apis/tekton.dev/v1/{plural}"),
+    }
+}
+
+/// How marking a run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Marked {
+    Written,
+    /// Another writer marked it `signed` `true` or `failed` first.
+    ByAnother,
+    /// The run was deleted.
+    Gone,
+}
+
+/// Chains' `Reconciled()`: marked `true` or `failed`.
+pub fn is_reconciled(o: &Value) -> bool {
+    matches!(
+        o.pointer("/metadata/annotations")
+            .and_then(|a| a.get(SIGNED))
+            .and_then(Value::as_str),
+        Some("true" | "failed")
+    )
+}
+
+/// The merge patch for annotations, conditional on `version` when given.
+pub fn annotation_patch(annotations: &[(String, String)], version: &str) -> Value {
+    let map: serde_json::Map<String, Value> = annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let mut patch = serde_json::json!({"metadata": {"annotations": map}});
+    if !version.is_empty() {
+        patch["metadata"]["resourceVersion"] = Value::String(version.to_string());
+    }
+    patch
+}
+
 /// Percent-encode a query value (resource versions and continue tokens are
 /// opaque strings).
 fn encode(s: &str) -> String {
@@ -270,6 +419,18 @@ pub fn resource_version(o: &Value) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn writes_name_their_field_manager() {
+        assert_eq!(
+            super::with_field_manager("/api/v1/x"),
+            "/api/v1/x?fieldManager=chains"
+        );
+        assert_eq!(
+            super::with_field_manager("/api/v1/x?a=b"),
+            "/api/v1/x?a=b&fieldManager=chains"
+        );
+    }
+
     #[test]
     fn encodes_query_values() {
         assert_eq!(super::encode("a b/c=1"), "a%20b%2Fc%3D1");

@@ -1,0 +1,174 @@
+//! The plan: chains-config, flags and environment resolved once into typed
+//! settings that the stages take as they are (ripgrep's `HiArgs` is the
+//! model: flags become stage settings in one place). Nothing downstream
+//! looks a config key up by name.
+//!
+//! Per artifact kind (taskrun, pipelinerun, oci) the config already holds
+//! the format, the signer and the backends as types ([`ArtifactConfig`]) and
+//! transparency as fields of [`Config`]; what was left as strings and
+//! decided in several places, which key signs and how, is resolved here
+//! into a [`SigningPlan`]: the one keyless test, the one Fulcio URL, the one
+//! reading of `--password-file`, and the KMS options (`signers.kms.auth.*`)
+//! that every key reference is loaded with, the controller's `--key`
+//! included.
+//!
+//! [`ArtifactConfig`]: crate::config::ArtifactConfig
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::sign::fulcio;
+use crate::sign::kms::KmsOptions;
+use crate::sign::{Password, SignerOptions};
+
+/// The signing flags of a command (attest, watch); all optional.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SigningFlags<'a> {
+    /// `--key`: a key file or KMS URI for every enabled artifact type.
+    pub key: Option<&'a str>,
+    pub password_file: Option<&'a Path>,
+    pub fulcio_url: Option<&'a str>,
+    pub identity_token: Option<&'a Path>,
+}
+
+/// Keyless signing: a short-lived certificate from Fulcio for an OIDC token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keyless {
+    /// `--fulcio-url`, else `signers.x509.fulcio.address`, else Sigstore's.
+    pub fulcio_url: String,
+    /// `--identity-token`, else `signers.x509.identity.token.file`.
+    pub identity_token: Option<PathBuf>,
+}
+
+/// How keys are found and loaded.
+#[derive(Clone, Debug, Default)]
+pub struct SigningPlan {
+    /// `--key`: overrides the config's choice for every enabled type.
+    pub key: Option<String>,
+    /// `signers.kms.kmsref`: the `kms` signer's key.
+    pub kmsref: Option<String>,
+    /// The `x509` signer is keyless: `--fulcio-url` or `--identity-token`
+    /// given, or `signers.x509.fulcio.enabled`.
+    pub keyless: Option<Keyless>,
+    /// The password source and the KMS options every key is loaded with.
+    pub options: SignerOptions,
+}
+
+/// `--password-file`, else `COSIGN_PASSWORD` (or a prompt).
+pub fn password(file: Option<&Path>) -> Password {
+    match file {
+        Some(p) => Password::File(p.to_path_buf()),
+        None => Password::FromEnvironment,
+    }
+}
+
+/// `signers.kms.auth.*` (an empty value is no value).
+pub fn kms_options(config: &Config) -> KmsOptions {
+    let get = |k: &str| config.settings.get(k).filter(|v| !v.is_empty()).cloned();
+    KmsOptions {
+        address: get("signers.kms.auth.address"),
+        token: get("signers.kms.auth.token"),
+        token_path: get("signers.kms.auth.token-path").map(PathBuf::from),
+        oidc_path: get("signers.kms.auth.oidc.path"),
+        oidc_role: get("signers.kms.auth.oidc.role"),
+        oidc_token_path: get("signers.kms.auth.oidc.token-path").map(PathBuf::from),
+    }
+}
+
+impl SigningPlan {
+    pub fn resolve(config: &Config, flags: SigningFlags<'_>) -> SigningPlan {
+        let setting = |k: &str| config.settings.get(k).filter(|v| !v.is_empty()).cloned();
+        let keyless = (flags.fulcio_url.is_some()
+            || flags.identity_token.is_some()
+            || config.flag("signers.x509.fulcio.enabled"))
+        .then(|| Keyless {
+            fulcio_url: flags
+                .fulcio_url
+                .map(str::to_string)
+                .or_else(|| setting("signers.x509.fulcio.address"))
+                .unwrap_or_else(|| fulcio::DEFAULT_URL.to_string()),
+            identity_token: flags
+                .identity_token
+                .map(Path::to_path_buf)
+                .or_else(|| setting("signers.x509.identity.token.file").map(PathBuf::from)),
+        });
+        SigningPlan {
+            key: flags.key.map(str::to_string),
+            kmsref: setting("signers.kms.kmsref"),
+            keyless,
+            options: SignerOptions {
+                password: password(flags.password_file),
+                kms: kms_options(config),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let data: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_map(&data, "test").unwrap()
+    }
+
+    #[test]
+    fn keyless_from_flags_or_config_with_one_fulcio_url() {
+        let none = SigningPlan::resolve(&config(&[]), SigningFlags::default());
+        assert_eq!(none.keyless, None);
+        let enabled = SigningPlan::resolve(
+            &config(&[("signers.x509.fulcio.enabled", "true")]),
+            SigningFlags::default(),
+        );
+        assert_eq!(
+            enabled.keyless.unwrap().fulcio_url,
+            "https://fulcio.sigstore.dev"
+        );
+        let flagged = SigningPlan::resolve(
+            &config(&[
+                ("signers.x509.fulcio.address", "http://config"),
+                ("signers.x509.identity.token.file", "/config/token"),
+            ]),
+            SigningFlags {
+                fulcio_url: Some("http://flag"),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            flagged.keyless,
+            Some(Keyless {
+                fulcio_url: "http://flag".into(),
+                identity_token: Some("/config/token".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn every_key_is_loaded_with_the_configs_kms_options() {
+        let plan = SigningPlan::resolve(
+            &config(&[
+                ("signers.kms.auth.address", "http://vault:8200"),
+                ("signers.kms.auth.token", "t"),
+                ("signers.kms.kmsref", "hashivault://k"),
+            ]),
+            SigningFlags {
+                key: Some("hashivault://other"),
+                password_file: Some(Path::new("/pw")),
+                ..Default::default()
+            },
+        );
+        assert_eq!(plan.key.as_deref(), Some("hashivault://other"));
+        assert_eq!(plan.kmsref.as_deref(), Some("hashivault://k"));
+        assert_eq!(
+            plan.options.kms.address.as_deref(),
+            Some("http://vault:8200")
+        );
+        assert_eq!(plan.options.kms.token.as_deref(), Some("t"));
+        assert!(matches!(plan.options.password, Password::File(ref p) if p == Path::new("/pw")));
+    }
+}
