@@ -7,20 +7,28 @@
 //! has been read (at once, in kubectl's order of TaskRuns before
 //! PipelineRuns), or, when it names none or some are never read, until the
 //! end of the input; then its children are read back and it is attested.
-//! Until then its place in the output holds later results back.
+//! Until then it is kept in the child store's file too, and its place in the
+//! output holds later results back (on stdout only; see `Ordered`).
 
 use std::collections::HashSet;
 
 use rayon::prelude::*;
 
 use crate::pipeline::{Attested, Stages};
-use crate::run::group::{self, ChildStore};
+use crate::run::group::{self, ChildStore, KeptRun};
 use crate::run::read::InputError;
 use crate::run::{Run, escape_controls};
 
+/// A waiting PipelineRun: in memory when its children are all read (it is
+/// attested with this chunk), else in the child store's file.
+enum Held {
+    Whole(Box<Run>),
+    Kept(KeptRun),
+}
+
 /// A PipelineRun waiting for its children, with its place in the output.
 struct Waiting {
-    run: Run,
+    run: Held,
     seq: usize,
     /// Links of the children its childReferences name.
     children: Vec<u64>,
@@ -61,21 +69,31 @@ impl Families {
         self.pipelines += 1;
         let children = group::listed_child_links(&run);
         self.listed.extend(&children);
+        // One whose children are to come waits on disk, not in memory
+        // (when the file cannot be written, in memory).
+        let run = match self.complete(&children) {
+            true => Held::Whole(Box::new(run)),
+            false => match self.store.keep_run(&run) {
+                Ok(kept) => Held::Kept(kept),
+                Err(_) => Held::Whole(Box::new(run)),
+            },
+        };
         self.waiting.push(Waiting { run, seq, children });
+    }
+
+    /// Whether every named child has been read, and nothing else can join.
+    fn complete(&self, children: &[u64]) -> bool {
+        !self.store.has_unlinked_context()
+            && !children.is_empty()
+            && children.iter().all(|&c| self.store.has(c))
     }
 
     /// Attest the PipelineRuns whose named children have all been read (all
     /// of them at the end of the input).
     pub fn attest_ready(&mut self, stages: &Stages, end: bool) -> Vec<PipelineResult> {
-        // Unlinked --taskruns join the only PipelineRun, known at the end.
-        let early = !self.store.has_unlinked_context();
         let (ready, waiting): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut self.waiting)
             .into_iter()
-            .partition(|w| {
-                end || (early
-                    && !w.children.is_empty()
-                    && w.children.iter().all(|&c| self.store.has(c)))
-            });
+            .partition(|w| end || self.complete(&w.children));
         self.waiting = waiting;
         if ready.is_empty() {
             return Vec::new();
@@ -95,7 +113,14 @@ impl Families {
         ready
             .into_par_iter()
             .map(|w| {
-                let (result, warning) = this.attest(stages, &w.run, only_pipeline);
+                let run = match w.run {
+                    Held::Whole(run) => *run,
+                    Held::Kept(kept) => match this.store.read_run(&kept) {
+                        Ok(run) => run,
+                        Err(e) => return (w.seq, Err(e.into()), None),
+                    },
+                };
+                let (result, warning) = this.attest(stages, &run, only_pipeline);
                 (w.seq, result, warning)
             })
             .collect()

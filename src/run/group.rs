@@ -85,6 +85,12 @@ struct ChildRecord {
     origin: Origin,
 }
 
+/// A run kept in the file of a [`ChildStore`], not in memory.
+pub struct KeptRun {
+    record: ChildRecord,
+    kind: RunKind,
+}
+
 /// Possible children of PipelineRuns, kept out of memory: each one's
 /// source object as compact JSON in an unnamed temporary file, and in memory
 /// only its links and where its bytes are.
@@ -103,25 +109,10 @@ impl ChildStore {
     /// Keep a possible child: `bytes` is its source object as JSON (see
     /// [`ChildStore::encode`]).
     pub fn add(&mut self, run: &Run, bytes: &[u8], context: bool) -> io::Result<()> {
-        let len = u32::try_from(bytes.len())
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a run over 4 GiB"))?;
-        let spill = match &mut self.spill {
-            Some(s) => s,
-            None => self
-                .spill
-                .insert(BufWriter::with_capacity(1 << 20, tempfile::tempfile()?)),
-        };
-        spill.write_all(bytes)?;
         let index = u32::try_from(self.records.len())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too many runs"))?;
-        self.records.push(ChildRecord {
-            offset: self.written,
-            len,
-            syntax: run.syntax,
-            context,
-            origin: run.origin.clone(),
-        });
-        self.written += u64::from(len);
+        let record = self.write(run, bytes, context)?;
+        self.records.push(record);
         let m = run.meta();
         let ns = m.namespace();
         let mut links = Vec::new();
@@ -231,7 +222,7 @@ impl ChildStore {
         let mut context = Vec::with_capacity(candidates.len());
         for i in candidates {
             let record = &self.records[i as usize];
-            runs.push(self.read_back(record)?);
+            runs.push(self.read_back(record, RunKind::TaskRun)?);
             context.push(record.context);
         }
         // The exact check: the hashes only chose candidates.
@@ -251,7 +242,45 @@ impl ChildStore {
             .collect())
     }
 
-    fn read_back(&self, record: &ChildRecord) -> Result<Run, InputError> {
+    /// Keep a run (a PipelineRun waiting for its children) in the file,
+    /// outside the child index; [`ChildStore::read_run`] gives it back.
+    pub fn keep_run(&mut self, run: &Run) -> io::Result<KeptRun> {
+        let bytes = ChildStore::encode(run);
+        let record = self.write(run, &bytes, false)?;
+        Ok(KeptRun {
+            record,
+            kind: run.kind,
+        })
+    }
+
+    /// A run kept by [`ChildStore::keep_run`]. Call [`ChildStore::flush`] first.
+    pub fn read_run(&self, kept: &KeptRun) -> Result<Run, InputError> {
+        self.read_back(&kept.record, kept.kind)
+    }
+
+    /// Append a run's bytes to the file.
+    fn write(&mut self, run: &Run, bytes: &[u8], context: bool) -> io::Result<ChildRecord> {
+        let len = u32::try_from(bytes.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a run over 4 GiB"))?;
+        let spill = match &mut self.spill {
+            Some(s) => s,
+            None => self
+                .spill
+                .insert(BufWriter::with_capacity(1 << 20, tempfile::tempfile()?)),
+        };
+        spill.write_all(bytes)?;
+        let record = ChildRecord {
+            offset: self.written,
+            len,
+            syntax: run.syntax,
+            context,
+            origin: run.origin.clone(),
+        };
+        self.written += u64::from(len);
+        Ok(record)
+    }
+
+    fn read_back(&self, record: &ChildRecord, kind: RunKind) -> Result<Run, InputError> {
         let io_err = |source| InputError::Io {
             path: "the temporary file holding child TaskRuns".into(),
             source,
@@ -263,7 +292,7 @@ impl ChildStore {
             .get_ref();
         let mut bytes = vec![0; record.len as usize];
         read_exact_at(file, &mut bytes, record.offset).map_err(io_err)?;
-        read::decode_kept(&bytes, record.origin.clone(), record.syntax)
+        read::decode_kept(&bytes, record.origin.clone(), record.syntax, kind)
     }
 }
 
@@ -477,6 +506,24 @@ mod tests {
         assert_eq!(names, ["c0", "c2", "c4"]);
         assert_eq!(got[1].object, kids[2].object);
         assert_eq!(got[1].origin, kids[2].origin);
+    }
+
+    #[test]
+    fn a_kept_pipelinerun_reads_back_the_same() {
+        let mut store = ChildStore::default();
+        let p = run(
+            RunKind::PipelineRun,
+            json!({"metadata": {"name": "p"}, "status": {"pipelineSpec": {"tasks": []}}}),
+        );
+        let kept = store.keep_run(&p).unwrap();
+        store.flush().unwrap();
+        let back = store.read_run(&kept).unwrap();
+        assert_eq!(
+            (back.kind, &back.object, &back.origin),
+            (p.kind, &p.object, &p.origin)
+        );
+        // Kept runs are not children.
+        assert!(store.is_empty());
     }
 
     #[test]

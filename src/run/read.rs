@@ -1391,17 +1391,27 @@ fn decode_object(
     Ok(Decoded::Run(Box::new(run)))
 }
 
-/// Decode a TaskRun kept by [`super::group::ChildStore`]: its source
+/// Decode a run kept by [`super::group::ChildStore`]: its source
 /// object as JSON, read as it was first (same origin and syntax), so that
 /// the run is the same as when it was first decoded.
-pub fn decode_kept(bytes: &[u8], origin: Origin, syntax: Syntax) -> Result<Run, InputError> {
+pub fn decode_kept(
+    bytes: &[u8],
+    origin: Origin,
+    syntax: Syntax,
+    kind: RunKind,
+) -> Result<Run, InputError> {
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| json_error_at(origin.clone(), &e))?;
-    match decode_object(value, origin.clone(), syntax, KindHint::TaskRun)? {
+    // A run without `kind` was read by its shape, as it is again here.
+    let hint = match kind {
+        RunKind::TaskRun => KindHint::TaskRun,
+        RunKind::PipelineRun => KindHint::Infer,
+    };
+    match decode_object(value, origin.clone(), syntax, hint)? {
         Decoded::Run(run) => Ok(*run),
         Decoded::Skipped { what, .. } => Err(InputError::Json {
             origin,
-            message: format!("a kept TaskRun read back as {what}"),
+            message: format!("a kept {kind} read back as {what}"),
         }),
     }
 }

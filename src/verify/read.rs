@@ -321,8 +321,12 @@ fn run_subjects(run: &Value, at: &str) -> RunSubjects {
         item: None,
         line: 1,
     };
-    let Ok(decoded) = crate::run::read::decode_kept(&bytes, origin, crate::run::Syntax::Json)
-    else {
+    let Ok(decoded) = crate::run::read::decode_kept(
+        &bytes,
+        origin,
+        crate::run::Syntax::Json,
+        crate::run::RunKind::TaskRun,
+    ) else {
         return RunSubjects::default();
     };
     let results = decoded.results();
