@@ -350,6 +350,21 @@ pub struct AttestArgs {
     /// the inputs, from the children that are there, with a warning.
     #[arg(long)]
     pub allow_missing_children: bool,
+
+    /// Deadline for all remote calls (cosign's --timeout), a Go duration such
+    /// as 90s or 5m: no try starts after it, and requests end by it. Each
+    /// call also has its own limit (90 s across its retries).
+    #[arg(long, value_name = "DURATION", value_parser = parse_go_duration)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// A positive Go duration (`300ms`, `1m30s`).
+fn parse_go_duration(s: &str) -> Result<std::time::Duration, String> {
+    match crate::run::gojson::parse_duration(s) {
+        Some(nanos) if nanos > 0 => Ok(std::time::Duration::from_nanos(nanos.unsigned_abs())),
+        Some(_) => Err("a timeout must be positive".into()),
+        None => Err(format!("{s:?} is not a duration (such as 90s, 5m or 1h)")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -511,6 +526,11 @@ pub struct WatchArgs {
     /// client-go's 10s for 15s].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub lease_renew_deadline: Option<Duration>,
+
+    /// With keyless signing, request a new Fulcio certificate when the
+    /// current one has less than this left (Fulcio's last 10 minutes).
+    #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration)]
+    pub keyless_refresh_before: Duration,
 
     /// This replica's identity in the Lease [default: POD_NAME, else host name and pid].
     #[arg(long, value_name = "ID", env = "POD_NAME")]

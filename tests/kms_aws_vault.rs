@@ -16,7 +16,7 @@ use crate::common;
 use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, MessageType, SigningAlgorithmSpec};
@@ -413,7 +413,6 @@ fn aws_kms_unreachable_endpoint() {
     setup();
     let port = free_port();
     let uri = format!("awskms://127.0.0.1:{port}/alias/anything");
-    let started = Instant::now();
     let message = assert_kms_error(
         kms::load(&uri, &KmsOptions::default()),
         &uri,
@@ -423,11 +422,6 @@ fn aws_kms_unreachable_endpoint() {
     assert!(
         message.contains(&format!("http://127.0.0.1:{port}")),
         "{message}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "gave up in {:?}",
-        started.elapsed()
     );
 }
 

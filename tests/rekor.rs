@@ -10,7 +10,6 @@ use crate::common;
 use crate::common::fault::{FaultServer, Reply};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -562,7 +561,6 @@ fn an_upload_never_returns_an_entry_that_does_not_verify() {
 fn an_unreachable_rekor_fails_fast_and_clearly() {
     let port = free_port();
     let at = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
     let e = Rekor::new(&at, None).unwrap_err();
     assert!(
         err_text(&e).contains(&format!("cannot reach Rekor at {at}")),
@@ -578,11 +576,8 @@ fn an_unreachable_rekor_fails_fast_and_clearly() {
         err_text(&e).contains(&format!("cannot reach Rekor at {at}")),
         "{e}"
     );
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        start.elapsed()
-    );
+    // Nobody listening is not retried (no "tried N times").
+    assert!(!err_text(&e).contains("(tried "), "{e}");
 
     let e = Rekor::new("rekor.example.com", Some(&key)).unwrap_err();
     assert!(err_text(&e).contains("not an http(s) URL"), "{e}");

@@ -8,7 +8,6 @@ use crate::common::{stderr, stdout, testdata};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -376,7 +375,6 @@ fn an_unreachable_emulator_fails_fast() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = gcs_config(dir.path(), "bucket");
     let port = common::free_port();
-    let start = Instant::now();
     let out = chains(
         &[
             "attest",
@@ -397,11 +395,8 @@ fn an_unreachable_emulator_fails_fast() {
             )),
         "{err}"
     );
-    assert!(
-        start.elapsed() < Duration::from_secs(20),
-        "took {:?}",
-        start.elapsed()
-    );
+    // Nobody listening is not retried (no "tried N times").
+    assert!(!err.contains("(tried "), "{err}");
     assert_no_success_claim(&out);
 }
 
@@ -453,7 +448,6 @@ fn server_errors_are_retried_then_reported() {
     }));
     let dir = tempfile::tempdir().unwrap();
     let cfg = gcs_config(dir.path(), "bucket");
-    let start = Instant::now();
     let out = chains(
         &[
             "attest",
@@ -470,7 +464,7 @@ fn server_errors_are_retried_then_reported() {
     assert!(
         err.contains("gcs")
             && err.contains("HTTP 500 INTERNAL: We encountered an internal error")
-            && err.contains("gave up after 4 attempts"),
+            && err.contains("(tried 4 times over "),
         "{err}"
     );
     assert_no_success_claim(&out);
@@ -494,7 +488,6 @@ fn server_errors_are_retried_then_reported() {
             "no credentials for an emulator"
         );
     }
-    assert!(start.elapsed() < Duration::from_secs(20));
 }
 
 // ---------------------------------------------------------------------------

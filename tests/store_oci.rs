@@ -13,7 +13,6 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -459,7 +458,6 @@ fn basic_auth_from_docker_config() {
         Some(config("wrong.json", wrong_secret)),
     )
     .unwrap();
-    let started = Instant::now();
     let err: StoreError = wrong
         .store(&run_id(), &image_signature(cosign_key(), &other))
         .unwrap_err();
@@ -479,10 +477,7 @@ fn basic_auth_from_docker_config() {
         !msg.contains(wrong_secret) && !msg.contains(password),
         "{msg}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "no retries on 401"
-    );
+    assert!(!msg.contains("(tried "), "no retries on 401: {msg}");
     assert!(
         reg.manifest("secure/app", &sig_tag(&other, "sig"), OCI_MANIFEST)
             .is_none()
@@ -516,7 +511,6 @@ fn registry_down_fails_fast() {
         hex(&Sha256::digest(b"x"))
     ))
     .unwrap();
-    let started = Instant::now();
     let err = backend(OciOptions::default())
         .store(&run_id(), &image_signature(cosign_key(), &image))
         .unwrap_err();
@@ -525,15 +519,10 @@ fn registry_down_fails_fast() {
         msg.contains(&format!("cannot connect to registry 127.0.0.1:{port}")),
         "{msg}"
     );
-    assert!(msg.contains("gave up after 4 attempts"), "{msg}");
+    assert!(msg.contains("(tried 4 times over "), "{msg}");
     assert!(
         !err.transient,
         "retries are spent inside the backend, not multiplied by the caller's"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
     );
 }
 
@@ -553,7 +542,6 @@ fn server_errors_are_retried_then_reported() {
         hex(&Sha256::digest(b"y"))
     ))
     .unwrap();
-    let started = Instant::now();
     let msg = backend(OciOptions::default())
         .store(&run_id(), &image_signature(cosign_key(), &image))
         .unwrap_err()
@@ -565,14 +553,13 @@ fn server_errors_are_retried_then_reported() {
         )),
         "{msg}"
     );
-    assert!(msg.contains("gave up after 4 attempts"), "{msg}");
+    assert!(msg.contains("(tried 4 times over "), "{msg}");
     let manifest_requests = server
         .requests()
         .iter()
         .filter(|r| r.target.contains("/manifests/"))
         .count();
     assert_eq!(manifest_requests, 4);
-    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 /// `sigstore-bundle` encoding: OCI 1.1 referrers through the referrers tag
@@ -740,4 +727,40 @@ fn insecure_registries_fall_back_to_http() {
     .unwrap();
     let cosign_pem = std::fs::read(cosign_pub()).unwrap();
     cosign_verify(&reg, &pushed, &cosign_pem, None).unwrap();
+}
+
+/// `attest --storage oci` without `-o`: the image signatures go to the
+/// registry, so attest must not warn that they were "made but not written".
+#[test]
+fn attest_to_a_registry_without_output_does_not_call_image_signatures_unwritten() {
+    let reg = Registry::start();
+    let pushed = reg.push_image("app", "v1", "attest-stdout");
+    let dir = tempfile::tempdir().unwrap();
+    let mut run: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(root().join("testdata/runs/taskrun-build.yaml")).unwrap(),
+    )
+    .unwrap();
+    run["status"]["results"] = json!([
+        {"name": "IMAGE_URL", "type": "string", "value": format!("{}/app:v1", reg.host)},
+        {"name": "IMAGE_DIGEST", "type": "string", "value": pushed.digest()},
+    ]);
+    let file = dir.path().join("run.json");
+    std::fs::write(&file, run.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chains"))
+        .args(["attest", "--key"])
+        .arg(root().join("testdata/keys/ed25519.pem"))
+        .args(["--storage", "oci"])
+        .arg(&file)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = common::stderr(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        reg.manifest("app", &sig_tag(&pushed, "sig"), OCI_MANIFEST)
+            .is_some(),
+        "the image signature was pushed"
+    );
+    assert!(!stderr.contains("not written"), "{stderr}");
 }

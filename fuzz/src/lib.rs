@@ -166,7 +166,7 @@ const LOG_KEY: &str = include_str!("../../testdata/conformance/keys/cosign.pub")
 /// A Rekor log entry (body, verification, inclusion proof and checkpoint,
 /// signed entry timestamp) checked offline; and a log key file.
 pub fn rekor(data: &[u8]) {
-    use chains::store::rekor::{LogEntry, Rekor};
+    use chains::tlog::{LogEntry, Rekor, Rules};
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = Rekor::offline(text);
     }
@@ -176,9 +176,16 @@ pub fn rekor(data: &[u8]) {
     let Ok(log) = Rekor::offline(LOG_KEY) else {
         return;
     };
-    let _ = log.verify_entry(&entry);
+    let _ = log.verify_entry(&entry, Rules::default());
+    let _ = log.verify_entry(
+        &entry,
+        Rules {
+            proof_required: true,
+        },
+    );
     let _ = entry.cosign_bundle_json();
-    let _ = entry.bundle_tlog_entry();
+    let _ = entry.body_json();
+    let _ = chains::sigstore::bundle::tlog_entry(&entry);
 }
 
 /// Certificates: a DER certificate's key, PEM roots and intermediates.

@@ -29,8 +29,9 @@
 //! Unlike Chains, which closes its GCS writers without checking the result
 //! (so a missing bucket goes unnoticed there), a failed write fails the run:
 //! nothing is marked attested that is not stored. 408, 429, 5xx, timeouts and
-//! dropped connections are retried ([`with_retries`]) per object; an
-//! unreachable service, a missing bucket, 401 and 403 fail at once.
+//! dropped connections are retried per object within its deadlines
+//! ([`with_retries_on`]); an unreachable service, a missing bucket, 401 and
+//! 403 fail at once, and a service that keeps failing is given up on.
 
 use std::time::Duration;
 
@@ -38,12 +39,18 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use super::{Backend, SignedArtifact, StoreError, is_transient_status, with_retries};
+use super::{
+    Backend, SignedArtifact, StoreError, is_transient_status, overall_remaining, with_retries_on,
+};
 use crate::cloud::google::{GoogleCredentials, SCOPE_DEVSTORAGE_READ_WRITE, crc32c, error_message};
 use crate::cloud::{error_chain, nonempty, pct};
 use crate::run::RunId;
 
 const NAME: &str = "gcs";
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// One request, connection to last byte; retries stay within
+/// [`super::CALL_BUDGET`] and the overall `--timeout`.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_BASE: &str = "https://storage.googleapis.com";
 const EMULATOR_VAR: &str = "STORAGE_EMULATOR_HOST";
 /// Cloud Storage: read objects (what `chains verify` asks for).
@@ -130,8 +137,8 @@ impl GcsBackend {
     ) -> Result<Self, StoreError> {
         check_bucket_name(bucket)?;
         let http = reqwest::blocking::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
@@ -151,18 +158,7 @@ impl GcsBackend {
     /// Write one object, retrying transient failures. Once retries are spent
     /// the error is final (not transient), so callers do not retry again.
     fn put(&self, name: &str, data: &[u8], content_type: &str) -> Result<(), StoreError> {
-        let mut attempts = 0;
-        with_retries(|| {
-            attempts += 1;
-            self.upload(name, data, content_type)
-        })
-        .map_err(|mut e| {
-            if e.transient {
-                e.message = format!("{} (gave up after {attempts} attempts)", e.message);
-                e.transient = false;
-            }
-            e
-        })
+        with_retries_on(NAME, || self.upload(name, data, content_type))
     }
 
     /// One upload (a 401 with refreshable credentials is retried once with a
@@ -184,6 +180,10 @@ impl GcsBackend {
                 .post(&url)
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(data.to_vec());
+            // No request outlasts the overall --timeout.
+            if let Some(left) = overall_remaining() {
+                req = req.timeout(left.min(REQUEST_TIMEOUT));
+            }
             if let Some(auth) = &self.auth {
                 let token = auth.token(&self.http).map_err(|m| {
                     fail(format!(
@@ -358,18 +358,7 @@ impl GcsBackend {
 
     /// GET `url` with retries of transient failures; `what` starts messages.
     fn get(&self, url: &str, what: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
-        let mut attempts = 0;
-        with_retries(|| {
-            attempts += 1;
-            self.get_once(url, what, limit)
-        })
-        .map_err(|mut e| {
-            if e.transient {
-                e.message = format!("{} (gave up after {attempts} attempts)", e.message);
-                e.transient = false;
-            }
-            e
-        })
+        with_retries_on(NAME, || self.get_once(url, what, limit))
     }
 
     /// One GET (a 401 with refreshable credentials is retried once with a
@@ -380,6 +369,9 @@ impl GcsBackend {
         let mut refreshed = false;
         loop {
             let mut req = self.http.get(url);
+            if let Some(left) = overall_remaining() {
+                req = req.timeout(left.min(REQUEST_TIMEOUT));
+            }
             if let Some(auth) = &self.auth {
                 let token = auth.token(&self.http).map_err(|m| {
                     fail(format!(

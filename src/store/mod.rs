@@ -10,9 +10,12 @@ pub mod files;
 pub mod gcs;
 pub mod oci;
 pub mod rekor;
+mod retry;
 pub mod tekton;
 
-use std::time::Duration;
+pub use retry::{
+    CALL_BUDGET, overall_remaining, set_overall_timeout, with_retries, with_retries_on,
+};
 
 use miette::Diagnostic;
 
@@ -130,47 +133,7 @@ impl StoreError {
     }
 }
 
-/// Run `op`, retrying transient failures with exponential backoff (4 tries,
-/// 200 ms doubling). Permanent failures return at once.
-pub fn with_retries<T>(mut op: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
-    let mut delay = Duration::from_millis(200);
-    let mut attempt = 1;
-    loop {
-        match op() {
-            Err(e) if e.transient && attempt < 4 => {
-                std::thread::sleep(delay);
-                delay *= 2;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
-}
-
 /// Classify an HTTP status: 408, 429 and 5xx are transient.
 pub fn is_transient_status(status: u16) -> bool {
     status == 408 || status == 429 || (500..600).contains(&status)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_transient_failures_only() {
-        let mut calls = 0;
-        let r: Result<(), _> = with_retries(|| {
-            calls += 1;
-            Err(StoreError::transient("x", "503"))
-        });
-        assert!(r.is_err());
-        assert_eq!(calls, 4);
-        let mut calls = 0;
-        let r: Result<(), _> = with_retries(|| {
-            calls += 1;
-            Err(StoreError::new("x", "401"))
-        });
-        assert!(r.is_err());
-        assert_eq!(calls, 1);
-    }
 }
