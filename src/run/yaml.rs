@@ -52,7 +52,29 @@ pub fn full(text: &str) -> Result<Value, serde_saphyr::Error> {
             max_total_scalar_bytes: defaults.max_total_scalar_bytes.max(text.len()),
         },
     };
-    serde_saphyr::from_str_with_options(text, options)
+    serde_saphyr::from_str_with_options(text, options).map_err(too_deep_in_words)
+}
+
+/// The budget's depth breach said in words: its own message is a Rust
+/// value (`budget breached: Depth { depth: 65 }`).
+fn too_deep_in_words(error: serde_saphyr::Error) -> serde_saphyr::Error {
+    use serde_saphyr::{Error, budget::BudgetBreach};
+    let mut inner = &error;
+    while let Error::WithSnippet { error, .. } | Error::AliasError { error, .. } = inner {
+        inner = error;
+    }
+    match inner {
+        Error::Budget {
+            breach: BudgetBreach::Depth { .. },
+            location,
+        } => Error::Message {
+            msg: format!(
+                "mappings and sequences nested more than {MAX_DEPTH} deep (a run nests about 12)"
+            ),
+            location: *location,
+        },
+        _ => error,
+    }
 }
 
 /// The document as JSON, or `None` when it is not in the subset (the

@@ -227,6 +227,10 @@ fn nesting_is_bounded_and_never_overflows_the_stack() {
     assert!(parse(&too_deep).is_none());
     let err = full(&too_deep).unwrap_err();
     assert!(err.location().is_some(), "{err}");
+    assert!(
+        err.to_string().contains("nested more than 64 deep"),
+        "{err}"
+    );
     // What aborted a whole batch before (exit 134): refused, not a crash.
     for text in [
         nested_mappings(5_000),
