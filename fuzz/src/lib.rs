@@ -161,12 +161,12 @@ pub fn bundle(data: &[u8]) {
 }
 
 /// The log key chains checks entries with in the Rekor targets.
-const LOG_KEY: &str = include_str!("../../testdata/conformance/keys/cosign.pub");
+const LOG_KEY: &str = include_str!("../../testdata/keys/p384.pub");
 
 /// A Rekor log entry (body, verification, inclusion proof and checkpoint,
 /// signed entry timestamp) checked offline; and a log key file.
 pub fn rekor(data: &[u8]) {
-    use chains::store::rekor::{LogEntry, Rekor};
+    use chains::tlog::{LogEntry, Rekor, Rules};
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = Rekor::offline(text);
     }
@@ -176,9 +176,10 @@ pub fn rekor(data: &[u8]) {
     let Ok(log) = Rekor::offline(LOG_KEY) else {
         return;
     };
-    let _ = log.verify_entry(&entry);
+    for proof_required in [false, true] {
+        let _ = log.verify_entry(&entry, Rules { proof_required });
+    }
     let _ = entry.cosign_bundle_json();
-    let _ = entry.bundle_tlog_entry();
 }
 
 /// Certificates: a DER certificate's key, PEM roots and intermediates.
@@ -195,8 +196,8 @@ pub fn certificate(data: &[u8]) {
 /// Every key format: PEM private keys (PKCS#8, SEC1, PKCS#1), cosign's
 /// encrypted keys, PEM and DER public keys.
 pub fn keys(data: &[u8]) {
+    use chains::sign::PublicKey;
     use chains::sign::local::LocalSigner;
-    use chains::sign::{PublicKey, pem_block};
     let _ = PublicKey::from_spki_der(data);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -207,7 +208,7 @@ pub fn keys(data: &[u8]) {
         "ENCRYPTED SIGSTORE PRIVATE KEY",
         "ENCRYPTED COSIGN PRIVATE KEY",
     ];
-    let sealed = pem_block(text, &labels).unwrap_or_else(|| data.to_vec());
+    let sealed = chains::pem::decode(text, &labels).unwrap_or_else(|| data.to_vec());
     let _ = LocalSigner::from_encrypted(&sealed, b"password", "fuzz.key");
 }
 
