@@ -447,4 +447,56 @@ fn main() {
         c.args(["verify", "-q", "--key"]).arg(&key).arg(&signed);
         (c, None)
     });
+    // Last: it runs in this process, whose memory would count in the
+    // children's peak RSS.
+    if selected("yaml parser") {
+        parsers(&small.yaml_dir, args.reps);
+        // The shared corpus of runs as kubectl printed them, where present.
+        let shared = root.join("../shared/corpus/kubectl-yaml");
+        if shared.is_dir() {
+            parsers(&shared, args.reps);
+        }
+    }
+}
+
+/// The YAML parsers alone, in this process, on a folder of kubectl YAML: the
+/// fast path (chains::run::yaml::parse) against the full parser, in MB/s,
+/// and how many files the fast path took.
+fn parsers(dir: &Path, reps: usize) {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let text = std::fs::read_to_string(&path).unwrap();
+        if chains::run::yaml::parse(&text).is_some() {
+            files.push(text);
+        } else {
+            eprintln!("the fast path declined {}", path.display());
+        }
+    }
+    let taken = files.len();
+    let bytes: usize = files.iter().map(String::len).sum();
+    let time = |parse: &dyn Fn(&str) -> bool| {
+        let mut rates: Vec<f64> = (0..reps)
+            .map(|_| {
+                let start = Instant::now();
+                for text in &files {
+                    assert!(parse(text));
+                }
+                bytes as f64 / 1e6 / start.elapsed().as_secs_f64()
+            })
+            .collect();
+        stats(&mut rates)
+    };
+    let (f0, f1, f2) = time(&|t| chains::run::yaml::parse(t).is_some());
+    let (s0, s1, s2) = time(&|t| chains::run::yaml::full(t).is_ok());
+    println!(
+        "yaml parser, {}: {taken} files taken by the fast path ({:.1} MB), MB/s min/med/max: fast path {f0:.0} {f1:.0} {f2:.0}, full parser {s0:.0} {s1:.0} {s2:.0}",
+        dir.display(),
+        bytes as f64 / 1e6
+    );
 }

@@ -73,7 +73,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__attest)
-            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --bundle --storage --in-place --kubeconfig --tlog-upload --rekor-url --rekor-public-key --output --fail-fast --allow-unfinished --allow-missing-children --quiet --help --version"
+            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --bundle --storage --in-place --kubeconfig --tlog-upload --rekor-url --rekor-public-key --output --fail-fast --allow-unfinished --allow-missing-children --timeout --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -136,6 +136,10 @@ _chains() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -391,7 +395,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__watch)
-            opts="-q -h -V --kubeconfig --namespace --controller-namespace --key --password-file --workers --kube-api-qps --kube-api-burst --only-successful --no-leader-election --lease-name --lease-duration --lease-renew-deadline --identity --metrics-address --retry-delay --log-format --quiet --help --version"
+            opts="-q -h -V --kubeconfig --namespace --controller-namespace --key --password-file --workers --kube-api-qps --kube-api-burst --only-successful --no-leader-election --lease-name --lease-duration --lease-renew-deadline --keyless-refresh-before --identity --metrics-address --retry-delay --log-format --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -438,6 +442,10 @@ _chains() {
                     return 0
                     ;;
                 --lease-renew-deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyless-refresh-before)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -527,6 +527,11 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub lease_renew_deadline: Option<Duration>,
 
+    /// With keyless signing, request a new Fulcio certificate when the
+    /// current one has less than this left (Fulcio's last 10 minutes).
+    #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration)]
+    pub keyless_refresh_before: Duration,
+
     /// This replica's identity in the Lease [default: POD_NAME, else host name and pid].
     #[arg(long, value_name = "ID", env = "POD_NAME")]
     pub identity: Option<String>,

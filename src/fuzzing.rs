@@ -7,7 +7,7 @@
 /// and check that what one of them reads survives a write and a re-read
 /// unchanged (the oci backend writes back what it read).
 pub fn oci_document(bytes: &[u8]) {
-    use crate::store::oci::{Index, Manifest};
+    use crate::store::oci::manifest::{Index, Manifest};
     if let Ok(m) = serde_json::from_slice::<Manifest>(bytes) {
         let again: Manifest = serde_json::from_slice(&serde_json::to_vec(&m).unwrap_or_default())
             .unwrap_or_else(|e| panic!("a manifest read back differently: {e}"));

@@ -22,8 +22,8 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::annotations::SIGNED;
 use crate::run::RunKind;
-use crate::store::tekton::SIGNED;
 
 /// How long one request (not a watch) may take. client-go sets none; a
 /// hung API server must not hold a worker or the lease loop forever.
@@ -361,6 +361,16 @@ pub fn run_collection(kind: RunKind, namespace: Option<&str>) -> String {
         Some(ns) => format!("/apis/tekton.dev/v1/namespaces/{ns}/{plural}"),
         None => format!("/apis/tekton.dev/v1/{plural}"),
     }
+}
+
+/// A core/v1 collection in a namespace (`configmaps`, `secrets`).
+pub fn core_collection(namespace: &str, plural: &str) -> String {
+    format!("/api/v1/namespaces/{namespace}/{plural}")
+}
+
+/// The controller's Leases in a namespace.
+pub fn lease_collection(namespace: &str) -> String {
+    format!("/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases")
 }
 
 /// How marking a run ended.

@@ -6,6 +6,7 @@
 //! run. The commands ([`attest`], [`verify`], [`watch`]) are thin layers over
 //! the pipeline and never import one another.
 
+pub mod annotations;
 pub mod atomic;
 pub mod attest;
 pub mod cli;

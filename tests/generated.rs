@@ -35,6 +35,6 @@ fn completions_and_man_pages_are_up_to_date() {
     }
     assert!(
         stale.is_empty(),
-        "stale generated files (regenerate with CHAINS_UPDATE_GENERATED=1 cargo test --test generated): {stale:?}"
+        "stale generated files (regenerate with CHAINS_UPDATE_GENERATED=1 cargo test --test integration generated::): {stale:?}"
     );
 }

@@ -728,3 +728,39 @@ fn insecure_registries_fall_back_to_http() {
     let cosign_pem = std::fs::read(cosign_pub()).unwrap();
     cosign_verify(&reg, &pushed, &cosign_pem, None).unwrap();
 }
+
+/// `attest --storage oci` without `-o`: the image signatures go to the
+/// registry, so attest must not warn that they were "made but not written".
+#[test]
+fn attest_to_a_registry_without_output_does_not_call_image_signatures_unwritten() {
+    let reg = Registry::start();
+    let pushed = reg.push_image("app", "v1", "attest-stdout");
+    let dir = tempfile::tempdir().unwrap();
+    let mut run: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(root().join("testdata/runs/taskrun-build.yaml")).unwrap(),
+    )
+    .unwrap();
+    run["status"]["results"] = json!([
+        {"name": "IMAGE_URL", "type": "string", "value": format!("{}/app:v1", reg.host)},
+        {"name": "IMAGE_DIGEST", "type": "string", "value": pushed.digest()},
+    ]);
+    let file = dir.path().join("run.json");
+    std::fs::write(&file, run.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chains"))
+        .args(["attest", "--key"])
+        .arg(root().join("testdata/keys/ed25519.pem"))
+        .args(["--storage", "oci"])
+        .arg(&file)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = common::stderr(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        reg.manifest("app", &sig_tag(&pushed, "sig"), OCI_MANIFEST)
+            .is_some(),
+        "the image signature was pushed"
+    );
+    assert!(!stderr.contains("not written"), "{stderr}");
+}

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod architecture;
 mod attest_inputs;
 mod cli;
 mod conformance;
@@ -20,6 +21,7 @@ mod store_cluster;
 mod store_gcs;
 mod store_oci;
 mod store_tekton;
+mod trust_sct;
 mod trust_tuf;
 mod vectors;
 mod verify;

@@ -126,6 +126,24 @@ fn a_python_tuf_repository_is_followed_and_bad_metadata_refused() {
         serde_json::from_slice(&std::fs::read(cache.join("root.json")).unwrap()).unwrap();
     assert_eq!(cached_root["signed"]["version"], 2);
 
+    // A root N+1 signed only by a new key (not by the trusted root's
+    // keys) is refused, and so is a snapshot that is not the one the
+    // timestamp describes.
+    repo_tool(&repo, &["rotate-root-unsigned"]);
+    refused(
+        tuf::trusted_root(&options(&url, &repo, &cache, false)),
+        "3.root.json",
+        "threshold",
+    );
+    repo_tool(&repo, &["remove-root"]);
+    repo_tool(&repo, &["tamper-snapshot"]);
+    let e = tuf::trusted_root(&options(&url, &repo, &cache, false)).unwrap_err();
+    assert!(
+        matches!(&e, TufError::Refused { file, .. } if file.ends_with(".snapshot.json")),
+        "{e}"
+    );
+    repo_tool(&repo, &["publish"]);
+
     // A timestamp changed after signing.
     repo_tool(&repo, &["bad-signature"]);
     refused(

@@ -418,11 +418,34 @@ fn chains_annotations_made_with_chains_keys_verify() {
             ann("cert"): "",
             ann("chain"): "",
         }},
-        "spec": {}, "status": {}
+        "spec": {}, "status": {"results": [
+            {"name": "IMAGE_URL", "type": "string", "value": "gcr.io/x/y"},
+            {"name": "IMAGE_DIGEST", "type": "string", "value": format!("sha256:{}", "ab".repeat(32))},
+        ]}
     });
     let file = write_json(&tmp.path().join("run.json"), &run);
     let (code, report) = verify_json(&["--key", &root(X509_KEY), &file]);
     assert_eq!(code, 0, "{report:#}");
+
+    // The annotations copied onto another run (another uid) ...
+    let mut copied = run.clone();
+    copied["metadata"]["uid"] = json!("9e9e");
+    copied["metadata"]["name"] = json!("other");
+    let copied = write_json(&tmp.path().join("copied.json"), &copied);
+    assert_rejected(
+        &["--key", &root(X509_KEY), &copied],
+        "input",
+        "Chains' annotations of another run",
+    );
+    // ... or the run's results edited under intact annotations.
+    let mut edited = run.clone();
+    edited["status"]["results"][1]["value"] = json!(format!("sha256:{}", "cd".repeat(32)));
+    let edited = write_json(&tmp.path().join("edited.json"), &edited);
+    assert_rejected(
+        &["--key", &root(X509_KEY), &edited],
+        "run",
+        "its results were changed",
+    );
 
     // Chains' cosign.key, through our tekton backend, verified by cosign.pub.
     let out = tmp.path().join("out");
@@ -530,6 +553,40 @@ fn malformed_input_fails_cleanly() {
             text(&out.stderr)
         );
     }
+    // An envelope that repeats its payload (the last is what serde keeps,
+    // another reader may keep the first): refused, file and line named,
+    // from a file and from stdin.
+    let twice = write(
+        "twice.json",
+        b"{\"payloadType\": \"application/vnd.in-toto+json\",\n \"payload\": \"e30=\", \"payload\": \"W10=\",\n \"signatures\": [{\"sig\": \"AA==\"}]}\n",
+    );
+    let out = verify(&["--key", &key, &twice]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("twice.json") && said.contains("appears twice"),
+        "{said}"
+    );
+    let mut child = bin()
+        .args(["verify", "--key", &key, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&std::fs::read(&twice).unwrap()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("appears twice"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // Nothing found to verify is not a success: an error naming the file.
     for (name, body) in [
         ("empty.jsonl", ""),

@@ -1032,3 +1032,65 @@ fn watch_key_uses_the_configs_kms_auth() {
     assert!(ok, "{text}");
     w.terminate();
 }
+
+/// A keyless controller does not keep its first Fulcio certificate (they
+/// last ten minutes, a controller runs for days): with
+/// --keyless-refresh-before at the certificates' whole lifetime, every run
+/// finds the certificate too close to its end and is signed under a new one.
+#[test]
+fn a_keyless_controller_renews_its_certificate_before_it_expires() {
+    let mock = common::sigstore_mock::start();
+    let (_kube, api, dir, kc) = cluster(rv_server());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = dir.path().join("oidc-token");
+    std::fs::write(
+        &token,
+        common::sigstore_mock::unsigned_jwt(json!({
+            "iss": "https://kubernetes.default.svc.cluster.local",
+            "sub": "system:serviceaccount:tekton-chains:tekton-chains-controller",
+            "aud": ["sigstore"], "iat": now, "exp": now + 3600,
+        })),
+    )
+    .unwrap();
+    let mut config = base_config();
+    config["signers.x509.fulcio.enabled"] = json!("true");
+    config["signers.x509.fulcio.address"] = json!(common::sigstore_mock::url(&mock));
+    config["signers.x509.identity.token.file"] = json!(token.display().to_string());
+    api.config(config);
+    api.add_run(&taskrun("ci", "first", "True", 1));
+    let mut w = Watcher::start(
+        dir.path(),
+        "keyless",
+        &kc,
+        &["--namespace", "ci", "--keyless-refresh-before", "10m"],
+        &[],
+    );
+    let cert = |name: &str| {
+        api.annotation(
+            "taskruns",
+            "ci",
+            name,
+            &format!("chains.tekton.dev/cert-taskrun-uid-ci-{name}"),
+        )
+    };
+    wait_until("the first run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "first", SIGNED).as_deref() == Some("true")
+    });
+    api.add_run(&taskrun("ci", "second", "True", 2));
+    wait_until("the second run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "second", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
+    let (first, second) = (cert("first").unwrap(), cert("second").unwrap());
+    assert!(!first.is_empty());
+    assert_ne!(
+        first, second,
+        "the second run was signed under a new certificate"
+    );
+    assert!(!w.lines("renewed the keyless certificate").is_empty());
+    w.terminate();
+}

@@ -94,22 +94,22 @@ const SCRIPT_LINES: &[&str] = &[
     "if [ -d \"${CHECKOUT_DIR}\" ] ; then",
     "  rm -rf \"${CHECKOUT_DIR:?}\"/*",
     "fi",
-    "buildah --storage-driver=$(params.STORAGE_DRIVER) bud --format=$(params.FORMAT) \\",
-    "  --tls-verify=$(params.TLSVERIFY) --no-cache -f $(params.DOCKERFILE) -t $(params.IMAGE) $(params.CONTEXT)",
-    "go test ./... -coverprofile=/tmp/cover.out 2>&1 | tee /tmp/test.log",
-    "COVERAGE=$(go tool cover -func=/tmp/cover.out | awk '/total:/ {print substr($3, 1, length($3)-1)}')",
+    "buildah bud --format=$(params.FORMAT) \\",
+    "  --tls-verify=$(params.TLSVERIFY) -f $(params.DOCKERFILE) -t $(params.IMAGE) .",
+    "go test ./... -coverprofile=/tmp/cover.out | tee /tmp/test.log",
+    "COVERAGE=$(go tool cover -func=/tmp/cover.out | awk '/total:/ {print $3}')",
     "[ \"${COVERAGE%.*}\" -lt 80 ] && echo \"coverage below threshold\" >&2 && exit 1",
     "printf \"%s\" \"${RESULT_SHA}\" > \"$(results.CHAINS-GIT_COMMIT.path)\"",
-    "syft scan \"registry:${IMAGE_REF}\" -o spdx-json=/workspace/source/sbom.spdx.json",
+    "syft scan \"registry:${IMAGE_REF}\" -o spdx-json=sbom.spdx.json",
     "jq '.packages | length' < /workspace/source/sbom.spdx.json",
     "cat > /workspace/source/summary.json <<EOF",
     "{\"image\": \"$(params.IMAGE)\", \"digest\": \"${DIGEST}\"}",
     "EOF",
-    "sha256sum /workspace/source/sbom.spdx.json | tee /tekton/home/sbom.sha256",
+    "sha256sum sbom.spdx.json | tee /tekton/home/sbom.sha256",
     "echo \"scan finished after $SECONDS seconds\"",
     "  echo \"retrying push (attempt ${attempt})\"; sleep 5",
     "ls -la /workspace/source/",
-    "buildah push --digestfile /tmp/digest $(params.IMAGE) docker://$(params.IMAGE)",
+    "buildah push --digestfile /tmp/digest $(params.IMAGE)",
     "printf \"%s\" \"$(cat /tmp/digest)\" | tee $(results.IMAGE_DIGEST.path)",
 ];
 
@@ -360,16 +360,16 @@ fn script(rng: &mut Rng, step: &str, ctx: &Context) -> String {
         // A leading blank line: kubectl writes `|2`.
         s.insert(0, '\n');
     }
-    for line in 0..rng.range(20, 40) {
-        let text = rng.pick(SCRIPT_LINES);
-        let _ = writeln!(s, "{text}");
-        if line % 7 == 3 {
+    for line in 2..rng.range(20, 40) {
+        if line % 9 == 4 {
             let _ = writeln!(
                 s,
-                "echo \"{step} {line}: {} at {}\" | tee -a /tekton/home/{step}.log",
+                "echo \"{step} {line}: {}@{}\"",
                 ctx.app,
                 &ctx.commit[..7]
             );
+        } else {
+            let _ = writeln!(s, "{}", rng.pick(SCRIPT_LINES));
         }
     }
     if rng.chance(2) {
@@ -505,7 +505,6 @@ fn task_run(rng: &mut Rng, ctx: &Context) -> Value {
             "env": [
                 {"name": "HOME", "value": "/tekton/home"},
                 {"name": "PARAM_SSL_VERIFY", "value": "$(params.TLSVERIFY)"},
-                {"name": "DOCKER_CONFIG", "value": "$(workspaces.dockerconfig.path)"},
             ],
             "image": format!("{tool}:latest@sha256:{tool_digest}"),
             "name": step,

@@ -22,39 +22,47 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(quiet: bool, sources: &[Source]) -> Console {
-        let show = !quiet && io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        let files = sources.iter().all(|s| matches!(s, Source::File(_)));
-        let bar = show.then(|| {
-            let (bar, template) = if files && sources.len() > 1 {
-                let total = sources
-                    .iter()
-                    .filter_map(|s| match s {
-                        Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-                        Source::Stdin => None,
-                    })
-                    .sum();
-                (
-                    ProgressBar::new(total),
-                    "{bar:30} {percent:>3}% {msg}, about {eta} left",
-                )
-            } else {
-                (ProgressBar::new_spinner(), "{spinner} {msg}")
-            };
-            bar.set_style(
-                ProgressStyle::with_template(template)
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.set_message("0 runs attested");
-            bar.enable_steady_tick(Duration::from_millis(200));
-            bar
-        });
+    /// Messages only; [`Console::start`] adds the progress line.
+    pub fn new(quiet: bool) -> Console {
         Console {
             quiet,
-            bar,
+            bar: None,
             started: Instant::now(),
             runs: AtomicU64::new(0),
         }
+    }
+
+    /// Show progress from here on (after any password prompt, which a
+    /// redrawn line would garble), on a terminal only.
+    pub fn start(&mut self, sources: &[Source]) {
+        let show = !self.quiet && io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        if !show {
+            return;
+        }
+        let files = sources.iter().all(|s| matches!(s, Source::File(_)));
+        let (bar, template) = if files && sources.len() > 1 {
+            let total = sources
+                .iter()
+                .filter_map(|s| match s {
+                    Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                    Source::Stdin => None,
+                })
+                .sum();
+            (
+                ProgressBar::new(total),
+                "{bar:30} {percent:>3}% {msg}, about {eta} left",
+            )
+        } else {
+            (ProgressBar::new_spinner(), "{spinner} {msg}")
+        };
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message("0 runs attested");
+        bar.enable_steady_tick(Duration::from_millis(200));
+        self.started = Instant::now();
+        self.bar = Some(bar);
     }
 
     /// A handle for the reader to advance the bar by the bytes of each file

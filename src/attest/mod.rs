@@ -290,7 +290,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     let (config, base_opts, format_flag) = options(args)?;
     let (sources, input_errors) = read::expand_run_inputs(&args.inputs);
     let (context_sources, context_errors) = read::expand_run_inputs(&args.taskruns);
-    let mut tally = Tally::new(Console::new(quiet, &sources));
+    let mut tally = Tally::new(Console::new(quiet));
     // Keys are loaded (and decrypted) once, before any run is read.
     let signers = if args.unsigned {
         None
@@ -330,6 +330,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     };
     let stopped = args.fail_fast && tally.failed > 0;
     if !stopped {
+        tally.console.start(&sources);
         attest_stream(
             &sources,
             &stages,

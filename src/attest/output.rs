@@ -47,7 +47,8 @@ pub struct Output<'a> {
     write_back: Option<RunWriteBack>,
     stdout: io::BufWriter<io::Stdout>,
     used_names: HashSet<String>,
-    /// Image signatures that had nowhere to go (stdout carries one line per run).
+    /// Image signatures that had nowhere to go: no backend stored them and
+    /// stdout carries one line per run.
     pub images_not_written: usize,
 }
 
@@ -153,7 +154,7 @@ impl<'a> Output<'a> {
         }
         let Some(dir) = self.dir else {
             if let Product::Signed { images, .. } = product {
-                self.images_not_written += images.len();
+                self.images_not_written += images.iter().filter(|i| !i.stored).count();
             }
             self.stdout
                 .write_all(&line)

@@ -80,6 +80,12 @@ pub struct Stages {
 }
 
 impl Stages {
+    /// When a signer of these stages expires (a keyless certificate): the
+    /// controller builds new stages before then.
+    pub fn signers_expire(&self) -> Option<std::time::SystemTime> {
+        self.signers.as_ref().and_then(Signers::expires)
+    }
+
     /// Stages from resolved parts; `format` overrides the config's per-kind format.
     pub fn new(
         config: Config,
@@ -146,6 +152,7 @@ impl Stages {
                         certificate: oci.certificate().cloned(),
                         key_hint: crate::sigstore::bundle::key_hint(oci.public_key()),
                         tlog: None,
+                        stored: false,
                     },
                     image,
                 ));
@@ -203,8 +210,10 @@ impl Stages {
             annotated = stored.annotated.map(|bytes| (bytes, run.syntax));
             receipt = Some(stored.receipt);
             // Images follow the attestation in the artifacts, in the same order.
+            let images_stored = storage.stores(ArtifactKind::Oci);
             for ((sig, _), a) in images.iter_mut().zip(stored_artifacts.iter().skip(1)) {
                 sig.tlog = a.tlog.clone();
+                sig.stored = images_stored;
             }
             tlog = stored_artifacts[0].tlog.take().map(Box::new);
         }

@@ -22,6 +22,8 @@ pub struct ImageSignature {
     pub key_hint: String,
     /// The transparency log entry, when one was made.
     pub tlog: Option<LogEntry>,
+    /// A storage backend (the registry) holds it: nothing else need write it.
+    pub stored: bool,
 }
 
 /// What the pipeline made for one run.

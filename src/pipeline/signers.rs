@@ -19,6 +19,17 @@ pub struct Signers {
     pub oci: Option<SharedSigner>,
 }
 
+impl Signers {
+    /// When the first of these signers expires (keyless certificates).
+    pub fn expires(&self) -> Option<std::time::SystemTime> {
+        [&self.taskrun, &self.pipelinerun, &self.oci]
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.expires())
+            .min()
+    }
+}
+
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum SignersError {
     #[error("no signing key given")]

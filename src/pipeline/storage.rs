@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use miette::Diagnostic;
 
+use crate::annotations::{SIGNED, TRANSPARENCY, TRANSPARENCY_UPLOAD};
 use crate::config::Config;
 use crate::run::{Run, RunId};
 use crate::store::cluster::Cluster;
@@ -21,7 +22,6 @@ use crate::store::{
 };
 
 /// Annotation Chains reads in `transparency.enabled: manual` mode.
-const UPLOAD_ANNOTATION: &str = "chains.tekton.dev/transparency-upload";
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum StorageSetupError {
@@ -253,6 +253,16 @@ impl Storage {
             && self.cluster.is_none())
     }
 
+    /// Whether a backend stores artifacts of `kind`.
+    pub fn stores(&self, kind: ArtifactKind) -> bool {
+        !match kind {
+            ArtifactKind::TaskRun => &self.taskrun,
+            ArtifactKind::PipelineRun => &self.pipelinerun,
+            ArtifactKind::Oci => &self.oci,
+        }
+        .is_empty()
+    }
+
     /// Upload and store every artifact of a run; on success return the
     /// annotated run (for the tekton backend). Any failure stops the run:
     /// nothing is marked signed unless every backend stored every artifact.
@@ -260,7 +270,7 @@ impl Storage {
         let id = RunId::of(run);
         let upload = self.rekor.is_some()
             && (!self.manual_transparency
-                || run.meta().annotations().get(UPLOAD_ANNOTATION).copied() == Some("true"));
+                || run.meta().annotations().get(TRANSPARENCY_UPLOAD).copied() == Some("true"));
         let mut transparency = None;
         if let (true, Some(rekor)) = (upload, &self.rekor) {
             for a in artifacts.iter_mut() {
@@ -287,9 +297,9 @@ impl Storage {
             }
         }
         // Every backend stored every artifact: now the run may be marked signed.
-        annotations.push((tekton::SIGNED.to_string(), "true".to_string()));
+        annotations.push((SIGNED.to_string(), "true".to_string()));
         if let Some(url) = &transparency {
-            annotations.push((tekton::TRANSPARENCY.to_string(), url.clone()));
+            annotations.push((TRANSPARENCY.to_string(), url.clone()));
         }
         if let Some(cluster) = &self.cluster {
             with_retries(|| cluster.annotate(&id, &annotations))?;

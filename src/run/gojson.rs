@@ -825,12 +825,13 @@ enum QFormat {
     DecimalExponent,
 }
 
+/// Quantities longer than this are absurd; keep them verbatim rather than
+/// spend quadratic time on them.
+const MAX_QUANTITY_DIGITS: usize = 256;
+
 /// The string Go's `Quantity.MarshalJSON` emits for input `s`, or `None`
 /// when `ParseQuantity` would fail.
 fn canonical_quantity(s: &str) -> Option<Cow<'_, str>> {
-    // Quantities longer than this are absurd; keep them verbatim rather than
-    // spend quadratic time on them.
-    const MAX_DIGITS: usize = 256;
     if s.is_empty() {
         return None;
     }
@@ -838,7 +839,47 @@ fn canonical_quantity(s: &str) -> Option<Cow<'_, str>> {
         return Some(Cow::Borrowed(s));
     }
     let (positive, num, denom, suffix) = split_quantity(s)?;
-    let (exp, mut format) = match suffix {
+    let (exp, format) = quantity_suffix(suffix)?;
+    let exp = i64::from(exp);
+    if num.len() + denom.len() > MAX_QUANTITY_DIGITS {
+        return None;
+    }
+    if is_cached_canonical(num, denom, exp, format) {
+        return Some(Cow::Borrowed(s));
+    }
+
+    // value = n * 10^scale, rounded away from zero to nano precision.
+    let mut n = Big::from_digits(num.bytes().chain(denom.bytes()));
+    let mut scale = -(denom.len() as i64);
+    match format {
+        QFormat::BinarySi => {
+            for _ in 0..exp / 10 {
+                n.mul_add(1024, 0);
+            }
+        }
+        _ => scale += exp,
+    }
+    if n.is_zero() {
+        return Some(Cow::Borrowed("0"));
+    }
+    round_to_nano(&mut n, &mut scale);
+    let sign = if positive { "" } else { "-" };
+    if format == QFormat::BinarySi {
+        if let Some(binary) = binary_si(&mut n, &mut scale) {
+            return Some(Cow::Owned(format!("{sign}{binary}")));
+        }
+        // Not an integer of at least 1024: Go writes it as decimal SI.
+        return Some(Cow::Owned(format!(
+            "{sign}{}",
+            decimal(n, scale, QFormat::DecimalSi)
+        )));
+    }
+    Some(Cow::Owned(format!("{sign}{}", decimal(n, scale, format))))
+}
+
+/// A quantity suffix's exponent and the format Go keeps for it.
+fn quantity_suffix(suffix: &str) -> Option<(i32, QFormat)> {
+    Some(match suffix {
         "" => (0, QFormat::DecimalSi),
         "n" => (-9, QFormat::DecimalSi),
         "u" => (-6, QFormat::DecimalSi),
@@ -863,15 +904,13 @@ fn canonical_quantity(s: &str) -> Option<Cow<'_, str>> {
             )
         }
         _ => return None,
-    };
-    let exp = i64::from(exp);
-    let digits = num.len() + denom.len();
-    if digits > MAX_DIGITS {
-        return None;
-    }
-    // Go's int64 fast path keeps the input string when it already is in
-    // canonical form (and then emits it verbatim, sign and all).
-    let cached = match format {
+    })
+}
+
+/// Go's int64 fast path keeps the input string when it already is in
+/// canonical form (and then emits it verbatim, sign and all).
+fn is_cached_canonical(num: &str, denom: &str, exp: i64, format: QFormat) -> bool {
+    match format {
         QFormat::BinarySi => {
             let precision = 15 - num.len() as i64 - exp * 3 / 10 - 1;
             denom.is_empty()
@@ -882,75 +921,68 @@ fn canonical_quantity(s: &str) -> Option<Cow<'_, str>> {
         }
         _ => {
             let scale = exp - denom.len() as i64;
-            digits <= 18
+            num.len() + denom.len() <= 18
                 && scale >= -9
                 && scale % 3 == 0
                 && !num.starts_with('0')
                 && ![num, denom].concat().ends_with("000")
         }
-    };
-    if cached {
-        return Some(Cow::Borrowed(s));
     }
+}
 
-    // value = n * 10^scale, rounded away from zero to nano precision.
-    let mut n = Big::from_digits(num.bytes().chain(denom.bytes()));
-    let mut scale = -(denom.len() as i64);
-    match format {
-        QFormat::BinarySi => {
-            for _ in 0..exp / 10 {
-                n.mul_add(1024, 0);
-            }
-        }
-        _ => scale += exp,
+/// Round `n * 10^scale` away from zero to nano precision (scale >= -9).
+fn round_to_nano(n: &mut Big, scale: &mut i64) {
+    if *scale >= -9 {
+        return;
     }
-    if n.is_zero() {
-        return Some(Cow::Borrowed("0"));
-    }
-    if scale < -9 {
-        let drop = -9 - scale;
-        if drop > MAX_DIGITS as i64 + 10 {
-            n = Big::from_u64(1);
-        } else {
-            let mut inexact = false;
-            for _ in 0..drop {
-                inexact |= n.div_rem(10) != 0;
-            }
-            if inexact {
-                n.mul_add(1, 1);
-            }
+    let drop = -9 - *scale;
+    if drop > MAX_QUANTITY_DIGITS as i64 + 10 {
+        *n = Big::from_u64(1);
+    } else {
+        let mut inexact = false;
+        for _ in 0..drop {
+            inexact |= n.div_rem(10) != 0;
         }
-        scale = -9;
-    }
-    let sign = if positive { "" } else { "-" };
-    if format == QFormat::BinarySi {
-        // Here scale is in -9..=0. Go caps binary quantities at i64::MAX.
-        let unit = Big::from_u64(10u64.pow(scale.unsigned_abs() as u32));
-        if n > Big::from_u64(i64::MAX as u64).times(&unit) {
-            n = Big::from_u64(i64::MAX as u64);
-            scale = 0;
+        if inexact {
+            n.mul_add(1, 1);
         }
-        let mut int = n.clone();
-        let exact = (0..-scale).all(|_| int.div_rem(10) == 0);
-        if exact && int >= Big::from_u64(1024) {
-            // An integer of at least 1024: a power-of-1024 suffix.
-            let mut pow = 0;
-            loop {
-                let mut q = int.clone();
-                if q.div_rem(1024) != 0 {
-                    break;
-                }
-                int = q;
-                pow += 1;
-            }
-            let suffix = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
-                .get(pow)
-                .unwrap_or(&"");
-            return Some(Cow::Owned(format!("{sign}{int}{suffix}")));
-        }
-        format = QFormat::DecimalSi;
     }
-    // Strip trailing zeros, then lower the exponent to a multiple of three.
+    *scale = -9;
+}
+
+/// A binary-SI quantity as Go writes it when it is an integer of at least
+/// 1024 (digits and a power-of-1024 suffix); otherwise `None`, with `n` and
+/// `scale` capped as Go caps binary quantities (at i64::MAX).
+fn binary_si(n: &mut Big, scale: &mut i64) -> Option<String> {
+    // Here scale is in -9..=0.
+    let unit = Big::from_u64(10u64.pow(scale.unsigned_abs() as u32));
+    if *n > Big::from_u64(i64::MAX as u64).times(&unit) {
+        *n = Big::from_u64(i64::MAX as u64);
+        *scale = 0;
+    }
+    let mut int = n.clone();
+    let exact = (0..-*scale).all(|_| int.div_rem(10) == 0);
+    if !exact || int < Big::from_u64(1024) {
+        return None;
+    }
+    let mut pow = 0;
+    loop {
+        let mut q = int.clone();
+        if q.div_rem(1024) != 0 {
+            break;
+        }
+        int = q;
+        pow += 1;
+    }
+    let suffix = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+        .get(pow)
+        .unwrap_or(&"");
+    Some(format!("{int}{suffix}"))
+}
+
+/// `n * 10^scale` in decimal SI or exponent form: trailing zeros stripped,
+/// then the exponent lowered to a multiple of three.
+fn decimal(mut n: Big, mut scale: i64, format: QFormat) -> String {
     loop {
         let mut q = n.clone();
         if q.div_rem(10) != 0 {
@@ -980,7 +1012,7 @@ fn canonical_quantity(s: &str) -> Option<Cow<'_, str>> {
             _ => "",
         }),
     };
-    Some(Cow::Owned(format!("{sign}{n}{suffix}")))
+    format!("{n}{suffix}")
 }
 
 /// Splits a quantity into sign, integer digits (leading zeros removed,

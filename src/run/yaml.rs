@@ -795,8 +795,17 @@ fn numberish(body: &str) -> bool {
     if body.eq_ignore_ascii_case(".inf") || body.eq_ignore_ascii_case(".nan") {
         return true;
     }
-    if b.len() >= 2 && b[0] == b'0' && matches!(b[1], b'x' | b'X' | b'o' | b'O' | b'b' | b'B') {
-        return b[2..].iter().all(|c| c.is_ascii_hexdigit() || *c == b'_');
+    if b.len() >= 2 && b[0] == b'0' {
+        // A digit outside the radix makes a string (`0bfb9f`, a commit id).
+        let digit: Option<fn(&u8) -> bool> = match b[1] {
+            b'x' | b'X' => Some(u8::is_ascii_hexdigit),
+            b'o' | b'O' => Some(|c| (b'0'..=b'7').contains(c)),
+            b'b' | b'B' => Some(|c| matches!(c, b'0' | b'1')),
+            _ => None,
+        };
+        if let Some(digit) = digit {
+            return b[2..].iter().all(|c| digit(c) || *c == b'_');
+        }
     }
     // Float-like: digits and `_`, at most one `.`, then at most one
     // exponent with an optional sign.

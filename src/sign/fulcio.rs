@@ -127,6 +127,10 @@ impl Signer for FulcioSigner {
     fn describe(&self) -> String {
         self.description.clone()
     }
+
+    fn expires(&self) -> Option<SystemTime> {
+        Some(self.not_after)
+    }
 }
 
 /// Fulcio certificates last minutes: a signature made after the certificate

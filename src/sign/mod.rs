@@ -43,6 +43,12 @@ pub trait Signer: Send + Sync {
 
     /// What the key is, for messages (never secret material): a path or a KMS URI.
     fn describe(&self) -> String;
+
+    /// When the signer stops being usable (a Fulcio certificate's end of
+    /// validity); `None` for keys that do not expire.
+    fn expires(&self) -> Option<std::time::SystemTime> {
+        None
+    }
 }
 
 /// A shared signer.

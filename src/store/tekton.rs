@@ -13,11 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
 use super::{Backend, SignedArtifact, StoreError};
+use crate::annotations::Part;
 use crate::run::{RunId, Syntax};
-
-pub const PREFIX: &str = "chains.tekton.dev/";
-pub const SIGNED: &str = "chains.tekton.dev/signed";
-pub const TRANSPARENCY: &str = "chains.tekton.dev/transparency";
 
 /// Collects Chains' payload annotations for each artifact.
 pub struct TektonBackend;
@@ -46,15 +43,15 @@ pub fn payload_annotations(artifact: &SignedArtifact) -> Vec<(String, String)> {
     };
     vec![
         (
-            format!("{PREFIX}payload-{key}"),
+            Part::Payload.annotation(key),
             STANDARD.encode(&artifact.payload),
         ),
         (
-            format!("{PREFIX}signature-{key}"),
+            Part::Signature.annotation(key),
             STANDARD.encode(&artifact.signature),
         ),
-        (format!("{PREFIX}cert-{key}"), STANDARD.encode(cert)),
-        (format!("{PREFIX}chain-{key}"), STANDARD.encode(chain)),
+        (Part::Cert.annotation(key), STANDARD.encode(cert)),
+        (Part::Chain.annotation(key), STANDARD.encode(chain)),
     ]
 }
 
@@ -104,6 +101,7 @@ pub fn serialize(object: &Value, syntax: Syntax) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::annotations::SIGNED;
 
     #[test]
     fn annotates_and_round_trips() {

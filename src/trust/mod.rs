@@ -4,9 +4,17 @@
 //! and the verifications that consult it.
 //!
 //! Everything `chains verify` trusts is resolved once into a [`TrustedRoot`]:
-//! `--trusted-root FILE` reads one as Sigstore ships it, and the shortcuts
-//! (`--ca-roots`, `--ca-intermediates`, `--rekor-public-key`) build one whose
-//! entries have no validity window ([`TrustedRoot::from_shortcuts`]).
+//! `--trusted-root FILE` reads one as Sigstore ships it, `--tuf-url` (or,
+//! for keyless verification given no roots, Sigstore's public-good
+//! repository) fetches one over TUF, and the shortcuts (`--ca-roots`,
+//! `--ca-intermediates`, `--rekor-public-key`) build one whose entries have
+//! no validity window ([`TrustedRoot::from_shortcuts`]).
+//!
+//! - [`root`]: the `TrustedRoot` and its lookups by log ID and time;
+//! - [`path`]: X.509 path checks (rustls-webpki) for Fulcio and TSA chains;
+//! - [`sct`]: embedded SCTs against the CT logs;
+//! - [`timestamp`]: RFC 3161 timestamps against the timestamp authorities;
+//! - [`tuf`]: the TUF client that fetches and caches `trusted_root.json`.
 
 pub mod path;
 pub mod root;

@@ -9,7 +9,7 @@
 //! §3.2). The TBS is rebuilt with the `der` crate from the leaf's own bytes
 //! (every other element kept byte for byte), the SCT list is parsed by
 //! `x509-cert`'s `sct` module, and the signature is checked by aws-lc-rs
-//! through [`PublicKey::verify_with`].
+//! through [`crate::sign::PublicKey::verify_with`].
 
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;

@@ -167,11 +167,68 @@ pub fn check(
         }
     }
     let tlog = tlog_status(trust, &entries, searched, &recorded)?;
+    let content = signed.content(whole_statement)?;
+    if let (Some(run), Content::Statement { statement, .. }) = (&evidence.run_subjects, &content) {
+        matches_run(statement, run)?;
+    }
     Ok(Verified {
-        content: signed.content(whole_statement)?,
+        content,
         signer,
         tlog,
     })
+}
+
+/// An attestation on a run must be about what the run's results say it
+/// built: every image its results name is a subject, and a TaskRun's
+/// subjects are all among its results (edited results under intact
+/// annotations fail here).
+fn matches_run(statement: &Value, run: &super::evidence::RunSubjects) -> Result<(), Rejection> {
+    let subjects: Vec<(String, String, String)> = statement
+        .get("subject")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|s| {
+            let name = s
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            s.get("digest")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(move |(alg, hex)| {
+                    Some((
+                        name.clone(),
+                        alg.clone(),
+                        hex.as_str()?.to_ascii_lowercase(),
+                    ))
+                })
+        })
+        .collect();
+    let show = |(n, a, h): &(String, String, String)| format!("{n}@{a}:{h}");
+    if let Some(missing) = run.images.iter().find(|i| !subjects.contains(i)) {
+        return Err(Rejection::new(
+            "run",
+            format!(
+                "the run's results name the image {}, which the statement does not: it is not this run's attestation, or its results were changed",
+                show(missing)
+            ),
+        ));
+    }
+    if run.closed
+        && let Some(extra) = subjects.iter().find(|s| !run.all.contains(s))
+    {
+        return Err(Rejection::new(
+            "run",
+            format!(
+                "the statement names {}, which the run's results do not: it is not this run's attestation, or its results were changed",
+                show(extra)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Verify each entry's place in the log (SET, inclusion proof, checkpoint).

@@ -32,9 +32,20 @@ pub struct Evidence {
     pub proof_required: bool,
     /// DER RFC 3161 timestamps over the signature (bundles).
     pub timestamps: Vec<Vec<u8>>,
-    /// What the run the evidence sits on says it built (annotated runs):
-    /// the statement must name the same subjects.
-    pub run_subjects: Option<Vec<(String, String)>>,
+    /// What the run the evidence sits on says it built (annotated runs).
+    pub run_subjects: Option<RunSubjects>,
+}
+
+/// The subjects a run's results name, each `(name, algorithm, hex)`.
+#[derive(Clone, Debug, Default)]
+pub struct RunSubjects {
+    /// Every subject its results name (images, artifact URIs and outputs).
+    pub all: Vec<(String, String, String)>,
+    /// The images among them, which every provenance format names.
+    pub images: Vec<(String, String, String)>,
+    /// A TaskRun's statement names nothing else; a PipelineRun's may also
+    /// name its children's (deep inspection).
+    pub closed: bool,
 }
 
 /// The signed content.

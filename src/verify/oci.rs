@@ -30,14 +30,14 @@ use super::evidence::{Evidence, Signed, certificate_chain};
 use crate::run::reference::ImageDigest;
 use crate::sign::dsse::Envelope;
 use crate::store::StoreError;
-use crate::store::oci::{Descriptor, Index, Manifest, OciBackend, OciOptions, Repo};
+use crate::store::oci::cosign::{
+    BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, SIGNATURE_ANNOTATION,
+    SIMPLE_SIGNING, attestation_tag, signature_tag,
+};
+use crate::store::oci::manifest::{Descriptor, Index, Manifest};
+use crate::store::oci::registry::Repo;
+use crate::store::oci::{OciBackend, OciOptions};
 use crate::tlog::LogEntry;
-
-const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
-const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
-const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
-const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
-const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 
 /// Layers read from one `.sig` or `.att` manifest. cosign appends a layer per
 /// signature, so real images carry a handful.
@@ -108,8 +108,8 @@ pub fn fetch_image_with(
     let image = reader.resolve(&repo, &tag_or_digest)?;
     let sig_repo = backend.signature_repo(&repo);
     let mut evidence = Vec::new();
-    evidence.extend(reader.tagged(&sig_repo, &format!("sha256-{}.sig", image.hex()), Kind::Sig)?);
-    evidence.extend(reader.tagged(&sig_repo, &format!("sha256-{}.att", image.hex()), Kind::Att)?);
+    evidence.extend(reader.tagged(&sig_repo, &signature_tag(&image), Kind::Sig)?);
+    evidence.extend(reader.tagged(&sig_repo, &attestation_tag(&image), Kind::Att)?);
     evidence.extend(reader.referrers(&repo, image.digest())?);
     Ok(ImageEvidence { image, evidence })
 }

@@ -200,11 +200,21 @@ impl Policy {
         Ok(())
     }
 
+    /// The statement's predicate type, builder, source and subjects, each as
+    /// the policy asks.
     fn check_statement(&self, st: &Value) -> Result<(), Rejection> {
         let predicate_type = st
             .get("predicateType")
             .and_then(Value::as_str)
             .unwrap_or("");
+        self.check_predicate_type(predicate_type)?;
+        let v1 = predicate_type == "https://slsa.dev/provenance/v1";
+        self.check_builder(st, v1)?;
+        self.check_source(st, v1)?;
+        self.check_subjects(st)
+    }
+
+    fn check_predicate_type(&self, predicate_type: &str) -> Result<(), Rejection> {
         if let Some(want) = &self.predicate_type
             && predicate_alias(want) != predicate_type
         {
@@ -216,7 +226,11 @@ impl Policy {
                 ),
             ));
         }
-        let v1 = predicate_type == "https://slsa.dev/provenance/v1";
+        Ok(())
+    }
+
+    /// `--builder-id`: where the statement names its builder depends on the SLSA version.
+    fn check_builder(&self, st: &Value, v1: bool) -> Result<(), Rejection> {
         if let Some(want) = &self.builder_id {
             let pointer = if v1 {
                 "/predicate/runDetails/builder/id"
@@ -234,6 +248,12 @@ impl Policy {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// `--source-uri` and `--source-digest` against the materials (SLSA v0.2)
+    /// or resolved dependencies (v1).
+    fn check_source(&self, st: &Value, v1: bool) -> Result<(), Rejection> {
         let materials = if v1 {
             st.pointer("/predicate/buildDefinition/resolvedDependencies")
         } else {
@@ -294,6 +314,11 @@ impl Policy {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// `--subject` and `--image`: each must be a subject of the statement.
+    fn check_subjects(&self, st: &Value) -> Result<(), Rejection> {
         let subjects = st
             .get("subject")
             .and_then(Value::as_array)

@@ -15,12 +15,12 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::bundle;
-use super::evidence::{Evidence, Signed};
+use super::evidence::{Evidence, RunSubjects, Signed};
+use crate::annotations::{PREFIX, Part, SIGNED, TRANSPARENCY};
 use crate::run::read::{
     DocumentStream, InputError, Source, expand_inputs_with, io_error, parse_document,
 };
 use crate::sign::dsse::Envelope;
-use crate::store::tekton::{PREFIX, SIGNED, TRANSPARENCY};
 
 /// Where evidence is read from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,7 +78,7 @@ pub fn read(input: &Input, mut each: impl FnMut(Evidence)) -> Result<(), InputEr
                 Source::File(p) => bundle_payload_path(p),
                 Source::Stdin => None,
             };
-            let stream = DocumentStream::new(name.clone(), source.open()?);
+            let stream = DocumentStream::new(name.clone(), open_checked(source, &name)?);
             for doc in stream {
                 let (value, origin, _) = parse_document(doc?)?;
                 let at = if origin.document == 0 {
@@ -89,6 +89,52 @@ pub fn read(input: &Input, mut each: impl FnMut(Evidence)) -> Result<(), InputEr
                 classify(value, &at, sibling_payload.as_deref(), &mut each)?;
             }
             Ok(())
+        }
+    }
+}
+
+/// Open a document input after scanning a JSON one for objects that repeat
+/// a key (see [`crate::sigstore::strict_json`]): once parsed, the last value
+/// would be kept silently, while another reader may keep the first. A file
+/// is scanned and opened again; standard input holding JSON is read into
+/// memory to be scanned (YAML is not scanned).
+fn open_checked(
+    source: &Source,
+    name: &std::sync::Arc<str>,
+) -> Result<Box<dyn std::io::BufRead + Send>, InputError> {
+    use std::io::{BufRead, Read};
+    let repeated = |e: serde_json::Error| InputError::Json {
+        origin: crate::run::Origin {
+            file: name.clone(),
+            document: 0,
+            item: None,
+            line: e.line(),
+        },
+        message: format!("{e}: a signed document must say one thing"),
+    };
+    let mut reader = source.open()?;
+    let is_json = |r: &mut Box<dyn BufRead + Send>| -> Result<bool, InputError> {
+        let head = r.fill_buf().map_err(|e| io_error(Path::new(&**name), e))?;
+        Ok(head
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| matches!(b, b'{' | b'[')))
+    };
+    if !is_json(&mut reader)? {
+        return Ok(reader);
+    }
+    match source {
+        Source::File(_) => {
+            crate::sigstore::strict_json::check_repeated_keys(reader).map_err(repeated)?;
+            source.open()
+        }
+        Source::Stdin => {
+            let mut bytes = Vec::new();
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|e| io_error(Path::new(&**name), e))?;
+            crate::sigstore::strict_json::check_repeated_keys(&bytes[..]).map_err(repeated)?;
+            Ok(Box::new(std::io::Cursor::new(bytes)))
         }
     }
 }
@@ -202,25 +248,28 @@ fn run_annotations(run: &Value, at: &str, each: &mut impl FnMut(Evidence)) {
     };
     let empty = serde_json::Map::new();
     let anns = annotations(run).unwrap_or(&empty);
+    let uid = meta
+        .and_then(|m| m.get("uid"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let subjects = run_subjects(run, &at);
     let text = |key: &str| anns.get(key).and_then(Value::as_str);
     let tlog_index = text(TRANSPARENCY).and_then(log_index_of);
     let mut found = false;
     for (key, value) in anns {
-        let Some(short) = key
-            .strip_prefix(PREFIX)
-            .and_then(|k| k.strip_prefix("signature-"))
-        else {
+        let Some(short) = Part::Signature.key_of(key) else {
             continue;
         };
         found = true;
         let origin = format!("{at}: {key}");
-        let decode = |what: &str| -> Result<Option<Vec<u8>>, String> {
-            match text(&format!("{PREFIX}{what}-{short}")) {
+        let decode = |part: Part| -> Result<Option<Vec<u8>>, String> {
+            let name = part.annotation(short);
+            match text(&name) {
                 None => Ok(None),
                 Some(v) => STANDARD
                     .decode(v.trim())
                     .map(Some)
-                    .map_err(|_| format!("{PREFIX}{what}-{short} is not base64")),
+                    .map_err(|_| format!("{name} is not base64")),
             }
         };
         let signature = value
@@ -234,17 +283,19 @@ fn run_annotations(run: &Value, at: &str, each: &mut impl FnMut(Evidence)) {
         let parts = (|| {
             Ok::<_, String>((
                 signature?,
-                decode("payload")?,
-                decode("cert")?,
-                decode("chain")?,
+                decode(Part::Payload)?,
+                decode(Part::Cert)?,
+                decode(Part::Chain)?,
             ))
         })();
+        let parts = parts.and_then(|p| bound_to_run(short, kind, uid, &subjects).map(|()| p));
         let mut evidence = match parts {
             Ok((signature, payload, cert, chain)) => {
                 Evidence::from_parts(origin, payload, signature, cert, chain)
             }
             Err(why) => Evidence::new(origin, Signed::Unusable(why)),
         };
+        evidence.run_subjects = Some(subjects.clone());
         // Chains' transparency annotation records the attestation's entry.
         if short.starts_with("taskrun-") || short.starts_with("pipelinerun-") {
             evidence.tlog_index = tlog_index;
@@ -258,6 +309,77 @@ fn run_annotations(run: &Value, at: &str, each: &mut impl FnMut(Evidence)) {
         };
         each(Evidence::new(at, Signed::Unusable(why)));
     }
+}
+
+/// What the run's results say it built, as Chains computes subjects.
+fn run_subjects(run: &Value, at: &str) -> RunSubjects {
+    use crate::provenance::artifacts;
+    let bytes = serde_json::to_vec(run).unwrap_or_default();
+    let origin = crate::run::Origin {
+        file: at.into(),
+        document: 0,
+        item: None,
+        line: 1,
+    };
+    let Ok(decoded) = crate::run::read::decode_kept(&bytes, origin, crate::run::Syntax::Json)
+    else {
+        return RunSubjects::default();
+    };
+    let results = decoded.results();
+    let triples = |list: Vec<artifacts::Artifact>| {
+        list.into_iter()
+            .flat_map(|a| {
+                a.digest
+                    .into_iter()
+                    .map(move |(alg, hex)| (a.name.clone(), alg, hex.to_ascii_lowercase()))
+            })
+            .collect::<Vec<_>>()
+    };
+    RunSubjects {
+        all: triples(artifacts::subjects_from_results(&results)),
+        images: artifacts::oci_images(&results)
+            .iter()
+            .map(|d| {
+                (
+                    d.repository_name(),
+                    "sha256".to_string(),
+                    d.hex().to_ascii_lowercase(),
+                )
+            })
+            .collect(),
+        closed: decoded.kind == crate::run::RunKind::TaskRun,
+    }
+}
+
+/// Chains keys a run's signature annotations by what they sign:
+/// `<kind>-<uid>` for the run's attestation, the image digest's first 12 hex
+/// digits for an image signature. Annotations copied onto another run name
+/// another uid (or an image the run did not build).
+fn bound_to_run(short: &str, kind: &str, uid: &str, subjects: &RunSubjects) -> Result<(), String> {
+    let own = format!("{}-", kind.to_ascii_lowercase());
+    if let Some(named) = short
+        .strip_prefix("taskrun-")
+        .or_else(|| short.strip_prefix("pipelinerun-"))
+    {
+        if !short.starts_with(&own) || named != uid {
+            return Err(format!(
+                "the annotation signs {short}, but it sits on a {kind} with uid {uid:?}: Chains' annotations of another run"
+            ));
+        }
+        return Ok(());
+    }
+    let is_image = !short.is_empty() && short.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_image
+        && !subjects
+            .images
+            .iter()
+            .any(|(_, _, hex)| hex.starts_with(short))
+    {
+        return Err(format!(
+            "the annotation signs image sha256:{short}…, which is not an image this run's results name"
+        ));
+    }
+    Ok(())
 }
 
 /// The `logIndex` of Chains' transparency annotation

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
@@ -12,6 +13,9 @@ use super::informer::{Change, Sink};
 use super::lease::Fence;
 use super::queue::{Key, Queue};
 use super::reconcile::{self, Policy};
+use super::settings::{self, Keys};
+use super::{WatchError, log};
+use crate::config::Config;
 use crate::k8s::{ApiError, Kube, Marked, RunRef};
 use crate::pipeline::Stages;
 use crate::run::RunKind;
@@ -22,6 +26,15 @@ use crate::run::RunKind;
 /// costs one write each and no read.
 const DELIVERED_LIMIT: usize = 256;
 
+/// What the stages are built from, kept to build them again: for a new
+/// config, and before a keyless certificate runs out (Fulcio's last about
+/// ten minutes; a controller runs for days).
+pub struct Rebuild {
+    pub config: Config,
+    pub keys: Keys,
+    pub only_successful: bool,
+}
+
 /// The cache, the current config's stages, and leadership: what informers
 /// feed and workers read.
 pub struct Controller {
@@ -31,7 +44,11 @@ pub struct Controller {
     /// Annotations we wrote to a run that no delivered copy shows yet: until
     /// one does, copies may predate our write, and workers read the API.
     written: Mutex<HashMap<Key, Vec<(String, String)>>>,
-    pub current: RwLock<(Arc<Stages>, Policy)>,
+    current: RwLock<(Arc<Stages>, Policy)>,
+    /// Held while stages are built, so that one worker renews a certificate.
+    rebuild: Mutex<Rebuild>,
+    /// New stages when a signer has less than this left.
+    refresh_before: Duration,
     pub queue: Arc<Queue>,
     /// Whether (and until when) this replica leads.
     pub fence: Arc<Fence>,
@@ -63,14 +80,81 @@ fn shows(o: &Value, written: &[(String, String)]) -> bool {
 }
 
 impl Controller {
-    pub fn new(stages: Stages, policy: Policy, queue: Arc<Queue>, fence: Arc<Fence>) -> Self {
-        Controller {
+    /// Build the first stages (blocking: keys may be fetched).
+    pub fn new(
+        rebuild: Rebuild,
+        refresh_before: Duration,
+        queue: Arc<Queue>,
+        fence: Arc<Fence>,
+    ) -> Result<Self, WatchError> {
+        let (stages, policy) =
+            settings::build(&rebuild.config, &rebuild.keys, rebuild.only_successful)?;
+        Ok(Controller {
             runs: RwLock::new(HashMap::new()),
             delivered: Mutex::new(HashMap::new()),
             written: Mutex::new(HashMap::new()),
             current: RwLock::new((Arc::new(stages), policy)),
+            rebuild: Mutex::new(rebuild),
+            refresh_before,
             queue,
             fence,
+        })
+    }
+
+    /// Stages for a new config (blocking); the old ones stay on error.
+    pub fn apply_config(&self, config: Config) -> Result<(), WatchError> {
+        let mut r = lock(&self.rebuild);
+        let built = settings::build(&config, &r.keys, r.only_successful)?;
+        r.config = config;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = (Arc::new(built.0), built.1);
+        Ok(())
+    }
+
+    fn expiring(&self, stages: &Stages) -> bool {
+        stages.signers_expire().is_some_and(|t| {
+            t.duration_since(SystemTime::now())
+                .map_or(true, |left| left < self.refresh_before)
+        })
+    }
+
+    /// The stages a worker attests a run with. When a keyless certificate
+    /// is near its end, the first worker to see it builds new stages (a new
+    /// certificate) while the others wait; a failure is logged and the old
+    /// stages kept (signing then fails and the run is retried).
+    pub fn stages(&self) -> (Arc<Stages>, Policy) {
+        let current = || {
+            self.current
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        };
+        let cur = current();
+        if !self.expiring(&cur.0) {
+            return cur;
+        }
+        let r = lock(&self.rebuild);
+        let cur = current();
+        if !self.expiring(&cur.0) {
+            return cur;
+        }
+        match settings::build(&r.config, &r.keys, r.only_successful) {
+            Ok((stages, policy)) => {
+                let fresh = (Arc::new(stages), policy);
+                let until = fresh.0.signers_expire().map(rfc3339).unwrap_or_default();
+                log::info(
+                    "renewed the keyless certificate",
+                    &[("valid-until", &until)],
+                );
+                *self.current.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+                fresh
+            }
+            Err(e) => {
+                log::error(
+                    "cannot renew the keyless certificate; keeping the current one",
+                    &[("error", &format!("{:?}", miette::Report::new(e)))],
+                );
+                cur
+            }
         }
     }
 
@@ -290,4 +374,10 @@ impl reconcile::Runs for ClusterRuns {
         }
         Ok(marked)
     }
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    time::OffsetDateTime::from(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -2,6 +2,17 @@
 //! (page by page), then watch from the list's resourceVersion, resume from
 //! the last version seen when a watch ends, relist on 410 Gone, and back off
 //! (doubling, capped) while the server cannot be reached.
+//!
+//! Why not `kube_runtime::watcher`, which does list-then-watch, relist on
+//! 410 and backoff too: it is not in our tree (kube is built without its
+//! `runtime` feature, which brings its own backoff, broadcast and JSON-patch
+//! crates), and it would bypass what this loop shares with the workers:
+//! requests go through [`Kube`]'s token bucket (`--kube-api-qps`) and
+//! deadlines, objects stay `serde_json::Value` for the run reader, and a
+//! listed page is slimmed as it arrives (`Sink::keep`), so a large list is
+//! never held whole. This file is 170 lines; the newest-first queue, the
+//! Lease and the controller's cache, which kube-runtime lacks, stay ours
+//! either way.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -27,7 +27,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::log;
-use crate::k8s::{ApiError, Kube, resource_version};
+use crate::k8s::{ApiError, Kube, lease_collection, resource_version};
 
 pub struct Elector {
     pub kube: Arc<Kube>,
@@ -115,10 +115,7 @@ fn micro_time() -> String {
 
 impl Elector {
     fn path(&self) -> String {
-        format!(
-            "/apis/coordination.k8s.io/v1/namespaces/{}/leases/{}",
-            self.namespace, self.name
-        )
+        format!("{}/{}", lease_collection(&self.namespace), self.name)
     }
 
     fn seconds(&self) -> i64 {
@@ -229,10 +226,7 @@ impl Elector {
                         "leaseTransitions": 0,
                     },
                 });
-                let collection = format!(
-                    "/apis/coordination.k8s.io/v1/namespaces/{}/leases",
-                    self.namespace
-                );
+                let collection = lease_collection(&self.namespace);
                 return match self.kube.create(&collection, &lease).await {
                     Ok(_) => self.confirm().await,
                     Err(e) if e.is(409) => Ok(false),

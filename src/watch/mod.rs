@@ -2,7 +2,7 @@
 //!
 //! Informers list and watch TaskRuns and PipelineRuns into a cache; runs
 //! that need work go into a queue (newest first); worker threads attest
-//! them with the same [`Stages`] as `chains attest` and mark them with
+//! them with the same [`Stages`](crate::pipeline::Stages) as `chains attest` and mark them with
 //! Chains' annotations. Replicas elect a leader on a Lease; only the leader
 //! works. `chains-config` is watched and the stages rebuilt when it changes;
 //! keys are loaded (and decrypted) once at start.
@@ -27,16 +27,15 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::config::ConfigError;
-use crate::k8s::{ApiError, Kube, run_collection};
-use crate::pipeline::{SignersError, Stages, StorageSetupError};
+use crate::k8s::{ApiError, Kube, core_collection, run_collection};
+use crate::pipeline::{SignersError, StorageSetupError};
 use crate::plan::{SigningFlags, SigningPlan};
 use crate::run::RunKind;
 use crate::sign::SignError;
-use cache::{ClusterRuns, Controller, RunSink};
+use cache::{ClusterRuns, Controller, Rebuild, RunSink};
 use informer::{Change, Informer, Sink};
 use metrics::Metrics;
 use queue::Queue;
-use reconcile::Policy;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum WatchError {
@@ -73,8 +72,6 @@ pub enum WatchError {
 /// Rebuilds the stages when chains-config changes.
 struct ConfigSink {
     controller: Arc<Controller>,
-    keys: settings::Keys,
-    only_successful: bool,
     namespace: String,
     /// The data last applied, to skip events that change nothing.
     last: std::sync::Mutex<Option<Value>>,
@@ -94,15 +91,13 @@ impl ConfigSink {
             *last = Some(data.clone());
         }
         let source = format!("configmap {}/{}", self.namespace, settings::CONFIG_MAP);
-        let result = settings::config_from(&serde_json::json!({ "data": data }), &source)
-            .and_then(|c| settings::build(&c, &self.keys, self.only_successful));
+        // Building may block (a keyless certificate, storage clients).
+        let result = tokio::task::block_in_place(|| {
+            settings::config_from(&serde_json::json!({ "data": data }), &source)
+                .and_then(|c| self.controller.apply_config(c))
+        });
         match result {
-            Ok((stages, policy)) => {
-                *self
-                    .controller
-                    .current
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner()) = (Arc::new(stages), policy);
+            Ok(()) => {
                 log::info("configuration loaded", &[("configmap", &source)]);
                 self.controller.enqueue_all();
             }
@@ -173,7 +168,7 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
 
     // Keys first, once: a controller that cannot sign must not start (and
     // never marks anything signed, tektoncd/chains#858).
-    let (keys, stages, policy) = load_signing(&kube, &namespace, args).await?;
+    let rebuild = load_signing(&kube, &namespace, args).await?;
     let queue = Arc::new(Queue::default());
     let metrics = Arc::new(Metrics::default());
     let fence = Arc::new(if args.no_leader_election {
@@ -181,19 +176,16 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     } else {
         lease::Fence::closed()
     });
-    let controller = Arc::new(Controller::new(stages, policy, queue.clone(), fence));
+    let (q, refresh) = (queue.clone(), args.keyless_refresh_before);
+    let controller =
+        tokio::task::spawn_blocking(move || Controller::new(rebuild, refresh, q, fence))
+            .await
+            .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??;
+    let controller = Arc::new(controller);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
-    let synced = start_informers(
-        &kube,
-        &controller,
-        args,
-        &namespace,
-        keys,
-        &stop_rx,
-        &mut tasks,
-    );
+    let synced = start_informers(&kube, &controller, args, &namespace, &stop_rx, &mut tasks);
     let health = Health {
         metrics: metrics.clone(),
         controller: controller.clone(),
@@ -226,26 +218,21 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
         let _ = leader_tx.send(true);
         None
     } else {
-        Some(tokio::spawn(
-            lease::Elector {
-                // Its own request budget: a worker backlog must not delay renewals.
-                kube: Arc::new(kube.unlimited()),
-                namespace: namespace.clone(),
-                name: args.lease_name.clone(),
-                identity: identity.clone(),
-                duration: args.lease_duration,
-                renew_deadline,
-                retry_period,
-                fence: controller.fence.clone(),
-            }
-            .run(leader_tx, lease_stop_rx),
-        ))
+        let elector = lease::Elector {
+            // Its own request budget: a worker backlog must not delay renewals.
+            kube: Arc::new(kube.unlimited()),
+            namespace: namespace.clone(),
+            name: args.lease_name.clone(),
+            identity: identity.clone(),
+            duration: args.lease_duration,
+            renew_deadline,
+            retry_period,
+            fence: controller.fence.clone(),
+        };
+        Some(tokio::spawn(elector.run(leader_tx, lease_stop_rx)))
     };
-    tasks.push(tokio::spawn(follow_leadership(
-        controller.clone(),
-        leader_rx,
-        stop_rx.clone(),
-    )));
+    let follow = follow_leadership(controller.clone(), leader_rx, stop_rx.clone());
+    tasks.push(tokio::spawn(follow));
     let threads = start_workers(&kube, &controller, &metrics, args)?;
 
     wait_for_signal().await;
@@ -273,13 +260,13 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     Ok(())
 }
 
-/// The keys (`--key` with the config's KMS options, or signing-secrets),
-/// loaded and decrypted once, and the first config's stages.
+/// The first config and the keys (`--key` with the config's KMS options,
+/// or signing-secrets), loaded and decrypted once.
 async fn load_signing(
     kube: &Kube,
     namespace: &str,
     args: &WatchArgs,
-) -> Result<(settings::Keys, Stages, Policy), WatchError> {
+) -> Result<Rebuild, WatchError> {
     let config = settings::read_config(kube, namespace).await?;
     let mut keys = settings::Keys {
         password_file: args.password_file.clone(),
@@ -301,13 +288,11 @@ async fn load_signing(
     } else {
         keys.x509 = settings::read_signing_secret(kube, namespace).await?;
     }
-    let (stages, policy) = {
-        let (c, k, o) = (config, keys.clone(), args.only_successful);
-        tokio::task::spawn_blocking(move || settings::build(&c, &k, o))
-            .await
-            .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??
-    };
-    Ok((keys, stages, policy))
+    Ok(Rebuild {
+        config,
+        keys,
+        only_successful: args.only_successful,
+    })
 }
 
 /// Informers for runs (per kind and namespace) and for chains-config; the
@@ -317,7 +302,6 @@ fn start_informers(
     controller: &Arc<Controller>,
     args: &WatchArgs,
     namespace: &str,
-    keys: settings::Keys,
     stop: &watch::Receiver<bool>,
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> Vec<Arc<AtomicBool>> {
@@ -351,8 +335,6 @@ fn start_informers(
     }
     let config_sink = Arc::new(ConfigSink {
         controller: controller.clone(),
-        keys,
-        only_successful: args.only_successful,
         namespace: namespace.to_string(),
         // The first list applies the config again; keys are not reloaded.
         last: std::sync::Mutex::new(None),
@@ -360,7 +342,7 @@ fn start_informers(
     tasks.push(tokio::spawn(
         Informer {
             kube: kube.clone(),
-            collection: format!("/api/v1/namespaces/{namespace}/configmaps"),
+            collection: core_collection(namespace, "configmaps"),
             sink: config_sink,
             synced: Arc::new(AtomicBool::new(false)),
         }
@@ -455,7 +437,7 @@ fn start_workers(
         metrics: metrics.clone(),
         current: {
             let c = controller.clone();
-            Arc::new(move || c.current.read().unwrap_or_else(|p| p.into_inner()).clone())
+            Arc::new(move || c.stages())
         },
         child: {
             let c = controller.clone();

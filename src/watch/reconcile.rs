@@ -17,15 +17,12 @@ use serde_json::{Value, json};
 use super::log;
 use super::metrics::Metrics;
 use super::queue::{Key, Queue};
+use crate::annotations::{RETRIES, SIGNED, SKIP};
 pub use crate::k8s::is_reconciled;
 use crate::k8s::{ApiError, Marked, resource_version};
 use crate::pipeline::{Product, Receipt, RunError, Stages};
 use crate::run::{Run, RunKind, group};
 
-pub use crate::store::tekton::SIGNED;
-pub const RETRIES: &str = "chains.tekton.dev/retries";
-/// Our opt-out (tektoncd/chains#979).
-pub const SKIP: &str = "chains.tekton.dev/skip";
 /// Chains' `MaxRetries`.
 pub const MAX_RETRIES: i64 = 3;
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::WatchError;
 use super::reconcile::Policy;
 use crate::config::Config;
-use crate::k8s::Kube;
+use crate::k8s::{Kube, core_collection};
 use crate::pem;
 use crate::pipeline::{SignerInputs, Stages, Storage, StorageInputs, load_signers};
 use crate::plan::{SigningFlags, SigningPlan};
@@ -50,7 +50,7 @@ pub fn config_from(object: &Value, source: &str) -> Result<Config, WatchError> {
 
 /// chains-config, or the defaults when there is none.
 pub async fn read_config(kube: &Kube, ns: &str) -> Result<Config, WatchError> {
-    let path = format!("/api/v1/namespaces/{ns}/configmaps/{CONFIG_MAP}");
+    let path = format!("{}/{CONFIG_MAP}", core_collection(ns, "configmaps"));
     match kube.get(&path).await {
         Ok(o) => config_from(&o, &format!("configmap {ns}/{CONFIG_MAP}")),
         Err(e) if e.is(404) => Ok(Config::default()),
@@ -64,7 +64,7 @@ pub async fn read_signing_secret(
     kube: &Kube,
     ns: &str,
 ) -> Result<Option<SharedSigner>, WatchError> {
-    let path = format!("/api/v1/namespaces/{ns}/secrets/{SECRET}");
+    let path = format!("{}/{SECRET}", core_collection(ns, "secrets"));
     let secret = match kube.get(&path).await {
         Ok(o) => o,
         Err(e) if e.is(404) => return Ok(None),

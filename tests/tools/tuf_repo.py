@@ -7,6 +7,12 @@ API (PyPI `tuf`) and served on 127.0.0.1.
     tuf_repo.py publish DIR            new targets, snapshot and timestamp versions
     tuf_repo.py rotate-root DIR        root N+1 with a new root key, signed by the
                                        old and the new key (then publish)
+    tuf_repo.py rotate-root-unsigned DIR
+                                       root N+1 signed by its new key only (a client
+                                       must refuse it); N is not advanced
+    tuf_repo.py tamper-snapshot DIR    the served snapshot no longer has the length
+                                       and hash the timestamp gives
+    tuf_repo.py remove-root DIR        remove what rotate-root-unsigned wrote
     tuf_repo.py expire DIR             a new timestamp that expired yesterday
     tuf_repo.py bad-signature DIR      a new timestamp whose signed part was changed
                                        after signing
@@ -174,6 +180,15 @@ def main(argv):
         state["root_key"] = f"root{state['root']}"
         write_root(base, state, [old, signer(base, state["root_key"])])
         publish(base, state)
+    elif command == "rotate-root-unsigned":
+        draft = dict(state, root=state["root"] + 1, root_key="rogue")
+        write_root(base, draft, [signer(base, "rogue")])
+    elif command == "remove-root":
+        os.remove(os.path.join(base, "repo", f"{state['root'] + 1}.root.json"))
+    elif command == "tamper-snapshot":
+        path = os.path.join(base, "repo", f"{state['version']}.snapshot.json")
+        with open(path, "ab") as f:
+            f.write(b" ")
     elif command == "expire":
         publish(base, state, timestamp_days=-1)
     elif command == "bad-signature":

@@ -90,6 +90,7 @@ fn reads_every_construct_go_yaml_writes() {
         "a: 1.2.3\nb: 10.0.0.1\nc: v1.2\nd: 12:30:45\ne: 1-2\nf: -x\ng: --flag\nh: _1\n",
         "a: 2026-11-20T10:16:41Z\nb: 1h0m0s\nc: a:b\nd: a #b\ne: sha256:abc\n",
         "a: .hidden\nb: Infinity\nc: nan\nd: 1e5x\ne: 1d\nf: .\ng: .e5\n",
+        "a: 0bfb9f187300d8d91146181b400ba6d7f6cd4a99\nb: 0o19\nc: 0x1G\nd: 0b12\n",
         "sha256:abc: x\n",
         "k: a\u{a0}\n",
         "k: \u{a0}a\n",
