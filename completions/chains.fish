@@ -73,6 +73,9 @@ complete -c chains -n "__fish_chains_using_subcommand generate-key-pair" -s V -l
 complete -c chains -n "__fish_chains_using_subcommand verify" -l image -d 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l gcs -d 'Verify what Chains stored under gs://BUCKET/PREFIX' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l artifact -d 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l signature -d 'A detached signature over --artifact FILE (base64 or raw, as `cosign sign-blob` writes it)' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate -d 'The PEM certificate of a keyless --signature' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate-chain -d 'The PEM chain above --certificate' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l key -d 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l password-file -d 'File holding the password of an encrypted private key given as --key' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l trusted-root -d 'Sigstore trusted root (trusted_root.json, as cosign and sigstore-go take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each trusted within its validity window' -r -F

@@ -125,6 +125,19 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE|ALG:HEX")]
     pub artifact: Option<String>,
 
+    /// A detached signature over --artifact FILE (base64 or raw, as
+    /// `cosign sign-blob` writes it).
+    #[arg(long, value_name = "FILE", requires = "artifact")]
+    pub signature: Option<PathBuf>,
+
+    /// The PEM certificate of a keyless --signature.
+    #[arg(long, value_name = "FILE", requires = "signature")]
+    pub certificate: Option<PathBuf>,
+
+    /// The PEM chain above --certificate.
+    #[arg(long, value_name = "FILE", requires = "certificate")]
+    pub certificate_chain: Option<PathBuf>,
+
     /// Trusted key: a PEM public key (cosign.pub), a certificate, a private
     /// key file (its public half), or a KMS URI. May be repeated.
     #[arg(long, value_name = "FILE|URI")]

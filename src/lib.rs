@@ -26,6 +26,7 @@ pub mod run;
 pub mod sign;
 pub mod sigstore;
 pub mod store;
+pub mod strict_json;
 pub mod tlog;
 pub mod trust;
 pub mod verify;

@@ -10,7 +10,8 @@
 //! into a [`SigningPlan`]: the one keyless test, the one Fulcio URL, the one
 //! reading of `--password-file`, and the KMS options (`signers.kms.auth.*`)
 //! that every key reference is loaded with, the controller's `--key`
-//! included.
+//! included. Backend settings (`storage.oci.*`, `storage.gcs.bucket`) are
+//! typed here too ([`StoragePlan`]).
 //!
 //! [`ArtifactConfig`]: crate::config::ArtifactConfig
 
@@ -20,6 +21,7 @@ use crate::config::Config;
 use crate::sign::fulcio;
 use crate::sign::kms::KmsOptions;
 use crate::sign::{Password, SignerOptions};
+use crate::store::oci::{Encoding, OciOptions};
 
 /// The signing flags of a command (attest, watch); all optional.
 #[derive(Clone, Copy, Debug, Default)]
@@ -100,6 +102,32 @@ impl SigningPlan {
                 password: password(flags.password_file),
                 kms: kms_options(config),
             },
+        }
+    }
+}
+
+/// The storage backends' settings.
+#[derive(Clone, Debug, Default)]
+pub struct StoragePlan {
+    /// `storage.oci.repository`, `.insecure`, `storage.oci.encoding-format`.
+    pub oci: OciOptions,
+    /// `storage.gcs.bucket`.
+    pub gcs_bucket: Option<String>,
+}
+
+impl StoragePlan {
+    pub fn resolve(config: &Config) -> StoragePlan {
+        let setting = |k: &str| config.settings.get(k).filter(|v| !v.is_empty()).cloned();
+        StoragePlan {
+            oci: OciOptions {
+                repository: setting("storage.oci.repository"),
+                insecure: config.flag("storage.oci.repository.insecure"),
+                encoding: match setting("storage.oci.encoding-format").as_deref() {
+                    Some("sigstore-bundle") => Encoding::SigstoreBundle,
+                    _ => Encoding::Dsse,
+                },
+            },
+            gcs_bucket: setting("storage.gcs.bucket"),
         }
     }
 }

@@ -1190,3 +1190,79 @@ fn bundles_attest_writes_verify_with_sigstore_js() {
     ]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn blob_signatures_verify_against_the_artifact() {
+    use chains::sign::Signer;
+    let tmp = tempfile::tempdir().unwrap();
+    // P-256 with SHA-256: what a bundle's SHA2_256 digest alone can verify.
+    let pem = std::fs::read_to_string(common::testdata("keys/p256-sec1.pem")).unwrap();
+    let signer = chains::sign::local::LocalSigner::from_pem(&pem, "p256-sec1.pem").unwrap();
+    // Not JSON: a blob is verified as bytes.
+    let blob = tmp.path().join("release.tar");
+    std::fs::write(&blob, b"\x00\x01 not json at all").unwrap();
+    let sig = tmp.path().join("release.tar.sig");
+    let raw = signer.sign(&std::fs::read(&blob).unwrap()).unwrap();
+    std::fs::write(&sig, STANDARD.encode(&raw)).unwrap();
+    let key = tmp.path().join("p256.pub");
+    std::fs::write(&key, signer.public_key().to_pem()).unwrap();
+    let key = key.display().to_string();
+    let (blob_s, sig_s) = (blob.display().to_string(), sig.display().to_string());
+    let (code, report) =
+        verify_json(&["--key", &key, "--signature", &sig_s, "--artifact", &blob_s]);
+    assert_eq!(code, 0, "{report:#}");
+    // Another artifact: the signature is not over it.
+    let other = tmp.path().join("other.tar");
+    std::fs::write(&other, b"other bytes").unwrap();
+    assert_rejected(
+        &[
+            "--key",
+            &key,
+            "--signature",
+            &sig_s,
+            "--artifact",
+            other.to_str().unwrap(),
+        ],
+        "signature",
+        "no signature verifies",
+    );
+    // A message-signature bundle of the same blob, checked against the
+    // file or its digest (only the digest is in the bundle).
+    let digest = {
+        use sha2::Digest;
+        sha2::Sha256::digest(std::fs::read(&blob).unwrap())
+    };
+    let hint = STANDARD.encode({
+        use sha2::Digest;
+        sha2::Sha256::digest(
+            chains::pem::decode(&std::fs::read_to_string(&key).unwrap(), &["PUBLIC KEY"]).unwrap(),
+        )
+    });
+    let bundle = write_json(
+        &tmp.path().join("release.sigstore.json"),
+        &json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {"publicKey": {"hint": hint}},
+            "messageSignature": {
+                "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest)},
+                "signature": STANDARD.encode(&raw),
+            },
+        }),
+    );
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    for artifact in [blob_s.clone(), format!("sha256:{hex}")] {
+        let (code, report) = verify_json(&["--key", &key, "--artifact", &artifact, &bundle]);
+        assert_eq!(code, 0, "{artifact}: {report:#}");
+    }
+    assert_rejected(
+        &[
+            "--key",
+            &key,
+            "--artifact",
+            other.to_str().unwrap(),
+            &bundle,
+        ],
+        "artifact",
+        "it signs sha256:",
+    );
+}

@@ -10,11 +10,12 @@ use miette::Diagnostic;
 
 use crate::annotations::{SIGNED, TRANSPARENCY, TRANSPARENCY_UPLOAD};
 use crate::config::Config;
+use crate::plan::StoragePlan;
 use crate::run::{Run, RunId};
 use crate::store::cluster::Cluster;
 use crate::store::files::FilesBackend;
 use crate::store::gcs::GcsBackend;
-use crate::store::oci::{Encoding, OciBackend, OciOptions};
+use crate::store::oci::OciBackend;
 use crate::store::rekor::Rekor;
 use crate::store::tekton::{self, TektonBackend};
 use crate::store::{
@@ -149,6 +150,7 @@ impl Storage {
             pick("oci", &config.oci.storage),
         ];
         let mut made: Vec<(String, Arc<dyn Backend>)> = Vec::new();
+        let plan = StoragePlan::resolve(config);
         let mut backends =
             |names: &BTreeSet<String>| -> Result<Vec<Arc<dyn Backend>>, StorageSetupError> {
                 let mut out = Vec::new();
@@ -163,27 +165,11 @@ impl Storage {
                             Some(dir) => Arc::new(FilesBackend::new(dir.clone())),
                             None => return Err(StorageSetupError::FilesNeedsOutput),
                         },
-                        "oci" => Arc::new(OciBackend::new(OciOptions {
-                            repository: config
-                                .settings
-                                .get("storage.oci.repository")
-                                .filter(|r| !r.is_empty())
-                                .cloned(),
-                            insecure: config.flag("storage.oci.repository.insecure"),
-                            encoding: match config
-                                .settings
-                                .get("storage.oci.encoding-format")
-                                .map(String::as_str)
-                            {
-                                Some("sigstore-bundle") => Encoding::SigstoreBundle,
-                                _ => Encoding::Dsse,
-                            },
-                        })?),
+                        "oci" => Arc::new(OciBackend::new(plan.oci.clone())?),
                         "gcs" => {
-                            let bucket = config
-                                .settings
-                                .get("storage.gcs.bucket")
-                                .filter(|b| !b.is_empty())
+                            let bucket = plan
+                                .gcs_bucket
+                                .as_ref()
                                 .ok_or(StorageSetupError::GcsBucket)?;
                             Arc::new(GcsBackend::new(bucket)?)
                         }

@@ -86,7 +86,7 @@ pub enum Content {
 /// Read a bundle from its bytes (repeated keys refused).
 pub fn from_slice(bytes: &[u8]) -> Result<Bundle, String> {
     let value =
-        super::strict_json::value_from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+        crate::strict_json::value_from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     from_value(value)
 }
 

@@ -556,14 +556,12 @@ fn signature_bundle(a: &SignedArtifact) -> Vec<u8> {
 fn attestation_bundle(a: &SignedArtifact) -> Result<Vec<u8>, StoreError> {
     let envelope = match &a.envelope {
         Some(e) => e.clone(),
-        None => {
-            crate::sigstore::strict_json::from_slice::<Envelope>(&a.signature).map_err(|e| {
-                StoreError::new(
-                    BACKEND,
-                    format!("the attestation is not a DSSE envelope: {e}"),
-                )
-            })?
-        }
+        None => crate::strict_json::from_slice::<Envelope>(&a.signature).map_err(|e| {
+            StoreError::new(
+                BACKEND,
+                format!("the attestation is not a DSSE envelope: {e}"),
+            )
+        })?,
     };
     let first = envelope
         .signatures

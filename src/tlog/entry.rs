@@ -107,8 +107,7 @@ impl LogEntry {
         let raw = STANDARD
             .decode(&self.body)
             .map_err(|_| "its body is not base64".to_string())?;
-        crate::sigstore::strict_json::value_from_slice(&raw)
-            .map_err(|e| format!("its body is not JSON: {e}"))
+        crate::strict_json::value_from_slice(&raw).map_err(|e| format!("its body is not JSON: {e}"))
     }
 }
 

@@ -619,7 +619,7 @@ fn statement(payload: Vec<u8>, whole_statement: bool) -> Result<Content, Rejecti
     let not_json =
         |e: serde_json::Error| Rejection::new("payload", format!("the payload is not JSON: {e}"));
     let statement: Value = if whole_statement {
-        crate::sigstore::strict_json::value_from_slice(&payload).map_err(not_json)?
+        crate::strict_json::value_from_slice(&payload).map_err(not_json)?
     } else {
         // serde's derived reader refuses a repeated `_type`, `predicateType`
         // or `subject`, and the predicate is skipped unread (the cost of a

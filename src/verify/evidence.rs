@@ -98,7 +98,7 @@ impl Evidence {
         let origin = origin.into();
         let certificate = certificate_chain(certificate, chain);
         let signed = if looks_like_json_object(&signature) {
-            match crate::sigstore::strict_json::from_slice::<Envelope>(&signature) {
+            match crate::strict_json::from_slice::<Envelope>(&signature) {
                 Ok(envelope) => match (&payload, envelope.payload_bytes()) {
                     (Some(stored), Ok(inside)) if !stored.is_empty() && *stored != inside => {
                         Signed::Unusable(

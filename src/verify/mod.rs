@@ -99,7 +99,11 @@ const CHUNK: usize = 512;
 
 /// `chains verify`.
 pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
-    if args.inputs.is_empty() && args.image.is_empty() && args.gcs.is_empty() {
+    if args.inputs.is_empty()
+        && args.image.is_empty()
+        && args.gcs.is_empty()
+        && args.signature.is_none()
+    {
         return Err(VerifyError::NothingGiven);
     }
     let trust = trust(args)?;
@@ -203,6 +207,20 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         policy.image = None;
     }
 
+    // A detached signature over the artifact (cosign sign-blob's).
+    if let Some(path) = &args.signature {
+        match detached(args, path, artifact.as_ref()) {
+            Ok(evidence) => report.add_all(
+                verify_all(vec![evidence], &trust, &policy, &artifact, now),
+                true,
+            ),
+            Err(e) => {
+                bad_input = true;
+                report.input_error(e);
+            }
+        }
+    }
+
     // GCS prefixes: like files, every artifact must verify.
     for url in &args.gcs {
         match gcs::fetch_gcs(url) {
@@ -221,6 +239,36 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
     }
 
     report.finish(bad_input)
+}
+
+/// `--signature` (with `--certificate`, `--certificate-chain`) over the
+/// bytes of `--artifact FILE`, as Chains' stored parts of a blob.
+fn detached(
+    args: &VerifyArgs,
+    signature: &Path,
+    artifact: Option<&artifact::Artifact>,
+) -> Result<Evidence, InputError> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| crate::run::read::io_error(p, e));
+    let signed = read(signature)?;
+    let certificate = args.certificate.as_deref().map(read).transpose()?;
+    let chain = args.certificate_chain.as_deref().map(read).transpose()?;
+    let origin = signature.display().to_string();
+    let Some(payload) = artifact.and_then(|a| a.bytes.clone()) else {
+        return Ok(Evidence::new(
+            origin,
+            evidence::Signed::Unusable(
+                "a detached --signature needs --artifact FILE (small enough to hold), not a digest"
+                    .into(),
+            ),
+        ));
+    };
+    Ok(Evidence::from_parts(
+        origin,
+        Some(payload),
+        signed,
+        certificate,
+        chain,
+    ))
 }
 
 fn verify_all(

@@ -377,7 +377,7 @@ fn attestation_layer(
     blob: &[u8],
     annotations: &BTreeMap<String, String>,
 ) -> Evidence {
-    let signed = match crate::sigstore::strict_json::from_slice::<Envelope>(blob) {
+    let signed = match crate::strict_json::from_slice::<Envelope>(blob) {
         Ok(envelope) => Signed::Envelope(envelope),
         Err(e) => Signed::Unusable(format!("the layer is not a DSSE envelope: {e}")),
     };
@@ -422,10 +422,9 @@ struct RekorPayload {
 /// The log entry in a `dev.sigstore.cosign/bundle` annotation. It carries
 /// no UUID and no inclusion proof, only the SET.
 fn rekor_bundle(json: &str) -> Result<LogEntry, String> {
-    let b: RekorBundle =
-        crate::sigstore::strict_json::from_slice(json.as_bytes()).map_err(|e| {
-            format!("the {BUNDLE_ANNOTATION} annotation is not cosign's Rekor bundle: {e}")
-        })?;
+    let b: RekorBundle = crate::strict_json::from_slice(json.as_bytes()).map_err(|e| {
+        format!("the {BUNDLE_ANNOTATION} annotation is not cosign's Rekor bundle: {e}")
+    })?;
     Ok(LogEntry {
         uuid: String::new(),
         log_index: b.payload.log_index,

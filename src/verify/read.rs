@@ -94,7 +94,7 @@ pub fn read(input: &Input, mut each: impl FnMut(Evidence)) -> Result<(), InputEr
 }
 
 /// Open a document input after scanning a JSON one for objects that repeat
-/// a key (see [`crate::sigstore::strict_json`]): once parsed, the last value
+/// a key (see [`crate::strict_json`]): once parsed, the last value
 /// would be kept silently, while another reader may keep the first. A file
 /// is scanned and opened again; standard input holding JSON is read into
 /// memory to be scanned (YAML is not scanned).
@@ -125,7 +125,7 @@ fn open_checked(
     }
     match source {
         Source::File(_) => {
-            crate::sigstore::strict_json::check_repeated_keys(reader).map_err(repeated)?;
+            crate::strict_json::check_repeated_keys(reader).map_err(repeated)?;
             source.open()
         }
         Source::Stdin => {
@@ -133,7 +133,7 @@ fn open_checked(
             reader
                 .read_to_end(&mut bytes)
                 .map_err(|e| io_error(Path::new(&**name), e))?;
-            crate::sigstore::strict_json::check_repeated_keys(&bytes[..]).map_err(repeated)?;
+            crate::strict_json::check_repeated_keys(&bytes[..]).map_err(repeated)?;
             Ok(Box::new(std::io::Cursor::new(bytes)))
         }
     }

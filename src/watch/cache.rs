@@ -4,6 +4,7 @@
 //! and what this replica wrote that the watch has not shown back yet.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -280,6 +281,9 @@ pub struct RunSink {
     pub kind: RunKind,
     pub namespace: Option<String>,
     pub controller: Arc<Controller>,
+    /// Objects of the list in progress kept whole (they count against
+    /// [`DELIVERED_LIMIT`] before they reach the controller).
+    pub listed_whole: AtomicUsize,
 }
 
 impl RunSink {
@@ -291,8 +295,10 @@ impl RunSink {
 impl Sink for RunSink {
     /// A listed run: whole while it wants work and there is room, else slim.
     fn keep(&self, o: Value) -> Value {
-        let room = lock(&self.controller.delivered).len() < DELIVERED_LIMIT;
-        if room && reconcile::wants(&o, &self.controller.policy()) {
+        let held =
+            lock(&self.controller.delivered).len() + self.listed_whole.load(Ordering::Relaxed);
+        if held < DELIVERED_LIMIT && reconcile::wants(&o, &self.controller.policy()) {
+            self.listed_whole.fetch_add(1, Ordering::Relaxed);
             o
         } else {
             reconcile::slim(&o)
@@ -302,6 +308,7 @@ impl Sink for RunSink {
     fn apply(&self, change: Change) {
         match change {
             Change::Replace(items) => {
+                self.listed_whole.store(0, Ordering::Relaxed);
                 // Drop what the list no longer has, in this informer's scope.
                 let keep: HashSet<Key> =
                     items.iter().filter_map(|o| key_of(self.kind, o)).collect();

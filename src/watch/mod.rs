@@ -327,6 +327,7 @@ fn start_informers(
                     kind,
                     namespace: ns.clone(),
                     controller: controller.clone(),
+                    listed_whole: Default::default(),
                 }),
                 synced: flag,
             };
