@@ -30,8 +30,10 @@ find_in() {
 }
 
 mapfile -t runs_yaml < <(find_in "$repo/testdata" \( -name '*.yaml' -o -name '*.yml' \))
-mapfile -t runs_json < <(find_in "$repo/testdata/conformance/fixtures" -name '*.json')
+mapfile -t -O "${#runs_yaml[@]}" runs_yaml < <(find_in "$shared/conformance/fixtures" \( -name '*.yaml' -o -name '*.yml' \))
+mapfile -t runs_json < <(find_in "$shared/conformance/fixtures" -name '*.json')
 mapfile -t keys < <(find_in "$repo/testdata" \( -name '*.pem' -o -name '*.pub' -o -name '*.key' \))
+mapfile -t -O "${#keys[@]}" keys < <(find_in "$shared/conformance/keys" -type f)
 shared_yaml=(); shared_json=(); vectors=()
 if [ -d "$shared" ]; then
   # A sample of the corpus: every 10th file keeps the seed set small.

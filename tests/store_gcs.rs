@@ -434,6 +434,42 @@ fn google_error(code: u16, status: &str, message: &str) -> String {
     .to_string()
 }
 
+/// A service that accepts connections and never answers: the run fails by
+/// the overall --timeout, saying what was tried, and nothing is claimed
+/// stored. (The listener never accepts; the kernel completes connections.)
+#[test]
+fn a_hung_service_fails_by_the_overall_timeout() {
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = hung.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = gcs_config(dir.path(), "bucket");
+    let out = chains(
+        &[
+            "attest",
+            "--key",
+            &key(),
+            "--config",
+            &cfg,
+            "--timeout",
+            "2s",
+            testdata("runs/taskrun-build.yaml").to_str().unwrap(),
+        ],
+        &[("STORAGE_EMULATOR_HOST", format!("127.0.0.1:{port}"))],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("gcs")
+            && err.contains(&format!(
+                "cannot reach Cloud Storage at http://127.0.0.1:{port}"
+            ))
+            && err.contains("(tried 1 time over "),
+        "{err}"
+    );
+    assert_no_success_claim(&out);
+    drop(hung);
+}
+
 #[test]
 fn server_errors_are_retried_then_reported() {
     let server = scripted(Box::new(|_, _| {
