@@ -3,16 +3,14 @@
 //! (issue #12). Chains' realistic export in ../shared/corpus is used where
 //! it is there.
 
-use std::io::Write;
+use crate::common;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_chains"));
-    c.env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE");
-    c
+    common::chains()
 }
 
 fn attest(args: &[&str]) -> Output {
@@ -20,22 +18,9 @@ fn attest(args: &[&str]) -> Output {
 }
 
 fn attest_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = bin()
-        .arg("attest")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    let mut cmd = bin();
+    cmd.arg("attest").args(args);
+    common::output_with_stdin(cmd, input)
 }
 
 fn stderr(out: &Output) -> String {

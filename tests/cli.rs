@@ -1,16 +1,13 @@
 //! `chains attest` end to end: inputs, outputs, diagnostics and exit codes.
 
-use crate::common::stderr;
-use std::io::Write;
+use crate::common::{self, stderr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_chains"));
-    c.env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE");
-    c
+    common::chains()
 }
 
 fn runs(name: &str) -> PathBuf {
@@ -24,21 +21,9 @@ fn attest(args: &[&str]) -> Output {
 }
 
 fn attest_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = bin()
-        .arg("attest")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut cmd = bin();
+    cmd.arg("attest").args(args);
+    common::output_with_stdin(cmd, input.as_bytes())
 }
 
 fn lines(out: &Output) -> Vec<Value> {

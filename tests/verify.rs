@@ -13,11 +13,7 @@ use common::sigstore_mock::{start as sigstore_mock, unsigned_jwt as jwt};
 use serde_json::{Value, json};
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_chains"));
-    c.env("NO_COLOR", "1")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("COSIGN_PASSWORD");
-    c
+    common::chains()
 }
 
 fn root(p: &str) -> String {
@@ -567,19 +563,9 @@ fn malformed_input_fails_cleanly() {
         said.contains("twice.json") && said.contains("appears twice"),
         "{said}"
     );
-    let mut child = bin()
-        .args(["verify", "--key", &key, "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(&std::fs::read(&twice).unwrap()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = bin();
+    cmd.args(["verify", "--key", &key, "-"]);
+    let out = common::output_with_stdin(cmd, &std::fs::read(&twice).unwrap());
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("appears twice"),

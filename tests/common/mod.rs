@@ -192,3 +192,35 @@ pub fn skip_without_shared(test: &str) -> bool {
     }
     absent
 }
+
+/// The `chains` binary under test, without colours or a password from the
+/// environment.
+pub fn chains() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_chains"));
+    c.env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COSIGN_PASSWORD");
+    c
+}
+
+/// Run `cmd` with `input` on its standard input. The input is written from
+/// a thread: a child that writes much before it has read all of its input
+/// would otherwise wait on a full pipe while we wait on it.
+pub fn output_with_stdin(mut cmd: std::process::Command, input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
