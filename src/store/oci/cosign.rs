@@ -5,6 +5,7 @@
 //! writing a bundle referrer with go-containerregistry's referrers-tag
 //! fallback).
 
+// A part of the oci backend, split out by topic: it shares the parent's imports.
 use super::*;
 
 /// The layer media type of an image signature (the simple-signing payload).

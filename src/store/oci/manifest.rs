@@ -3,6 +3,7 @@
 //! serialized byte for byte as Go's `encoding/json` writes them, so an
 //! appended `.sig`/`.att` manifest has the digest cosign would give it.
 
+// A part of the oci backend, split out by topic: it shares the parent's imports.
 use super::*;
 
 pub(crate) const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";

@@ -4,6 +4,7 @@
 //! registry errors turned into messages, and docker credentials. It knows
 //! nothing of cosign: [`super::cosign`] lays signatures out on top of it.
 
+// A part of the oci backend, split out by topic: it shares the parent's imports.
 use super::*;
 
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
