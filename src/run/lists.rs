@@ -64,15 +64,39 @@ impl JsonScanner {
         if std::mem::take(&mut self.end_pending) {
             return (0, Some(self.end()));
         }
-        for (i, &b) in bytes.iter().enumerate() {
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            // Inside a string only `"`, `\` and a line break matter: the run
+            // up to the next one is copied whole. Most of a run's bytes are in
+            // strings (scripts), and this thread cuts every document of a
+            // List or a multi-line JSON file before the workers parse them.
+            if self.in_string && !self.escape && !(self.depth == 1 && self.element.is_none()) {
+                let rest = bytes.get(i..).unwrap_or_default();
+                let run = memchr::memchr3(b'"', b'\\', b'\n', rest).unwrap_or(rest.len());
+                if run > 0 {
+                    self.sink_run(rest.get(..run).unwrap_or_default());
+                    i += run;
+                    continue;
+                }
+            }
             if b == b'\n' {
                 self.line += 1;
             }
             if let Some(event) = self.byte(b) {
                 return (i + 1, Some(event));
             }
+            i += 1;
         }
         (bytes.len(), None)
+    }
+
+    /// [`Self::sink`] for a run of string bytes.
+    fn sink_run(&mut self, run: &[u8]) {
+        match &mut self.element {
+            Some((bytes, _)) => bytes.extend_from_slice(run),
+            None if self.items_depth == 0 => self.wrapper.extend_from_slice(run),
+            None => {}
+        }
     }
 
     /// The input ended inside the value: what was cut so far, for the parser
