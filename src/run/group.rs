@@ -398,24 +398,11 @@ fn children_with(runs: &[&Run], context_only: &[bool], only_pipeline: bool) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::{Origin, Syntax};
     use serde_json::{Value, json};
     use std::sync::Arc;
 
     fn run(kind: RunKind, object: Value) -> Run {
-        Run {
-            kind,
-            object,
-            source_api_version: "tekton.dev/v1".into(),
-            original: None,
-            syntax: Syntax::Json,
-            origin: Origin {
-                file: Arc::from("t"),
-                document: 0,
-                item: None,
-                line: 1,
-            },
-        }
+        Run::from_api(kind, object)
     }
 
     #[test]
