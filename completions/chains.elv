@@ -82,7 +82,7 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand --signature 'A detached signature over --artifact FILE (base64 or raw, as `cosign sign-blob` writes it)'
             cand --certificate 'The PEM certificate of a keyless --signature'
             cand --certificate-chain 'The PEM chain above --certificate'
-            cand --key 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated'
+            cand --key 'Trusted key: a PEM public key (cosign.pub), a Sigstore PublicKey in JSON (rawBytes, keyDetails, validFor: trusted only for signatures a verified timestamp or log entry places in that window), a certificate, a private key file (its public half), or a KMS URI. May be repeated'
             cand --password-file 'File holding the password of an encrypted private key given as --key'
             cand --trusted-root 'Sigstore trusted root (trusted_root.json, as cosign and sigstore-go take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each trusted within its validity window'
             cand --tuf-url 'TUF repository to get the trusted root (its trusted_root.json target) from. Without it, keyless verification given no --trusted-root or --ca-roots uses Sigstore''s public-good repository (https://tuf-repo-cdn.sigstore.dev), whose root ships in chains'

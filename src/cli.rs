@@ -138,8 +138,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "certificate")]
     pub certificate_chain: Option<PathBuf>,
 
-    /// Trusted key: a PEM public key (cosign.pub), a certificate, a private
-    /// key file (its public half), or a KMS URI. May be repeated.
+    /// Trusted key: a PEM public key (cosign.pub), a Sigstore PublicKey in
+    /// JSON (rawBytes, keyDetails, validFor: trusted only for signatures a
+    /// verified timestamp or log entry places in that window), a
+    /// certificate, a private key file (its public half), or a KMS URI. May
+    /// be repeated.
     #[arg(long, value_name = "FILE|URI")]
     pub key: Vec<String>,
 

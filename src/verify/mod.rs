@@ -23,7 +23,7 @@ use crate::cli::{VerifyArgs, VerifyOutput};
 use crate::run::read::InputError;
 use crate::sign::PublicKey;
 use crate::tlog::Rekor;
-use crate::trust::TrustedRoot;
+use crate::trust::{TrustedKey, TrustedRoot};
 use certificate::{IdentityPolicy, Matcher, Roots};
 use check::{Content, Rejection, TlogStatus, Transparency, Trust, Verified};
 use evidence::Evidence;
@@ -539,9 +539,10 @@ fn tuf_trusted_root(args: &VerifyArgs) -> Result<TrustedRoot, VerifyError> {
     tuf::trusted_root(&options).map_err(|e| VerifyError::Tlog(e.to_string()))
 }
 
-/// `--key`: a PEM public key (cosign.pub), a certificate, a private key
+/// `--key`: a PEM public key (cosign.pub), a Sigstore `PublicKey` message
+/// in JSON (a key with a validity window), a certificate, a private key
 /// (its public half), or a KMS URI (its public key is fetched).
-fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError> {
+fn load_key(reference: &str, args: &VerifyArgs) -> Result<TrustedKey, VerifyError> {
     let key_error = |message: String| VerifyError::Key {
         reference: reference.to_string(),
         message,
@@ -552,19 +553,26 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError
             ..Default::default()
         };
         crate::sign::load(reference, &opts)
-            .map(|s| s.public_key().clone())
+            .map(|s| TrustedKey::always(s.public_key().clone()))
             .map_err(|e| key_error(e.to_string()))
     };
     if crate::sign::kms::is_kms_uri(reference) {
         return signer_key();
     }
     let text = std::fs::read_to_string(reference).map_err(|e| key_error(e.to_string()))?;
+    if text.trim_start().starts_with('{') {
+        return TrustedKey::from_json(text.as_bytes()).map_err(key_error);
+    }
     if text.contains("-----BEGIN PUBLIC KEY-----") {
-        return PublicKey::from_pem(&text).map_err(|e| key_error(e.to_string()));
+        return PublicKey::from_pem(&text)
+            .map(TrustedKey::always)
+            .map_err(|e| key_error(e.to_string()));
     }
     if let Some(der) = crate::pem::decode(&text, &["CERTIFICATE"]) {
         // The user named this certificate's key as trusted: its chain is not checked.
-        return certificate::public_key_of(&der).map_err(|e| key_error(e.to_string()));
+        return certificate::public_key_of(&der)
+            .map(TrustedKey::always)
+            .map_err(|e| key_error(e.to_string()));
     }
     signer_key()
 }
