@@ -13,6 +13,7 @@ mod conformance;
 mod faults;
 mod fulcio;
 mod generated;
+mod habits;
 mod kms_aws_vault;
 mod kms_envelopes;
 mod kms_gcp_azure;
