@@ -36,12 +36,6 @@ pub fn set_overall_timeout(timeout: Duration) {
     crate::deadline::set_overall(timeout);
 }
 
-/// What is left of the deadline in force, when one is set (for request
-/// timeouts that must not outlast it).
-pub fn overall_remaining() -> Option<Duration> {
-    crate::deadline::remaining()
-}
-
 /// A backend's recent failures.
 struct Health {
     in_a_row: u32,
@@ -155,7 +149,7 @@ fn retry<T>(
                         started.elapsed(),
                         delay,
                         longest,
-                        overall_remaining(),
+                        crate::deadline::remaining(),
                     ) =>
             {
                 std::thread::sleep(delay);
