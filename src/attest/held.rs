@@ -43,7 +43,7 @@ pub enum Slot {
         offset: u64,
         len: u32,
     },
-    /// Taken out of order (with `-o DIR`), waiting for the slots before it.
+    /// Taken out of order (with `--output-dir`), waiting for the slots before it.
     Taken,
 }
 
@@ -453,6 +453,17 @@ impl<'a> Record<'a> {
 mod tests {
     use super::*;
     use crate::pipeline::Product;
+    use crate::plan::{AttestOutput, StreamFormat};
+    use crate::sink::Sink;
+
+    fn stdout_plan() -> AttestOutput {
+        AttestOutput {
+            format: StreamFormat::Json,
+            dir: None,
+            file: None,
+            warnings: Vec::new(),
+        }
+    }
 
     fn failed(n: usize) -> Attested {
         Err(RunError::Input(InputError::NoRuns {
@@ -490,7 +501,8 @@ mod tests {
 
     #[test]
     fn a_waiting_pipelinerun_holds_results_back_only_where_order_shows() {
-        let out = Output::new(None, false, None);
+        let plan = stdout_plan();
+        let out = Output::new(&plan, Sink::open(None).unwrap(), false, None);
         for in_order in [true, false] {
             let mut ordered = Ordered::new(in_order);
             let waiting = ordered.push(Slot::Waiting);
@@ -510,7 +522,8 @@ mod tests {
 
     #[test]
     fn held_results_past_the_budget_wait_on_disk_and_come_back_the_same_in_order() {
-        let out = Output::new(None, false, None);
+        let plan = stdout_plan();
+        let out = Output::new(&plan, Sink::open(None).unwrap(), false, None);
         let budget = 20_000;
         let mut ordered = Ordered::with_budget(true, budget);
         let waiting = ordered.push(Slot::Waiting);
