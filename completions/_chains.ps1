@@ -85,6 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
         }
         'chains;verify' {
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)')
+            [CompletionResult]::new('--local-image', '--local-image', [CompletionResultType]::ParameterName, 'Verify an image saved in an OCI image layout on disk, with what is attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it; cosign''s --local-image): DIR, or DIR:REF for the manifest the layout names REF')
             [CompletionResult]::new('--gcs', '--gcs', [CompletionResultType]::ParameterName, 'Verify what Chains stored under gs://BUCKET/PREFIX')
             [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject')
             [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'A detached signature over --artifact FILE (base64 or raw, as `cosign sign-blob` writes it)')

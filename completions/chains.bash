@@ -297,13 +297,17 @@ _chains() {
             return 0
             ;;
         chains__subcmd__verify)
-            opts="-o -t -q -h -V --image --gcs --artifact --signature --certificate --certificate-chain --key --password-file --trusted-root --tuf-url --tuf-root --offline --ca-roots --ca-intermediates --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --insecure-ignore-sct --rekor-url --rekor-public-key --require-tlog --insecure-ignore-tlog --predicate-type --builder-id --source-uri --source-digest --subject --max-age --output --output-file --print-payload --allow-insecure-registry --fail-fast --timeout --quiet --help --version"
+            opts="-o -t -q -h -V --image --local-image --gcs --artifact --signature --certificate --certificate-chain --key --password-file --trusted-root --tuf-url --tuf-root --offline --ca-roots --ca-intermediates --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --insecure-ignore-sct --rekor-url --rekor-public-key --require-tlog --insecure-ignore-tlog --predicate-type --builder-id --source-uri --source-digest --subject --max-age --output --output-file --print-payload --allow-insecure-registry --fail-fast --timeout --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local-image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

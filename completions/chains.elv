@@ -79,6 +79,7 @@ set edit:completion:arg-completer[chains] = {|@words|
         }
         &'chains;verify'= {
             cand --image 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)'
+            cand --local-image 'Verify an image saved in an OCI image layout on disk, with what is attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it; cosign''s --local-image): DIR, or DIR:REF for the manifest the layout names REF'
             cand --gcs 'Verify what Chains stored under gs://BUCKET/PREFIX'
             cand --artifact 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject'
             cand --signature 'A detached signature over --artifact FILE (base64 or raw, as `cosign sign-blob` writes it)'

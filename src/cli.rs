@@ -117,6 +117,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "REF")]
     pub image: Vec<String>,
 
+    /// Verify an image saved in an OCI image layout on disk, with what is
+    /// attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it;
+    /// cosign's --local-image): DIR, or DIR:REF for the manifest the layout
+    /// names REF.
+    #[arg(long, value_name = "DIR[:REF]")]
+    pub local_image: Vec<String>,
+
     /// Verify what Chains stored under gs://BUCKET/PREFIX.
     #[arg(long, value_name = "URL")]
     pub gcs: Vec<String>,

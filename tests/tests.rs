@@ -28,5 +28,6 @@ mod vectors;
 mod verify;
 mod verify_certificate;
 mod verify_gcs;
+mod verify_local;
 mod verify_oci;
 mod watch;
