@@ -139,6 +139,7 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand --identity 'This replica''s identity in the Lease [default: POD_NAME, else host name and pid]'
             cand --metrics-address 'Serve /metrics, /healthz and /readyz here'
             cand --retry-delay 'First delay before a failed run is tried again (doubling per retry)'
+            cand --timeout 'Deadline for the remote calls of one run (signing, Rekor, storage): a hung backend fails that run by then and frees its worker for other runs; the run is retried like any failure'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --only-successful 'Attest only runs that succeeded (failed runs are left unmarked)'
             cand --no-leader-election 'Do not elect a leader: process runs even if another replica does'

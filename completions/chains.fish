@@ -128,6 +128,7 @@ complete -c chains -n "__fish_chains_using_subcommand watch" -l keyless-refresh-
 complete -c chains -n "__fish_chains_using_subcommand watch" -l identity -d 'This replica\'s identity in the Lease [default: POD_NAME, else host name and pid]' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l metrics-address -d 'Serve /metrics, /healthz and /readyz here' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l retry-delay -d 'First delay before a failed run is tried again (doubling per retry)' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l timeout -d 'Deadline for the remote calls of one run (signing, Rekor, storage): a hung backend fails that run by then and frees its worker for other runs; the run is retried like any failure' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
 json\t''"
 complete -c chains -n "__fish_chains_using_subcommand watch" -l only-successful -d 'Attest only runs that succeeded (failed runs are left unmarked)'

@@ -593,6 +593,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub retry_delay: Duration,
 
+    /// Deadline for the remote calls of one run (signing, Rekor, storage):
+    /// a hung backend fails that run by then and frees its worker for
+    /// other runs; the run is retried like any failure.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_positive_duration)]
+    pub timeout: Duration,
+
     /// Log lines as text or as JSON objects (one per line).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -619,6 +625,14 @@ impl WatchArgs {
 }
 
 /// `500ms`, `15s`, `2m`, or plain seconds.
+/// A duration (as [`parse_duration`]) that is not zero.
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("a timeout must be positive".into()),
+        d => Ok(d),
+    }
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());

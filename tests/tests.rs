@@ -10,6 +10,7 @@ mod architecture;
 mod attest_inputs;
 mod cli;
 mod conformance;
+mod faults;
 mod fulcio;
 mod generated;
 mod habits;

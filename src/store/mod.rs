@@ -13,9 +13,7 @@ pub mod rekor;
 mod retry;
 pub mod tekton;
 
-pub use retry::{
-    CALL_BUDGET, overall_remaining, set_overall_timeout, with_retries, with_retries_on,
-};
+pub use retry::{CALL_BUDGET, set_overall_timeout, with_retries, with_retries_on};
 
 use miette::Diagnostic;
 

@@ -449,6 +449,7 @@ fn start_workers(
             Arc::new(move || fence.holds())
         },
         retry_delay: args.retry_delay,
+        run_timeout: args.timeout,
     });
     let mut threads = Vec::new();
     for i in 0..args.workers {
