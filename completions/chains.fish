@@ -121,7 +121,8 @@ complete -c chains -n "__fish_chains_using_subcommand watch" -l password-file -d
 complete -c chains -n "__fish_chains_using_subcommand watch" -l workers -d 'Runs attested at the same time' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-qps -d 'Sustained requests per second to the Kubernetes API' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-burst -d 'Requests allowed in a burst above --kube-api-qps' -r
-complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-name -d 'The coordination.k8s.io Lease replicas elect a leader with' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-name -d 'The coordination.k8s.io Lease replicas elect a leader with (with --buckets N above 1: NAME-I-of-N for bucket I, and NAME-member-ID for each replica)' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l buckets -d 'Share the work across replicas: runs are hashed into N buckets, each led through its own Lease, and each replica leads up to its fair share of them (1: one leader does all the work)' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-duration -d 'How long a Lease holds without renewal (e.g. 15s, 500ms)' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-renew-deadline -d 'How long the leader keeps working without a successful renewal; must be shorter than --lease-duration [default: 2/3 of --lease-duration, client-go\'s 10s for 15s]' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l keyless-refresh-before -d 'With keyless signing, request a new Fulcio certificate when the current one has less than this left (Fulcio\'s last 10 minutes)' -r
