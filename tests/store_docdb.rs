@@ -129,7 +129,7 @@ fn chains_objects(dir: &Path) -> Vec<Stored> {
             &key(),
             "--storage",
             "files",
-            "-o",
+            "--output-dir",
             out_dir.to_str().unwrap(),
             &run_file(),
         ],
