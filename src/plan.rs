@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::sign::fulcio;
 use crate::sign::kms::KmsOptions;
 use crate::sign::{Password, SignerOptions};
+use crate::store::docdb::DocdbOptions;
 use crate::store::oci::{Encoding, OciOptions};
 
 /// The signing flags of a command (attest, watch); all optional.
@@ -113,6 +114,8 @@ pub struct StoragePlan {
     pub oci: OciOptions,
     /// `storage.gcs.bucket`.
     pub gcs_bucket: Option<String>,
+    /// `storage.docdb.url`, `storage.docdb.mongo-server-url{,-dir,-path}`.
+    pub docdb: DocdbOptions,
 }
 
 impl StoragePlan {
@@ -128,6 +131,14 @@ impl StoragePlan {
                 },
             },
             gcs_bucket: setting("storage.gcs.bucket"),
+            docdb: DocdbOptions {
+                url: setting("storage.docdb.url"),
+                mongo_server_url: setting("storage.docdb.mongo-server-url"),
+                mongo_server_url_dir: setting("storage.docdb.mongo-server-url-dir")
+                    .map(PathBuf::from),
+                mongo_server_url_path: setting("storage.docdb.mongo-server-url-path")
+                    .map(PathBuf::from),
+            },
         }
     }
 }

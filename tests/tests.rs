@@ -20,6 +20,7 @@ mod kms_gcp_azure;
 mod rekor;
 mod sign;
 mod store_cluster;
+mod store_docdb;
 mod store_gcs;
 mod store_oci;
 mod store_tekton;

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::plan::StoragePlan;
 use crate::run::{Run, RunId};
 use crate::store::cluster::Cluster;
+use crate::store::docdb::DocdbBackend;
 use crate::store::files::FilesBackend;
 use crate::store::gcs::GcsBackend;
 use crate::store::oci::OciBackend;
@@ -30,7 +31,7 @@ pub enum StorageSetupError {
     #[diagnostic(
         code(chains::store::unsupported),
         help(
-            "supported: tekton, oci, gcs (Chains' docdb, grafeas, kafka and archivista are not available here)"
+            "supported: tekton, oci, gcs, docdb (Chains' grafeas, kafka and archivista are not available here)"
         )
     )]
     Unsupported { name: String },
@@ -173,6 +174,7 @@ impl Storage {
                                 .ok_or(StorageSetupError::GcsBucket)?;
                             Arc::new(GcsBackend::new(bucket)?)
                         }
+                        "docdb" => Arc::new(DocdbBackend::new(&plan.docdb)?),
                         other => {
                             return Err(StorageSetupError::Unsupported {
                                 name: other.to_string(),

@@ -6,6 +6,7 @@
 //! before storage, because backends record its entry.
 
 pub mod cluster;
+pub mod docdb;
 pub mod files;
 pub mod gcs;
 pub mod oci;
