@@ -13,7 +13,7 @@
 //! Options (after `--`): `--runs N` (runs, TaskRuns and PipelineRuns
 //! together, default 10000), `--big N` (runs of the large stream and List
 //! cases, default 100000; 0 skips them), `--reps N` (default 3), `--seed N`,
-//! `--only TEXT` (cases whose name contains it), `--out DIR` (where `-o DIR`
+//! `--only TEXT` (cases whose name contains it), `--out DIR` (where `--output-dir DIR`
 //! cases write, default `target/bench/out`; a tmpfs such as
 //! `/dev/shm/chains-bench` takes the disk out of the figures), `--wait S`
 //! (seconds to wait after deleting old outputs, default 65; 0 for smoke
@@ -384,7 +384,7 @@ fn main() {
             run_case(&name, args.runs, &|| {
                 let mut c = attest(format, &key);
                 c.arg("--config").arg(&no_images);
-                c.arg(dir).arg("-o").arg(o());
+                c.arg(dir).arg("--output-dir").arg(o());
                 (c, None)
             });
         }

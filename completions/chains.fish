@@ -50,7 +50,9 @@ complete -c chains -n "__fish_chains_using_subcommand attest" -l storage -d 'Sto
 complete -c chains -n "__fish_chains_using_subcommand attest" -l kubeconfig -d 'Annotate the live runs in this cluster, as the Chains controller does (chains.tekton.dev/signed, and the tekton backend\'s annotations)' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -l rekor-url -d 'Transparency log URL [default: transparency.url, else https://rekor.sigstore.dev]' -r
 complete -c chains -n "__fish_chains_using_subcommand attest" -l rekor-public-key -d 'The transparency log\'s public key (PEM) [default: fetched from the log]' -r -F
-complete -c chains -n "__fish_chains_using_subcommand attest" -s o -l output -d 'Write one file per run into DIR instead of JSON Lines on stdout' -r -F
+complete -c chains -n "__fish_chains_using_subcommand attest" -s o -l output -d 'Format of what goes to standard output (or --output-file): json (JSON Lines, one document per run; the default) or yaml (a YAML stream). Deprecated: a value that is not a format name is taken as --output-dir, with a warning' -r
+complete -c chains -n "__fish_chains_using_subcommand attest" -l output-dir -d 'Write one file per run (and each image signature) into DIR instead of a stream on standard output' -r -F
+complete -c chains -n "__fish_chains_using_subcommand attest" -l output-file -d 'Write the stream to FILE instead of standard output; it appears complete or not at all' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -l timeout -d 'Deadline for all remote calls (cosign\'s --timeout), a Go duration such as 90s or 5m: no try starts after it, and requests end by it. Each call also has its own limit (90 s across its retries)' -r
 complete -c chains -n "__fish_chains_using_subcommand attest" -l deep-inspection -d 'Take subjects and materials of a PipelineRun from its child TaskRuns too'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l unsigned -d 'Write unsigned in-toto statements (no key needed)'
@@ -76,7 +78,7 @@ complete -c chains -n "__fish_chains_using_subcommand verify" -l artifact -d 'Th
 complete -c chains -n "__fish_chains_using_subcommand verify" -l signature -d 'A detached signature over --artifact FILE (base64 or raw, as `cosign sign-blob` writes it)' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate -d 'The PEM certificate of a keyless --signature' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate-chain -d 'The PEM chain above --certificate' -r -F
-complete -c chains -n "__fish_chains_using_subcommand verify" -l key -d 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l key -d 'Trusted key: a PEM public key (cosign.pub), a Sigstore PublicKey in JSON (rawBytes, keyDetails, validFor: trusted only for signatures a verified timestamp or log entry places in that window), a certificate, a private key file (its public half), or a KMS URI. May be repeated' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l password-file -d 'File holding the password of an encrypted private key given as --key' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l trusted-root -d 'Sigstore trusted root (trusted_root.json, as cosign and sigstore-go take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each trusted within its validity window' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l tuf-url -d 'TUF repository to get the trusted root (its trusted_root.json target) from. Without it, keyless verification given no --trusted-root or --ca-roots uses Sigstore\'s public-good repository (https://tuf-repo-cdn.sigstore.dev), whose root ships in chains' -r
@@ -95,8 +97,11 @@ complete -c chains -n "__fish_chains_using_subcommand verify" -l source-uri -d '
 complete -c chains -n "__fish_chains_using_subcommand verify" -l source-digest -d 'The digest (ALG:HEX or HEX) that source (or any material) must have' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l subject -d 'A subject the statement must have, NAME@ALG:HEX (NAME may be empty). May be repeated' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l max-age -d 'Reject attestations older than this (e.g. 30m, 24h, 7d), by their log entry\'s time, else their build finish time' -r
-complete -c chains -n "__fish_chains_using_subcommand verify" -l output -d 'Report format' -r -f -a "human\t'A line per artifact and a summary'
-json\t'One JSON document: every finding, with the failed check\'s name'"
+complete -c chains -n "__fish_chains_using_subcommand verify" -s o -l output -d 'Report format (as cosign\'s and kubectl\'s -o)' -r -f -a "text\t'A line per artifact and a summary (`human` is accepted too)'
+json\t'One JSON document: every finding, with the failed check\'s name'
+yaml\t'The JSON document as YAML'"
+complete -c chains -n "__fish_chains_using_subcommand verify" -l output-file -d 'Write the report (or with --print-payload, the payloads) to FILE instead of standard output; it appears complete or not at all' -r -F
+complete -c chains -n "__fish_chains_using_subcommand verify" -s t -l timeout -d 'Deadline for all remote calls (registries, logs, TUF, GCS), a Go duration such as 90s or 5m (cosign\'s --timeout)' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l offline -d 'Use the cached TUF metadata only (verified, possibly expired); fetch nothing'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore-sct -d 'Do not check the signed certificate timestamps (SCTs) embedded in signing certificates against the trusted root\'s CT logs (as cosign)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l require-tlog -d 'Reject anything without a verified transparency log entry'

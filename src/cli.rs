@@ -76,7 +76,7 @@ pub enum Command {
 const ATTEST_EXAMPLES: &str = "\
 Examples:
   kubectl get taskrun build-x -o yaml | chains attest --unsigned -
-  COSIGN_PASSWORD=... chains attest --key cosign.key runs/ -o provenance/
+  COSIGN_PASSWORD=... chains attest --key cosign.key runs/ --output-dir provenance/
   chains attest --key awskms:///alias/chains --format slsa/v2alpha4 run.yaml
   chains attest --unsigned pipelinerun.yaml --taskruns children/";
 
@@ -95,13 +95,16 @@ Examples:
       --rekor-url https://rekor.sigstore.dev --require-tlog run.sigstore.json
   chains verify --key cosign.pub --print-payload att.intoto.jsonl | jq .predicate";
 
-/// How verify reports.
+/// `-o, --output`: the format of a report, as kubectl's and cosign's `-o`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum VerifyOutput {
-    /// A line per artifact and a summary.
-    Human,
+pub enum OutputFormat {
+    /// A line per artifact and a summary (`human` is accepted too).
+    #[value(alias = "human")]
+    Text,
     /// One JSON document: every finding, with the failed check's name.
     Json,
+    /// The JSON document as YAML.
+    Yaml,
 }
 
 #[derive(Debug, Args)]
@@ -138,8 +141,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "certificate")]
     pub certificate_chain: Option<PathBuf>,
 
-    /// Trusted key: a PEM public key (cosign.pub), a certificate, a private
-    /// key file (its public half), or a KMS URI. May be repeated.
+    /// Trusted key: a PEM public key (cosign.pub), a Sigstore PublicKey in
+    /// JSON (rawBytes, keyDetails, validFor: trusted only for signatures a
+    /// verified timestamp or log entry places in that window), a
+    /// certificate, a private key file (its public half), or a KMS URI. May
+    /// be repeated.
     #[arg(long, value_name = "FILE|URI")]
     pub key: Vec<String>,
 
@@ -247,9 +253,14 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "DURATION")]
     pub max_age: Option<String>,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value = "human")]
-    pub output: VerifyOutput,
+    /// Report format (as cosign's and kubectl's -o).
+    #[arg(short, long, value_name = "FORMAT", value_enum, default_value = "text")]
+    pub output: OutputFormat,
+
+    /// Write the report (or with --print-payload, the payloads) to FILE
+    /// instead of standard output; it appears complete or not at all.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
 
     /// Write each verified payload (the statement) to stdout, one per line;
     /// the report goes to stderr.
@@ -263,6 +274,11 @@ pub struct VerifyArgs {
     /// Stop at the first input that cannot be read.
     #[arg(long)]
     pub fail_fast: bool,
+
+    /// Deadline for all remote calls (registries, logs, TUF, GCS), a Go
+    /// duration such as 90s or 5m (cosign's --timeout).
+    #[arg(long, short = 't', value_name = "DURATION", value_parser = parse_go_duration)]
+    pub timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -346,9 +362,22 @@ pub struct AttestArgs {
     #[arg(long, value_name = "FILE")]
     pub rekor_public_key: Option<PathBuf>,
 
-    /// Write one file per run into DIR instead of JSON Lines on stdout.
-    #[arg(short, long, value_name = "DIR")]
-    pub output: Option<PathBuf>,
+    /// Format of what goes to standard output (or --output-file): json
+    /// (JSON Lines, one document per run; the default) or yaml (a YAML
+    /// stream). Deprecated: a value that is not a format name is taken as
+    /// --output-dir, with a warning.
+    #[arg(short, long, value_name = "FORMAT")]
+    pub output: Option<String>,
+
+    /// Write one file per run (and each image signature) into DIR instead
+    /// of a stream on standard output.
+    #[arg(long, value_name = "DIR", conflicts_with = "output_file")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Write the stream to FILE instead of standard output; it appears
+    /// complete or not at all.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
 
     /// Stop at the first run that fails.
     #[arg(long)]

@@ -25,6 +25,7 @@ pub mod report;
 pub mod run;
 pub mod sign;
 pub mod sigstore;
+pub mod sink;
 pub mod store;
 pub mod strict_json;
 pub mod tlog;

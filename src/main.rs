@@ -33,6 +33,7 @@ fn main() -> ExitCode {
                 // or a KMS that refuses is 1.
                 let code = match &e {
                     attest::AttestError::Config(_)
+                    | attest::AttestError::Usage(_)
                     | attest::AttestError::Input(_)
                     | attest::AttestError::Signers(SignersError::NoKey)
                     | attest::AttestError::Storage(
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
                     ) => 2,
                     attest::AttestError::Signers(_)
                     | attest::AttestError::Storage(_)
+                    | attest::AttestError::OutputFile { .. }
                     | attest::AttestError::OutputDir { .. } => 1,
                 };
                 report(e);

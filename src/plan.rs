@@ -156,6 +156,90 @@ impl StoragePlan {
     }
 }
 
+/// What attest writes to its stream (standard output or `--output-file`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StreamFormat {
+    /// JSON Lines: one document per line.
+    #[default]
+    Json,
+    /// A YAML stream: one `---` document per run.
+    Yaml,
+}
+
+/// Where attest's products go: `-o, --output FORMAT`, `--output-dir DIR`,
+/// `--output-file FILE`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AttestOutput {
+    pub format: StreamFormat,
+    /// One file per run here instead of the stream.
+    pub dir: Option<PathBuf>,
+    /// The stream goes to this file instead of standard output.
+    pub file: Option<PathBuf>,
+    /// Said once on stderr (the deprecated `-o DIR`).
+    pub warnings: Vec<String>,
+}
+
+impl AttestOutput {
+    /// `-o` was attest's output directory before it became the format, as
+    /// it is in kubectl and cosign. The rule for the deprecation period: a
+    /// format name (json, yaml, and text, which attest refuses) is always
+    /// the format; any other value is the directory, with a warning naming
+    /// `--output-dir`, so that scripts keep working and say why they should
+    /// change. A directory that happens to be called `json` or `yaml` needs
+    /// `--output-dir` (a warning says so when one exists).
+    pub fn resolve(
+        output: Option<&str>,
+        output_dir: Option<&Path>,
+        output_file: Option<&Path>,
+    ) -> Result<AttestOutput, String> {
+        let mut plan = AttestOutput {
+            dir: output_dir.map(Path::to_path_buf),
+            file: output_file.map(Path::to_path_buf),
+            ..Default::default()
+        };
+        match output {
+            None => {}
+            Some("json") => plan.format = StreamFormat::Json,
+            Some("yaml") => plan.format = StreamFormat::Yaml,
+            Some(name @ ("text" | "human")) => {
+                return Err(format!(
+                    "-o {name}: attest writes provenance documents; -o takes json (JSON Lines, the default) or yaml (write files with --output-dir DIR)"
+                ));
+            }
+            Some(dir) => {
+                if plan.dir.is_some() {
+                    return Err(format!(
+                        "-o {dir}: -o is the output format (json or yaml); the output directory is --output-dir, given already"
+                    ));
+                }
+                if plan.file.is_some() {
+                    return Err(format!(
+                        "-o {dir}: -o is the output format (json or yaml); --output-file writes the stream, --output-dir writes files, not both"
+                    ));
+                }
+                plan.warnings.push(format!(
+                    "-o DIR is deprecated: -o is the output format (json or yaml) as in kubectl and cosign; use --output-dir {dir}"
+                ));
+                plan.dir = Some(PathBuf::from(dir));
+            }
+        }
+        if let Some(name) = output.filter(|o| matches!(*o, "json" | "yaml"))
+            && Path::new(name).is_dir()
+            && plan.dir.is_none()
+        {
+            plan.warnings.push(format!(
+                "-o {name} is the output format now; the directory ./{name} is not written to (use --output-dir {name})"
+            ));
+        }
+        if plan.dir.is_some() && output.is_some_and(|o| o == "yaml") {
+            return Err(
+                "-o yaml formats the stream; --output-dir writes each run's own files".into(),
+            );
+        }
+        Ok(plan)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +282,23 @@ mod tests {
                 identity_token: Some("/config/token".into()),
             })
         );
+    }
+
+    #[test]
+    fn dash_o_is_a_format_or_a_deprecated_directory() {
+        let plan = AttestOutput::resolve(Some("yaml"), None, None).unwrap();
+        assert_eq!((plan.format, plan.dir), (StreamFormat::Yaml, None));
+        assert!(plan.warnings.is_empty());
+        let plan = AttestOutput::resolve(Some("out/prov"), None, None).unwrap();
+        assert_eq!(plan.dir.as_deref(), Some(Path::new("out/prov")));
+        assert!(plan.warnings[0].contains("--output-dir out/prov"));
+        let plan = AttestOutput::resolve(None, Some(Path::new("d")), None).unwrap();
+        assert_eq!(plan.dir.as_deref(), Some(Path::new("d")));
+        assert!(plan.warnings.is_empty());
+        assert!(AttestOutput::resolve(Some("text"), None, None).is_err());
+        assert!(AttestOutput::resolve(Some("x"), Some(Path::new("d")), None).is_err());
+        assert!(AttestOutput::resolve(Some("x"), None, Some(Path::new("f"))).is_err());
+        assert!(AttestOutput::resolve(Some("yaml"), Some(Path::new("d")), None).is_err());
     }
 
     #[test]

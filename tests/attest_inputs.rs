@@ -381,7 +381,7 @@ fn with_an_output_directory_files_are_the_same_whatever_the_order() {
         let o = attest(&[
             "--unsigned",
             input.to_str().unwrap(),
-            "-o",
+            "--output-dir",
             out.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", stderr(&o));

@@ -190,7 +190,7 @@ fn writes_one_file_per_run_with_output_dir() {
     let out = attest(&[
         "--unsigned",
         runs("").to_str().unwrap(),
-        "-o",
+        "--output-dir",
         dir.path().to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -310,7 +310,7 @@ fn a_batch_that_wrote_nothing_says_so() {
         "gcr.io/x:latest",
     );
     let dir_arg = dir.path().to_str().unwrap();
-    let out = attest_stdin(&["--unsigned", "-o", dir_arg, "-"], &input);
+    let out = attest_stdin(&["--unsigned", "--output-dir", dir_arg, "-"], &input);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     let expected = format!("attested 0 runs, 1 failed (nothing written to {dir_arg})");
@@ -485,7 +485,12 @@ fn output_dir_across_chunks_writes_every_good_run_or_stops_with_fail_fast() {
     let input = stream.join("\n---\n");
     let written = |fail_fast: bool| {
         let dir = tempfile::tempdir().unwrap();
-        let mut args = vec!["--unsigned", "-", "-o", dir.path().to_str().unwrap()];
+        let mut args = vec![
+            "--unsigned",
+            "-",
+            "--output-dir",
+            dir.path().to_str().unwrap(),
+        ];
         if fail_fast {
             args.push("--fail-fast");
         }

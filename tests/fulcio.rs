@@ -421,7 +421,7 @@ fn attest_signs_keyless_and_keeps_the_certificate() {
         ])
         .arg(&token)
         .arg(&run)
-        .arg("-o")
+        .arg("--output-dir")
         .arg(&out_dir)
         .output()
         .unwrap();

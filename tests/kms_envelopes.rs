@@ -60,7 +60,7 @@ fn generate_sign_verify(uri: &str, envs: &[(&str, String)]) {
             "--key",
             uri,
             run.to_str().unwrap(),
-            "-o",
+            "--output-dir",
             out_dir.to_str().unwrap(),
         ],
         envs,

@@ -960,7 +960,7 @@ fn attest_records_the_entry_in_bundles_and_the_run() {
         ])
         .arg(common::root().join("testdata/keys/p256-sec1.pem"))
         .arg(common::root().join("testdata/runs/taskrun-build.yaml"))
-        .arg("-o")
+        .arg("--output-dir")
         .arg(dir.path())
         .output()
         .unwrap();

@@ -314,7 +314,7 @@ fn pipelineruns_are_stored_under_their_own_prefix() {
             &key(),
             "--config",
             &cfg,
-            "-o",
+            "--output-dir",
             dir.path().join("out").to_str().unwrap(),
             testdata("runs/pipelinerun-with-children.yaml")
                 .to_str()

@@ -54,7 +54,7 @@ fn writes_chains_annotations_into_the_run() {
         "--storage",
         "tekton",
         testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-        "-o",
+        "--output-dir",
         dir.path().to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -130,7 +130,7 @@ fn json_runs_are_written_back_as_json_and_v1beta1_stays_v1beta1() {
         "--storage",
         "tekton",
         input.to_str().unwrap(),
-        "-o",
+        "--output-dir",
         out_dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -227,7 +227,7 @@ fn files_backend_lays_out_chains_gcs_objects() {
         "--storage",
         "files",
         testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-        "-o",
+        "--output-dir",
         dir.path().to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -267,7 +267,7 @@ fn config_storage_keys_select_backends() {
         "--config",
         cfg.to_str().unwrap(),
         testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-        "-o",
+        "--output-dir",
         out_dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -12,6 +12,7 @@ mod cli;
 mod conformance;
 mod fulcio;
 mod generated;
+mod habits;
 mod kms_aws_vault;
 mod kms_envelopes;
 mod kms_gcp_azure;

@@ -124,12 +124,22 @@ fn everything_attest_writes_verifies() {
         tmp.path().join("bundles"),
         tmp.path().join("tekton"),
     );
-    attest(&["-o", plain.to_str().unwrap(), &root(RUN), &root(PIPELINE)]);
-    attest(&["--bundle", "-o", bundles.to_str().unwrap(), &root(RUN)]);
+    attest(&[
+        "--output-dir",
+        plain.to_str().unwrap(),
+        &root(RUN),
+        &root(PIPELINE),
+    ]);
+    attest(&[
+        "--bundle",
+        "--output-dir",
+        bundles.to_str().unwrap(),
+        &root(RUN),
+    ]);
     attest(&[
         "--storage",
         "tekton",
-        "-o",
+        "--output-dir",
         tekton.to_str().unwrap(),
         &root(RUN),
     ]);
@@ -207,7 +217,12 @@ fn tampering_is_rejected_with_the_check_named() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
-    attest(&["-o", dir.to_str().unwrap(), &root(RUN), &root(PIPELINE)]);
+    attest(&[
+        "--output-dir",
+        dir.to_str().unwrap(),
+        &root(RUN),
+        &root(PIPELINE),
+    ]);
     let good = read_json(&envelope_file(&dir));
     let other = read_json(&dir.join("pipelinerun-ci-release-9kd2.intoto.jsonl"));
     let key = root(CHAINS_PUB);
@@ -448,7 +463,7 @@ fn chains_annotations_made_with_chains_keys_verify() {
     attest(&[
         "--storage",
         "tekton",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
         &root(RUN),
     ]);
@@ -596,7 +611,7 @@ fn malformed_input_fails_cleanly() {
 fn write_errors_on_stdout_fail() {
     let tmp = tempfile::tempdir().unwrap();
     let envelope = tmp.path().join("run.intoto.jsonl");
-    attest(&["-o", tmp.path().to_str().unwrap(), &root(RUN)]);
+    attest(&["--output-dir", tmp.path().to_str().unwrap(), &root(RUN)]);
     let envelope = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -670,7 +685,7 @@ fn transparency_log_entries_are_checked() {
             &upload[..],
             &[
                 "--bundle",
-                "-o",
+                "--output-dir",
                 bundles.to_str().unwrap(),
                 &root(RUN),
                 &root(PIPELINE),
@@ -684,7 +699,7 @@ fn transparency_log_entries_are_checked() {
             &[
                 "--storage",
                 "tekton",
-                "-o",
+                "--output-dir",
                 tekton.to_str().unwrap(),
                 &root(RUN),
             ],
@@ -834,7 +849,12 @@ fn keyless_signatures_are_checked_against_roots_and_identity() {
             "--rekor-public-key",
             log_key.to_str().unwrap(),
         ])
-        .args(["--bundle", "-o", out_dir.to_str().unwrap(), &root(RUN)])
+        .args([
+            "--bundle",
+            "--output-dir",
+            out_dir.to_str().unwrap(),
+            &root(RUN),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -1000,7 +1020,7 @@ fn keyless_signatures_are_checked_against_roots_and_identity() {
             &url,
             "--rekor-public-key",
             log_key,
-            "-o",
+            "--output-dir",
             parts_dir.to_str().unwrap(),
             &root(RUN),
         ])
@@ -1089,7 +1109,7 @@ fn bundles_attest_writes_verify_with_sigstore_js() {
         "--rekor-public-key",
         log_key.to_str().unwrap(),
         "--bundle",
-        "-o",
+        "--output-dir",
         bundles.to_str().unwrap(),
         &root(RUN),
         &root(PIPELINE),
@@ -1097,7 +1117,12 @@ fn bundles_attest_writes_verify_with_sigstore_js() {
     // The image signatures' payloads (a message-signature bundle carries
     // only their digest), as attest writes them without --bundle.
     let plain = tmp.path().join("plain");
-    attest(&["-o", plain.to_str().unwrap(), &root(RUN), &root(PIPELINE)]);
+    attest(&[
+        "--output-dir",
+        plain.to_str().unwrap(),
+        &root(RUN),
+        &root(PIPELINE),
+    ]);
     let mut written: Vec<PathBuf> = std::fs::read_dir(&bundles)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -1251,4 +1276,49 @@ fn blob_signatures_verify_against_the_artifact() {
         "artifact",
         "it signs sha256:",
     );
+}
+
+/// A key given with a validity window (a Sigstore `PublicKey` in JSON)
+/// verifies nothing without a trusted signing time unless its window holds
+/// now: an envelope with no log entry is judged at the current time.
+#[test]
+fn a_key_window_without_a_signed_time_is_judged_now() {
+    if common::skip_without_shared("a_key_window_without_a_signed_time_is_judged_now") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    attest(&["-o", out.to_str().unwrap(), &root(RUN)]);
+    let pem = std::fs::read_to_string(root(CHAINS_PUB)).unwrap();
+    let der = common_der(&pem);
+    let key = |start: &str, end: &str, name: &str| {
+        write_json(
+            &tmp.path().join(name),
+            &json!({"rawBytes": STANDARD.encode(&der), "validFor": {"start": start, "end": end}}),
+        )
+    };
+    let envelope = envelope_file(&out);
+    let envelope = envelope.to_str().unwrap();
+    let open = key("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "open.json");
+    let (code, report) = verify_json(&["--key", &open, envelope]);
+    assert_eq!(code, 0, "{report:#}");
+    let past = key("2000-01-01T00:00:00Z", "2001-01-01T00:00:00Z", "past.json");
+    assert_rejected(
+        &["--key", &past, envelope],
+        "key",
+        "the current time (no trusted signing time came with it) says",
+    );
+    // Without an end, the window is open.
+    let from = write_json(
+        &tmp.path().join("from.json"),
+        &json!({"rawBytes": STANDARD.encode(&der), "validFor": {"start": "2000-01-01T00:00:00Z"}}),
+    );
+    let (code, report) = verify_json(&["--key", &from, envelope]);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+/// The DER of a PEM block.
+fn common_der(pem: &str) -> Vec<u8> {
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    STANDARD.decode(b64).unwrap()
 }

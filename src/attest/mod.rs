@@ -7,6 +7,7 @@ mod output;
 
 use std::fs;
 use std::io;
+use std::path::Path;
 
 use miette::Diagnostic;
 use rayon::prelude::*;
@@ -17,7 +18,7 @@ use crate::pipeline::{
     self, Attested, Product, RunError, SignerInputs, SignersError, Stages, Storage, StorageInputs,
     StorageSetupError,
 };
-use crate::plan::{SigningFlags, SigningPlan};
+use crate::plan::{AttestOutput, SigningFlags, SigningPlan};
 use crate::provenance::{BuildType, Format, Options};
 use crate::run::group::{self, ChildStore};
 use crate::run::read::{self, Decoded, Document, DocumentStream, InputError, KindHint, Source};
@@ -51,6 +52,16 @@ pub enum AttestError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Storage(#[from] StorageSetupError),
+    #[error("{0}")]
+    #[diagnostic(code(chains::usage))]
+    Usage(String),
+    #[error("cannot write to {path}")]
+    #[diagnostic(code(chains::output::file))]
+    OutputFile {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
     #[error("cannot create output directory {path}")]
     #[diagnostic(code(chains::output::dir))]
     OutputDir {
@@ -75,10 +86,10 @@ fn signer_inputs(args: &AttestArgs, config: &Config) -> SignerInputs {
 }
 
 /// The storage attest's flags choose, for the store stage.
-fn storage_inputs(args: &AttestArgs) -> StorageInputs {
+fn storage_inputs(args: &AttestArgs, output: &AttestOutput) -> StorageInputs {
     StorageInputs {
         storage: args.storage.clone(),
-        output: args.output.clone(),
+        output: output.dir.clone(),
         in_place: args.in_place,
         kubeconfig: args.kubeconfig.clone(),
         tlog_upload: args.tlog_upload,
@@ -130,12 +141,12 @@ enum Slot {
     /// A PipelineRun waiting for its children.
     Waiting,
     Done(Box<Attested>),
-    /// Taken out of order (with `-o DIR`), waiting for the slots before it.
+    /// Taken out of order (with `--output-dir`), waiting for the slots before it.
     Taken,
 }
 
 /// Results in input order: a slot per run or failed document, written out as
-/// soon as everything before it is done. With `-o DIR` (where the order of
+/// soon as everything before it is done. With `--output-dir` (where the order of
 /// writing does not show) results are taken as soon as they are done, so
 /// that a PipelineRun waiting for children that come later does not hold
 /// every result after it in memory.
@@ -237,7 +248,7 @@ impl Tally {
         self.console.warn(msg);
     }
 
-    /// The summary line: always after failures, and with `-o DIR`.
+    /// The summary line: always after failures, and with `--output-dir`.
     fn summarize(&self, output: Option<&std::path::Path>) {
         if self.failed == 0 && output.is_none() {
             return;
@@ -287,10 +298,19 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     if let Some(timeout) = args.timeout {
         crate::store::set_overall_timeout(timeout);
     }
+    let output = AttestOutput::resolve(
+        args.output.as_deref(),
+        args.output_dir.as_deref(),
+        args.output_file.as_deref(),
+    )
+    .map_err(AttestError::Usage)?;
     let (config, base_opts, format_flag) = options(args)?;
     let (sources, input_errors) = read::expand_run_inputs(&args.inputs);
     let (context_sources, context_errors) = read::expand_run_inputs(&args.taskruns);
     let mut tally = Tally::new(Console::new(quiet));
+    for warning in &output.warnings {
+        tally.warn(warning);
+    }
     // Keys are loaded (and decrypted) once, before any run is read.
     let signers = if args.unsigned {
         None
@@ -305,14 +325,14 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         }
         Some(s)
     };
-    if let Some(dir) = &args.output {
+    if let Some(dir) = &output.dir {
         fs::create_dir_all(dir).map_err(|source| AttestError::OutputDir {
             path: dir.display().to_string(),
             source,
         })?;
     }
     let storage = match &signers {
-        Some(_) => Some(Storage::setup(&storage_inputs(args), &config)?),
+        Some(_) => Some(Storage::setup(&storage_inputs(args, &output), &config)?),
         None => None,
     };
     let write_back = storage.as_ref().and_then(|s| s.write_back.clone());
@@ -320,7 +340,18 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     for e in input_errors.into_iter().chain(context_errors) {
         tally.fail(e.into());
     }
-    let mut out = Output::new(args.output.as_deref(), args.bundle, write_back);
+    let sink = crate::sink::Sink::open(output.file.as_deref()).map_err(|source| {
+        AttestError::OutputFile {
+            path: output
+                .file
+                .as_deref()
+                .unwrap_or(Path::new("-"))
+                .display()
+                .to_string(),
+            source,
+        }
+    })?;
+    let mut out = Output::new(&output, sink, args.bundle, write_back);
     let mut families = Families::new(args.allow_missing_children);
     for source in &context_sources {
         keep_context(source, &mut families, &mut tally);
@@ -342,15 +373,15 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         );
     }
     tally.console.finish();
+    let images_not_written = out.images_not_written;
     if let Err(e) = out.finish() {
         tally.console.error(e);
         tally.other = true;
     }
-    if out.images_not_written > 0 {
+    if images_not_written > 0 {
         tally.warn(&format!(
-            "{} image signature{} made but not written: stdout carries one envelope per run; use -o DIR",
-            out.images_not_written,
-            if out.images_not_written == 1 { "" } else { "s" }
+            "{images_not_written} image signature{} made but not written: the stream carries one envelope per run; use --output-dir DIR",
+            if images_not_written == 1 { "" } else { "s" }
         ));
     }
     // Nothing to attest is an error of the input, not a quiet success.
@@ -370,7 +401,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
             .into(),
         );
     }
-    tally.summarize(args.output.as_deref());
+    tally.summarize(output.dir.as_deref());
     Ok(tally.outcome())
 }
 

@@ -1,4 +1,5 @@
-//! Where attest's products go: JSON Lines on stdout, or files under `-o DIR`.
+//! Where attest's products go: a stream (JSON Lines or YAML) on stdout or
+//! `--output-file`, or files under `--output-dir`.
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -8,9 +9,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::pipeline::{Product, RunError, RunWriteBack};
+use crate::plan::{AttestOutput, StreamFormat};
 use crate::provenance;
 use crate::run::{RunId, Syntax};
 use crate::sigstore::bundle;
+use crate::sink::Sink;
 
 /// A product's main bytes and the extension of its file.
 pub struct Rendered {
@@ -43,9 +46,10 @@ impl Planned {
 
 pub struct Output<'a> {
     dir: Option<&'a Path>,
+    yaml: bool,
     bundle: bool,
     write_back: Option<RunWriteBack>,
-    stdout: io::BufWriter<io::Stdout>,
+    stdout: io::BufWriter<Sink>,
     used_names: HashSet<String>,
     /// Image signatures that had nowhere to go: no backend stored them and
     /// stdout carries one line per run.
@@ -53,12 +57,18 @@ pub struct Output<'a> {
 }
 
 impl<'a> Output<'a> {
-    pub fn new(dir: Option<&'a Path>, bundle: bool, write_back: Option<RunWriteBack>) -> Self {
+    pub fn new(
+        plan: &'a AttestOutput,
+        sink: Sink,
+        bundle: bool,
+        write_back: Option<RunWriteBack>,
+    ) -> Self {
         Output {
-            dir,
+            dir: plan.dir.as_deref(),
+            yaml: plan.format == StreamFormat::Yaml,
             bundle,
             write_back,
-            stdout: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+            stdout: io::BufWriter::with_capacity(1 << 16, sink),
             used_names: HashSet::new(),
             images_not_written: 0,
         }
@@ -156,10 +166,15 @@ impl<'a> Output<'a> {
             if let Product::Signed { images, .. } = product {
                 self.images_not_written += images.iter().filter(|i| !i.stored).count();
             }
-            self.stdout
-                .write_all(&line)
-                .and_then(|_| self.stdout.write_all(b"\n"))
-                .map_err(werr("<stdout>".into()))?;
+            let name = self.stdout.get_ref().name();
+            match self.yaml {
+                true => write_yaml(&mut self.stdout, &line),
+                false => self
+                    .stdout
+                    .write_all(&line)
+                    .and_then(|_| self.stdout.write_all(b"\n")),
+            }
+            .map_err(werr(name))?;
             return Ok(Planned {
                 origin: run.origin.to_string(),
                 files,
@@ -237,13 +252,31 @@ impl<'a> Output<'a> {
         name
     }
 
-    pub fn finish(&mut self) -> Result<(), RunError> {
-        self.stdout.flush().map_err(|source| RunError::Write {
+    /// Flush the stream and, with `--output-file`, give the file its name.
+    pub fn finish(self) -> Result<(), RunError> {
+        let name = self.stdout.get_ref().name();
+        let werr = |source| RunError::Write {
             origin: "output".into(),
-            path: "<stdout>".into(),
+            path: name.clone(),
             source,
-        })
+        };
+        let sink = self
+            .stdout
+            .into_inner()
+            .map_err(|e| werr(io::Error::new(e.error().kind(), e.error().to_string())))?;
+        sink.commit().map_err(werr)
     }
+}
+
+/// One product as a YAML document (`-o yaml`): the same JSON, for readers
+/// who take kubectl's YAML.
+fn write_yaml(out: &mut impl Write, json: &[u8]) -> io::Result<()> {
+    let value: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let text = serde_saphyr::to_string(&value)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+    out.write_all(b"---\n")?;
+    out.write_all(text.as_bytes())
 }
 
 /// `<kind>-<namespace>-<name>` (or the uid, or the input position, for unnamed runs).
@@ -289,7 +322,7 @@ fn in_place_target(run: &RunId) -> io::Result<std::path::PathBuf> {
     } else {
         Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "--in-place needs one run per input file (this one is part of a stream, a List or stdin); use -o DIR",
+            "--in-place needs one run per input file (this one is part of a stream, a List or stdin); use --output-dir DIR",
         ))
     }
 }

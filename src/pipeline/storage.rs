@@ -39,12 +39,12 @@ pub enum StorageSetupError {
     #[diagnostic(
         code(chains::store::tekton_output),
         help(
-            "pass -o DIR to write annotated copies, --in-place to update the input files, or --kubeconfig to annotate the runs in the cluster"
+            "pass --output-dir DIR to write annotated copies, --in-place to update the input files, or --kubeconfig to annotate the runs in the cluster"
         )
     )]
     TektonNeedsOutput,
-    #[error("the files backend writes under -o DIR")]
-    #[diagnostic(code(chains::store::files_output), help("pass -o DIR"))]
+    #[error("the files backend writes under --output-dir DIR")]
+    #[diagnostic(code(chains::store::files_output), help("pass --output-dir DIR"))]
     FilesNeedsOutput,
     #[error("storage.gcs.bucket is not set")]
     #[diagnostic(
@@ -127,7 +127,7 @@ impl Storage {
                 .collect()
         });
         // Without --storage, only storage keys the config file sets apply:
-        // chains' default output is local (stdout or -o DIR).
+        // chains' default output is local (a stream or --output-dir).
         let pick = |kind: &str, configured: &BTreeSet<String>| -> BTreeSet<String> {
             match &flag {
                 Some(f) => f.clone(),

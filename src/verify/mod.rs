@@ -19,11 +19,12 @@ use miette::Diagnostic;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-use crate::cli::{VerifyArgs, VerifyOutput};
+use crate::cli::{OutputFormat, VerifyArgs};
 use crate::run::read::InputError;
 use crate::sign::PublicKey;
+use crate::sink::Sink;
 use crate::tlog::Rekor;
-use crate::trust::TrustedRoot;
+use crate::trust::{TrustedKey, TrustedRoot};
 use certificate::{IdentityPolicy, Matcher, Roots};
 use check::{Content, Rejection, TlogStatus, Transparency, Trust, Verified};
 use evidence::Evidence;
@@ -61,9 +62,9 @@ pub enum VerifyError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Input(#[from] InputError),
-    #[error("cannot write the report to standard output: {0}")]
+    #[error("cannot write the report to {0}: {1}")]
     #[diagnostic(code(chains::verify::output))]
-    Output(io::Error),
+    Output(String, io::Error),
 }
 
 impl VerifyError {
@@ -73,7 +74,7 @@ impl VerifyError {
             VerifyError::NothingGiven
             | VerifyError::Usage(_)
             | VerifyError::Input(_)
-            | VerifyError::Output(_) => 2,
+            | VerifyError::Output(..) => 2,
             VerifyError::Key { .. } | VerifyError::Tlog(_) => 1,
         }
     }
@@ -106,6 +107,9 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
     {
         return Err(VerifyError::NothingGiven);
     }
+    if let Some(timeout) = args.timeout {
+        crate::store::set_overall_timeout(timeout);
+    }
     let trust = trust(args)?;
     let artifact = match &args.artifact {
         Some(a) => Some(artifact::Artifact::from_arg(a).map_err(VerifyError::Usage)?),
@@ -122,7 +126,7 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         artifact,
         now: time::OffsetDateTime::now_utc().unix_timestamp(),
     };
-    let mut report = Report::new(args, quiet);
+    let mut report = Report::new(args, quiet)?;
     // Each source reports what it verified; any unreadable input is remembered.
     let mut bad_input = verify_inputs(args, &checks, &mut report)?;
     bad_input |= verify_images(args, &mut checks, &mut report);
@@ -174,7 +178,7 @@ fn verify_inputs(
                 }
                 Batch::Empty(name) => {
                     bad_input = true;
-                    report.problem(&format!(
+                    report.unreadable(&format!(
                         "{name}: nothing to verify in it (no DSSE envelope, Sigstore bundle, or run with Chains annotations)"
                     ));
                 }
@@ -226,7 +230,7 @@ fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) ->
             Ok(i) => i,
             Err(e) => {
                 bad_input = true;
-                report.problem(&e.to_string());
+                report.unreadable(&e.to_string());
                 continue;
             }
         };
@@ -286,7 +290,7 @@ fn verify_gcs(args: &VerifyArgs, checks: &Checks, report: &mut Report) -> bool {
             Ok(evidence) => report.add_all(checks.verify(evidence), true),
             Err(e) => {
                 bad_input = true;
-                report.problem(&e.to_string());
+                report.unreadable(&e.to_string());
             }
         }
     }
@@ -539,9 +543,10 @@ fn tuf_trusted_root(args: &VerifyArgs) -> Result<TrustedRoot, VerifyError> {
     tuf::trusted_root(&options).map_err(|e| VerifyError::Tlog(e.to_string()))
 }
 
-/// `--key`: a PEM public key (cosign.pub), a certificate, a private key
+/// `--key`: a PEM public key (cosign.pub), a Sigstore `PublicKey` message
+/// in JSON (a key with a validity window), a certificate, a private key
 /// (its public half), or a KMS URI (its public key is fetched).
-fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError> {
+fn load_key(reference: &str, args: &VerifyArgs) -> Result<TrustedKey, VerifyError> {
     let key_error = |message: String| VerifyError::Key {
         reference: reference.to_string(),
         message,
@@ -552,19 +557,26 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError
             ..Default::default()
         };
         crate::sign::load(reference, &opts)
-            .map(|s| s.public_key().clone())
+            .map(|s| TrustedKey::always(s.public_key().clone()))
             .map_err(|e| key_error(e.to_string()))
     };
     if crate::sign::kms::is_kms_uri(reference) {
         return signer_key();
     }
     let text = std::fs::read_to_string(reference).map_err(|e| key_error(e.to_string()))?;
+    if text.trim_start().starts_with('{') {
+        return TrustedKey::from_json(text.as_bytes()).map_err(key_error);
+    }
     if text.contains("-----BEGIN PUBLIC KEY-----") {
-        return PublicKey::from_pem(&text).map_err(|e| key_error(e.to_string()));
+        return PublicKey::from_pem(&text)
+            .map(TrustedKey::always)
+            .map_err(|e| key_error(e.to_string()));
     }
     if let Some(der) = crate::pem::decode(&text, &["CERTIFICATE"]) {
         // The user named this certificate's key as trusted: its chain is not checked.
-        return certificate::public_key_of(&der).map_err(|e| key_error(e.to_string()));
+        return certificate::public_key_of(&der)
+            .map(TrustedKey::always)
+            .map_err(|e| key_error(e.to_string()));
     }
     signer_key()
 }
@@ -599,13 +611,19 @@ fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
 }
 
 /// Prints findings as they come: a line each (stdout, or stderr when
-/// stdout carries payloads), or one JSON document at the end.
+/// stdout carries payloads), or one JSON (or YAML) document at the end.
+/// The summary comes last, after every line.
 struct Report {
-    json: bool,
+    format: OutputFormat,
     print_payload: bool,
     quiet: bool,
     ignore_tlog: bool,
-    out: io::BufWriter<io::Stdout>,
+    /// REJECTED in red: lines go to a terminal (or CLICOLOR_FORCE is set)
+    /// and NO_COLOR is not set.
+    colour: bool,
+    out: io::BufWriter<Sink>,
+    /// Inputs, images or prefixes that could not be read.
+    unreadable: usize,
     /// The first failure to write to stdout: the outcome cannot be trusted
     /// by whoever reads it, so verify fails.
     write_error: Option<io::Error>,
@@ -621,13 +639,27 @@ struct Report {
 }
 
 impl Report {
-    fn new(args: &VerifyArgs, quiet: bool) -> Report {
-        Report {
-            json: args.output == VerifyOutput::Json,
+    fn new(args: &VerifyArgs, quiet: bool) -> Result<Report, VerifyError> {
+        let out_file = args.output_file.as_deref();
+        let sink = Sink::open(out_file).map_err(|e| {
+            let name = out_file.unwrap_or(Path::new("-")).display().to_string();
+            VerifyError::Output(name, e)
+        })?;
+        let lines_to_terminal = match args.print_payload {
+            true => io::stderr().is_terminal(),
+            false => out_file.is_none() && io::stdout().is_terminal(),
+        };
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+        let lines_to_terminal = lines_to_terminal || set("CLICOLOR_FORCE");
+        let no_colour = set("NO_COLOR");
+        Ok(Report {
+            format: args.output,
             print_payload: args.print_payload,
             quiet,
             ignore_tlog: args.insecure_ignore_tlog,
-            out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+            colour: lines_to_terminal && !no_colour,
+            out: io::BufWriter::with_capacity(1 << 16, sink),
+            unreadable: 0,
             write_error: None,
             verified: 0,
             rejected: 0,
@@ -636,6 +668,22 @@ impl Report {
             results: Vec::new(),
             problems: Vec::new(),
             images: Vec::new(),
+        })
+    }
+
+    /// JSON or YAML: one document at the end instead of lines.
+    fn structured(&self) -> bool {
+        self.format != OutputFormat::Text
+    }
+
+    /// The REJECTED mark, red and bold where colour is wanted.
+    fn rejected_mark(&self) -> String {
+        let style = anstyle::Style::new()
+            .bold()
+            .fg_color(Some(anstyle::AnsiColor::Red.into()));
+        match self.colour {
+            true => format!("{style}REJECTED{style:#}"),
+            false => "REJECTED".into(),
         }
     }
 
@@ -682,7 +730,7 @@ impl Report {
                         .and_then(|()| self.out.write_all(b"\n"));
                     self.note(result);
                 }
-                if self.json {
+                if self.structured() {
                     self.results.push(finding_json(&f.origin, &f.result));
                 } else if !self.quiet {
                     let text = format!("verified  {}: {}", f.origin, describe(v));
@@ -691,10 +739,11 @@ impl Report {
             }
             Err(r) => {
                 self.rejected += 1;
-                if self.json {
+                if self.structured() {
                     self.results.push(finding_json(&f.origin, &f.result));
                 } else {
-                    let text = format!("REJECTED  {}: {}: {}", f.origin, r.check, r.reason);
+                    let mark = self.rejected_mark();
+                    let text = format!("{mark}  {}: {}: {}", f.origin, r.check, r.reason);
                     self.line(&text);
                 }
             }
@@ -702,7 +751,8 @@ impl Report {
     }
 
     fn image(&mut self, reference: &str, findings: &[Finding], passed: bool) {
-        if self.json {
+        let mark = self.rejected_mark();
+        if self.structured() {
             self.images.push(json!({
                 "image": reference,
                 "verified": passed,
@@ -710,28 +760,40 @@ impl Report {
             }));
         } else if findings.is_empty() {
             self.line(&format!(
-                "REJECTED  {reference}: no signatures or attestations are attached"
+                "{mark}  {reference}: no signatures or attestations are attached"
             ));
         } else if !passed {
             self.line(&format!(
-                "REJECTED  {reference}: none of its {} signatures and attestations verifies",
+                "{mark}  {reference}: none of its {} signatures and attestations verifies",
                 findings.len()
             ));
         }
     }
 
     fn input_error(&mut self, e: InputError) {
+        self.unreadable += 1;
         let text = format!("{e}");
-        if self.json {
+        if self.structured() {
             self.problems.push(text);
         }
+        // Lines written so far come before the error, in reading order.
+        let result = self.out.flush();
+        self.note(result);
         crate::report::report(e);
     }
 
+    /// Something that could not be read (not a rejection).
+    fn unreadable(&mut self, text: &str) {
+        self.unreadable += 1;
+        self.problem(text);
+    }
+
     fn problem(&mut self, text: &str) {
-        if self.json {
+        if self.structured() {
             self.problems.push(text.to_string());
         } else {
+            let result = self.out.flush();
+            self.note(result);
             eprintln!("error: {text}");
         }
     }
@@ -744,40 +806,86 @@ impl Report {
         } else {
             Outcome::Verified
         };
-        if self.json {
-            let doc = json!({
-                "verified": outcome == Outcome::Verified,
-                "counts": {"verified": self.verified, "rejected": self.rejected},
-                "results": self.results,
-                "images": self.images,
-                "errors": self.problems,
-            });
-            let result = serde_json::to_writer_pretty(&mut self.out, &doc)
-                .map_err(io::Error::from)
-                .and_then(|()| self.out.write_all(b"\n"));
-            self.note(result);
+        if self.structured() {
+            self.write_document(outcome);
         } else if !self.quiet || outcome != Outcome::Verified {
-            let mut text = format!("{} verified, {} rejected", self.verified, self.rejected);
-            if self.ignore_tlog {
-                text.push_str("; transparency log NOT checked (--insecure-ignore-tlog)");
-            } else if self.unchecked_tlog > 0 {
-                text.push_str(&format!(
-                    "; {} log entries NOT checked (pass --rekor-public-key or --rekor-url)",
-                    self.unchecked_tlog
-                ));
-            }
-            if io::stderr().is_terminal() || self.print_payload {
-                eprintln!("{text}");
-            } else {
-                let result = writeln!(self.out, "{text}");
-                self.note(result);
-            }
+            self.write_summary();
         }
         let result = self.out.flush();
         self.note(result);
-        match self.write_error {
-            Some(e) => Err(VerifyError::Output(e)),
-            None => Ok(outcome),
+        let name = self.out.get_ref().name();
+        let (sink, flushed) = match self.out.into_inner() {
+            Ok(sink) => (Some(sink), Ok(())),
+            Err(e) => {
+                let error = io::Error::new(e.error().kind(), e.error().to_string());
+                (None, Err(error))
+            }
+        };
+        let committed = match (self.write_error, flushed, sink) {
+            (Some(e), _, _) | (None, Err(e), _) => Err(e),
+            (None, Ok(()), Some(sink)) => sink.commit(),
+            (None, Ok(()), None) => Ok(()),
+        };
+        committed
+            .map(|()| outcome)
+            .map_err(|e| VerifyError::Output(name, e))
+    }
+
+    /// `-o json` / `-o yaml`: every finding in one document.
+    fn write_document(&mut self, outcome: Outcome) {
+        let doc = json!({
+            "verified": outcome == Outcome::Verified,
+            "counts": {"verified": self.verified, "rejected": self.rejected},
+            "results": std::mem::take(&mut self.results),
+            "images": std::mem::take(&mut self.images),
+            "errors": std::mem::take(&mut self.problems),
+        });
+        let result = match self.format {
+            OutputFormat::Yaml => serde_saphyr::to_string(&doc)
+                .map_err(|e| io::Error::other(e.to_string()))
+                .and_then(|text| self.out.write_all(text.as_bytes())),
+            _ => serde_json::to_writer_pretty(&mut self.out, &doc)
+                .map_err(io::Error::from)
+                .and_then(|()| self.out.write_all(b"\n")),
+        };
+        self.note(result);
+    }
+
+    /// The summary line, after every finding's line. When nothing could be
+    /// checked because inputs could not be read, the errors said all there
+    /// is: no "0 verified, 0 rejected" beside them.
+    fn write_summary(&mut self) {
+        let mut text = match (self.verified + self.rejected, self.unreadable) {
+            (0, 0) => "nothing verified".to_string(),
+            (0, _) => return,
+            _ => format!("{} verified, {} rejected", self.verified, self.rejected),
+        };
+        if self.unreadable > 0 {
+            let n = self.unreadable;
+            text.push_str(&format!(
+                ", {n} input{} not read",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        if self.ignore_tlog {
+            text.push_str("; transparency log NOT checked (--insecure-ignore-tlog)");
+        } else if self.unchecked_tlog > 0 {
+            text.push_str(&format!(
+                "; {} log entries NOT checked (pass --rekor-public-key or --rekor-url)",
+                self.unchecked_tlog
+            ));
+        }
+        // On a terminal the summary goes to stderr (so that it shows when
+        // stdout is piped), after the lines written so far.
+        let to_stderr =
+            self.print_payload || (io::stderr().is_terminal() && self.out.get_ref().is_stdout());
+        if to_stderr {
+            let result = self.out.flush();
+            self.note(result);
+            eprintln!("{text}");
+        } else {
+            let result = writeln!(self.out, "{text}");
+            self.note(result);
         }
     }
 }
