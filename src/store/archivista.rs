@@ -24,9 +24,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{
-    Backend, SignedArtifact, StoreError, is_transient_status, overall_remaining, with_retries_on,
-};
+use super::{Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on};
 use crate::cloud::{error_chain, snippet};
 use crate::run::RunId;
 use crate::sign::dsse::Envelope;
@@ -86,7 +84,7 @@ impl ArchivistaBackend {
             .post(&self.upload_url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        if let Some(left) = overall_remaining() {
+        if let Some(left) = crate::deadline::remaining() {
             req = req.timeout(left.min(REQUEST_TIMEOUT));
         }
         let (status, reply) = match req.send().and_then(|r| {

@@ -45,8 +45,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use super::{
-    ArtifactKind, Backend, SignedArtifact, StoreError, is_transient_status, overall_remaining,
-    with_retries_on,
+    ArtifactKind, Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on,
 };
 use crate::cloud::google::{GoogleCredentials, SCOPE_CLOUD_PLATFORM, error_message};
 use crate::cloud::{error_chain, nonempty, pct};
@@ -211,7 +210,7 @@ impl GrafeasBackend {
                 .bearer_auth(token.as_str())
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.to_string());
-            if let Some(left) = overall_remaining() {
+            if let Some(left) = crate::deadline::remaining() {
                 req = req.timeout(left.min(REQUEST_TIMEOUT));
             }
             let (status, reply) = match req.send().and_then(|r| {

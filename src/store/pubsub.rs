@@ -39,7 +39,7 @@ use rskafka::client::partition::{Compression, UnknownTopicHandling};
 use rskafka::client::{Client, ClientBuilder};
 use rskafka::record::Record;
 
-use super::{Backend, SignedArtifact, StoreError, overall_remaining, with_retries_on};
+use super::{Backend, SignedArtifact, StoreError, with_retries_on};
 use crate::cloud::error_chain;
 use crate::run::RunId;
 
@@ -153,7 +153,8 @@ impl PubSubBackend {
         let Some(runtime) = self.runtime.as_ref() else {
             return Err(StoreError::new(NAME, "the Kafka client is shut down"));
         };
-        let limit = overall_remaining().map_or(CALL_TIMEOUT, |left| left.min(CALL_TIMEOUT));
+        let limit =
+            crate::deadline::remaining().map_or(CALL_TIMEOUT, |left| left.min(CALL_TIMEOUT));
         let (tx, rx) = mpsc::sync_channel(1);
         runtime.spawn(async move {
             let result = match tokio::time::timeout(limit, fut).await {
