@@ -85,6 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
         }
         'chains;verify' {
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)')
+            [CompletionResult]::new('--local-image', '--local-image', [CompletionResultType]::ParameterName, 'Verify an image saved in an OCI image layout on disk, with what is attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it; cosign''s --local-image): DIR, or DIR:REF for the manifest the layout names REF')
             [CompletionResult]::new('--gcs', '--gcs', [CompletionResultType]::ParameterName, 'Verify what Chains stored under gs://BUCKET/PREFIX')
             [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject')
             [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'A detached signature over --artifact FILE (base64 or raw, as `cosign sign-blob` writes it)')
@@ -146,6 +147,7 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'This replica''s identity in the Lease [default: POD_NAME, else host name and pid]')
             [CompletionResult]::new('--metrics-address', '--metrics-address', [CompletionResultType]::ParameterName, 'Serve /metrics, /healthz and /readyz here')
             [CompletionResult]::new('--retry-delay', '--retry-delay', [CompletionResultType]::ParameterName, 'First delay before a failed run is tried again (doubling per retry)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the remote calls of one run (signing, Rekor, storage): a hung backend fails that run by then and frees its worker for other runs; the run is retried like any failure')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
             [CompletionResult]::new('--only-successful', '--only-successful', [CompletionResultType]::ParameterName, 'Attest only runs that succeeded (failed runs are left unmarked)')
             [CompletionResult]::new('--no-leader-election', '--no-leader-election', [CompletionResultType]::ParameterName, 'Do not elect a leader: process runs even if another replica does')

@@ -79,6 +79,7 @@ set edit:completion:arg-completer[chains] = {|@words|
         }
         &'chains;verify'= {
             cand --image 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)'
+            cand --local-image 'Verify an image saved in an OCI image layout on disk, with what is attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it; cosign''s --local-image): DIR, or DIR:REF for the manifest the layout names REF'
             cand --gcs 'Verify what Chains stored under gs://BUCKET/PREFIX'
             cand --artifact 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject'
             cand --signature 'A detached signature over --artifact FILE (base64 or raw, as `cosign sign-blob` writes it)'
@@ -139,6 +140,7 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand --identity 'This replica''s identity in the Lease [default: POD_NAME, else host name and pid]'
             cand --metrics-address 'Serve /metrics, /healthz and /readyz here'
             cand --retry-delay 'First delay before a failed run is tried again (doubling per retry)'
+            cand --timeout 'Deadline for the remote calls of one run (signing, Rekor, storage): a hung backend fails that run by then and frees its worker for other runs; the run is retried like any failure'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --only-successful 'Attest only runs that succeeded (failed runs are left unmarked)'
             cand --no-leader-election 'Do not elect a leader: process runs even if another replica does'

@@ -117,6 +117,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "REF")]
     pub image: Vec<String>,
 
+    /// Verify an image saved in an OCI image layout on disk, with what is
+    /// attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it;
+    /// cosign's --local-image): DIR, or DIR:REF for the manifest the layout
+    /// names REF.
+    #[arg(long, value_name = "DIR[:REF]")]
+    pub local_image: Vec<String>,
+
     /// Verify what Chains stored under gs://BUCKET/PREFIX.
     #[arg(long, value_name = "URL")]
     pub gcs: Vec<String>,
@@ -594,6 +601,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub retry_delay: Duration,
 
+    /// Deadline for the remote calls of one run (signing, Rekor, storage):
+    /// a hung backend fails that run by then and frees its worker for
+    /// other runs; the run is retried like any failure.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_positive_duration)]
+    pub timeout: Duration,
+
     /// Log lines as text or as JSON objects (one per line).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -620,6 +633,14 @@ impl WatchArgs {
 }
 
 /// `500ms`, `15s`, `2m`, or plain seconds.
+/// A duration (as [`parse_duration`]) that is not zero.
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("a timeout must be positive".into()),
+        d => Ok(d),
+    }
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());

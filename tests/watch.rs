@@ -539,6 +539,114 @@ fn a_failing_backend_retries_then_marks_failed() {
     w.terminate();
 }
 
+/// A hung storage backend (the fault proxy stalls every request in front of
+/// the real server) fails each try of a run by `--timeout`, with an error
+/// naming the backend and the deadline; the run ends marked failed, never
+/// signed, nothing is stored, and the one worker is free for other runs: a
+/// PipelineRun stored elsewhere is signed meanwhile.
+#[test]
+fn a_hung_storage_backend_fails_the_run_by_its_timeout_and_marks_nothing_signed() {
+    use crate::common::fault::{Fault, FaultProxy};
+    let gcs = common::fake_gcs::start();
+    let reg = common::registry::Registry::start();
+    let image = reg.push_image("app", "v1", "watch-faults");
+    let registry_port: u16 = reg.host.rsplit(':').next().unwrap().parse().unwrap();
+    for backend in ["gcs", "oci"] {
+        let upstream = if backend == "gcs" {
+            gcs.port
+        } else {
+            registry_port
+        };
+        let proxy = FaultProxy::start(upstream, Fault::Stall);
+        let (_kube, api, dir, kc) = cluster(kmock());
+        let mut config = base_config();
+        config["artifacts.taskrun.storage"] = json!(backend);
+        config["artifacts.pipelinerun.storage"] = json!("tekton");
+        let mut build = taskrun("ci", "build", "True", 1);
+        let mut envs = Vec::new();
+        if backend == "gcs" {
+            common::fake_gcs::create_bucket(gcs.port, "attestations");
+            config["storage.gcs.bucket"] = json!("attestations");
+            envs.push(("STORAGE_EMULATOR_HOST", proxy.host()));
+        } else {
+            config["artifacts.oci.storage"] = json!("oci");
+            build["status"]["results"] = json!([
+                {"name": "IMAGE_URL", "type": "string", "value": format!("{}/app:v1", proxy.host())},
+                {"name": "IMAGE_DIGEST", "type": "string", "value": image.digest()},
+            ]);
+        }
+        api.config(config);
+        api.add_run(&build);
+        api.add_run(&pipelinerun("ci", "release", &[]));
+        let key = testdata("keys/ed25519.pem");
+        let mut w = Watcher::start(
+            dir.path(),
+            backend,
+            &kc,
+            &[
+                "--key",
+                key.to_str().unwrap(),
+                "--workers",
+                "1",
+                "--timeout",
+                "2s",
+            ],
+            &envs,
+        );
+        wait_until("the PipelineRun to be signed", &[&w], || {
+            api.annotation("pipelineruns", "ci", "release", SIGNED)
+                .as_deref()
+                == Some("true")
+        });
+        wait_until("the TaskRun to be marked failed", &[&w], || {
+            api.annotation("taskruns", "ci", "build", SIGNED).as_deref() == Some("failed")
+        });
+        let tries = w.lines("attestation failed; will retry");
+        let first = tries[0]["error"].as_str().unwrap();
+        assert!(
+            first.contains(&format!("{backend}: ")) && first.contains("within the --timeout of 2s"),
+            "{backend}: {first}"
+        );
+        assert!(
+            !proxy.faulted().is_empty(),
+            "{backend}: the stall was never hit"
+        );
+        assert_eq!(w.metric("watcher_taskrun_marked_signed_total"), 0.0);
+        let a = &api.taskrun("ci", "build")["metadata"]["annotations"];
+        assert!(
+            a.get("chains.tekton.dev/payload-taskrun-uid-ci-build")
+                .is_none(),
+            "{backend}: {a}"
+        );
+        w.terminate();
+        drop(proxy);
+        if backend == "gcs" {
+            let listing: Value = common::fake_gcs::http()
+                .get(format!(
+                    "http://127.0.0.1:{}/storage/v1/b/attestations/o",
+                    gcs.port
+                ))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            assert!(
+                listing["items"].as_array().is_none_or(Vec::is_empty),
+                "gcs: stored {listing}"
+            );
+        } else {
+            for suffix in ["sig", "att"] {
+                let tag = format!("sha256-{}.{suffix}", image.hex());
+                assert!(
+                    reg.manifest("app", &tag, common::registry::OCI_MANIFEST)
+                        .is_none(),
+                    "oci: {tag} was stored"
+                );
+            }
+        }
+    }
+}
+
 /// A test's cluster: the API server (kept running), a client for it, and a
 /// directory with the kubeconfig, where the watchers also keep their logs.
 fn cluster(server: common::Service) -> (common::Service, Api, tempfile::TempDir, PathBuf) {

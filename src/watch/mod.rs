@@ -504,6 +504,7 @@ fn start_workers(
             Arc::new(move |k: &queue::Key| buckets.holds(k))
         },
         retry_delay: args.retry_delay,
+        run_timeout: args.timeout,
     });
     let mut threads = Vec::new();
     for i in 0..args.workers {

@@ -206,6 +206,8 @@ pub struct Worker {
     /// Whether this replica may work on a run now (leads its bucket).
     pub leading: Arc<dyn Fn(&Key) -> bool + Send + Sync>,
     pub retry_delay: Duration,
+    /// The deadline of one run's remote calls (`--timeout`).
+    pub run_timeout: Duration,
 }
 
 fn error_type(e: &RunError) -> &'static str {
@@ -280,7 +282,11 @@ impl Worker {
             return;
         };
         let kid_refs: Vec<&Run> = children.iter().collect();
-        match stages.attest(&run, &kid_refs) {
+        // Every remote call of this run ends by the run's deadline, so a hung
+        // backend holds this worker for that long at most.
+        let attested =
+            crate::deadline::within(Some(self.run_timeout), || stages.attest(&run, &kid_refs));
+        match attested {
             Ok((
                 _,
                 Product::Signed {
