@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::sign::fulcio;
 use crate::sign::kms::KmsOptions;
 use crate::sign::{Password, SignerOptions};
+use crate::store::docdb::DocdbOptions;
 use crate::store::grafeas::GrafeasOptions;
 use crate::store::oci::{Encoding, OciOptions};
 use crate::store::pubsub::PubSubOptions;
@@ -115,6 +116,8 @@ pub struct StoragePlan {
     pub oci: OciOptions,
     /// `storage.gcs.bucket`.
     pub gcs_bucket: Option<String>,
+    /// `storage.docdb.url`, `storage.docdb.mongo-server-url{,-dir,-path}`.
+    pub docdb: DocdbOptions,
     /// `storage.pubsub.*`.
     pub pubsub: PubSubOptions,
     /// `storage.archivista.url`.
@@ -136,6 +139,13 @@ impl StoragePlan {
                 },
             },
             gcs_bucket: setting("storage.gcs.bucket"),
+            docdb: DocdbOptions {
+                url: setting("storage.docdb.url"),
+                mongo_server_url: setting("storage.docdb.mongo-server-url"),
+                mongo_server_url_dir: setting("storage.docdb.mongo-server-url-dir")
+                    .map(PathBuf::from),
+                mongo_server_url_path: setting("storage.docdb.mongo-server-url-path")
+                    .map(PathBuf::from),
             pubsub: PubSubOptions {
                 provider: setting("storage.pubsub.provider"),
                 topic: setting("storage.pubsub.topic"),

@@ -351,3 +351,61 @@ fn a_key_window_is_checked_against_the_signed_timestamp() {
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("duplicate field `validFor`"), "{said}");
 }
+
+/// sigstore-python's rule that a bundle carries exactly one log entry, on
+/// its own bundle_v3 vector: the same bundle with its entry given twice is
+/// refused as a bundle, and without it (keyless) refused for want of the
+/// entry, each with that reason; as shipped it verifies.
+#[test]
+fn a_bundle_carries_exactly_one_log_entry() {
+    let Some(dir) = vectors_dir() else {
+        println!("skipped: ../shared/sigstore-vectors is absent");
+        return;
+    };
+    let index: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let v = index
+        .iter()
+        .find(|v| text(v, "id").as_deref() == Some("py-bundle-v3"))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let original: Value =
+        serde_json::from_slice(&std::fs::read(dir.join(text(v, "file").unwrap())).unwrap())
+            .unwrap();
+    let run = |bundle: &Value, name: &str| {
+        let file = tmp.path().join(name);
+        std::fs::write(&file, serde_json::to_vec(bundle).unwrap()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_chains"))
+            .args(args(&dir, v, tmp.path()))
+            .arg(&file)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).to_string();
+        (out.status.code(), said)
+    };
+    let (code, said) = run(&original, "one.json");
+    assert_eq!(code, Some(0), "{said}");
+
+    let mut twice = original.clone();
+    let entry = twice["verificationMaterial"]["tlogEntries"][0].clone();
+    twice["verificationMaterial"]["tlogEntries"]
+        .as_array_mut()
+        .unwrap()
+        .push(entry);
+    let (code, said) = run(&twice, "two.json");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("it carries 2 transparency log entries; a bundle carries exactly one"),
+        "{said}"
+    );
+
+    let mut none = original;
+    none["verificationMaterial"]["tlogEntries"] = Value::Array(Vec::new());
+    let (code, said) = run(&none, "none.json");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("tlog: the bundle carries no transparency log entry: a keyless bundle carries exactly one"),
+        "{said}"
+    );
+}

@@ -14,6 +14,7 @@ use crate::plan::StoragePlan;
 use crate::run::{Run, RunId};
 use crate::store::archivista::ArchivistaBackend;
 use crate::store::cluster::Cluster;
+use crate::store::docdb::DocdbBackend;
 use crate::store::files::FilesBackend;
 use crate::store::gcs::GcsBackend;
 use crate::store::grafeas::GrafeasBackend;
@@ -32,7 +33,7 @@ pub enum StorageSetupError {
     #[error("storage backend {name:?} is not supported by chains")]
     #[diagnostic(
         code(chains::store::unsupported),
-        help("supported: tekton, oci, gcs, files, pubsub (or kafka), archivista, grafeas")
+        help("supported: tekton, oci, gcs, files, docdb, pubsub (or kafka), archivista, grafeas")
     )]
     Unsupported { name: String },
     #[error("the tekton backend writes the annotated runs somewhere")]
@@ -174,6 +175,7 @@ impl Storage {
                                 .ok_or(StorageSetupError::GcsBucket)?;
                             Arc::new(GcsBackend::new(bucket)?)
                         }
+                        "docdb" => Arc::new(DocdbBackend::new(&plan.docdb)?),
                         "pubsub" | "kafka" => Arc::new(PubSubBackend::new(&plan.pubsub)?),
                         "archivista" => Arc::new(ArchivistaBackend::new(
                             plan.archivista_url.as_deref().unwrap_or(""),

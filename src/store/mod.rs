@@ -7,6 +7,7 @@
 
 pub mod archivista;
 pub mod cluster;
+pub mod docdb;
 pub mod files;
 pub mod gcs;
 pub mod grafeas;
@@ -16,9 +17,7 @@ pub mod rekor;
 mod retry;
 pub mod tekton;
 
-pub use retry::{
-    CALL_BUDGET, overall_remaining, set_overall_timeout, with_retries, with_retries_on,
-};
+pub use retry::{CALL_BUDGET, set_overall_timeout, with_retries, with_retries_on};
 
 use miette::Diagnostic;
 

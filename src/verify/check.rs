@@ -129,6 +129,7 @@ pub fn check(
     whole_statement: bool,
 ) -> Result<Verified, Rejection> {
     let signed = parts(&evidence.signed)?;
+    bundled_entry(evidence, trust)?;
 
     // Transparency and timestamps first: a verified entry's or timestamp's
     // time is when a short-lived certificate must have been valid.
@@ -228,6 +229,24 @@ fn matches_run(statement: &Value, run: &super::evidence::RunSubjects) -> Result<
                 "the statement names {}, which the run's results do not: it is not this run's attestation, or its results were changed",
                 show(extra)
             ),
+        ));
+    }
+    Ok(())
+}
+
+/// A keyless bundle carries its log entry: exactly one, as sigstore-python
+/// requires of every bundle and cosign of keyless ones (more than one is
+/// refused when the bundle is read). Only `--insecure-ignore-tlog` waives
+/// it, as in cosign; a key-signed bundle may rest on a signed timestamp.
+fn bundled_entry(evidence: &Evidence, trust: &Trust) -> Result<(), Rejection> {
+    if evidence.from_bundle
+        && evidence.certificate.is_some()
+        && evidence.tlog.is_empty()
+        && !trust.tlog.ignore
+    {
+        return Err(Rejection::new(
+            "tlog",
+            "the bundle carries no transparency log entry: a keyless bundle carries exactly one (--insecure-ignore-tlog to verify it without)",
         ));
     }
     Ok(())
