@@ -146,6 +146,7 @@ impl StoragePlan {
                     .map(PathBuf::from),
                 mongo_server_url_path: setting("storage.docdb.mongo-server-url-path")
                     .map(PathBuf::from),
+            },
             pubsub: PubSubOptions {
                 provider: setting("storage.pubsub.provider"),
                 topic: setting("storage.pubsub.topic"),

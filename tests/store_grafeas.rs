@@ -278,9 +278,8 @@ fn refusals_and_dead_servers_fail_the_run() {
         );
         assert_no_success_claim(&out);
         assert!(
-            stderr(&out).contains(&format!(
-                "cannot reach Container Analysis at http://127.0.0.1:{port}"
-            )),
+            stderr(&out).contains("grafeas: cannot create note")
+                && stderr(&out).contains(&format!("Container Analysis at http://127.0.0.1:{port}")),
             "{what}: {}",
             stderr(&out)
         );

@@ -45,8 +45,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use super::{
-    ArtifactKind, Backend, SignedArtifact, StoreError, is_transient_status, overall_remaining,
-    with_retries_on,
+    ArtifactKind, Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on,
 };
 use crate::cloud::google::{GoogleCredentials, SCOPE_CLOUD_PLATFORM, error_message};
 use crate::cloud::{error_chain, nonempty, pct};
@@ -215,9 +214,8 @@ impl GrafeasBackend {
                 .bearer_auth(token.as_str())
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.to_string());
-            if let Some(left) = overall_remaining() {
-                req = req.timeout(left.min(REQUEST_TIMEOUT));
-            }
+            // No request outlasts the deadline in force (--timeout).
+            req = req.timeout(crate::deadline::cap(REQUEST_TIMEOUT));
             let (status, reply) = match req.send().and_then(|r| {
                 let status = r.status().as_u16();
                 r.bytes().map(|b| (status, b))
@@ -225,11 +223,19 @@ impl GrafeasBackend {
                 Ok(r) => r,
                 Err(e) => {
                     let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = format!(
-                        "{what}: cannot reach Container Analysis at {}: {}",
-                        self.base,
-                        error_chain(&e.without_url())
-                    );
+                    let message = if e.is_timeout() {
+                        format!(
+                            "{what}: Container Analysis at {} did not answer within {}",
+                            self.base,
+                            crate::deadline::ended_by(REQUEST_TIMEOUT)
+                        )
+                    } else {
+                        format!(
+                            "{what}: cannot reach Container Analysis at {}: {}",
+                            self.base,
+                            error_chain(&e.without_url())
+                        )
+                    };
                     return Err(if transient {
                         retry(message)
                     } else {
