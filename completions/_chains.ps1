@@ -85,6 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
         }
         'chains;verify' {
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)')
+            [CompletionResult]::new('--local-image', '--local-image', [CompletionResultType]::ParameterName, 'Verify an image saved in an OCI image layout on disk, with what is attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it; cosign''s --local-image): DIR, or DIR:REF for the manifest the layout names REF')
             [CompletionResult]::new('--gcs', '--gcs', [CompletionResultType]::ParameterName, 'Verify what Chains stored under gs://BUCKET/PREFIX')
             [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject')
             [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'A detached signature over --artifact FILE (base64 or raw, as `cosign sign-blob` writes it)')
@@ -138,7 +139,8 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Runs attested at the same time')
             [CompletionResult]::new('--kube-api-qps', '--kube-api-qps', [CompletionResultType]::ParameterName, 'Sustained requests per second to the Kubernetes API')
             [CompletionResult]::new('--kube-api-burst', '--kube-api-burst', [CompletionResultType]::ParameterName, 'Requests allowed in a burst above --kube-api-qps')
-            [CompletionResult]::new('--lease-name', '--lease-name', [CompletionResultType]::ParameterName, 'The coordination.k8s.io Lease replicas elect a leader with')
+            [CompletionResult]::new('--lease-name', '--lease-name', [CompletionResultType]::ParameterName, 'The coordination.k8s.io Lease replicas elect a leader with (with --buckets N above 1: NAME-I-of-N for bucket I, and NAME-member-ID for each replica)')
+            [CompletionResult]::new('--buckets', '--buckets', [CompletionResultType]::ParameterName, 'Share the work across replicas: runs are hashed into N buckets, each led through its own Lease, and each replica leads up to its fair share of them (1: one leader does all the work)')
             [CompletionResult]::new('--lease-duration', '--lease-duration', [CompletionResultType]::ParameterName, 'How long a Lease holds without renewal (e.g. 15s, 500ms)')
             [CompletionResult]::new('--lease-renew-deadline', '--lease-renew-deadline', [CompletionResultType]::ParameterName, 'How long the leader keeps working without a successful renewal; must be shorter than --lease-duration [default: 2/3 of --lease-duration, client-go''s 10s for 15s]')
             [CompletionResult]::new('--keyless-refresh-before', '--keyless-refresh-before', [CompletionResultType]::ParameterName, 'With keyless signing, request a new Fulcio certificate when the current one has less than this left (Fulcio''s last 10 minutes)')

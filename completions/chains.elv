@@ -79,6 +79,7 @@ set edit:completion:arg-completer[chains] = {|@words|
         }
         &'chains;verify'= {
             cand --image 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)'
+            cand --local-image 'Verify an image saved in an OCI image layout on disk, with what is attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it; cosign''s --local-image): DIR, or DIR:REF for the manifest the layout names REF'
             cand --gcs 'Verify what Chains stored under gs://BUCKET/PREFIX'
             cand --artifact 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject'
             cand --signature 'A detached signature over --artifact FILE (base64 or raw, as `cosign sign-blob` writes it)'
@@ -131,7 +132,8 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand --workers 'Runs attested at the same time'
             cand --kube-api-qps 'Sustained requests per second to the Kubernetes API'
             cand --kube-api-burst 'Requests allowed in a burst above --kube-api-qps'
-            cand --lease-name 'The coordination.k8s.io Lease replicas elect a leader with'
+            cand --lease-name 'The coordination.k8s.io Lease replicas elect a leader with (with --buckets N above 1: NAME-I-of-N for bucket I, and NAME-member-ID for each replica)'
+            cand --buckets 'Share the work across replicas: runs are hashed into N buckets, each led through its own Lease, and each replica leads up to its fair share of them (1: one leader does all the work)'
             cand --lease-duration 'How long a Lease holds without renewal (e.g. 15s, 500ms)'
             cand --lease-renew-deadline 'How long the leader keeps working without a successful renewal; must be shorter than --lease-duration [default: 2/3 of --lease-duration, client-go''s 10s for 15s]'
             cand --keyless-refresh-before 'With keyless signing, request a new Fulcio certificate when the current one has less than this left (Fulcio''s last 10 minutes)'

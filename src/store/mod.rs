@@ -5,10 +5,14 @@
 //! attested only when all of them succeeded. Transparency ([`rekor`]) runs
 //! before storage, because backends record its entry.
 
+pub mod archivista;
 pub mod cluster;
+pub mod docdb;
 pub mod files;
 pub mod gcs;
+pub mod grafeas;
 pub mod oci;
+pub mod pubsub;
 pub mod rekor;
 mod retry;
 pub mod tekton;

@@ -32,7 +32,9 @@
 //! The parts: [`registry`] is the registry client (transport, pulls and
 //! pushes, errors, credentials), [`manifest`] go-containerregistry's types
 //! as Go serializes them, [`cosign`] cosign's layout on top of the client
-//! (tag names, annotations, appending a layer, writing a referrer). This
+//! (tag names, annotations, appending a layer, writing a referrer, the
+//! `kind`s of `cosign save`'s layout), [`layout`] an OCI image layout on
+//! disk, read for `chains verify --local-image`. This
 //! file is the `Backend` and what `chains verify` reads back; the Sigstore
 //! bundle bytes are made below by `signature_bundle`/`attestation_bundle`
 //! (the seam for the one bundle module).
@@ -64,6 +66,7 @@ use crate::sign::dsse::{Envelope, EnvelopeSignature};
 use crate::sigstore::bundle;
 
 pub(crate) mod cosign;
+pub(crate) mod layout;
 pub(crate) mod manifest;
 pub(crate) mod registry;
 
