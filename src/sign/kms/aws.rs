@@ -200,7 +200,7 @@ impl Client {
                 "environment",
             ));
         }
-        let sdk = run(&runtime, loader.load()).map_err(|e| kms_error(uri, e))?;
+        let sdk = run(&runtime, "AWS", loader.load()).map_err(|e| kms_error(uri, e))?;
         let Some(region) = sdk.region().map(|r| r.to_string()) else {
             return Err(kms_error(
                 uri,
@@ -238,7 +238,7 @@ impl Client {
             .runtime
             .as_ref()
             .expect("runtime lives as long as the client");
-        run(rt, fut).map_err(|e| kms_error(uri, e))
+        run(rt, &self.target, fut).map_err(|e| kms_error(uri, e))
     }
 
     /// A failed request, explained.
@@ -255,8 +255,12 @@ impl Client {
             SdkError::ServiceError(se) => {
                 let e = se.err();
                 // A proxy or load balancer answers without an AWS error code.
-                let status = format!("HTTP {}", se.raw().status().as_u16());
-                let code = e.code().unwrap_or(&status);
+                let Some(code) = e.code() else {
+                    return format!(
+                        "{what}: {target} answered HTTP {} without an AWS error code",
+                        se.raw().status().as_u16()
+                    );
+                };
                 let hint = match code {
                     "NotFoundException" => " (no such key or alias)",
                     "AccessDeniedException" => " (the credentials are not allowed to use this key)",
@@ -315,13 +319,14 @@ impl Drop for Client {
 /// Drive `fut` on `rt` and wait for its result from this (blocking) thread.
 fn run<T: Send + 'static>(
     rt: &tokio::runtime::Runtime,
+    target: &str,
     fut: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, String> {
     // The SDK's own timeouts are per attempt and per operation; the
     // deadline in force (`--timeout`, read on this thread) ends it sooner.
     let limit = crate::deadline::remaining();
     let timed_out = format!(
-        "AWS KMS did not answer within {}",
+        "{target} did not answer within {}",
         crate::deadline::ended_by(Duration::MAX)
     );
     let (tx, rx) = mpsc::sync_channel(1);
