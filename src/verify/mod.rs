@@ -11,6 +11,7 @@ pub mod gcs;
 pub mod oci;
 pub mod policy;
 pub mod read;
+pub mod source_ref;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -222,10 +223,20 @@ fn read_batches(inputs: &[read::Input], fail_fast: bool, tx: &std::sync::mpsc::S
 /// may be signed by other parties); each is reported. True when an image
 /// could not be fetched.
 fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) -> bool {
+    if args.image.is_empty() {
+        return false;
+    }
+    let options = match oci_options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            report.unreadable(&e.to_string());
+            return true;
+        }
+    };
     let mut bad_input = false;
     for reference in &args.image {
-        let fetched = oci::fetch_image(reference, &oci_options(args))
-            .map_err(|e| VerifyError::Usage(e.to_string()));
+        let fetched =
+            oci::fetch_image(reference, &options).map_err(|e| VerifyError::Usage(e.to_string()));
         let image = match fetched {
             Ok(i) => i,
             Err(e) => {
@@ -351,11 +362,18 @@ fn verify_all(
         .collect()
 }
 
-fn oci_options(args: &VerifyArgs) -> crate::store::oci::OciOptions {
-    crate::store::oci::OciOptions {
-        insecure: args.allow_insecure_registry,
-        ..Default::default()
+fn oci_options(args: &VerifyArgs) -> Result<crate::store::oci::OciOptions, VerifyError> {
+    let mut credentials = crate::plan::registry_credentials(&args.registry);
+    if args.registry.k8s_keychain {
+        let (namespace, account) = crate::plan::service_account(&args.registry.k8s_service_account);
+        credentials.pull_secrets = crate::store::oci::k8s_keychain(namespace, account)
+            .map_err(|e| VerifyError::Usage(e.to_string()))?;
     }
+    Ok(crate::store::oci::OciOptions {
+        insecure: args.allow_insecure_registry,
+        credentials,
+        ..Default::default()
+    })
 }
 
 /// The trust material the flags name.
@@ -585,6 +603,7 @@ fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
             .map(str::parse)
             .transpose()
             .map_err(|e| usage("--source-digest", e))?,
+        source_ref: source_ref(args)?,
         subjects: args
             .subject
             .iter()
@@ -600,6 +619,25 @@ fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
             .map_err(|e| usage("--max-age", e))?,
         artifact: Vec::new(),
     })
+}
+
+/// `--source-tag`, `--source-branch`, `--source-versioned-tag` (one at most).
+fn source_ref(args: &VerifyArgs) -> Result<Option<source_ref::SourceRef>, VerifyError> {
+    use source_ref::SourceRef;
+    if let Some(t) = &args.source_tag {
+        return Ok(Some(SourceRef::Tag(t.clone())));
+    }
+    if let Some(b) = &args.source_branch {
+        return Ok(Some(SourceRef::Branch(b.clone())));
+    }
+    args.source_versioned_tag
+        .as_deref()
+        .map(|v| {
+            v.parse()
+                .map(SourceRef::VersionedTag)
+                .map_err(|e| VerifyError::Usage(format!("--source-versioned-tag: {e}")))
+        })
+        .transpose()
 }
 
 /// Prints findings as they come: a line each (stdout, or stderr when
