@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod check;
 pub mod evidence;
 pub mod gcs;
+pub mod local;
 pub mod oci;
 pub mod policy;
 pub mod read;
@@ -47,7 +48,9 @@ pub enum VerifyError {
     #[error("nothing to verify")]
     #[diagnostic(
         code(chains::verify::usage),
-        help("give files, directories or `-`, --image REF, or --gcs gs://BUCKET/PREFIX")
+        help(
+            "give files, directories or `-`, --image REF, --local-image DIR, or --gcs gs://BUCKET/PREFIX"
+        )
     )]
     NothingGiven,
     #[error("{0}")]
@@ -102,6 +105,7 @@ const CHUNK: usize = 512;
 pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
     if args.inputs.is_empty()
         && args.image.is_empty()
+        && args.local_image.is_empty()
         && args.gcs.is_empty()
         && args.signature.is_none()
     {
@@ -218,15 +222,27 @@ fn read_batches(inputs: &[read::Input], fail_fast: bool, tx: &std::sync::mpsc::S
     let _ = tx.send(Batch::Evidence(batch));
 }
 
-/// Images: verified when at least one of what is attached passes (others
+/// Images (`--image` from registries, `--local-image` from layouts on
+/// disk): verified when at least one of what is attached passes (others
 /// may be signed by other parties); each is reported. True when an image
-/// could not be fetched.
+/// could not be read.
 fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) -> bool {
     let mut bad_input = false;
-    for reference in &args.image {
+    // (reference, the image's SHA-256 hex, what is attached), read lazily.
+    let remote = args.image.iter().map(|reference| {
         let fetched = oci::fetch_image(reference, &oci_options(args))
-            .map_err(|e| VerifyError::Usage(e.to_string()));
-        let image = match fetched {
+            .map(|i| (i.image.hex().to_string(), i.evidence));
+        (reference, fetched)
+    });
+    let local = args.local_image.iter().map(|reference| {
+        let read = local::read_local_image(reference).map(|i| {
+            let hex = i.digest.trim_start_matches("sha256:").to_string();
+            (hex, i.evidence)
+        });
+        (reference, read)
+    });
+    for (reference, read) in remote.chain(local) {
+        let (hex, evidence) = match read {
             Ok(i) => i,
             Err(e) => {
                 bad_input = true;
@@ -238,10 +254,10 @@ fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) ->
             name: String::new(),
             digest: policy::DigestSpec {
                 algorithm: Some("sha256".into()),
-                hex: image.image.hex().to_string(),
+                hex,
             },
         });
-        let findings = checks.verify(image.evidence);
+        let findings = checks.verify(evidence);
         // With checks about the build, an image signature alone (which
         // says nothing about the build) does not make the image pass.
         let about_build = checks.policy.about_build();
