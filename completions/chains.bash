@@ -435,7 +435,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__watch)
-            opts="-q -h -V --kubeconfig --namespace --controller-namespace --key --password-file --workers --kube-api-qps --kube-api-burst --only-successful --no-leader-election --lease-name --lease-duration --lease-renew-deadline --keyless-refresh-before --identity --metrics-address --retry-delay --timeout --log-format --quiet --help --version"
+            opts="-q -h -V --kubeconfig --namespace --controller-namespace --key --password-file --workers --kube-api-qps --kube-api-burst --only-successful --no-leader-election --lease-name --buckets --lease-duration --lease-renew-deadline --keyless-refresh-before --identity --metrics-address --retry-delay --timeout --log-format --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -474,6 +474,10 @@ _chains() {
                     return 0
                     ;;
                 --lease-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --buckets)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
