@@ -14,9 +14,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-const TOKEN: &str = "grafeas-test-token-0123456789";
+pub(crate) const TOKEN: &str = "grafeas-test-token-0123456789";
 
-fn server(args: &[&str]) -> common::Service {
+pub(crate) fn server(args: &[&str]) -> common::Service {
     let port = common::free_port();
     let mut all = vec![
         common::root()
@@ -38,7 +38,7 @@ fn server(args: &[&str]) -> common::Service {
     )
 }
 
-fn stats(port: u16) -> Value {
+pub(crate) fn stats(port: u16) -> Value {
     reqwest::blocking::get(format!("http://127.0.0.1:{port}/_stats"))
         .unwrap()
         .json()
