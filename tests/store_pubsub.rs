@@ -241,9 +241,13 @@ fn a_refused_broker_fails_the_run_and_nothing_is_marked_signed() {
     assert_no_success_claim(&out);
     let err = stderr(&out);
     assert!(
-        err.contains("pubsub: cannot publish to topic chains on 127.0.0.1:"),
+        err.contains(&format!(
+            "pubsub: cannot publish to topic chains on 127.0.0.1:{port}: cannot reach a Kafka broker: 127.0.0.1:{port}: Connection refused"
+        )),
         "{err}"
     );
+    // Nobody listening is said at once, not retried.
+    assert!(!err.contains("(tried "), "{err}");
     let written: Vec<_> = std::fs::read_dir(&outdir)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();

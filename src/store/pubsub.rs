@@ -47,6 +47,8 @@ use crate::run::RunId;
 const NAME: &str = "pubsub";
 /// One produce call (connection, metadata and the acknowledged write).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connecting to a bootstrap broker.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long rskafka keeps reconnecting or waiting for a topic's leader
 /// before it reports the failure.
 const BACKOFF_DEADLINE: Duration = Duration::from_secs(10);
@@ -194,6 +196,9 @@ impl PubSubBackend {
                 match guard.as_ref() {
                     Some(c) => c.clone(),
                     None => {
+                        reachable(&brokers)
+                            .await
+                            .map_err(|m| StoreError::new(NAME, format!("{place}: {m}")))?;
                         let c = Arc::new(
                             ClientBuilder::new(brokers)
                                 .client_id(concat!("chains/", env!("CARGO_PKG_VERSION")))
@@ -245,6 +250,27 @@ impl PubSubBackend {
             }
         })
     }
+}
+
+/// Whether any bootstrap broker accepts a connection. rskafka keeps
+/// reconnecting to a refused broker until its backoff deadline and then
+/// reports it; nobody listening will not change in a second, so it is said
+/// at once (not retried), naming each broker.
+async fn reachable(brokers: &[String]) -> Result<(), String> {
+    let mut why = Vec::new();
+    for b in brokers {
+        match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(b.as_str()))
+            .await
+        {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => why.push(format!("{b}: {e}")),
+            Err(_) => why.push(format!(
+                "{b}: no connection within {}s",
+                CONNECT_TIMEOUT.as_secs()
+            )),
+        }
+    }
+    Err(format!("cannot reach a Kafka broker: {}", why.join("; ")))
 }
 
 /// rskafka's reconnect backoff, bounded (its default retries forever).
