@@ -317,13 +317,17 @@ _chains() {
             return 0
             ;;
         chains__subcmd__verify)
-            opts="-o -t -q -v -h -V --image --gcs --artifact --signature --cert --certificate --certificate-chain --key --password-file --trusted-root --tuf-url --tuf-root --offline --ca-roots --ca-intermediates --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --insecure-ignore-sct --rekor-url --rekor-public-key --require-tlog --insecure-ignore-tlog --type --predicate-type --builder-id --source-uri --source-digest --source-tag --source-branch --source-versioned-tag --subject --max-age --output --output-file --print-provenance --print-payload --allow-insecure-registry --fail-fast --registry-username --registry-password --registry-token --k8s-keychain --k8s-service-account --timeout --quiet --verbose --help --version"
+            opts="-o -t -q -v -h -V --image --local-image --gcs --artifact --signature --cert --certificate --certificate-chain --key --password-file --trusted-root --tuf-url --tuf-root --offline --ca-roots --ca-intermediates --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --insecure-ignore-sct --rekor-url --rekor-public-key --require-tlog --insecure-ignore-tlog --type --predicate-type --builder-id --source-uri --source-digest --source-tag --source-branch --source-versioned-tag --subject --max-age --output --output-file --print-provenance --print-payload --allow-insecure-registry --fail-fast --registry-username --registry-password --registry-token --k8s-keychain --k8s-service-account --timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local-image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -487,7 +491,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__watch)
-            opts="-n -q -v -h -V --kubeconfig --namespace --context --controller-namespace --key --password-file --workers --kube-api-qps --kube-api-burst --only-successful --no-leader-election --lease-name --lease-duration --lease-renew-deadline --keyless-refresh-before --identity --metrics-address --retry-delay --log-format --quiet --verbose --help --version"
+            opts="-n -q -v -h -V --kubeconfig --namespace --context --controller-namespace --key --password-file --workers --kube-api-qps --kube-api-burst --only-successful --no-leader-election --lease-name --buckets --lease-duration --lease-renew-deadline --keyless-refresh-before --identity --metrics-address --retry-delay --timeout --log-format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -537,6 +541,10 @@ _chains() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --buckets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --lease-duration)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -558,6 +566,10 @@ _chains() {
                     return 0
                     ;;
                 --retry-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

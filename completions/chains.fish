@@ -82,12 +82,13 @@ complete -c chains -n "__fish_chains_using_subcommand generate-key-pair" -s v -l
 complete -c chains -n "__fish_chains_using_subcommand generate-key-pair" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chains -n "__fish_chains_using_subcommand generate-key-pair" -s V -l version -d 'Print version'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l image -d 'Verify what is attached to this image in its registry (.sig, .att, referrer bundles)' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l local-image -d 'Verify an image saved in an OCI image layout on disk, with what is attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it; cosign\'s --local-image): DIR, or DIR:REF for the manifest the layout names REF' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l gcs -d 'Verify what Chains stored under gs://BUCKET/PREFIX' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l artifact -d 'The artifact the signatures must be about: a file (hashed), or its digest as sha256:HEX (or sha512:HEX). A message signature must be over it, an image signature of it, an attestation must name it as a subject' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l signature -d 'A detached signature over --artifact FILE (base64 or raw, as `cosign sign-blob` writes it)' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate -l cert -d 'The PEM certificate of a keyless --signature (--cert as in cosign)' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l certificate-chain -d 'The PEM chain above --certificate' -r -F
-complete -c chains -n "__fish_chains_using_subcommand verify" -l key -d 'Trusted key: a PEM public key (cosign.pub), a certificate, a private key file (its public half), or a KMS URI. May be repeated' -r
+complete -c chains -n "__fish_chains_using_subcommand verify" -l key -d 'Trusted key: a PEM public key (cosign.pub), a Sigstore PublicKey in JSON (rawBytes, keyDetails, validFor: trusted only for signatures a verified timestamp or log entry places in that window), a certificate, a private key file (its public half), or a KMS URI. May be repeated' -r
 complete -c chains -n "__fish_chains_using_subcommand verify" -l password-file -d 'File holding the password of an encrypted private key given as --key' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l trusted-root -d 'Sigstore trusted root (trusted_root.json, as cosign and sigstore-go take it): Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each trusted within its validity window' -r -F
 complete -c chains -n "__fish_chains_using_subcommand verify" -l tuf-url -d 'TUF repository to get the trusted root (its trusted_root.json target) from. Without it, keyless verification given no --trusted-root or --ca-roots uses Sigstore\'s public-good repository (https://tuf-repo-cdn.sigstore.dev), whose root ships in chains' -r
@@ -139,13 +140,15 @@ complete -c chains -n "__fish_chains_using_subcommand watch" -l password-file -d
 complete -c chains -n "__fish_chains_using_subcommand watch" -l workers -d 'Runs attested at the same time' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-qps -d 'Sustained requests per second to the Kubernetes API' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l kube-api-burst -d 'Requests allowed in a burst above --kube-api-qps' -r
-complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-name -d 'The coordination.k8s.io Lease replicas elect a leader with' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-name -d 'The coordination.k8s.io Lease replicas elect a leader with (with --buckets N above 1: NAME-I-of-N for bucket I, and NAME-member-ID for each replica)' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l buckets -d 'Share the work across replicas: runs are hashed into N buckets, each led through its own Lease, and each replica leads up to its fair share of them (1: one leader does all the work)' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-duration -d 'How long a Lease holds without renewal (e.g. 15s, 500ms)' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l lease-renew-deadline -d 'How long the leader keeps working without a successful renewal; must be shorter than --lease-duration [default: 2/3 of --lease-duration, client-go\'s 10s for 15s]' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l keyless-refresh-before -d 'With keyless signing, request a new Fulcio certificate when the current one has less than this left (Fulcio\'s last 10 minutes)' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l identity -d 'This replica\'s identity in the Lease [default: POD_NAME, else host name and pid]' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l metrics-address -d 'Serve /metrics, /healthz and /readyz here' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l retry-delay -d 'First delay before a failed run is tried again (doubling per retry)' -r
+complete -c chains -n "__fish_chains_using_subcommand watch" -l timeout -d 'Deadline for the remote calls of one run (signing, Rekor, storage): a hung backend fails that run by then and frees its worker for other runs; the run is retried like any failure' -r
 complete -c chains -n "__fish_chains_using_subcommand watch" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
 json\t''"
 complete -c chains -n "__fish_chains_using_subcommand watch" -l only-successful -d 'Attest only runs that succeeded (failed runs are left unmarked)'

@@ -128,6 +128,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "REF")]
     pub image: Vec<String>,
 
+    /// Verify an image saved in an OCI image layout on disk, with what is
+    /// attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it;
+    /// cosign's --local-image): DIR, or DIR:REF for the manifest the layout
+    /// names REF.
+    #[arg(long, value_name = "DIR[:REF]")]
+    pub local_image: Vec<String>,
+
     /// Verify what Chains stored under gs://BUCKET/PREFIX.
     #[arg(long, value_name = "URL")]
     pub gcs: Vec<String>,
@@ -157,8 +164,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "certificate")]
     pub certificate_chain: Option<PathBuf>,
 
-    /// Trusted key: a PEM public key (cosign.pub), a certificate, a private
-    /// key file (its public half), or a KMS URI. May be repeated.
+    /// Trusted key: a PEM public key (cosign.pub), a Sigstore PublicKey in
+    /// JSON (rawBytes, keyDetails, validFor: trusted only for signatures a
+    /// verified timestamp or log entry places in that window), a
+    /// certificate, a private key file (its public half), or a KMS URI. May
+    /// be repeated.
     #[arg(long, value_name = "FILE|URI")]
     pub key: Vec<String>,
 
@@ -655,9 +665,17 @@ pub struct WatchArgs {
     #[arg(long)]
     pub no_leader_election: bool,
 
-    /// The coordination.k8s.io Lease replicas elect a leader with.
+    /// The coordination.k8s.io Lease replicas elect a leader with (with
+    /// --buckets N above 1: NAME-I-of-N for bucket I, and NAME-member-ID
+    /// for each replica).
     #[arg(long, value_name = "NAME", default_value = "chains-watch")]
     pub lease_name: String,
+
+    /// Share the work across replicas: runs are hashed into N buckets, each
+    /// led through its own Lease, and each replica leads up to its fair
+    /// share of them (1: one leader does all the work).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub buckets: u16,
 
     /// How long a Lease holds without renewal (e.g. 15s, 500ms).
     #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
@@ -686,6 +704,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub retry_delay: Duration,
 
+    /// Deadline for the remote calls of one run (signing, Rekor, storage):
+    /// a hung backend fails that run by then and frees its worker for
+    /// other runs; the run is retried like any failure.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_positive_duration)]
+    pub timeout: Duration,
+
     /// Log lines as text or as JSON objects (one per line).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -712,6 +736,14 @@ impl WatchArgs {
 }
 
 /// `500ms`, `15s`, `2m`, or plain seconds.
+/// A duration (as [`parse_duration`]) that is not zero.
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("a timeout must be positive".into()),
+        d => Ok(d),
+    }
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());

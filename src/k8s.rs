@@ -34,6 +34,22 @@ pub const USER_AGENT: &str = concat!("chains/", env!("CARGO_PKG_VERSION"));
 /// The field manager of every write.
 pub const FIELD_MANAGER: &str = "chains";
 
+/// What a metadata-only list asks for, as client-go's metadata client
+/// does: `PartialObjectMetadataList`, else (a server that cannot convert)
+/// plain JSON, which the caller tells apart by the list's `kind`.
+const ACCEPT_METADATA_LIST: &str =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+/// A listed collection.
+pub struct Listed {
+    /// The objects `keep` kept.
+    pub items: Vec<Value>,
+    pub resource_version: String,
+    /// Whether every page was a `PartialObjectMetadataList` (items carry
+    /// only metadata); false when not asked or the server ignored it.
+    pub metadata_only: bool,
+}
+
 /// A failed API call: the HTTP status when the server answered.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -217,7 +233,19 @@ impl Kube {
         path: &str,
         body: Option<(&str, &Value)>,
     ) -> Result<http::Request<Vec<u8>>, ApiError> {
-        let mut b = http::Request::builder().method(method).uri(path);
+        Self::request_accepting(method, path, body, "application/json")
+    }
+
+    fn request_accepting(
+        method: &str,
+        path: &str,
+        body: Option<(&str, &Value)>,
+        accept: &str,
+    ) -> Result<http::Request<Vec<u8>>, ApiError> {
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::ACCEPT, accept);
         let bytes = match body {
             Some((content_type, v)) => {
                 b = b.header(http::header::CONTENT_TYPE, content_type);
@@ -338,27 +366,45 @@ impl Kube {
     }
 
     /// Every object of a collection, page by page, and the list's
-    /// resourceVersion. `keep` maps each object as its page arrives (so a
-    /// large list is never held whole).
+    /// resourceVersion. `keep` maps each object as its page arrives, or
+    /// drops it (so a large list is never held whole). With
+    /// `metadata_only`, asks for `PartialObjectMetadataList` (each item only
+    /// `metadata`, as the real API server serves for any resource, CRDs
+    /// included); [`Listed::metadata_only`] says whether the server did.
     pub async fn list(
         &self,
         collection: &str,
-        keep: &(dyn Fn(Value) -> Value + Send + Sync),
-    ) -> Result<(Vec<Value>, String), ApiError> {
-        let mut items = Vec::new();
+        metadata_only: bool,
+        keep: &(dyn Fn(Value) -> Option<Value> + Send + Sync),
+    ) -> Result<Listed, ApiError> {
+        let accept = if metadata_only {
+            ACCEPT_METADATA_LIST
+        } else {
+            "application/json"
+        };
+        let mut listed = Listed {
+            items: Vec::new(),
+            resource_version: String::new(),
+            metadata_only,
+        };
         let mut token = String::new();
         loop {
-            let mut path = format!("{collection}?limit=500");
+            let sep = if collection.contains('?') { '&' } else { '?' };
+            let mut path = format!("{collection}{sep}limit=500");
             if !token.is_empty() {
                 path.push_str("&continue=");
                 path.push_str(&encode(&token));
             }
-            let mut page = self.get(&path).await?;
+            let req = Self::request_accepting("GET", &path, None, accept)?;
+            let mut page = self.call(&format!("GET {path}"), req).await?;
+            if page.get("kind").and_then(Value::as_str) != Some("PartialObjectMetadataList") {
+                listed.metadata_only = false;
+            }
             if let Some(Value::Array(a)) = page.get_mut("items").map(Value::take) {
-                items.extend(a.into_iter().map(keep));
+                listed.items.extend(a.into_iter().filter_map(keep));
             }
             let meta = page.get("metadata");
-            let rv = meta
+            listed.resource_version = meta
                 .and_then(|m| m.get("resourceVersion"))
                 .and_then(Value::as_str)
                 .unwrap_or("")
@@ -369,7 +415,7 @@ impl Kube {
                 .unwrap_or("")
                 .to_string();
             if token.is_empty() {
-                return Ok((items, rv));
+                return Ok(listed);
             }
         }
     }
@@ -492,7 +538,7 @@ pub fn annotation_patch(annotations: &[(String, String)], version: &str) -> Valu
 
 /// Percent-encode a query value (resource versions and continue tokens are
 /// opaque strings).
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -22,7 +22,10 @@ use crate::config::Config;
 use crate::sign::fulcio;
 use crate::sign::kms::KmsOptions;
 use crate::sign::{Password, SignerOptions};
+use crate::store::docdb::DocdbOptions;
+use crate::store::grafeas::GrafeasOptions;
 use crate::store::oci::{Encoding, OciOptions, RegistryCredentials};
+use crate::store::pubsub::PubSubOptions;
 
 /// The signing flags of a command (attest, watch); all optional.
 #[derive(Clone, Copy, Debug, Default)]
@@ -168,6 +171,14 @@ pub struct StoragePlan {
     pub oci: OciOptions,
     /// `storage.gcs.bucket`.
     pub gcs_bucket: Option<String>,
+    /// `storage.docdb.url`, `storage.docdb.mongo-server-url{,-dir,-path}`.
+    pub docdb: DocdbOptions,
+    /// `storage.pubsub.*`.
+    pub pubsub: PubSubOptions,
+    /// `storage.archivista.url`.
+    pub archivista_url: Option<String>,
+    /// `storage.grafeas.*`, and the `signers.kms.kmsref` Chains records as key id.
+    pub grafeas: GrafeasOptions,
 }
 
 impl StoragePlan {
@@ -184,6 +195,30 @@ impl StoragePlan {
                 credentials: RegistryCredentials::default(),
             },
             gcs_bucket: setting("storage.gcs.bucket"),
+            docdb: DocdbOptions {
+                url: setting("storage.docdb.url"),
+                mongo_server_url: setting("storage.docdb.mongo-server-url"),
+                mongo_server_url_dir: setting("storage.docdb.mongo-server-url-dir")
+                    .map(PathBuf::from),
+                mongo_server_url_path: setting("storage.docdb.mongo-server-url-path")
+                    .map(PathBuf::from),
+            },
+            pubsub: PubSubOptions {
+                provider: setting("storage.pubsub.provider"),
+                topic: setting("storage.pubsub.topic"),
+                bootstrap_servers: setting("storage.pubsub.kafka.bootstrap.servers"),
+            },
+            archivista_url: setting("storage.archivista.url"),
+            grafeas: GrafeasOptions {
+                project_id: setting("storage.grafeas.projectid"),
+                note_id: setting("storage.grafeas.noteid"),
+                note_hint: config
+                    .settings
+                    .get("storage.grafeas.notehint")
+                    .cloned()
+                    .unwrap_or_default(),
+                key_id: setting("signers.kms.kmsref").unwrap_or_default(),
+            },
         }
     }
 }

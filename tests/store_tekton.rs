@@ -210,11 +210,11 @@ fn unsupported_backends_are_named() {
         "--key",
         &key(),
         "--storage",
-        "docdb",
+        "s3",
         testdata("runs/taskrun-build.yaml").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("\"docdb\""), "{}", stderr(&out));
+    assert!(stderr(&out).contains("\"s3\""), "{}", stderr(&out));
 }
 
 #[test]

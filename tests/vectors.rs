@@ -22,16 +22,10 @@ use serde_json::Value;
 use common::registry::Registry;
 
 /// Vectors that cannot be checked offline at all, with why.
-const SKIPPED: &[(&str, &str)] = &[
-    (
-        "py-a-txt-detached",
-        "a detached signature whose only log evidence is the staging Rekor's entry, looked up online by the upstream test; no local stand-in can serve an entry signed by staging's log key (offline, chains checks it and refuses it for want of a signing time: asserted below)",
-    ),
-    (
-        "go-public-key-validity",
-        "rejected upstream only because the test gives the key a validity window (1970-01-01T00:00:00Z to 00:00:01Z) that no input file carries; with the key as given, the signature and its timestamp are valid",
-    ),
-];
+const SKIPPED: &[(&str, &str)] = &[(
+    "py-a-txt-detached",
+    "a detached signature whose only log evidence is the staging Rekor's entry, looked up online by the upstream test; no local stand-in can serve an entry signed by staging's log key (offline, chains checks it and refuses it for want of a signing time: asserted below)",
+)];
 
 /// Vectors whose expected outcome needs a check not in chains yet, with
 /// what it needs (none today: Rekor v2 and TSA bundles verify since the
@@ -47,6 +41,32 @@ fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
+/// Validity windows the upstream tests give a vector's public key in code
+/// (no input file carries them): (vector id, start, end).
+const KEY_WINDOWS: &[(&str, &str, &str)] = &[(
+    "go-public-key-validity",
+    "1970-01-01T00:00:00Z",
+    "1970-01-01T00:00:01Z",
+)];
+
+/// The PEM key `pem` with the window `[start, end]`, as a Sigstore
+/// `PublicKey` message in JSON (what `--key` takes for a key with a window).
+fn key_with_window(pem: &Path, start: &str, end: &str, out: &Path) -> String {
+    use base64::Engine;
+    let text = std::fs::read_to_string(pem).unwrap();
+    let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    let json = serde_json::json!({
+        "rawBytes": base64::engine::general_purpose::STANDARD.encode(der),
+        "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+        "validFor": {"start": start, "end": end},
+    });
+    std::fs::write(out, json.to_string()).unwrap();
+    out.display().to_string()
+}
+
 /// `chains verify` arguments for one vector (its input last).
 fn args(dir: &Path, v: &Value, tmp: &Path) -> Vec<String> {
     let mut args = vec!["verify".to_string()];
@@ -54,7 +74,17 @@ fn args(dir: &Path, v: &Value, tmp: &Path) -> Vec<String> {
     if let Some(root) = path("trusted_root") {
         args.extend(["--trusted-root".into(), root]);
     }
+    let id = text(v, "id").unwrap_or_default();
     if let Some(key) = path("public_key") {
+        let key = match KEY_WINDOWS.iter().find(|(k, _, _)| *k == id) {
+            Some((_, start, end)) => key_with_window(
+                Path::new(&key),
+                start,
+                end,
+                &tmp.join(format!("{id}.key.json")),
+            ),
+            None => key,
+        };
         args.extend(["--key".into(), key]);
     }
     match (
@@ -237,5 +267,145 @@ fn every_sigstore_vector_gives_its_upstream_outcome() {
     assert!(
         pending_met.is_empty(),
         "these now give their upstream outcome: take them off PENDING: {pending_met:?}"
+    );
+}
+
+/// sigstore-go's key validity rule on its own vector: the key verifies
+/// the signature only when the bundle's RFC 3161 timestamp falls inside the
+/// window its `PublicKey` JSON gives, and a malformed key is refused with
+/// the field at fault.
+#[test]
+fn a_key_window_is_checked_against_the_signed_timestamp() {
+    let Some(dir) = vectors_dir() else {
+        println!("skipped: ../shared/sigstore-vectors is absent");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let go = dir.join("sigstore-go/pkg/testing/data");
+    let pem = go.join("public-keys/public-key-validity.pem");
+    let artifact = tmp.path().join("artifact");
+    std::fs::write(&artifact, "test content").unwrap();
+    let verify = |key: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_chains"))
+            .args(["verify", "--trusted-root"])
+            .arg(go.join("trusted-roots/public-key-validity.json"))
+            .args(["--key", key, "--artifact"])
+            .arg(&artifact)
+            .arg(go.join("bundles/public-key-validity.sigstore.json"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), said)
+    };
+    let key = |start: &str, end: &str, name: &str| {
+        key_with_window(&pem, start, end, &tmp.path().join(name))
+    };
+    // The timestamp says 2026-06-04T17:43:29Z.
+    let (code, said) = verify(&key(
+        "2026-06-04T00:00:00Z",
+        "2026-06-05T00:00:00Z",
+        "in.json",
+    ));
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = verify(&key(
+        "2026-06-04T17:43:30Z",
+        "2026-06-05T00:00:00Z",
+        "late.json",
+    ));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("signature time outside of the key's validity window: the RFC 3161 timestamp says 2026-06-04T17:43:29Z"),
+        "{said}"
+    );
+    // Given again without a window, the key verifies it.
+    let (code, said) = verify(&pem.display().to_string());
+    assert_eq!(code, Some(0), "{said}");
+
+    let wrong = tmp.path().join("wrong.json");
+    let text = std::fs::read_to_string(key(
+        "2026-06-04T00:00:00Z",
+        "2026-06-05T00:00:00Z",
+        "w.json",
+    ))
+    .unwrap();
+    std::fs::write(
+        &wrong,
+        text.replace("PKIX_ECDSA_P256_SHA_256", "PKIX_ED25519"),
+    )
+    .unwrap();
+    let (code, said) = verify(&wrong.display().to_string());
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("keyDetails say PKIX_ED25519"), "{said}");
+    let twice = tmp.path().join("twice.json");
+    std::fs::write(
+        &twice,
+        text.replacen("{", r#"{"validFor":{"start":"1970-01-01T00:00:00Z"},"#, 1),
+    )
+    .unwrap();
+    let (code, said) = verify(&twice.display().to_string());
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("duplicate field `validFor`"), "{said}");
+}
+
+/// sigstore-python's rule that a bundle carries exactly one log entry, on
+/// its own bundle_v3 vector: the same bundle with its entry given twice is
+/// refused as a bundle, and without it (keyless) refused for want of the
+/// entry, each with that reason; as shipped it verifies.
+#[test]
+fn a_bundle_carries_exactly_one_log_entry() {
+    let Some(dir) = vectors_dir() else {
+        println!("skipped: ../shared/sigstore-vectors is absent");
+        return;
+    };
+    let index: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let v = index
+        .iter()
+        .find(|v| text(v, "id").as_deref() == Some("py-bundle-v3"))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let original: Value =
+        serde_json::from_slice(&std::fs::read(dir.join(text(v, "file").unwrap())).unwrap())
+            .unwrap();
+    let run = |bundle: &Value, name: &str| {
+        let file = tmp.path().join(name);
+        std::fs::write(&file, serde_json::to_vec(bundle).unwrap()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_chains"))
+            .args(args(&dir, v, tmp.path()))
+            .arg(&file)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).to_string();
+        (out.status.code(), said)
+    };
+    let (code, said) = run(&original, "one.json");
+    assert_eq!(code, Some(0), "{said}");
+
+    let mut twice = original.clone();
+    let entry = twice["verificationMaterial"]["tlogEntries"][0].clone();
+    twice["verificationMaterial"]["tlogEntries"]
+        .as_array_mut()
+        .unwrap()
+        .push(entry);
+    let (code, said) = run(&twice, "two.json");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("it carries 2 transparency log entries; a bundle carries exactly one"),
+        "{said}"
+    );
+
+    let mut none = original;
+    none["verificationMaterial"]["tlogEntries"] = Value::Array(Vec::new());
+    let (code, said) = run(&none, "none.json");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("tlog: the bundle carries no transparency log entry: a keyless bundle carries exactly one"),
+        "{said}"
     );
 }

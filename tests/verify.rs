@@ -1277,3 +1277,48 @@ fn blob_signatures_verify_against_the_artifact() {
         "it signs sha256:",
     );
 }
+
+/// A key given with a validity window (a Sigstore `PublicKey` in JSON)
+/// verifies nothing without a trusted signing time unless its window holds
+/// now: an envelope with no log entry is judged at the current time.
+#[test]
+fn a_key_window_without_a_signed_time_is_judged_now() {
+    if common::skip_without_shared("a_key_window_without_a_signed_time_is_judged_now") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    attest(&["-o", out.to_str().unwrap(), &root(RUN)]);
+    let pem = std::fs::read_to_string(root(CHAINS_PUB)).unwrap();
+    let der = common_der(&pem);
+    let key = |start: &str, end: &str, name: &str| {
+        write_json(
+            &tmp.path().join(name),
+            &json!({"rawBytes": STANDARD.encode(&der), "validFor": {"start": start, "end": end}}),
+        )
+    };
+    let envelope = envelope_file(&out);
+    let envelope = envelope.to_str().unwrap();
+    let open = key("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "open.json");
+    let (code, report) = verify_json(&["--key", &open, envelope]);
+    assert_eq!(code, 0, "{report:#}");
+    let past = key("2000-01-01T00:00:00Z", "2001-01-01T00:00:00Z", "past.json");
+    assert_rejected(
+        &["--key", &past, envelope],
+        "key",
+        "the current time (no trusted signing time came with it) says",
+    );
+    // Without an end, the window is open.
+    let from = write_json(
+        &tmp.path().join("from.json"),
+        &json!({"rawBytes": STANDARD.encode(&der), "validFor": {"start": "2000-01-01T00:00:00Z"}}),
+    );
+    let (code, report) = verify_json(&["--key", &from, envelope]);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+/// The DER of a PEM block.
+fn common_der(pem: &str) -> Vec<u8> {
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    STANDARD.decode(b64).unwrap()
+}

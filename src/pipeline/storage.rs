@@ -12,10 +12,14 @@ use crate::annotations::{SIGNED, TRANSPARENCY, TRANSPARENCY_UPLOAD};
 use crate::config::Config;
 use crate::plan::StoragePlan;
 use crate::run::{Run, RunId};
+use crate::store::archivista::ArchivistaBackend;
 use crate::store::cluster::Cluster;
+use crate::store::docdb::DocdbBackend;
 use crate::store::files::FilesBackend;
 use crate::store::gcs::GcsBackend;
+use crate::store::grafeas::GrafeasBackend;
 use crate::store::oci::OciBackend;
+use crate::store::pubsub::PubSubBackend;
 use crate::store::rekor::Rekor;
 use crate::store::tekton::{self, TektonBackend};
 use crate::store::{
@@ -29,9 +33,7 @@ pub enum StorageSetupError {
     #[error("storage backend {name:?} is not supported by chains")]
     #[diagnostic(
         code(chains::store::unsupported),
-        help(
-            "supported: tekton, oci, gcs (Chains' docdb, grafeas, kafka and archivista are not available here)"
-        )
+        help("supported: tekton, oci, gcs, files, docdb, pubsub (or kafka), archivista, grafeas")
     )]
     Unsupported { name: String },
     #[error("the tekton backend writes the annotated runs somewhere")]
@@ -176,6 +178,12 @@ impl Storage {
                                 .ok_or(StorageSetupError::GcsBucket)?;
                             Arc::new(GcsBackend::new(bucket)?)
                         }
+                        "docdb" => Arc::new(DocdbBackend::new(&plan.docdb)?),
+                        "pubsub" | "kafka" => Arc::new(PubSubBackend::new(&plan.pubsub)?),
+                        "archivista" => Arc::new(ArchivistaBackend::new(
+                            plan.archivista_url.as_deref().unwrap_or(""),
+                        )?),
+                        "grafeas" => Arc::new(GrafeasBackend::new(plan.grafeas.clone())?),
                         other => {
                             return Err(StorageSetupError::Unsupported {
                                 name: other.to_string(),

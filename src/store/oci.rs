@@ -32,7 +32,9 @@
 //! The parts: [`registry`] is the registry client (transport, pulls and
 //! pushes, errors, credentials), [`manifest`] go-containerregistry's types
 //! as Go serializes them, [`cosign`] cosign's layout on top of the client
-//! (tag names, annotations, appending a layer, writing a referrer). This
+//! (tag names, annotations, appending a layer, writing a referrer, the
+//! `kind`s of `cosign save`'s layout), [`layout`] an OCI image layout on
+//! disk, read for `chains verify --local-image`. This
 //! file is the `Backend` and what `chains verify` reads back; the Sigstore
 //! bundle bytes are made below by `signature_bundle`/`attestation_bundle`
 //! (the seam for the one bundle module).
@@ -64,6 +66,7 @@ use crate::sign::dsse::{Envelope, EnvelopeSignature};
 use crate::sigstore::bundle;
 
 pub(crate) mod cosign;
+pub(crate) mod layout;
 pub(crate) mod manifest;
 pub(crate) mod registry;
 
@@ -314,7 +317,9 @@ impl OciBackend {
         self.retrying(|| {
             let (inner, tag, layer, ctx) =
                 (self.inner.clone(), tag.clone(), layer.clone(), ctx.clone());
-            self.block(async move { inner.append(&tag, &layer, &ctx).await })
+            self.block(ctx.clone(), async move {
+                inner.append(&tag, &layer, &ctx).await
+            })
         })
     }
 
@@ -341,7 +346,10 @@ impl OciBackend {
         });
         self.retrying(|| {
             let (inner, write, ctx) = (self.inner.clone(), write.clone(), ctx.clone());
-            self.block(async move { inner.referrer(&write, &ctx).await })
+            self.block(
+                ctx.clone(),
+                async move { inner.referrer(&write, &ctx).await },
+            )
         })
     }
 
@@ -416,15 +424,32 @@ impl OciBackend {
     /// Drive `fut` on the backend's runtime and wait for it from this thread.
     fn block<T: Send + 'static>(
         &self,
+        ctx: Ctx,
         fut: impl Future<Output = Result<T, StoreError>> + Send + 'static,
     ) -> Result<T, StoreError> {
         let runtime = self
             .runtime
             .as_ref()
             .expect("the runtime lives as long as the backend");
+        // oci-client's timeouts are per connection and per read: a registry
+        // that trickles bytes outlasts them. The whole call ends by the
+        // deadline in force (`--timeout`), read on this thread.
+        let limit = crate::deadline::remaining();
+        let timed_out = format!(
+            "registry {} did not finish {} within {}",
+            ctx.registry,
+            ctx.what,
+            crate::deadline::ended_by(Duration::MAX)
+        );
         let (tx, rx) = mpsc::sync_channel(1);
         runtime.spawn(async move {
-            let _ = tx.send(fut.await);
+            let result = match limit {
+                None => fut.await,
+                Some(limit) => tokio::time::timeout(limit, fut)
+                    .await
+                    .unwrap_or_else(|_| Err(StoreError::transient(BACKEND, timed_out))),
+            };
+            let _ = tx.send(result);
         });
         rx.recv()
             .map_err(|_| StoreError::new(BACKEND, "the registry client task failed unexpectedly"))?
@@ -476,7 +501,9 @@ impl OciBackend {
                 reference.clone(),
                 ctx.clone(),
             );
-            self.block(async move { inner.read_manifest(&registry, &reference, &ctx).await })
+            self.block(ctx.clone(), async move {
+                inner.read_manifest(&registry, &reference, &ctx).await
+            })
         })
     }
 
@@ -501,7 +528,9 @@ impl OciBackend {
                 descriptor.digest.clone(),
                 ctx.clone(),
             );
-            self.block(async move { inner.read_blob(&repo, &digest, &ctx).await })
+            self.block(ctx.clone(), async move {
+                inner.read_blob(&repo, &digest, &ctx).await
+            })
         })
     }
 
@@ -524,7 +553,7 @@ impl OciBackend {
                 digest.to_string(),
                 ctx.clone(),
             );
-            self.block(async move {
+            self.block(ctx.clone(), async move {
                 let transport = inner.transport(&repo.registry).await;
                 inner.referrers_api(transport, &repo, &digest, &ctx).await
             })

@@ -23,7 +23,8 @@ pub mod timestamp;
 pub mod tuf;
 
 pub use root::{
-    CertificateAuthority, KeyDetails, TransparencyLog, TrustError, TrustedRoot, Validity,
+    CertificateAuthority, KeyDetails, TransparencyLog, TrustError, TrustedKey, TrustedRoot,
+    Validity,
 };
 
 use crate::pem;

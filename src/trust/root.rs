@@ -140,6 +140,60 @@ impl TransparencyLog {
     }
 }
 
+/// A signer's public key with the window it may be trusted in: `--key`
+/// given as protobuf-specs' `PublicKey` message in its JSON form
+/// (`{"rawBytes", "keyDetails", "validFor": {"start", "end"}}`), the form
+/// Sigstore's trust material gives every key in. As sigstore-go's
+/// `ExpiringKey`, the key verifies only what a trusted time (a verified
+/// timestamp or log entry) places inside its window.
+#[derive(Clone, Debug)]
+pub struct TrustedKey {
+    pub key: PublicKey,
+    pub valid_for: Validity,
+}
+
+impl TrustedKey {
+    /// A key without a window (a PEM key, a certificate's, a KMS key).
+    pub fn always(key: PublicKey) -> TrustedKey {
+        TrustedKey {
+            key,
+            valid_for: Validity::ALWAYS,
+        }
+    }
+
+    /// Parse a `PublicKey` message; errors name the field at fault.
+    /// `keyDetails` may be left out (the key's own algorithm is then
+    /// taken); when given, it must describe the key.
+    pub fn from_json(json: &[u8]) -> Result<TrustedKey, String> {
+        let raw: RawKey = serde_json::from_slice(json).map_err(|e| {
+            format!("not a Sigstore PublicKey message (rawBytes, keyDetails, validFor): {e}")
+        })?;
+        let valid_for =
+            validity(raw.valid_for.as_ref()).map_err(|(p, w)| format!("validFor{p}: {w}"))?;
+        let der = match &raw.raw_bytes {
+            Some(b) => bytes(b).map_err(|w| format!("rawBytes: {w}"))?,
+            None => return Err("rawBytes: missing".into()),
+        };
+        let key = match raw.key_details.as_deref() {
+            None | Some("PUBLIC_KEY_DETAILS_UNSPECIFIED") => {
+                PublicKey::from_spki_der(&der).map_err(|e| format!("rawBytes: {e}"))?
+            }
+            Some(name) => {
+                let details = KeyDetails::parse(name);
+                if let KeyDetails::Other(name) = &details {
+                    return Err(format!("keyDetails: {name:?} is not supported"));
+                }
+                let key = parse_key(&der, &details).map_err(|w| format!("rawBytes: {w}"))?;
+                if Some(key.kind()) != details.kind() {
+                    return Err(format!("keyDetails say {name}, the key is {}", key.kind()));
+                }
+                key
+            }
+        };
+        Ok(TrustedKey { key, valid_for })
+    }
+}
+
 /// A certificate authority: a Fulcio instance or a timestamp authority.
 #[derive(Clone, Debug)]
 pub struct CertificateAuthority {
@@ -683,6 +737,30 @@ mod tests {
         let id = root.tlogs[0].log_id.clone();
         let e = root.tlog_key(&id, at("2025-05-01T00:00:00Z")).unwrap_err();
         assert!(matches!(e, TrustError::UnsupportedKey { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_trusted_key_names_what_is_wrong_with_it() {
+        let ed = "MCowBQYDK2VwAyEAPn+AREHoBaZ7wgS1zBqpxmLSGnyhxXj4lFxSdWVB8o8=";
+        let key = TrustedKey::from_json(
+            format!(r#"{{"rawBytes":"{ed}","keyDetails":"PKIX_ED25519","validFor":{{"start":"2025-01-01T00:00:00Z"}}}}"#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(key.key.kind(), KeyKind::Ed25519);
+        assert!(key.valid_for.contains(at("2025-01-01T00:00:00Z")));
+        assert!(!key.valid_for.contains(at("2024-12-31T23:59:59Z")));
+        let e = TrustedKey::from_json(br#"{"keyDetails":"PKIX_ED25519"}"#).unwrap_err();
+        assert_eq!(e, "rawBytes: missing");
+        let e = TrustedKey::from_json(
+            format!(r#"{{"rawBytes":"{ed}","validFor":{{"start":"2025-01-02T00:00:00Z","end":"2025-01-01T00:00:00Z"}}}}"#).as_bytes(),
+        )
+        .unwrap_err();
+        assert!(e.starts_with("validFor: ends"), "{e}");
+        let e = TrustedKey::from_json(
+            format!(r#"{{"rawBytes":"{ed}","keyDetails":"LMS"}}"#).as_bytes(),
+        )
+        .unwrap_err();
+        assert!(e.contains("\"LMS\" is not supported"), "{e}");
     }
 
     #[test]

@@ -12,12 +12,13 @@ use super::evidence::{Evidence, Signed};
 use crate::sign::PublicKey;
 use crate::sign::dsse::{IN_TOTO, pae};
 use crate::tlog::{Checked, LogEntry, Logged, Rekor, Rules, entry_records};
-use crate::trust::TrustedRoot;
+use crate::trust::{TrustedKey, TrustedRoot};
 
 /// What signatures are trusted, and how transparency is handled.
 pub struct Trust {
-    /// `--key`: signatures by any of these keys are trusted.
-    pub keys: Vec<PublicKey>,
+    /// `--key`: signatures by any of these keys are trusted, each within
+    /// its validity window.
+    pub keys: Vec<TrustedKey>,
     /// `--trusted-root` and the shortcut flags, resolved into one root.
     pub root: TrustedRoot,
     /// `--ca-roots`: certificates leading to these roots are trusted, when
@@ -128,6 +129,7 @@ pub fn check(
     whole_statement: bool,
 ) -> Result<Verified, Rejection> {
     let signed = parts(&evidence.signed)?;
+    bundled_entry(evidence, trust)?;
 
     // Transparency and timestamps first: a verified entry's or timestamp's
     // time is when a short-lived certificate must have been valid.
@@ -139,10 +141,11 @@ pub fn check(
     if searched && let Some(chain) = &evidence.certificate {
         checked.retain(|(e, _)| entry_records(e, &signed.logged(), &chain.certificate_pem).is_ok());
     }
-    let signed_at = signed_time(evidence, trust, &signed, &checked)?;
+    let times = signed_times(evidence, trust, &signed, &checked)?;
+    let signed_at = times.iter().map(|t| t.at).min();
 
     let (candidates, certified) = signers(evidence, trust, signed_at, now)?;
-    let key = signed.verify(&candidates)?;
+    let key = signing_key(&signed, &candidates, &times, now)?;
     let (signer, verifier_pem) = match certified {
         Some((signer, pem)) => (signer, pem),
         None => (format!("key {}", key.key_id()), key.to_pem()),
@@ -231,6 +234,24 @@ fn matches_run(statement: &Value, run: &super::evidence::RunSubjects) -> Result<
     Ok(())
 }
 
+/// A keyless bundle carries its log entry: exactly one, as sigstore-python
+/// requires of every bundle and cosign of keyless ones (more than one is
+/// refused when the bundle is read). Only `--insecure-ignore-tlog` waives
+/// it, as in cosign; a key-signed bundle may rest on a signed timestamp.
+fn bundled_entry(evidence: &Evidence, trust: &Trust) -> Result<(), Rejection> {
+    if evidence.from_bundle
+        && evidence.certificate.is_some()
+        && evidence.tlog.is_empty()
+        && !trust.tlog.ignore
+    {
+        return Err(Rejection::new(
+            "tlog",
+            "the bundle carries no transparency log entry: a keyless bundle carries exactly one (--insecure-ignore-tlog to verify it without)",
+        ));
+    }
+    Ok(())
+}
+
 /// Verify each entry's place in the log (SET, inclusion proof, checkpoint).
 fn verify_entries<'e>(
     evidence: &Evidence,
@@ -255,17 +276,30 @@ fn verify_entries<'e>(
     Ok(checked)
 }
 
-/// The earliest trusted time the evidence was signed at: a verified SET's
-/// `integratedTime` or a verified RFC 3161 timestamp.
-fn signed_time(
+/// A time someone trusted vouches the evidence was signed by.
+#[derive(Clone, Copy, Debug)]
+struct SignedTime {
+    /// Unix seconds.
+    at: i64,
+    /// What vouches for it, for messages.
+    by: &'static str,
+}
+
+/// Every trusted time the evidence was signed by: each verified SET's
+/// `integratedTime` and each verified RFC 3161 timestamp.
+fn signed_times(
     evidence: &Evidence,
     trust: &Trust,
     signed: &SignedParts,
     checked: &[(&LogEntry, Checked)],
-) -> Result<Option<i64>, Rejection> {
-    let mut times: Vec<i64> = checked
+) -> Result<Vec<SignedTime>, Rejection> {
+    let mut times: Vec<SignedTime> = checked
         .iter()
         .filter_map(|(_, c)| c.integrated_time)
+        .map(|at| SignedTime {
+            at,
+            by: "the log entry's integrated time",
+        })
         .collect();
     // RFC 3161 timestamps over the signature, against the trusted root's
     // timestamp authorities (none given: they cannot vouch for anything).
@@ -274,10 +308,63 @@ fn signed_time(
         for token in &evidence.timestamps {
             let t = crate::trust::timestamp::verify(token, &signature, &trust.root)
                 .map_err(|e| Rejection::new("timestamp", e.to_string()))?;
-            times.push(t.time.unix_timestamp());
+            times.push(SignedTime {
+                at: t.time.unix_timestamp(),
+                by: "the RFC 3161 timestamp",
+            });
         }
     }
-    Ok(times.into_iter().min())
+    Ok(times)
+}
+
+/// The candidate key that signed it and was valid at every trusted signing
+/// time (as sigstore-go checks a long-lived key against each verified
+/// timestamp); with no trusted time, a key with a window must hold it now.
+fn signing_key(
+    signed: &SignedParts,
+    candidates: &[TrustedKey],
+    times: &[SignedTime],
+    now: i64,
+) -> Result<PublicKey, Rejection> {
+    let keys: Vec<PublicKey> = candidates.iter().map(|k| k.key.clone()).collect();
+    let key = signed.verify(&keys)?;
+    let outside = |k: &TrustedKey| -> Option<SignedTime> {
+        let at = |t: i64| time::OffsetDateTime::from_unix_timestamp(t).ok();
+        let checked = if times.is_empty() {
+            &[SignedTime {
+                at: now,
+                by: "the current time (no trusted signing time came with it)",
+            }][..]
+        } else {
+            times
+        };
+        checked
+            .iter()
+            .find(|t| at(t.at).is_none_or(|a| !k.valid_for.contains(a)))
+            .copied()
+    };
+    let signer = candidates.iter().find(|k| k.key == key);
+    let Some((window, late)) = signer.and_then(|k| Some((k.valid_for, outside(k)?))) else {
+        return Ok(key);
+    };
+    // The same key may be given again with another window.
+    let valid: Vec<PublicKey> = candidates
+        .iter()
+        .filter(|k| outside(k).is_none())
+        .map(|k| k.key.clone())
+        .collect();
+    if let Ok(key) = signed.verify(&valid) {
+        return Ok(key);
+    }
+    Err(Rejection::new(
+        "key",
+        format!(
+            "signature time outside of the key's validity window: {} says {}, and key {} is trusted only from {window}",
+            late.by,
+            super::rfc3339(late.at),
+            key.key_id(),
+        ),
+    ))
 }
 
 /// Who may have signed: the certificate's key (checked at the signing
@@ -288,7 +375,7 @@ fn signers(
     trust: &Trust,
     signed_at: Option<i64>,
     now: i64,
-) -> Result<(Vec<PublicKey>, Option<(String, String)>), Rejection> {
+) -> Result<(Vec<TrustedKey>, Option<(String, String)>), Rejection> {
     match (&evidence.certificate, &trust.roots) {
         (Some(chain), Some(roots)) => {
             // A short-lived certificate says nothing without a time someone
@@ -320,7 +407,7 @@ fn signers(
                 signer.push_str(&format!("; SCT not checked: {why}"));
             }
             Ok((
-                vec![cert.public_key],
+                vec![TrustedKey::always(cert.public_key)],
                 Some((signer, chain.certificate_pem.clone())),
             ))
         }

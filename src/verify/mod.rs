@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod check;
 pub mod evidence;
 pub mod gcs;
+pub mod local;
 pub mod oci;
 pub mod policy;
 pub mod read;
@@ -25,7 +26,7 @@ use crate::run::read::InputError;
 use crate::sign::PublicKey;
 use crate::sink::Sink;
 use crate::tlog::Rekor;
-use crate::trust::TrustedRoot;
+use crate::trust::{TrustedKey, TrustedRoot};
 use certificate::{IdentityPolicy, Matcher, Roots};
 use check::{Content, Rejection, TlogStatus, Transparency, Trust, Verified};
 use evidence::Evidence;
@@ -48,7 +49,9 @@ pub enum VerifyError {
     #[error("nothing to verify")]
     #[diagnostic(
         code(chains::verify::usage),
-        help("give files, directories or `-`, --image REF, or --gcs gs://BUCKET/PREFIX")
+        help(
+            "give files, directories or `-`, --image REF, --local-image DIR, or --gcs gs://BUCKET/PREFIX"
+        )
     )]
     NothingGiven,
     #[error("{0}")]
@@ -103,6 +106,7 @@ const CHUNK: usize = 512;
 pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
     if args.inputs.is_empty()
         && args.image.is_empty()
+        && args.local_image.is_empty()
         && args.gcs.is_empty()
         && args.signature.is_none()
     {
@@ -219,25 +223,39 @@ fn read_batches(inputs: &[read::Input], fail_fast: bool, tx: &std::sync::mpsc::S
     let _ = tx.send(Batch::Evidence(batch));
 }
 
-/// Images: verified when at least one of what is attached passes (others
+/// Images (`--image` from registries, `--local-image` from layouts on
+/// disk): verified when at least one of what is attached passes (others
 /// may be signed by other parties); each is reported. True when an image
-/// could not be fetched.
+/// could not be read.
 fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) -> bool {
-    if args.image.is_empty() {
-        return false;
-    }
-    let options = match oci_options(args) {
-        Ok(o) => o,
-        Err(e) => {
-            report.unreadable(&e.to_string());
-            return true;
-        }
+    // Credentials (the Kubernetes keychain's included) only when a
+    // registry is to be reached.
+    let options = match args.image.is_empty() {
+        true => Default::default(),
+        false => match oci_options(args) {
+            Ok(o) => o,
+            Err(e) => {
+                report.unreadable(&e.to_string());
+                return true;
+            }
+        },
     };
     let mut bad_input = false;
-    for reference in &args.image {
+    // (reference, the image's SHA-256 hex, what is attached), read lazily.
+    let remote = args.image.iter().map(|reference| {
         let fetched =
-            oci::fetch_image(reference, &options).map_err(|e| VerifyError::Usage(e.to_string()));
-        let image = match fetched {
+            oci::fetch_image(reference, &options).map(|i| (i.image.hex().to_string(), i.evidence));
+        (reference, fetched)
+    });
+    let local = args.local_image.iter().map(|reference| {
+        let read = local::read_local_image(reference).map(|i| {
+            let hex = i.digest.trim_start_matches("sha256:").to_string();
+            (hex, i.evidence)
+        });
+        (reference, read)
+    });
+    for (reference, read) in remote.chain(local) {
+        let (hex, evidence) = match read {
             Ok(i) => i,
             Err(e) => {
                 bad_input = true;
@@ -249,10 +267,10 @@ fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) ->
             name: String::new(),
             digest: policy::DigestSpec {
                 algorithm: Some("sha256".into()),
-                hex: image.image.hex().to_string(),
+                hex,
             },
         });
-        let findings = checks.verify(image.evidence);
+        let findings = checks.verify(evidence);
         // With checks about the build, an image signature alone (which
         // says nothing about the build) does not make the image pass.
         let about_build = checks.policy.about_build();
@@ -561,9 +579,10 @@ fn tuf_trusted_root(args: &VerifyArgs) -> Result<TrustedRoot, VerifyError> {
     tuf::trusted_root(&options).map_err(|e| VerifyError::Tlog(e.to_string()))
 }
 
-/// `--key`: a PEM public key (cosign.pub), a certificate, a private key
+/// `--key`: a PEM public key (cosign.pub), a Sigstore `PublicKey` message
+/// in JSON (a key with a validity window), a certificate, a private key
 /// (its public half), or a KMS URI (its public key is fetched).
-fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError> {
+fn load_key(reference: &str, args: &VerifyArgs) -> Result<TrustedKey, VerifyError> {
     let key_error = |message: String| VerifyError::Key {
         reference: reference.to_string(),
         message,
@@ -574,19 +593,26 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<PublicKey, VerifyError
             ..Default::default()
         };
         crate::sign::load(reference, &opts)
-            .map(|s| s.public_key().clone())
+            .map(|s| TrustedKey::always(s.public_key().clone()))
             .map_err(|e| key_error(e.to_string()))
     };
     if crate::sign::kms::is_kms_uri(reference) {
         return signer_key();
     }
     let text = std::fs::read_to_string(reference).map_err(|e| key_error(e.to_string()))?;
+    if text.trim_start().starts_with('{') {
+        return TrustedKey::from_json(text.as_bytes()).map_err(key_error);
+    }
     if text.contains("-----BEGIN PUBLIC KEY-----") {
-        return PublicKey::from_pem(&text).map_err(|e| key_error(e.to_string()));
+        return PublicKey::from_pem(&text)
+            .map(TrustedKey::always)
+            .map_err(|e| key_error(e.to_string()));
     }
     if let Some(der) = crate::pem::decode(&text, &["CERTIFICATE"]) {
         // The user named this certificate's key as trusted: its chain is not checked.
-        return certificate::public_key_of(&der).map_err(|e| key_error(e.to_string()));
+        return certificate::public_key_of(&der)
+            .map(TrustedKey::always)
+            .map_err(|e| key_error(e.to_string()));
     }
     signer_key()
 }
