@@ -4,6 +4,7 @@
 //! real CLI; what was stored is read back and verified with securesystemslib.
 
 use crate::common;
+use crate::common::fault::{FaultServer, Reply};
 use crate::common::{stderr, stdout, testdata};
 
 use std::path::{Path, PathBuf};
@@ -170,7 +171,7 @@ fn a_refused_or_hung_server_fails_the_run() {
             &format!(
                 "artifacts.taskrun.storage: tekton,archivista\nartifacts.oci.storage: ''\nstorage.archivista.url: http://127.0.0.1:{port}\n"
             ),
-            &["--timeout", "3s", "-o", outdir.to_str().unwrap()],
+            &["--timeout", "3s", "--output-dir", outdir.to_str().unwrap()],
         );
         assert_no_success_claim(&out);
         assert!(
@@ -192,4 +193,34 @@ fn a_refused_or_hung_server_fails_the_run() {
         assert!(!marked, "{extra}: nothing is marked signed");
     }
     drop(hung);
+}
+
+/// A server that acknowledges other bytes than were sent (its gitoid is not
+/// theirs) has not stored them: retried, then the run fails saying so.
+#[test]
+fn a_wrong_gitoid_is_not_an_acknowledgement() {
+    let server = FaultServer::start(|_, _| {
+        Reply::new(200, "{\"gitoid\":\"0000\"}\n").header("Content-Type", "application/json")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = attest(
+        dir.path(),
+        &format!(
+            "artifacts.taskrun.storage: archivista\nartifacts.oci.storage: ''\nstorage.archivista.url: {}\n",
+            server.url()
+        ),
+        &[],
+    );
+    assert_no_success_claim(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("the server stored gitoid 0000, but what was sent has gitoid "),
+        "{err}"
+    );
+    assert!(err.contains("(tried 4 times"), "{err}");
+    // Each try sent the same bytes, a DSSE envelope.
+    let bodies: Vec<Vec<u8>> = server.requests().iter().map(|r| r.body.clone()).collect();
+    assert_eq!(bodies.len(), 4);
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(server.requests()[0].line(), "POST /upload");
 }

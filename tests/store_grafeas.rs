@@ -61,13 +61,31 @@ fn public_key(dir: &Path) -> PathBuf {
 }
 
 fn attest(dir: &Path, config: &str, endpoint: &str, token: &str, args: &[&str]) -> Output {
+    attest_run(
+        dir,
+        config,
+        endpoint,
+        token,
+        args,
+        "runs/taskrun-build.yaml",
+    )
+}
+
+fn attest_run(
+    dir: &Path,
+    config: &str,
+    endpoint: &str,
+    token: &str,
+    args: &[&str],
+    run: &str,
+) -> Output {
     let cfg = dir.join("chains-config.yaml");
     std::fs::write(&cfg, config).unwrap();
     common::chains()
         .arg("attest")
         .args(["--key", &key(), "--config", cfg.to_str().unwrap()])
         .args(args)
-        .arg(testdata("runs/taskrun-build.yaml"))
+        .arg(testdata(run))
         .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
         .env("GOOGLE_CONTAINERANALYSIS_ENDPOINT", endpoint)
         .env("GOOGLE_OAUTH_ACCESS_TOKEN", token)
@@ -256,13 +274,12 @@ fn refusals_and_dead_servers_fail_the_run() {
             ),
             &format!("http://127.0.0.1:{port}"),
             TOKEN,
-            &["--timeout", "3s", "-o", outdir.to_str().unwrap()],
+            &["--timeout", "3s", "--output-dir", outdir.to_str().unwrap()],
         );
         assert_no_success_claim(&out);
         assert!(
-            stderr(&out).contains(&format!(
-                "cannot reach Container Analysis at http://127.0.0.1:{port}"
-            )),
+            stderr(&out).contains("grafeas: cannot create note")
+                && stderr(&out).contains(&format!("Container Analysis at http://127.0.0.1:{port}")),
             "{what}: {}",
             stderr(&out)
         );
@@ -278,4 +295,31 @@ fn refusals_and_dead_servers_fail_the_run() {
         assert!(!marked, "{what}: nothing is marked signed");
     }
     drop(hung);
+}
+
+/// A PipelineRun's attestation goes under Chains' PipelineRun build note.
+#[test]
+fn pipelineruns_get_their_own_build_note() {
+    let svc = server(&[]);
+    let endpoint = format!("http://127.0.0.1:{}", svc.port);
+    let dir = tempfile::tempdir().unwrap();
+    let out = attest_run(
+        dir.path(),
+        "artifacts.pipelinerun.storage: grafeas\nartifacts.taskrun.storage: ''\nartifacts.oci.storage: ''\nstorage.grafeas.projectid: proj\nstorage.grafeas.noteid: chains\n",
+        &endpoint,
+        TOKEN,
+        &[],
+        "runs/pipelinerun-with-children.yaml",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stats(svc.port);
+    let note = &s["notes"]["projects/proj/notes/chains-pipelinerun-intoto"];
+    assert_eq!(note["kind"], "BUILD", "{s}");
+    assert_eq!(note["build"]["builderVersion"], "tekton.dev/v1/PipelineRun");
+    for o in s["occurrences"].as_array().unwrap() {
+        assert_eq!(
+            o["noteName"],
+            "projects/proj/notes/chains-pipelinerun-intoto"
+        );
+    }
 }

