@@ -4,6 +4,7 @@
 //! real CLI; what was stored is read back and verified with securesystemslib.
 
 use crate::common;
+use crate::common::fault::{FaultServer, Reply};
 use crate::common::{stderr, stdout, testdata};
 
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
-fn server(args: &[&str]) -> common::Service {
+pub(crate) fn server(args: &[&str]) -> common::Service {
     let port = common::free_port();
     let mut all = vec![
         common::root()
@@ -31,7 +32,7 @@ fn server(args: &[&str]) -> common::Service {
     )
 }
 
-fn stats(port: u16) -> Value {
+pub(crate) fn stats(port: u16) -> Value {
     reqwest::blocking::get(format!("http://127.0.0.1:{port}/_stats"))
         .unwrap()
         .json()
@@ -95,6 +96,25 @@ fn the_envelope_is_uploaded_and_acknowledged_by_its_gitoid() {
         .unwrap()
         .bytes()
         .unwrap();
+    // The gitoid is git's own sha256 blob id of the bytes (git hash-object
+    // in a sha256 repository), and what our client computes.
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .current_dir(repo.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        git(&["init", "-q", "--object-format=sha256", "."])
+            .status
+            .success()
+    );
+    std::fs::write(repo.path().join("upload"), &stored).unwrap();
+    let hashed = git(&["hash-object", "upload"]);
+    assert_eq!(stdout(&hashed).trim(), gitoid, "{}", stderr(&hashed));
+    assert_eq!(chains::store::archivista::gitoid_sha256(&stored), gitoid);
     // Go's json.Encoder: go-witness' field order and a trailing newline.
     let text = std::str::from_utf8(&stored).unwrap();
     assert!(
@@ -170,7 +190,7 @@ fn a_refused_or_hung_server_fails_the_run() {
             &format!(
                 "artifacts.taskrun.storage: tekton,archivista\nartifacts.oci.storage: ''\nstorage.archivista.url: http://127.0.0.1:{port}\n"
             ),
-            &["--timeout", "3s", "-o", outdir.to_str().unwrap()],
+            &["--timeout", "3s", "--output-dir", outdir.to_str().unwrap()],
         );
         assert_no_success_claim(&out);
         assert!(
@@ -192,4 +212,34 @@ fn a_refused_or_hung_server_fails_the_run() {
         assert!(!marked, "{extra}: nothing is marked signed");
     }
     drop(hung);
+}
+
+/// A server that acknowledges other bytes than were sent (its gitoid is not
+/// theirs) has not stored them: retried, then the run fails saying so.
+#[test]
+fn a_wrong_gitoid_is_not_an_acknowledgement() {
+    let server = FaultServer::start(|_, _| {
+        Reply::new(200, "{\"gitoid\":\"0000\"}\n").header("Content-Type", "application/json")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = attest(
+        dir.path(),
+        &format!(
+            "artifacts.taskrun.storage: archivista\nartifacts.oci.storage: ''\nstorage.archivista.url: {}\n",
+            server.url()
+        ),
+        &[],
+    );
+    assert_no_success_claim(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("the server stored gitoid 0000, but what was sent has gitoid "),
+        "{err}"
+    );
+    assert!(err.contains("(tried 4 times"), "{err}");
+    // Each try sent the same bytes, a DSSE envelope.
+    let bodies: Vec<Vec<u8>> = server.requests().iter().map(|r| r.body.clone()).collect();
+    assert_eq!(bodies.len(), 4);
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(server.requests()[0].line(), "POST /upload");
 }

@@ -14,9 +14,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-const TOKEN: &str = "grafeas-test-token-0123456789";
+pub(crate) const TOKEN: &str = "grafeas-test-token-0123456789";
 
-fn server(args: &[&str]) -> common::Service {
+pub(crate) fn server(args: &[&str]) -> common::Service {
     let port = common::free_port();
     let mut all = vec![
         common::root()
@@ -38,7 +38,7 @@ fn server(args: &[&str]) -> common::Service {
     )
 }
 
-fn stats(port: u16) -> Value {
+pub(crate) fn stats(port: u16) -> Value {
     reqwest::blocking::get(format!("http://127.0.0.1:{port}/_stats"))
         .unwrap()
         .json()
@@ -61,13 +61,31 @@ fn public_key(dir: &Path) -> PathBuf {
 }
 
 fn attest(dir: &Path, config: &str, endpoint: &str, token: &str, args: &[&str]) -> Output {
+    attest_run(
+        dir,
+        config,
+        endpoint,
+        token,
+        args,
+        "runs/taskrun-build.yaml",
+    )
+}
+
+fn attest_run(
+    dir: &Path,
+    config: &str,
+    endpoint: &str,
+    token: &str,
+    args: &[&str],
+    run: &str,
+) -> Output {
     let cfg = dir.join("chains-config.yaml");
     std::fs::write(&cfg, config).unwrap();
     common::chains()
         .arg("attest")
         .args(["--key", &key(), "--config", cfg.to_str().unwrap()])
         .args(args)
-        .arg(testdata("runs/taskrun-build.yaml"))
+        .arg(testdata(run))
         .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
         .env("GOOGLE_CONTAINERANALYSIS_ENDPOINT", endpoint)
         .env("GOOGLE_OAUTH_ACCESS_TOKEN", token)
@@ -164,7 +182,7 @@ fn notes_and_occurrences_are_created_as_chains_creates_them() {
         );
         assert_eq!(b["noteName"], "projects/proj/notes/chains-taskrun-intoto");
         let st = &b["build"]["intotoStatement"];
-        assert_eq!(st["_type"], statement["_type"]);
+        assert_eq!(st["type"], statement["_type"]);
         assert_eq!(st["predicateType"], statement["predicateType"]);
         assert_eq!(st["subject"], statement["subject"]);
         assert_eq!(
@@ -256,13 +274,12 @@ fn refusals_and_dead_servers_fail_the_run() {
             ),
             &format!("http://127.0.0.1:{port}"),
             TOKEN,
-            &["--timeout", "3s", "-o", outdir.to_str().unwrap()],
+            &["--timeout", "3s", "--output-dir", outdir.to_str().unwrap()],
         );
         assert_no_success_claim(&out);
         assert!(
-            stderr(&out).contains(&format!(
-                "cannot reach Container Analysis at http://127.0.0.1:{port}"
-            )),
+            stderr(&out).contains("grafeas: cannot create note")
+                && stderr(&out).contains(&format!("Container Analysis at http://127.0.0.1:{port}")),
             "{what}: {}",
             stderr(&out)
         );
@@ -278,4 +295,66 @@ fn refusals_and_dead_servers_fail_the_run() {
         assert!(!marked, "{what}: nothing is marked signed");
     }
     drop(hung);
+}
+
+/// A PipelineRun's attestation goes under Chains' PipelineRun build note.
+#[test]
+fn pipelineruns_get_their_own_build_note() {
+    let svc = server(&[]);
+    let endpoint = format!("http://127.0.0.1:{}", svc.port);
+    let dir = tempfile::tempdir().unwrap();
+    let out = attest_run(
+        dir.path(),
+        "artifacts.pipelinerun.storage: grafeas\nartifacts.taskrun.storage: ''\nartifacts.oci.storage: ''\nstorage.grafeas.projectid: proj\nstorage.grafeas.noteid: chains\n",
+        &endpoint,
+        TOKEN,
+        &[],
+        "runs/pipelinerun-with-children.yaml",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stats(svc.port);
+    let note = &s["notes"]["projects/proj/notes/chains-pipelinerun-intoto"];
+    assert_eq!(note["kind"], "BUILD", "{s}");
+    assert_eq!(note["build"]["builderVersion"], "tekton.dev/v1/PipelineRun");
+    for o in s["occurrences"].as_array().unwrap() {
+        assert_eq!(
+            o["noteName"],
+            "projects/proj/notes/chains-pipelinerun-intoto"
+        );
+    }
+}
+
+/// The local server parses bodies with Google's Grafeas types: a field
+/// the service does not know is refused, as the service refuses it.
+#[test]
+fn the_local_server_refuses_unknown_fields_as_the_service_does() {
+    let svc = server(&[]);
+    let http = reqwest::blocking::Client::new();
+    let post = |path: &str, body: Value| {
+        let r = http
+            .post(format!(
+                "http://127.0.0.1:{}/v1/projects/proj/{path}",
+                svc.port
+            ))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    let (status, _) = post(
+        "notes?noteId=n",
+        serde_json::json!({"build": {"builderVersion": "v"}}),
+    );
+    assert_eq!(status, 200);
+    let (status, text) = post(
+        "occurrences",
+        serde_json::json!({"resourceUri": "r", "noteName": "projects/proj/notes/n",
+            "build": {"intotoStatement": {"_typo": "t"}}}),
+    );
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.contains("INVALID_ARGUMENT") && text.contains("_typo"),
+        "{text}"
+    );
 }

