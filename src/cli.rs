@@ -76,6 +76,23 @@ pub enum Command {
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(Box<WatchArgs>),
 
+    /// Print the payload Chains stored on a run (as `tkn chain payload` did).
+    ///
+    /// RUN is a file or `-` holding the run (`kubectl get taskrun NAME -o
+    /// yaml`, a stream or a List; --name picks one of several), or, with
+    /// --kubeconfig, --context or -n, the name of a run in the cluster. The
+    /// payload of the run's own attestation (annotation
+    /// chains.tekton.dev/payload-<kind>-<uid>) is printed decoded.
+    #[command(after_help = PAYLOAD_EXAMPLES)]
+    Payload(StoredArgs),
+
+    /// Print the signature Chains stored on a run (as `tkn chain signature` did).
+    ///
+    /// RUN as for `chains payload`. A DSSE envelope is printed as JSON; a
+    /// raw signature as base64, as cosign writes it.
+    #[command(after_help = SIGNATURE_EXAMPLES)]
+    Signature(StoredArgs),
+
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -105,6 +122,63 @@ Examples:
   chains verify --ca-roots fulcio.pem --certificate-identity-regexp '^https://kubernetes.io/' \\
       --rekor-url https://rekor.sigstore.dev --require-tlog run.sigstore.json
   chains verify --key cosign.pub --print-payload att.intoto.jsonl | jq .predicate";
+
+const PAYLOAD_EXAMPLES: &str = "\
+Examples:
+  chains payload -n ci build-x --kubeconfig ~/.kube/config | jq .predicate
+  kubectl get taskrun build-x -o yaml | chains payload -
+  chains payload --kind pipelinerun -n ci release-9kd2 --context prod";
+
+const SIGNATURE_EXAMPLES: &str = "\
+Examples:
+  chains signature -n ci build-x --kubeconfig ~/.kube/config
+  chains signature annotated/taskrun-ci-build-x.yaml --artifact-key 3b1f6a0e2c9d";
+
+/// The kind of a run named in a cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RunKindArg {
+    Taskrun,
+    Pipelinerun,
+}
+
+#[derive(Debug, Args)]
+pub struct StoredArgs {
+    /// A file or `-` holding the run; with --kubeconfig, --context or -n, its name in the cluster.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+
+    /// Read the run from the cluster of this kubeconfig.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Read the run from the cluster of this kubeconfig context (kubectl's --context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The run's namespace in the cluster [default: the context's].
+    #[arg(short, long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// The kind of the run named in the cluster.
+    #[arg(long, value_enum, default_value = "taskrun")]
+    pub kind: RunKindArg,
+
+    /// In a file holding several runs: the one with this name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Another artifact of the run: the KEY of its chains.tekton.dev/<part>-KEY
+    /// annotations (e.g. the 12 hex digits of an image's digest) [default: <kind>-<uid>].
+    #[arg(long, value_name = "KEY")]
+    pub artifact_key: Option<String>,
+}
+
+impl StoredArgs {
+    /// RUN names a run in a cluster, not a file.
+    pub fn from_cluster(&self) -> bool {
+        self.kubeconfig.is_some() || self.context.is_some() || self.namespace.is_some()
+    }
+}
 
 /// `-o, --output`: the format of a report, as kubectl's and cosign's `-o`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

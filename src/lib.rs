@@ -28,6 +28,7 @@ pub mod sign;
 pub mod sigstore;
 pub mod sink;
 pub mod store;
+pub mod stored;
 pub mod strict_json;
 pub mod tlog;
 pub mod trust;
