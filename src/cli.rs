@@ -21,6 +21,17 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Say on stderr where credentials, trust and outputs come from
+    /// (cosign's --verbose; -d is accepted too).
+    #[arg(
+        short,
+        long,
+        global = true,
+        short_alias = 'd',
+        conflicts_with = "quiet"
+    )]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -65,6 +76,23 @@ pub enum Command {
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(Box<WatchArgs>),
 
+    /// Print the payload Chains stored on a run (as `tkn chain payload` did).
+    ///
+    /// RUN is a file or `-` holding the run (`kubectl get taskrun NAME -o
+    /// yaml`, a stream or a List; --name picks one of several), or, with
+    /// --kubeconfig, --context or -n, the name of a run in the cluster. The
+    /// payload of the run's own attestation (annotation
+    /// chains.tekton.dev/payload-<kind>-<uid>) is printed decoded.
+    #[command(after_help = PAYLOAD_EXAMPLES)]
+    Payload(StoredArgs),
+
+    /// Print the signature Chains stored on a run (as `tkn chain signature` did).
+    ///
+    /// RUN as for `chains payload`. A DSSE envelope is printed as JSON; a
+    /// raw signature as base64, as cosign writes it.
+    #[command(after_help = SIGNATURE_EXAMPLES)]
+    Signature(StoredArgs),
+
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -73,27 +101,106 @@ pub enum Command {
     },
 }
 
+// Examples are kept under 78 columns, long ones continued with `\`, so that
+// help wrapped to an 80-column terminal never breaks a command in two
+// (`examples_survive_wrapping` checks it), and the man pages print them as
+// they are.
 const ATTEST_EXAMPLES: &str = "\
 Examples:
   kubectl get taskrun build-x -o yaml | chains attest --unsigned -
-  COSIGN_PASSWORD=... chains attest --key cosign.key runs/ --output-dir provenance/
+  COSIGN_PASSWORD=... chains attest --key cosign.key runs/ \\
+      --output-dir provenance/
   chains attest --key awskms:///alias/chains --format slsa/v2alpha4 run.yaml
-  chains attest --unsigned pipelinerun.yaml --taskruns children/";
+  chains attest --unsigned pipelinerun.yaml --taskruns children/
+  chains attest --unsigned -o yaml run.yaml";
 
 const WATCH_EXAMPLES: &str = "\
 Examples:
-  chains watch                                  # in a pod: in-cluster config, all namespaces
-  chains watch --kubeconfig ~/.kube/config --namespace ci,release --controller-namespace tekton-chains
+  chains watch       # in a pod: in-cluster config, all namespaces
+  chains watch --kubeconfig ~/.kube/config -n ci,release \\
+      --controller-namespace tekton-chains
+  chains watch --context kind-ci -n ci
   chains watch --key awskms:///alias/chains --workers 16 --log-format json";
 
 const VERIFY_EXAMPLES: &str = "\
 Examples:
   chains verify --key cosign.pub provenance/
-  chains verify --key cosign.pub --image registry.example/app:v1 --builder-id https://tekton.dev/chains/v2
+  chains verify --key cosign.pub --image registry.example/app:v1 \\
+      --builder-id https://tekton.dev/chains/v2
   kubectl get taskrun build-x -o json | chains verify --key cosign.pub -
-  chains verify --ca-roots fulcio.pem --certificate-identity-regexp '^https://kubernetes.io/' \\
+  chains verify --ca-roots fulcio.pem \\
+      --certificate-identity-regexp '^https://kubernetes.io/' \\
       --rekor-url https://rekor.sigstore.dev --require-tlog run.sigstore.json
-  chains verify --key cosign.pub --print-payload att.intoto.jsonl | jq .predicate";
+  chains verify --key cosign.pub --print-provenance att.intoto.jsonl | jq .
+  chains verify --key cosign.pub -o json --output-file report.json prov/";
+
+const PAYLOAD_EXAMPLES: &str = "\
+Examples:
+  chains payload -n ci build-x --kubeconfig ~/.kube/config | jq .predicate
+  kubectl get taskrun build-x -o yaml | chains payload -
+  chains payload --kind pipelinerun -n ci release-9kd2 --context prod";
+
+const SIGNATURE_EXAMPLES: &str = "\
+Examples:
+  chains signature -n ci build-x --kubeconfig ~/.kube/config
+  chains signature annotated/taskrun-ci-build-x.yaml \\
+      --artifact-key 3b1f6a0e2c9d";
+
+/// Every subcommand's examples, for the test that they survive wrapping.
+#[cfg(test)]
+const ALL_EXAMPLES: [&str; 5] = [
+    ATTEST_EXAMPLES,
+    WATCH_EXAMPLES,
+    VERIFY_EXAMPLES,
+    PAYLOAD_EXAMPLES,
+    SIGNATURE_EXAMPLES,
+];
+
+/// The kind of a run named in a cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RunKindArg {
+    Taskrun,
+    Pipelinerun,
+}
+
+#[derive(Debug, Args)]
+pub struct StoredArgs {
+    /// A file or `-` holding the run; with --kubeconfig, --context or -n, its name in the cluster.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+
+    /// Read the run from the cluster of this kubeconfig.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Read the run from the cluster of this kubeconfig context (kubectl's --context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The run's namespace in the cluster [default: the context's].
+    #[arg(short, long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// The kind of the run named in the cluster.
+    #[arg(long, value_enum, default_value = "taskrun")]
+    pub kind: RunKindArg,
+
+    /// In a file holding several runs: the one with this name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Another artifact of the run: the KEY of its chains.tekton.dev/<part>-KEY
+    /// annotations (e.g. the 12 hex digits of an image's digest) [default: <kind>-<uid>].
+    #[arg(long, value_name = "KEY")]
+    pub artifact_key: Option<String>,
+}
+
+impl StoredArgs {
+    /// RUN names a run in a cluster, not a file.
+    pub fn from_cluster(&self) -> bool {
+        self.kubeconfig.is_some() || self.context.is_some() || self.namespace.is_some()
+    }
+}
 
 /// `-o, --output`: the format of a report, as kubectl's and cosign's `-o`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -140,8 +247,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "artifact")]
     pub signature: Option<PathBuf>,
 
-    /// The PEM certificate of a keyless --signature.
-    #[arg(long, value_name = "FILE", requires = "signature")]
+    /// The PEM certificate of a keyless --signature (--cert as in cosign).
+    #[arg(
+        long,
+        visible_alias = "cert",
+        value_name = "FILE",
+        requires = "signature"
+    )]
     pub certificate: Option<PathBuf>,
 
     /// The PEM chain above --certificate.
@@ -235,8 +347,9 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub insecure_ignore_tlog: bool,
 
-    /// The predicate type attestations must have (a URI, or cosign's short names such as slsaprovenance).
-    #[arg(long, value_name = "TYPE")]
+    /// The predicate type attestations must have (a URI, or cosign's short
+    /// names such as slsaprovenance; --type as in cosign).
+    #[arg(long, visible_alias = "type", value_name = "TYPE")]
     pub predicate_type: Option<String>,
 
     /// The builder id the provenance must name.
@@ -250,6 +363,21 @@ pub struct VerifyArgs {
     /// The digest (ALG:HEX or HEX) that source (or any material) must have.
     #[arg(long, value_name = "DIGEST")]
     pub source_digest: Option<String>,
+
+    /// The git tag the build must come from (slsa-verifier's flag): a
+    /// source URI's @refs/tags/TAG, or the run's revision parameter.
+    #[arg(long, value_name = "TAG", group = "source_ref")]
+    pub source_tag: Option<String>,
+
+    /// The git branch the build must come from (slsa-verifier's flag): a
+    /// source URI's @refs/heads/BRANCH, or the run's revision parameter.
+    #[arg(long, value_name = "BRANCH", group = "source_ref")]
+    pub source_branch: Option<String>,
+
+    /// A tag of this version the build must come from: v1 takes any v1.x.y,
+    /// v1.2 any v1.2.y, v1.2.3 only it (slsa-verifier's flag).
+    #[arg(long, value_name = "vX[.Y[.Z]]", group = "source_ref")]
+    pub source_versioned_tag: Option<String>,
 
     /// A subject the statement must have, NAME@ALG:HEX (NAME may be empty). May be repeated.
     #[arg(long, value_name = "NAME@ALG:HEX")]
@@ -270,8 +398,8 @@ pub struct VerifyArgs {
     pub output_file: Option<PathBuf>,
 
     /// Write each verified payload (the statement) to stdout, one per line;
-    /// the report goes to stderr.
-    #[arg(long, conflicts_with = "output")]
+    /// the report goes to stderr (--print-provenance as in slsa-verifier).
+    #[arg(long, visible_alias = "print-provenance", conflicts_with = "output")]
     pub print_payload: bool,
 
     /// Reach --image registries over plain HTTP or with unverified TLS.
@@ -281,6 +409,9 @@ pub struct VerifyArgs {
     /// Stop at the first input that cannot be read.
     #[arg(long)]
     pub fail_fast: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     /// Deadline for all remote calls (registries, logs, TUF, GCS), a Go
     /// duration such as 90s or 5m (cosign's --timeout).
@@ -319,7 +450,7 @@ pub struct AttestArgs {
     pub deep_inspection: bool,
 
     /// Write unsigned in-toto statements (no key needed).
-    #[arg(long, conflicts_with_all = ["key", "fulcio_url", "identity_token", "bundle", "storage", "tlog_upload"])]
+    #[arg(long, conflicts_with_all = ["key", "fulcio_url", "identity_token", "identity_token_file", "bundle", "storage", "tlog_upload"])]
     pub unsigned: bool,
 
     /// Signing key: a cosign key, a PEM private key, or a KMS URI
@@ -335,9 +466,18 @@ pub struct AttestArgs {
     #[arg(long, value_name = "URL")]
     pub fulcio_url: Option<String>,
 
-    /// Keyless signing: a file holding the OIDC identity token.
+    /// Keyless signing: the OIDC identity token itself (cosign's flag).
+    /// It shows in the process list: prefer SIGSTORE_ID_TOKEN or
+    /// --identity-token-file. Deprecated: a value naming an existing file
+    /// is read as --identity-token-file, with a warning.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "identity_token_file")]
+    pub identity_token: Option<String>,
+
+    /// Keyless signing: a file holding the OIDC identity token (read when
+    /// signing starts) [default: SIGSTORE_ID_TOKEN, else
+    /// signers.x509.identity.token.file].
     #[arg(long, value_name = "FILE")]
-    pub identity_token: Option<PathBuf>,
+    pub identity_token_file: Option<PathBuf>,
 
     /// Write Sigstore bundles (v0.3) instead of bare DSSE envelopes.
     #[arg(long)]
@@ -395,6 +535,9 @@ pub struct AttestArgs {
     #[arg(long)]
     pub allow_unfinished: bool,
 
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
     /// Attest a PipelineRun whose childReferences name TaskRuns missing from
     /// the inputs, from the children that are there, with a warning.
     #[arg(long)]
@@ -414,6 +557,58 @@ fn parse_go_duration(s: &str) -> Result<std::time::Duration, String> {
         Some(_) => Err("a timeout must be positive".into()),
         None => Err(format!("{s:?} is not a duration (such as 90s, 5m or 1h)")),
     }
+}
+
+/// How registries are logged in to (cosign's flags), for every registry
+/// chains reaches; the docker config (`~/.docker/config.json`) comes last.
+#[derive(Debug, Args, Default)]
+pub struct RegistryArgs {
+    /// Registry user name, with --registry-password.
+    #[arg(
+        long,
+        value_name = "USER",
+        env = "CHAINS_REGISTRY_USERNAME",
+        requires = "registry_password"
+    )]
+    pub registry_username: Option<String>,
+
+    /// Registry password; prefer the environment variable, which stays out
+    /// of the process list.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "CHAINS_REGISTRY_PASSWORD",
+        hide_env_values = true,
+        requires = "registry_username"
+    )]
+    pub registry_password: Option<String>,
+
+    /// A registry bearer token (e.g. from a cloud's token exchange); prefer
+    /// the environment variable.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "CHAINS_REGISTRY_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "registry_username"
+    )]
+    pub registry_token: Option<String>,
+
+    /// Use the Kubernetes keychain: the imagePullSecrets of
+    /// --k8s-service-account, read with KUBECONFIG, ~/.kube/config or the
+    /// in-cluster service account (as cosign's --k8s-keychain).
+    #[arg(long)]
+    pub k8s_keychain: bool,
+
+    /// The service account whose imagePullSecrets --k8s-keychain uses, as
+    /// [NAMESPACE/]NAME (namespace: the kubeconfig context's).
+    #[arg(
+        long,
+        value_name = "[NS/]NAME",
+        default_value = "default",
+        requires = "k8s_keychain"
+    )]
+    pub k8s_service_account: String,
 }
 
 #[derive(Debug, Args)]
@@ -486,25 +681,88 @@ pub fn command() -> clap::Command {
 pub fn completion(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(shell.generator(), &mut command(), "chains", &mut out);
-    out
+    match shell {
+        Shell::Bash => bash_with_colons(&out),
+        _ => out,
+    }
 }
 
-/// Man pages: (file name, roff) for `chains` and each subcommand.
+/// bash splits words at `:` (it is in COMP_WORDBREAKS), so a value such as
+/// `https://tekton.dev/chains/v2/slsa` or `awskms:///alias/k` reaches
+/// clap's completion function in pieces, after its option is no longer
+/// `prev`. The generated function is renamed and called by a wrapper that
+/// joins the pieces back, then leaves in each candidate only what bash
+/// replaces (the text after the last `:`), as bash-completion's
+/// `__ltrim_colon_completions` does, without needing that package.
+fn bash_with_colons(generated: &[u8]) -> Vec<u8> {
+    const WRAPPER: &str = r#"
+# Values with ':' (URLs, KMS URIs): bash splits words there; join them back.
+_chains() {
+    local cur="$2" prev="$3" i="$COMP_CWORD"
+    if [[ "$COMP_WORDBREAKS" == *:* ]]; then
+        cur="${COMP_WORDS[i]}"
+        while (( i > 1 )) && [[ "${COMP_WORDS[i]}" == ":" || "${COMP_WORDS[i-1]}" == ":" ]]; do
+            i=$((i - 1))
+            cur="${COMP_WORDS[i]}${cur}"
+        done
+        prev="${COMP_WORDS[i-1]}"
+    fi
+    _chains_clap "$1" "$cur" "$prev"
+    if [[ "$cur" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
+        local keep="${cur%"${cur##*:}"}" k
+        for k in "${!COMPREPLY[@]}"; do
+            COMPREPLY[k]="${COMPREPLY[k]#"$keep"}"
+        done
+    fi
+}
+"#;
+    let text = String::from_utf8_lossy(generated);
+    let Some(end) = text.find("\nif [[ \"${BASH_VERSINFO[0]}\" -eq 4") else {
+        return generated.to_vec();
+    };
+    let (function, registration) = text.split_at(end);
+    let function = function.replacen("_chains() {", "_chains_clap() {", 1);
+    format!("{function}{WRAPPER}{registration}").into_bytes()
+}
+
+/// Man pages: (file name, roff) for `chains` and each subcommand. clap's
+/// sections, then EXAMPLES, EXIT STATUS and ENVIRONMENT
+/// ([`crate::manual`]) where clap would write its EXTRA section. The
+/// `help` subcommand is left out: it has no page of its own.
 pub fn man_pages() -> Vec<(String, Vec<u8>)> {
-    let cmd = command();
+    let cmd = command().disable_help_subcommand(true);
     let mut pages = Vec::new();
-    let mut render = |name: String, c: clap::Command| {
+    let mut render = |name: String, short: &str, c: clap::Command| {
+        let after_help = c.get_after_help().map(|h| h.to_string());
+        let has_version = c.get_version().is_some();
+        let man = clap_mangen::Man::new(c.clone());
         let mut out = Vec::new();
-        clap_mangen::Man::new(c)
-            .render(&mut out)
-            .expect("rendering to memory cannot fail");
+        let rendered = (|| -> std::io::Result<()> {
+            man.render_title(&mut out)?;
+            man.render_name_section(&mut out)?;
+            man.render_synopsis_section(&mut out)?;
+            man.render_description_section(&mut out)?;
+            if c.get_arguments().any(|a| !a.is_hide_set()) {
+                man.render_options_section(&mut out)?;
+            }
+            if c.has_subcommands() {
+                man.render_subcommands_section(&mut out)?;
+            }
+            out.extend_from_slice(crate::manual::sections(short, after_help.as_deref()).as_bytes());
+            match has_version {
+                true => man.render_version_section(&mut out),
+                false => Ok(()),
+            }
+        })();
+        rendered.expect("rendering to memory cannot fail");
         pages.push((format!("{name}.1"), out));
     };
     for sub in cmd.get_subcommands() {
-        let name = format!("chains-{}", sub.get_name());
-        render(name.clone(), sub.clone().name(name));
+        let short = sub.get_name().to_string();
+        let name = format!("chains-{short}");
+        render(name.clone(), &short, sub.clone().name(name));
     }
-    render("chains".into(), cmd);
+    render("chains".into(), "", cmd.clone());
     pages
 }
 
@@ -525,8 +783,12 @@ pub struct WatchArgs {
     pub kubeconfig: Option<PathBuf>,
 
     /// Watch only these namespaces, comma-separated [default: all namespaces].
-    #[arg(long, value_name = "NS,...", value_delimiter = ',')]
+    #[arg(short, long, value_name = "NS,...", value_delimiter = ',')]
     pub namespace: Vec<String>,
+
+    /// The kubeconfig context to use (kubectl's --context) [default: the current one].
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
 
     /// Namespace holding chains-config, signing-secrets and the Lease
     /// [default: POD_NAMESPACE, else the service account's or the kubeconfig context's].
@@ -660,6 +922,105 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
 
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    /// Each alias from cosign, slsa-verifier and kubectl, once: it lands
+    /// in the option it stands for (their behaviour is tested under
+    /// tests/habits.rs and each option's own tests).
+    #[test]
+    fn aliases_of_other_tools() {
+        let Command::Verify(v) = parse(&[
+            "chains",
+            "verify",
+            "--type",
+            "slsaprovenance",
+            "--cert",
+            "c.pem",
+            "--signature",
+            "s",
+            "--artifact",
+            "a",
+            "--certificate-chain",
+            "ch.pem",
+            "--print-provenance",
+            "-t",
+            "5m",
+            "--source-tag",
+            "v1",
+        ])
+        .command
+        else {
+            panic!("verify")
+        };
+        assert_eq!(v.predicate_type.as_deref(), Some("slsaprovenance"));
+        assert_eq!(
+            v.certificate.as_deref(),
+            Some(std::path::Path::new("c.pem"))
+        );
+        assert!(v.certificate_chain.is_some() && v.print_payload);
+        assert_eq!(v.timeout, Some(Duration::from_secs(300)));
+        assert_eq!(v.source_tag.as_deref(), Some("v1"));
+        let cli = parse(&["chains", "-d", "verify", "-o", "yaml", "x"]);
+        assert!(cli.verbose);
+        let Command::Verify(v) = cli.command else {
+            panic!("verify")
+        };
+        assert_eq!(v.output, OutputFormat::Yaml);
+        assert!(parse(&["chains", "verify", "--verbose", "x"]).verbose);
+        assert!(Cli::try_parse_from(["chains", "-q", "-v", "verify", "x"]).is_err());
+        let Command::Watch(w) =
+            parse(&["chains", "watch", "-n", "a,b", "--context", "kind-ci"]).command
+        else {
+            panic!("watch")
+        };
+        assert_eq!(w.namespace, ["a", "b"]);
+        assert_eq!(w.context.as_deref(), Some("kind-ci"));
+        let Command::Attest(a) = parse(&[
+            "chains",
+            "attest",
+            "--registry-token",
+            "t",
+            "--k8s-keychain",
+            "--timeout",
+            "90s",
+            "r",
+        ])
+        .command
+        else {
+            panic!("attest")
+        };
+        assert_eq!(a.registry.registry_token.as_deref(), Some("t"));
+        assert!(a.registry.k8s_keychain);
+        // A password without a user name is refused, not ignored.
+        assert!(
+            Cli::try_parse_from(["chains", "attest", "--registry-password", "p", "r"]).is_err()
+        );
+    }
+
+    /// `-h` and `--help` on an 80-column terminal show each example line
+    /// whole, as written.
+    #[test]
+    fn examples_survive_wrapping() {
+        for examples in ALL_EXAMPLES {
+            for line in crate::manual::examples(examples) {
+                assert!(line.len() <= 78, "too long for 80 columns: {line:?}");
+            }
+        }
+        for sub in ["attest", "verify", "watch", "payload", "signature"] {
+            let mut cmd = command().term_width(80);
+            let sub_cmd = cmd.find_subcommand_mut(sub).unwrap();
+            let examples = sub_cmd.get_after_help().unwrap().to_string();
+            for help in [sub_cmd.render_help(), sub_cmd.render_long_help()] {
+                let help = help.to_string();
+                for line in crate::manual::examples(&examples) {
+                    assert!(help.contains(line), "{sub}: {line:?} not whole in:\n{help}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
@@ -668,5 +1029,23 @@ mod tests {
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
         assert!(parse_duration("x").is_err());
         assert!(parse_duration("5h").is_err());
+    }
+
+    /// `watch --timeout` bounds each run's remote calls: 5m unless given,
+    /// and never zero (every call would fail untried).
+    #[test]
+    fn watch_timeout_defaults_to_five_minutes_and_refuses_zero() {
+        let timeout = |extra: &[&str]| {
+            let args = [&["chains", "watch"][..], extra].concat();
+            match Cli::try_parse_from(args).map(|c| c.command) {
+                Ok(Command::Watch(w)) => Ok(w.timeout),
+                Ok(_) => panic!("watch"),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        assert_eq!(timeout(&[]), Ok(Duration::from_secs(300)));
+        assert_eq!(timeout(&["--timeout", "30s"]), Ok(Duration::from_secs(30)));
+        let zero = timeout(&["--timeout", "0s"]).unwrap_err();
+        assert!(zero.contains("a timeout must be positive"), "{zero}");
     }
 }

@@ -144,20 +144,52 @@ impl Kube {
         qps: f64,
         burst: u32,
     ) -> Result<Kube, ApiError> {
-        let mut config = match kubeconfig {
-            Some(p) => {
+        Self::connect_context(kubeconfig, None, qps, burst).await
+    }
+
+    /// As [`Kube::connect`], with a kubeconfig `context` other than the
+    /// current one (kubectl's `--context`); with a context and no file,
+    /// the file kubectl would read (KUBECONFIG, else ~/.kube/config).
+    pub async fn connect_context(
+        kubeconfig: Option<&Path>,
+        context: Option<&str>,
+        qps: f64,
+        burst: u32,
+    ) -> Result<Kube, ApiError> {
+        let options = kube::config::KubeConfigOptions {
+            context: context.map(str::to_string),
+            ..Default::default()
+        };
+        let config = match (kubeconfig, context) {
+            (Some(p), _) => {
                 let kc = kube::config::Kubeconfig::read_from(p).map_err(|e| {
                     ApiError::new(format!("cannot read kubeconfig {}: {e}", p.display()))
                 })?;
-                kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                kube::Config::from_custom_kubeconfig(kc, &options)
                     .await
                     .map_err(|e| {
                         ApiError::new(format!("invalid kubeconfig {}: {e}", p.display()))
                     })?
             }
-            None => kube::Config::incluster()
+            (None, Some(_)) => kube::Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| ApiError::new(format!("cannot use the kubeconfig: {e}")))?,
+            (None, None) => kube::Config::incluster()
                 .map_err(|e| ApiError::new(format!("no in-cluster configuration: {e}")))?,
         };
+        Self::with_config(config, qps, burst)
+    }
+
+    /// What kubectl would connect to: KUBECONFIG, else ~/.kube/config, else
+    /// the in-cluster service account.
+    pub async fn infer() -> Result<Kube, ApiError> {
+        let config = kube::Config::infer().await.map_err(|e| {
+            ApiError::new(format!("no kubeconfig or in-cluster configuration: {e}"))
+        })?;
+        Self::with_config(config, 0.0, 1)
+    }
+
+    fn with_config(mut config: kube::Config, qps: f64, burst: u32) -> Result<Kube, ApiError> {
         config.headers.push((
             http::header::USER_AGENT,
             http::HeaderValue::from_static(USER_AGENT),
@@ -228,6 +260,58 @@ impl Kube {
     pub async fn get(&self, path: &str) -> Result<Value, ApiError> {
         self.call(&format!("GET {path}"), Self::request("GET", path, None)?)
             .await
+    }
+
+    /// The Kubernetes keychain: the docker configs of the imagePullSecrets
+    /// a service account names, as (secret name, config JSON), in its
+    /// order. Legacy `.dockercfg` secrets are wrapped as `{"auths": ...}`.
+    /// A named secret that is missing is skipped, as the kubelet does.
+    pub async fn pull_secrets(
+        &self,
+        namespace: &str,
+        account: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, ApiError> {
+        let sa = self
+            .get(&format!(
+                "{}/{account}",
+                core_collection(namespace, "serviceaccounts")
+            ))
+            .await?;
+        let names: Vec<&str> = sa
+            .get("imagePullSecrets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("name").and_then(Value::as_str))
+            .collect();
+        let mut configs = Vec::new();
+        for name in names {
+            let path = format!("{}/{name}", core_collection(namespace, "secrets"));
+            let secret = match self.get(&path).await {
+                Ok(s) => s,
+                Err(e) if e.is(404) => continue,
+                Err(e) => return Err(e),
+            };
+            let data = |key: &str| -> Option<Vec<u8>> {
+                use base64::Engine;
+                let text = secret.pointer(&format!("/data/{}", key.replace('/', "~1")))?;
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.as_str()?)
+                    .ok()
+            };
+            if let Some(json) = data(".dockerconfigjson") {
+                configs.push((name.to_string(), json));
+            } else if let Some(legacy) = data(".dockercfg") {
+                let auths: Value = serde_json::from_slice(&legacy).map_err(|e| {
+                    ApiError::new(format!(
+                        "secret {namespace}/{name}: .dockercfg is not JSON: {e}"
+                    ))
+                })?;
+                let wrapped = serde_json::json!({ "auths": auths });
+                configs.push((name.to_string(), wrapped.to_string().into_bytes()));
+            }
+        }
+        Ok(configs)
     }
 
     pub async fn create(&self, collection: &str, object: &Value) -> Result<Value, ApiError> {

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    chains::report::set_verbose(cli.verbose);
     match cli.command {
         Command::Attest(args) => match attest::run(&args, cli.quiet) {
             Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -75,6 +76,8 @@ fn main() -> ExitCode {
                 ExitCode::from(code)
             }
         },
+        Command::Payload(args) => stored(&args, chains::annotations::Part::Payload),
+        Command::Signature(args) => stored(&args, chains::annotations::Part::Signature),
         Command::Completions { shell } => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -88,6 +91,18 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+    }
+}
+
+/// `chains payload` / `chains signature`.
+fn stored(args: &chains::cli::StoredArgs, part: chains::annotations::Part) -> ExitCode {
+    match chains::stored::run(args, part) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e.exit_code();
+            report(e);
+            ExitCode::from(code)
         }
     }
 }

@@ -1,8 +1,11 @@
 //! The docdb backend through the real CLI, against real servers on
 //! 127.0.0.1: moto (DynamoDB, `pip install 'moto[server]'`), read back with
 //! boto3; Google's Cloud Firestore emulator (the `google-cloud-cli-firestore-
-//! emulator` package, on this kind of machine), read back over its REST API.
-//! Faults (5xx, refusals, hangs) against the scripted fault server.
+//! emulator` package, on this kind of machine), read back over its REST API;
+//! MongoDB, of which no server installs here, against `tests/tools/
+//! mongo_server.py` (MongoDB's documented wire protocol, BSON by pymongo),
+//! read back with pymongo. Faults (5xx, refusals, hangs) against the
+//! scripted fault server.
 //!
 //! What Chains would store is built here from the same run stored by the
 //! `files` backend (Chains' payload and signature objects), encoded as the
@@ -50,6 +53,7 @@ fn chains(args: &[&str], envs: &[(&str, String)]) -> Output {
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "FIRESTORE_EMULATOR_HOST",
+        "MONGO_SERVER_URL",
         "GOOGLE_APPLICATION_CREDENTIALS",
         "GOOGLE_OAUTH_ACCESS_TOKEN",
     ] {
@@ -684,12 +688,249 @@ fn docdb_urls_are_checked_before_anything_is_stored() {
         stderr(&out)
     );
     assert_no_success_claim(&out);
+    // mongo:// without a server URL anywhere: Chains' message.
     let cfg = config(dir.path(), "mongo://db/coll?id_field=Name");
     let out = attest(&cfg, &[], &[]);
     assert_ne!(out.status.code(), Some(0));
     assert!(
-        stderr(&out).contains("MongoDB (mongo://) is not supported"),
+        stderr(&out).contains("no MongoDB server URL"),
         "{}",
         stderr(&out)
     );
+    assert_no_success_claim(&out);
+}
+
+// ------------------------------------------------------------------- MongoDB
+
+/// A JSON value as the Go CDK's MongoDB driver stores it, as
+/// `mongo_client.py` prints BSON.
+fn mongo_value(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => json!({"$double": n.as_f64().unwrap()}),
+        Value::Array(a) => Value::Array(a.iter().map(mongo_value).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), mongo_value(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Chains' `SignedDocument` for a key-signed artifact, keyed by `Name`.
+fn mongo_document(s: &Stored, signature_b64: &str) -> Value {
+    let object: Value = serde_json::from_slice(&s.payload).unwrap();
+    json!({
+        "_id": s.key,
+        "Signed": {"$binary": STANDARD.encode(&s.payload)},
+        "Signature": signature_b64,
+        "Cert": "",
+        "Chain": "",
+        "Object": mongo_value(&object),
+    })
+}
+
+fn mongo_server(extra: &[&str]) -> (Service, String) {
+    let port = free_port();
+    let mut args = vec![
+        common::root()
+            .join("tests/tools/mongo_server.py")
+            .display()
+            .to_string(),
+        port.to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let service = Service::start(
+        "mongo",
+        Path::new("python3"),
+        &args,
+        &[],
+        port,
+        &format!("http://127.0.0.1:{port}/"),
+    );
+    (service, format!("mongodb://127.0.0.1:{port}/"))
+}
+
+/// Every document of `db.coll`, read with pymongo, by `_id`.
+fn mongo_find(server: &str, db: &str, coll: &str) -> Vec<Value> {
+    let out = Command::new("python3")
+        .arg(common::root().join("tests/tools/mongo_client.py"))
+        .args([server, db, coll])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "mongo_client.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut docs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    docs.sort_by_key(|d| d["_id"].as_str().unwrap_or_default().to_string());
+    docs
+}
+
+fn mongo_config(dir: &Path, url: &str, server_key: &str, server: &str) -> String {
+    let p = dir.join("chains-config.yaml");
+    std::fs::write(
+        &p,
+        format!(
+            "artifacts.taskrun.storage: docdb\nartifacts.oci.storage: docdb\nstorage.docdb.url: \"{url}\"\n{server_key}: \"{server}\"\n"
+        ),
+    )
+    .unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn mongo_documents_are_chains_documents() {
+    let (_mongo, server) = mongo_server(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    // The server URL from a file, as a mounted secret (trailing newline).
+    let secret = dir.path().join("secret");
+    std::fs::create_dir(&secret).unwrap();
+    std::fs::write(secret.join("MONGO_SERVER_URL"), format!("{server}\n")).unwrap();
+    let cfg = mongo_config(
+        dir.path(),
+        "mongo://chains/attestations?id_field=Name",
+        "storage.docdb.mongo-server-url-dir",
+        secret.to_str().unwrap(),
+    );
+    let out = attest(&cfg, &[], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let objects = chains_objects(dir.path());
+    let check = |docs: &[Value]| {
+        assert_eq!(docs.len(), objects.len(), "{docs:?}");
+        for s in &objects {
+            let doc = docs
+                .iter()
+                .find(|d| d["_id"] == s.key.as_str())
+                .unwrap_or_else(|| panic!("no document for {}", s.key));
+            let signature = check_signature(doc["Signature"].as_str().unwrap(), s, dir.path());
+            assert_eq!(doc, &mongo_document(s, signature), "{}", s.key);
+        }
+    };
+    let docs = mongo_find(&server, "chains", "attestations");
+    check(&docs);
+
+    // Again, the URL from MONGO_SERVER_URL: the documents are replaced.
+    let cfg = config(dir.path(), "mongo://chains/attestations?id_field=Name");
+    let out = attest(&cfg, &[], &[("MONGO_SERVER_URL", server.clone())]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again = mongo_find(&server, "chains", "attestations");
+    assert_ne!(again, docs, "replaced, with new signatures");
+    check(&again);
+
+    // A server refusing the write: its error, named; nothing claimed.
+    let (_refusing, refusing) = mongo_server(&["--fail-updates", "13:Unauthorized"]);
+    let out = attest(&cfg, &[], &[("MONGO_SERVER_URL", refusing.clone())]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("docdb")
+            && err.contains("cannot put")
+            && err.contains("Unauthorized (13): update refused by the test server"),
+        "{err}"
+    );
+    assert!(!err.contains("(tried "), "a refusal is not retried: {err}");
+    assert_no_success_claim(&out);
+}
+
+/// A server stepping down is retried; nobody listening is not; the
+/// password in the server URL never shows.
+#[test]
+fn mongo_faults_are_retried_or_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "mongo://chains/attestations?id_field=Name");
+    let (_down, down) = mongo_server(&["--fail-updates", "91:ShutdownInProgress"]);
+    let out = attest(&cfg, &[], &[("MONGO_SERVER_URL", down)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("docdb")
+            && err.contains("ShutdownInProgress (91)")
+            && err.contains("(tried 4 times over "),
+        "{err}"
+    );
+    assert_no_success_claim(&out);
+
+    let closed = free_port();
+    let password = "s3cret-mongo-password";
+    let out = attest(
+        &cfg,
+        &[],
+        &[(
+            "MONGO_SERVER_URL",
+            format!("mongodb://chains:{password}@127.0.0.1:{closed}/?authSource=admin"),
+        )],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("docdb")
+            && err.contains(&format!("cannot reach mongodb://127.0.0.1:{closed}")),
+        "{err}"
+    );
+    assert!(!err.contains(password), "the password leaked: {err}");
+    assert!(!err.contains("(tried "), "refused is not retried: {err}");
+    assert_no_success_claim(&out);
+}
+
+/// Chains re-reads `mongo-server-url-path` when the secret changes; one
+/// backend here follows the file from one server to another.
+#[test]
+fn mongo_follows_a_rotated_server_url_file() {
+    use chains::store::Backend;
+    use chains::store::docdb::{DocdbBackend, DocdbOptions};
+    let (_a, server_a) = mongo_server(&[]);
+    let (_b, server_b) = mongo_server(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("url");
+    std::fs::write(&file, format!("{server_a}\n")).unwrap();
+    let backend = DocdbBackend::with_env(
+        &DocdbOptions {
+            url: Some("mongo://chains/rotated?id_field=Name".into()),
+            mongo_server_url_path: Some(file.clone()),
+            ..Default::default()
+        },
+        &|_| None,
+    )
+    .unwrap();
+    let signer = chains::sign::local::LocalSigner::load(
+        Path::new(&key()),
+        &chains::sign::Password::FromEnvironment,
+    )
+    .unwrap();
+    let artifact = |key: &str| chains::store::SignedArtifact {
+        kind: chains::store::ArtifactKind::TaskRun,
+        short_key: key.to_string(),
+        payload: br#"{"_type":"https://in-toto.io/Statement/v0.1"}"#.to_vec(),
+        signature: b"{}".to_vec(),
+        envelope: None,
+        image: None,
+        subjects: Vec::new(),
+        public_key: chains::sign::Signer::public_key(&signer).clone(),
+        certificate: None,
+        tlog: None,
+    };
+    let run = chains::run::RunId {
+        kind: chains::run::RunKind::TaskRun,
+        namespace: "ci".into(),
+        name: "r".into(),
+        uid: "u".into(),
+        origin: chains::run::Origin {
+            file: "run.yaml".into(),
+            document: 0,
+            item: None,
+            line: 1,
+        },
+    };
+    backend.store(&run, &artifact("taskrun-first")).unwrap();
+    std::fs::write(&file, format!("{server_b}\n")).unwrap();
+    backend.store(&run, &artifact("taskrun-second")).unwrap();
+    let ids = |server: &str| -> Vec<String> {
+        mongo_find(server, "chains", "rotated")
+            .iter()
+            .map(|d| d["_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&server_a), ["taskrun-first"]);
+    assert_eq!(ids(&server_b), ["taskrun-second"]);
 }

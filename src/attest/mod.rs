@@ -75,11 +75,14 @@ pub enum AttestError {
 
 /// The keys attest's flags and the config name, for the signer stage.
 fn signer_inputs(args: &AttestArgs, config: &Config) -> SignerInputs {
+    let env_token = std::env::var("SIGSTORE_ID_TOKEN").ok();
     let flags = SigningFlags {
         key: args.key.as_deref(),
         password_file: args.password_file.as_deref(),
         fulcio_url: args.fulcio_url.as_deref(),
         identity_token: args.identity_token.as_deref(),
+        identity_token_file: args.identity_token_file.as_deref(),
+        identity_token_env: env_token.as_deref(),
     };
     SignerInputs {
         plan: SigningPlan::resolve(config, flags),
@@ -88,8 +91,12 @@ fn signer_inputs(args: &AttestArgs, config: &Config) -> SignerInputs {
 }
 
 /// The storage attest's flags choose, for the store stage.
-fn storage_inputs(args: &AttestArgs, output: &AttestOutput) -> StorageInputs {
-    StorageInputs {
+fn storage_inputs(
+    args: &AttestArgs,
+    output: &AttestOutput,
+) -> Result<StorageInputs, StorageSetupError> {
+    Ok(StorageInputs {
+        registry: registry_credentials(&args.registry)?,
         storage: args.storage.clone(),
         output: output.dir.clone(),
         in_place: args.in_place,
@@ -98,7 +105,20 @@ fn storage_inputs(args: &AttestArgs, output: &AttestOutput) -> StorageInputs {
         rekor_url: args.rekor_url.clone(),
         rekor_public_key: args.rekor_public_key.clone(),
         controller: false,
+    })
+}
+
+/// Registry credentials from flags and environment, and with
+/// `--k8s-keychain` the service account's imagePullSecrets.
+fn registry_credentials(
+    args: &crate::cli::RegistryArgs,
+) -> Result<crate::store::oci::RegistryCredentials, StorageSetupError> {
+    let mut credentials = crate::plan::registry_credentials(args);
+    if args.k8s_keychain {
+        let (namespace, account) = crate::plan::service_account(&args.k8s_service_account);
+        credentials.pull_secrets = crate::store::oci::k8s_keychain(namespace, account)?;
     }
+    Ok(credentials)
 }
 
 /// Resolve the provenance options: config file, then flags.
@@ -244,7 +264,11 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     let signers = if args.unsigned {
         None
     } else {
-        let s = pipeline::load_signers(&signer_inputs(args, &config), &config)?;
+        let inputs = signer_inputs(args, &config);
+        for warning in &inputs.plan.warnings {
+            tally.warn(warning);
+        }
+        let s = pipeline::load_signers(&inputs, &config)?;
         for (kind, signer) in [("taskrun", &s.taskrun), ("pipelinerun", &s.pipelinerun)] {
             if signer.is_none() {
                 tally.warn(&format!(
@@ -261,7 +285,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         })?;
     }
     let storage = match &signers {
-        Some(_) => Some(Storage::setup(&storage_inputs(args, &output), &config)?),
+        Some(_) => Some(Storage::setup(&storage_inputs(args, &output)?, &config)?),
         None => None,
     };
     let write_back = storage.as_ref().and_then(|s| s.write_back.clone());

@@ -114,6 +114,8 @@ pub struct StorageInputs {
     pub tlog_upload: bool,
     pub rekor_url: Option<String>,
     pub rekor_public_key: Option<PathBuf>,
+    /// Registry credentials for the oci backend, before the docker config.
+    pub registry: crate::store::oci::RegistryCredentials,
     /// The controller: the config's storage (defaults included) applies as in
     /// Chains, and the caller marks the live run with the [`Receipt`].
     pub controller: bool,
@@ -152,7 +154,8 @@ impl Storage {
             pick("oci", &config.oci.storage),
         ];
         let mut made: Vec<(String, Arc<dyn Backend>)> = Vec::new();
-        let plan = StoragePlan::resolve(config);
+        let mut plan = StoragePlan::resolve(config);
+        plan.oci.credentials = args.registry.clone();
         let mut backends =
             |names: &BTreeSet<String>| -> Result<Vec<Arc<dyn Backend>>, StorageSetupError> {
                 let mut out = Vec::new();

@@ -73,6 +73,7 @@ pub(crate) mod registry;
 use cosign::*;
 use manifest::*;
 use registry::*;
+pub use registry::{RegistryCredentials, k8s_keychain};
 
 const BACKEND: &str = "oci";
 
@@ -90,6 +91,9 @@ pub struct OciOptions {
     pub insecure: bool,
     /// `storage.oci.encoding-format`: Dsse (default) or SigstoreBundle.
     pub encoding: Encoding,
+    /// Credentials from flags, the environment and the Kubernetes
+    /// keychain, before the docker config.
+    pub credentials: RegistryCredentials,
 }
 
 /// `storage.oci.encoding-format`.
@@ -378,7 +382,10 @@ impl OciBackend {
         locks.entry(key.to_string()).or_default().clone()
     }
 
-    /// Credentials for `registry` from the docker config, resolved once.
+    /// Credentials for `registry`, resolved once: `--registry-token`, else
+    /// `--registry-username`/`--registry-password`, else the first
+    /// imagePullSecret (Kubernetes keychain) with an entry for it, else the
+    /// docker config.
     fn credentials(&self, registry: &str) -> Result<RegistryAuth, StoreError> {
         if let Some(auth) = self
             .credentials
@@ -388,9 +395,24 @@ impl OciBackend {
         {
             return Ok(auth.clone());
         }
-        let auth = match &self.docker_config {
-            Some(path) => docker_credentials(path, registry)?,
-            None => RegistryAuth::Anonymous,
+        let auth = match self.opts.credentials.resolve(registry)? {
+            Some(auth) => auth,
+            None => match &self.docker_config {
+                Some(path) => {
+                    let auth = docker_credentials(path, registry)?;
+                    crate::report::debug(|| match auth {
+                        RegistryAuth::Anonymous => {
+                            format!(
+                                "registry {registry}: anonymous (nothing for it in {})",
+                                path.display()
+                            )
+                        }
+                        _ => format!("registry {registry}: credentials from {}", path.display()),
+                    });
+                    auth
+                }
+                None => RegistryAuth::Anonymous,
+            },
         };
         self.credentials
             .lock()

@@ -12,6 +12,7 @@ pub mod local;
 pub mod oci;
 pub mod policy;
 pub mod read;
+pub mod source_ref;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -227,18 +228,39 @@ fn read_batches(inputs: &[read::Input], fail_fast: bool, tx: &std::sync::mpsc::S
 /// may be signed by other parties); each is reported. True when an image
 /// could not be read.
 fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) -> bool {
+    if args.image.is_empty() && args.local_image.is_empty() {
+        return false;
+    }
     let mut bad_input = false;
+    // Registry options (credentials included) matter only for --image.
+    let options = if args.image.is_empty() {
+        None
+    } else {
+        match oci_options(args) {
+            Ok(o) => Some(o),
+            Err(e) => {
+                report.unreadable(&e.to_string());
+                bad_input = true;
+                None
+            }
+        }
+    };
     // (reference, the image's SHA-256 hex, what is attached), read lazily.
-    let remote = args.image.iter().map(|reference| {
-        let fetched = oci::fetch_image(reference, &oci_options(args))
-            .map(|i| (i.image.hex().to_string(), i.evidence));
-        (reference, fetched)
+    let remote = options.iter().flat_map(|options| {
+        args.image.iter().map(move |reference| {
+            let fetched = oci::fetch_image(reference, options)
+                .map(|i| (i.image.hex().to_string(), i.evidence))
+                .map_err(|e| e.to_string());
+            (reference, fetched)
+        })
     });
     let local = args.local_image.iter().map(|reference| {
-        let read = local::read_local_image(reference).map(|i| {
-            let hex = i.digest.trim_start_matches("sha256:").to_string();
-            (hex, i.evidence)
-        });
+        let read = local::read_local_image(reference)
+            .map(|i| {
+                let hex = i.digest.trim_start_matches("sha256:").to_string();
+                (hex, i.evidence)
+            })
+            .map_err(|e| e.to_string());
         (reference, read)
     });
     for (reference, read) in remote.chain(local) {
@@ -367,11 +389,18 @@ fn verify_all(
         .collect()
 }
 
-fn oci_options(args: &VerifyArgs) -> crate::store::oci::OciOptions {
-    crate::store::oci::OciOptions {
-        insecure: args.allow_insecure_registry,
-        ..Default::default()
+fn oci_options(args: &VerifyArgs) -> Result<crate::store::oci::OciOptions, VerifyError> {
+    let mut credentials = crate::plan::registry_credentials(&args.registry);
+    if args.registry.k8s_keychain {
+        let (namespace, account) = crate::plan::service_account(&args.registry.k8s_service_account);
+        credentials.pull_secrets = crate::store::oci::k8s_keychain(namespace, account)
+            .map_err(|e| VerifyError::Usage(e.to_string()))?;
     }
+    Ok(crate::store::oci::OciOptions {
+        insecure: args.allow_insecure_registry,
+        credentials,
+        ..Default::default()
+    })
 }
 
 /// The trust material the flags name.
@@ -570,7 +599,7 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<TrustedKey, VerifyErro
     let signer_key = || {
         let opts = crate::sign::SignerOptions {
             password: crate::plan::password(args.password_file.as_deref()),
-            ..Default::default()
+            kms: crate::sign::kms::KmsOptions::from_environment(),
         };
         crate::sign::load(reference, &opts)
             .map(|s| TrustedKey::always(s.public_key().clone()))
@@ -609,6 +638,7 @@ fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
             .map(str::parse)
             .transpose()
             .map_err(|e| usage("--source-digest", e))?,
+        source_ref: source_ref(args)?,
         subjects: args
             .subject
             .iter()
@@ -624,6 +654,25 @@ fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
             .map_err(|e| usage("--max-age", e))?,
         artifact: Vec::new(),
     })
+}
+
+/// `--source-tag`, `--source-branch`, `--source-versioned-tag` (one at most).
+fn source_ref(args: &VerifyArgs) -> Result<Option<source_ref::SourceRef>, VerifyError> {
+    use source_ref::SourceRef;
+    if let Some(t) = &args.source_tag {
+        return Ok(Some(SourceRef::Tag(t.clone())));
+    }
+    if let Some(b) = &args.source_branch {
+        return Ok(Some(SourceRef::Branch(b.clone())));
+    }
+    args.source_versioned_tag
+        .as_deref()
+        .map(|v| {
+            v.parse()
+                .map(SourceRef::VersionedTag)
+                .map_err(|e| VerifyError::Usage(format!("--source-versioned-tag: {e}")))
+        })
+        .transpose()
 }
 
 /// Prints findings as they come: a line each (stdout, or stderr when

@@ -156,8 +156,9 @@ fn identity(args: &WatchArgs) -> String {
 async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     let (renew_deadline, retry_period) = args.lease_timing().map_err(WatchError::Flags)?;
     let kube = Arc::new(
-        Kube::connect(
+        Kube::connect_context(
             args.kubeconfig.as_deref(),
+            args.context.as_deref(),
             args.kube_api_qps,
             args.kube_api_burst,
         )

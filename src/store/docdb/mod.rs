@@ -4,7 +4,10 @@
 //!
 //! - `dynamodb://TABLE?partition_key=FIELD` ([`dynamodb`]): a DynamoDB item;
 //! - `firestore://projects/P/databases/D/documents/C?name_field=FIELD`
-//!   ([`firestore`]): a Firestore document.
+//!   ([`firestore`]): a Firestore document;
+//! - `mongo://DATABASE/COLLECTION?id_field=FIELD` ([`mongo`]): a MongoDB
+//!   document, on the server at `MONGO_SERVER_URL` or Chains'
+//!   `storage.docdb.mongo-server-url{,-dir,-path}`.
 //!
 //! The document is Chains' `SignedDocument`, whose Go field names are the
 //! stored field names (it has no tags):
@@ -22,13 +25,10 @@
 //!
 //! Chains `Put`s it: a document with the same key is replaced. The key is the
 //! field the URL names; Chains' documents are meant to be keyed by `Name`
-//! (`partition_key=Name`, `name_field=Name`). How each service encodes the
+//! (`partition_key=Name`, `name_field=Name`, `id_field=Name`). How each service encodes the
 //! values (DynamoDB's empty strings as NULL, Firestore's numbers as doubles,
 //! the key field left out of a Firestore document) follows the Go CDK's
 //! drivers, so what reads Chains' documents reads ours.
-//!
-//! `mongo://` (Chains' third scheme) is refused with a clear error: see the
-//! README for why.
 //!
 //! Each artifact is one request; [`super::with_retries_on`] (called by the
 //! pipeline) retries what the drivers mark transient. A document counts as
@@ -36,6 +36,7 @@
 
 pub mod dynamodb;
 pub mod firestore;
+pub mod mongo;
 
 use std::path::PathBuf;
 
@@ -220,26 +221,19 @@ impl DocdbBackend {
         let Some(text) = options.url.as_deref().filter(|u| !u.is_empty()) else {
             return Err(StoreError::new(
                 NAME,
-                "storage.docdb.url is not set: set it to dynamodb://TABLE?partition_key=Name or firestore://projects/P/databases/D/documents/C?name_field=Name",
+                "storage.docdb.url is not set: set it to dynamodb://TABLE?partition_key=Name, firestore://projects/P/databases/D/documents/C?name_field=Name or mongo://DATABASE/COLLECTION?id_field=Name",
             ));
         };
         let url = DocstoreUrl::parse(text)?;
         let collection: Box<dyn Collection> = match url.scheme.as_str() {
             "dynamodb" => Box::new(dynamodb::DynamoCollection::open(&url)?),
             "firestore" => Box::new(firestore::FirestoreCollection::open(&url, env)?),
-            "mongo" => {
-                return Err(StoreError::new(
-                    NAME,
-                    format!(
-                        "storage.docdb.url {text:?}: MongoDB (mongo://) is not supported by chains; use dynamodb:// or firestore://"
-                    ),
-                ));
-            }
+            "mongo" => Box::new(mongo::MongoCollection::open(&url, options, env)?),
             other => {
                 return Err(StoreError::new(
                     NAME,
                     format!(
-                        "storage.docdb.url {text:?}: unknown scheme {other:?}; chains supports dynamodb:// and firestore://"
+                        "storage.docdb.url {text:?}: unknown scheme {other:?}; chains supports dynamodb://, firestore:// and mongo://"
                     ),
                 ));
             }
@@ -343,7 +337,7 @@ mod tests {
             Ok(_) => panic!("accepted"),
         };
         assert!(msg(&DocdbOptions::default()).contains("storage.docdb.url is not set"));
-        assert!(msg(&with("mongo://db/coll?id_field=Name")).contains("MongoDB"));
+        assert!(msg(&with("mongo://db/coll?id_field=Name")).contains("MONGO_SERVER_URL"));
         assert!(msg(&with("mem://coll/Name")).contains("unknown scheme \"mem\""));
         assert!(msg(&with("s3://b")).starts_with("docdb: "));
     }
