@@ -10,6 +10,43 @@
 //! kubectl's encoder writes them, or indented as other tools do). What they cut is parsed later like any document, and
 //! what they do not recognise is left whole for the parser.
 
+/// The bytes that matter to [`JsonScanner`] outside strings, deep inside a
+/// value: the rest are copied in runs.
+static STRUCTURE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    let bytes = *b"\"{}[]\n";
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// Where the string whose contents start at `from` ends (just past its
+/// closing quote), and the line breaks in it; `None` when it does not end
+/// within `bytes`.
+fn string_end(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut j = from;
+    let mut breaks = 0;
+    loop {
+        let k = memchr::memchr3(b'"', b'\\', b'\n', bytes.get(j..)?)?;
+        j += k;
+        match bytes.get(j)? {
+            b'"' => return Some((j + 1, breaks)),
+            b'\\' => {
+                // The escaped byte must be there too.
+                bytes.get(j + 1)?;
+                j += 2;
+            }
+            _ => {
+                breaks += 1;
+                j += 1;
+            }
+        }
+    }
+}
+
 /// What [`JsonScanner::feed`] found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum JsonEvent {
@@ -79,6 +116,16 @@ impl JsonScanner {
                     continue;
                 }
             }
+            // Outside strings and deeper than the keys and the items being
+            // cut, only brackets, strings and line breaks matter: skimmed in
+            // one pass (most of a pretty-printed value is there).
+            if !self.in_string && self.depth >= 2 && self.depth != self.items_depth {
+                let used = self.skim(bytes.get(i..).unwrap_or_default());
+                if used > 0 {
+                    i += used;
+                    continue;
+                }
+            }
             if b == b'\n' {
                 self.line += 1;
             }
@@ -90,7 +137,55 @@ impl JsonScanner {
         (bytes.len(), None)
     }
 
-    /// [`Self::sink`] for a run of string bytes.
+    /// Copy bytes deep inside a value (see `feed`), following brackets,
+    /// strings and line breaks without the state machine of
+    /// [`Self::byte`]. Stops before a bracket that closes back to the keys
+    /// or the items being cut, before a string that does not end within
+    /// `bytes`, or at their end; returns how many bytes it used.
+    fn skim(&mut self, bytes: &[u8]) -> usize {
+        let mut depth = self.depth;
+        let mut lines = 0;
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'"' => match string_end(bytes, i + 1) {
+                    Some((end, breaks)) => {
+                        lines += breaks;
+                        i = end;
+                    }
+                    None => break,
+                },
+                b'{' | b'[' => {
+                    depth += 1;
+                    i += 1;
+                }
+                b'}' | b']' => {
+                    if depth <= 2 || depth - 1 == self.items_depth {
+                        break;
+                    }
+                    depth -= 1;
+                    i += 1;
+                }
+                b'\n' => {
+                    lines += 1;
+                    i += 1;
+                }
+                _ => {
+                    let rest = bytes.get(i..).unwrap_or_default();
+                    i += rest
+                        .iter()
+                        .position(|&b| STRUCTURE[usize::from(b)])
+                        .unwrap_or(rest.len());
+                }
+            }
+        }
+        self.depth = depth;
+        self.line += lines;
+        self.sink_run(bytes.get(..i).unwrap_or_default());
+        i
+    }
+
+    /// [`Self::sink`] for a run of bytes.
     fn sink_run(&mut self, run: &[u8]) {
         match &mut self.element {
             Some((bytes, _)) => bytes.extend_from_slice(run),
@@ -339,6 +434,20 @@ mod tests {
                 ],
                 "chunk {chunk}"
             );
+        }
+    }
+
+    #[test]
+    fn deep_parts_cut_the_same_wherever_the_reads_end() {
+        let list = "{\n    \"items\": [\n        {\n            \"a\": {\"b\": [\"x]\\\\\", \"y\\\"}\", {\"c\": []}],\n                \"d\": \"\\u005d\"},\n            \"e\": [[[]]]\n        },\n        [1, {\"f\": \"}\"}]\n    ],\n    \"g\": {\"h\": [{}]}\n}\n";
+        let whole = texts(&scan(list, 1000));
+        assert_eq!(whole.len(), 3, "{whole:?}");
+        assert!(whole[0].starts_with("3:{\n            \"a\""), "{whole:?}");
+        // Its line counts the line breaks in the deep parts before it.
+        assert_eq!(whole[1], "8:[1, {\"f\": \"}\"}]");
+        assert!(whole[2].ends_with("\"items\": [],\n    \"g\": {\"h\": [{}]}\n}"));
+        for chunk in 1..60 {
+            assert_eq!(texts(&scan(list, chunk)), whole, "chunk {chunk}");
         }
     }
 
