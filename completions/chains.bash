@@ -1,4 +1,4 @@
-_chains() {
+_chains_clap() {
     local i cur prev opts cmd
     COMPREPLY=()
     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -709,6 +709,26 @@ _chains() {
             return 0
             ;;
     esac
+}
+
+# Values with ':' (URLs, KMS URIs): bash splits words there; join them back.
+_chains() {
+    local cur="$2" prev="$3" i="$COMP_CWORD"
+    if [[ "$COMP_WORDBREAKS" == *:* ]]; then
+        cur="${COMP_WORDS[i]}"
+        while (( i > 1 )) && [[ "${COMP_WORDS[i]}" == ":" || "${COMP_WORDS[i-1]}" == ":" ]]; do
+            i=$((i - 1))
+            cur="${COMP_WORDS[i]}${cur}"
+        done
+        prev="${COMP_WORDS[i-1]}"
+    fi
+    _chains_clap "$1" "$cur" "$prev"
+    if [[ "$cur" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
+        local keep="${cur%"${cur##*:}"}" k
+        for k in "${!COMPREPLY[@]}"; do
+            COMPREPLY[k]="${COMPREPLY[k]#"$keep"}"
+        done
+    fi
 }
 
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then

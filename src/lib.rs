@@ -18,6 +18,7 @@ pub mod fuzzing;
 pub mod json;
 pub mod k8s;
 pub mod keys;
+pub mod manual;
 pub mod pem;
 pub mod pipeline;
 pub mod plan;

@@ -578,3 +578,108 @@ fn annotated_keys(file: &Path) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// bash completes option values that contain `:` although it splits words
+/// there: `--build-type https://tekton.dev/chains/v2/slsa-t<TAB>`.
+#[test]
+fn bash_completes_values_with_colons() {
+    let script = chains::cli::completion(chains::cli::Shell::Bash);
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("chains.bash");
+    std::fs::write(&file, script).unwrap();
+    // What bash hands the function for the line, split at ':' as bash does.
+    let complete = |words: &[&str]| {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let n = words.len() - 1;
+        let program = format!(
+            "source '{}'\nCOMP_WORDBREAKS=$' \\t\\n\"'\"'\"'><=;|&(:'\nCOMP_WORDS=({})\nCOMP_CWORD={n}\n_chains chains '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            file.display(),
+            quoted.join(" "),
+            words[n],
+            words[n - 1],
+        );
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&program)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let after_colon = complete(&[
+        "chains",
+        "attest",
+        "--build-type",
+        "https",
+        ":",
+        "//tekton.dev/chains/v2/slsa-t",
+    ]);
+    assert_eq!(after_colon.trim(), "//tekton.dev/chains/v2/slsa-tekton");
+    let at_colon = complete(&["chains", "attest", "--build-type", "https", ":"]);
+    let mut got: Vec<&str> = at_colon.lines().collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "//tekton.dev/chains/v2/slsa",
+            "//tekton.dev/chains/v2/slsa-tekton"
+        ]
+    );
+    // Without ':' nothing changes.
+    let plain = complete(&["chains", "attest", "--format", "slsa/v2alpha"]);
+    let mut got: Vec<&str> = plain.lines().collect();
+    got.sort();
+    assert_eq!(got, ["slsa/v2alpha3", "slsa/v2alpha4"]);
+}
+
+/// The man pages answer: EXIT STATUS everywhere, EXAMPLES and ENVIRONMENT
+/// where there are any, no page named that does not exist.
+#[test]
+fn man_pages_have_exit_status_examples_and_environment() {
+    let pages = chains::cli::man_pages();
+    let names: Vec<String> = pages.iter().map(|(n, _)| n.clone()).collect();
+    for (name, roff) in &pages {
+        let text = String::from_utf8_lossy(roff);
+        assert!(text.contains(".SH \"EXIT STATUS\""), "{name}");
+        assert!(
+            !text.contains("EXTRA"),
+            "{name}: examples belong under EXAMPLES"
+        );
+        // Every chains-*(1) reference is a page we ship.
+        for (i, _) in text.match_indices("chains\\-") {
+            let rest = &text[i + "chains\\-".len()..];
+            let Some(end) = rest.find("(1)") else {
+                continue;
+            };
+            let page = format!("chains-{}.1", rest[..end].replace("\\-", "-"));
+            if !page.contains(char::is_whitespace) {
+                assert!(
+                    names.contains(&page),
+                    "{name} names {page}, which does not exist"
+                );
+            }
+        }
+    }
+    let page = |n: &str| {
+        let (_, roff) = pages.iter().find(|(p, _)| p == n).unwrap();
+        String::from_utf8_lossy(roff).to_string()
+    };
+    for n in [
+        "chains-attest.1",
+        "chains-verify.1",
+        "chains-watch.1",
+        "chains-payload.1",
+    ] {
+        let text = page(n);
+        assert!(
+            text.contains(".SH EXAMPLES") && text.contains(".SH ENVIRONMENT"),
+            "{n}"
+        );
+    }
+    assert!(page("chains-attest.1").contains("SIGSTORE_ID_TOKEN"));
+    assert!(!page("chains.1").contains("chains\\-help"));
+}
