@@ -1118,8 +1118,9 @@ fn identifies_itself_and_spends_one_write_and_no_read_per_run() {
     w.terminate();
 }
 
-/// Own server: `--buckets 3` with two replicas. Each leads its fair share
-/// of the buckets (two and one), both attest, every run is marked once;
+/// Own server: `--buckets 3` with two replicas. The first leads all three
+/// until the second comes, then gives it its share (each leads two or
+/// one), both attest, every run is marked once;
 /// killed, one replica's buckets move to the other, which then signs
 /// everything.
 #[test]
@@ -1141,13 +1142,21 @@ fn buckets_share_the_work_and_move_when_a_replica_dies() {
         ];
         Watcher::start(dir.path(), id, &kc, &args, &[])
     };
-    let mut a = start("replica-a");
-    let b = start("replica-b");
     let led = |w: &Watcher| w.try_metric("watcher_buckets_led").unwrap_or(-1.0);
+    // Alone, a replica leads every bucket; a second one gets its share
+    // from the first, which gives buckets back.
+    let mut a = start("replica-a");
+    wait_until("replica-a to lead all buckets", &[&a], || led(&a) == 3.0);
+    let b = start("replica-b");
     wait_until("the buckets to be shared", &[&a, &b], || {
         let (la, lb) = (led(&a), led(&b));
         la >= 1.0 && lb >= 1.0 && la + lb == 3.0
     });
+    assert!(
+        !a.lines("gave a lease back for a fair share").is_empty(),
+        "{}",
+        a.log()
+    );
     // Member Leases say who is there; bucket Leases name the bucket count.
     let leases = api.get("/apis/coordination.k8s.io/v1/namespaces/tekton-chains/leases");
     let names: Vec<&str> = leases["items"]
