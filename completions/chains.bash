@@ -59,7 +59,7 @@ _chains() {
 
     case "${cmd}" in
         chains)
-            opts="-q -h -V --quiet --help --version attest generate-key-pair verify watch completions help"
+            opts="-q -v -h -V --quiet --verbose --help --version attest generate-key-pair verify watch completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -73,7 +73,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__attest)
-            opts="-o -q -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --bundle --storage --in-place --kubeconfig --tlog-upload --rekor-url --rekor-public-key --output --output-dir --output-file --fail-fast --allow-unfinished --allow-missing-children --timeout --quiet --help --version"
+            opts="-o -q -v -h -V --taskruns --config --format --builder-id --build-type --deep-inspection --unsigned --key --password-file --fulcio-url --identity-token --identity-token-file --bundle --storage --in-place --kubeconfig --tlog-upload --rekor-url --rekor-public-key --output --output-dir --output-file --fail-fast --allow-unfinished --registry-username --registry-password --registry-token --k8s-keychain --k8s-service-account --allow-missing-children --timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -115,6 +115,10 @@ _chains() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --identity-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --storage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -147,6 +151,22 @@ _chains() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --registry-username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --k8s-service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -159,7 +179,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__completions)
-            opts="-q -h -V --quiet --help --version bash zsh fish powershell elvish"
+            opts="-q -v -h -V --quiet --verbose --help --version bash zsh fish powershell elvish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,7 +193,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__generate__subcmd__key__subcmd__pair)
-            opts="-q -h -V --output-key-prefix --kms --password-file --force --quiet --help --version"
+            opts="-q -v -h -V --output-key-prefix --kms --password-file --force --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -297,13 +317,17 @@ _chains() {
             return 0
             ;;
         chains__subcmd__verify)
-            opts="-o -t -q -h -V --image --gcs --artifact --signature --certificate --certificate-chain --key --password-file --trusted-root --tuf-url --tuf-root --offline --ca-roots --ca-intermediates --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --insecure-ignore-sct --rekor-url --rekor-public-key --require-tlog --insecure-ignore-tlog --predicate-type --builder-id --source-uri --source-digest --subject --max-age --output --output-file --print-payload --allow-insecure-registry --fail-fast --timeout --quiet --help --version"
+            opts="-o -t -q -v -h -V --image --local-image --gcs --artifact --signature --cert --certificate --certificate-chain --key --password-file --trusted-root --tuf-url --tuf-root --offline --ca-roots --ca-intermediates --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --insecure-ignore-sct --rekor-url --rekor-public-key --require-tlog --insecure-ignore-tlog --type --predicate-type --builder-id --source-uri --source-digest --source-tag --source-branch --source-versioned-tag --subject --max-age --output --output-file --print-provenance --print-payload --allow-insecure-registry --fail-fast --registry-username --registry-password --registry-token --k8s-keychain --k8s-service-account --timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local-image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -320,6 +344,10 @@ _chains() {
                     return 0
                     ;;
                 --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -383,6 +411,10 @@ _chains() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --builder-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -392,6 +424,18 @@ _chains() {
                     return 0
                     ;;
                 --source-digest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source-tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source-branch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source-versioned-tag)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -415,6 +459,22 @@ _chains() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --registry-username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --k8s-service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -431,7 +491,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__watch)
-            opts="-q -h -V --kubeconfig --namespace --controller-namespace --key --password-file --workers --kube-api-qps --kube-api-burst --only-successful --no-leader-election --lease-name --lease-duration --lease-renew-deadline --keyless-refresh-before --identity --metrics-address --retry-delay --log-format --quiet --help --version"
+            opts="-n -q -v -h -V --kubeconfig --namespace --context --controller-namespace --key --password-file --workers --kube-api-qps --kube-api-burst --only-successful --no-leader-election --lease-name --buckets --lease-duration --lease-renew-deadline --keyless-refresh-before --identity --metrics-address --retry-delay --timeout --log-format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,6 +502,14 @@ _chains() {
                     return 0
                     ;;
                 --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -473,6 +541,10 @@ _chains() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --buckets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --lease-duration)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -494,6 +566,10 @@ _chains() {
                     return 0
                     ;;
                 --retry-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

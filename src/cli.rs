@@ -21,6 +21,17 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Say on stderr where credentials, trust and outputs come from
+    /// (cosign's --verbose; -d is accepted too).
+    #[arg(
+        short,
+        long,
+        global = true,
+        short_alias = 'd',
+        conflicts_with = "quiet"
+    )]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -117,6 +128,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "REF")]
     pub image: Vec<String>,
 
+    /// Verify an image saved in an OCI image layout on disk, with what is
+    /// attached to it (as `cosign save` or `skopeo copy … oci:DIR` write it;
+    /// cosign's --local-image): DIR, or DIR:REF for the manifest the layout
+    /// names REF.
+    #[arg(long, value_name = "DIR[:REF]")]
+    pub local_image: Vec<String>,
+
     /// Verify what Chains stored under gs://BUCKET/PREFIX.
     #[arg(long, value_name = "URL")]
     pub gcs: Vec<String>,
@@ -133,8 +151,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "artifact")]
     pub signature: Option<PathBuf>,
 
-    /// The PEM certificate of a keyless --signature.
-    #[arg(long, value_name = "FILE", requires = "signature")]
+    /// The PEM certificate of a keyless --signature (--cert as in cosign).
+    #[arg(
+        long,
+        visible_alias = "cert",
+        value_name = "FILE",
+        requires = "signature"
+    )]
     pub certificate: Option<PathBuf>,
 
     /// The PEM chain above --certificate.
@@ -228,8 +251,9 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub insecure_ignore_tlog: bool,
 
-    /// The predicate type attestations must have (a URI, or cosign's short names such as slsaprovenance).
-    #[arg(long, value_name = "TYPE")]
+    /// The predicate type attestations must have (a URI, or cosign's short
+    /// names such as slsaprovenance; --type as in cosign).
+    #[arg(long, visible_alias = "type", value_name = "TYPE")]
     pub predicate_type: Option<String>,
 
     /// The builder id the provenance must name.
@@ -243,6 +267,21 @@ pub struct VerifyArgs {
     /// The digest (ALG:HEX or HEX) that source (or any material) must have.
     #[arg(long, value_name = "DIGEST")]
     pub source_digest: Option<String>,
+
+    /// The git tag the build must come from (slsa-verifier's flag): a
+    /// source URI's @refs/tags/TAG, or the run's revision parameter.
+    #[arg(long, value_name = "TAG", group = "source_ref")]
+    pub source_tag: Option<String>,
+
+    /// The git branch the build must come from (slsa-verifier's flag): a
+    /// source URI's @refs/heads/BRANCH, or the run's revision parameter.
+    #[arg(long, value_name = "BRANCH", group = "source_ref")]
+    pub source_branch: Option<String>,
+
+    /// A tag of this version the build must come from: v1 takes any v1.x.y,
+    /// v1.2 any v1.2.y, v1.2.3 only it (slsa-verifier's flag).
+    #[arg(long, value_name = "vX[.Y[.Z]]", group = "source_ref")]
+    pub source_versioned_tag: Option<String>,
 
     /// A subject the statement must have, NAME@ALG:HEX (NAME may be empty). May be repeated.
     #[arg(long, value_name = "NAME@ALG:HEX")]
@@ -263,8 +302,8 @@ pub struct VerifyArgs {
     pub output_file: Option<PathBuf>,
 
     /// Write each verified payload (the statement) to stdout, one per line;
-    /// the report goes to stderr.
-    #[arg(long, conflicts_with = "output")]
+    /// the report goes to stderr (--print-provenance as in slsa-verifier).
+    #[arg(long, visible_alias = "print-provenance", conflicts_with = "output")]
     pub print_payload: bool,
 
     /// Reach --image registries over plain HTTP or with unverified TLS.
@@ -274,6 +313,9 @@ pub struct VerifyArgs {
     /// Stop at the first input that cannot be read.
     #[arg(long)]
     pub fail_fast: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     /// Deadline for all remote calls (registries, logs, TUF, GCS), a Go
     /// duration such as 90s or 5m (cosign's --timeout).
@@ -312,7 +354,7 @@ pub struct AttestArgs {
     pub deep_inspection: bool,
 
     /// Write unsigned in-toto statements (no key needed).
-    #[arg(long, conflicts_with_all = ["key", "fulcio_url", "identity_token", "bundle", "storage", "tlog_upload"])]
+    #[arg(long, conflicts_with_all = ["key", "fulcio_url", "identity_token", "identity_token_file", "bundle", "storage", "tlog_upload"])]
     pub unsigned: bool,
 
     /// Signing key: a cosign key, a PEM private key, or a KMS URI
@@ -328,9 +370,18 @@ pub struct AttestArgs {
     #[arg(long, value_name = "URL")]
     pub fulcio_url: Option<String>,
 
-    /// Keyless signing: a file holding the OIDC identity token.
+    /// Keyless signing: the OIDC identity token itself (cosign's flag).
+    /// It shows in the process list: prefer SIGSTORE_ID_TOKEN or
+    /// --identity-token-file. Deprecated: a value naming an existing file
+    /// is read as --identity-token-file, with a warning.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "identity_token_file")]
+    pub identity_token: Option<String>,
+
+    /// Keyless signing: a file holding the OIDC identity token (read when
+    /// signing starts) [default: SIGSTORE_ID_TOKEN, else
+    /// signers.x509.identity.token.file].
     #[arg(long, value_name = "FILE")]
-    pub identity_token: Option<PathBuf>,
+    pub identity_token_file: Option<PathBuf>,
 
     /// Write Sigstore bundles (v0.3) instead of bare DSSE envelopes.
     #[arg(long)]
@@ -388,6 +439,9 @@ pub struct AttestArgs {
     #[arg(long)]
     pub allow_unfinished: bool,
 
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
     /// Attest a PipelineRun whose childReferences name TaskRuns missing from
     /// the inputs, from the children that are there, with a warning.
     #[arg(long)]
@@ -407,6 +461,58 @@ fn parse_go_duration(s: &str) -> Result<std::time::Duration, String> {
         Some(_) => Err("a timeout must be positive".into()),
         None => Err(format!("{s:?} is not a duration (such as 90s, 5m or 1h)")),
     }
+}
+
+/// How registries are logged in to (cosign's flags), for every registry
+/// chains reaches; the docker config (`~/.docker/config.json`) comes last.
+#[derive(Debug, Args, Default)]
+pub struct RegistryArgs {
+    /// Registry user name, with --registry-password.
+    #[arg(
+        long,
+        value_name = "USER",
+        env = "CHAINS_REGISTRY_USERNAME",
+        requires = "registry_password"
+    )]
+    pub registry_username: Option<String>,
+
+    /// Registry password; prefer the environment variable, which stays out
+    /// of the process list.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "CHAINS_REGISTRY_PASSWORD",
+        hide_env_values = true,
+        requires = "registry_username"
+    )]
+    pub registry_password: Option<String>,
+
+    /// A registry bearer token (e.g. from a cloud's token exchange); prefer
+    /// the environment variable.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "CHAINS_REGISTRY_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "registry_username"
+    )]
+    pub registry_token: Option<String>,
+
+    /// Use the Kubernetes keychain: the imagePullSecrets of
+    /// --k8s-service-account, read with KUBECONFIG, ~/.kube/config or the
+    /// in-cluster service account (as cosign's --k8s-keychain).
+    #[arg(long)]
+    pub k8s_keychain: bool,
+
+    /// The service account whose imagePullSecrets --k8s-keychain uses, as
+    /// [NAMESPACE/]NAME (namespace: the kubeconfig context's).
+    #[arg(
+        long,
+        value_name = "[NS/]NAME",
+        default_value = "default",
+        requires = "k8s_keychain"
+    )]
+    pub k8s_service_account: String,
 }
 
 #[derive(Debug, Args)]
@@ -518,8 +624,12 @@ pub struct WatchArgs {
     pub kubeconfig: Option<PathBuf>,
 
     /// Watch only these namespaces, comma-separated [default: all namespaces].
-    #[arg(long, value_name = "NS,...", value_delimiter = ',')]
+    #[arg(short, long, value_name = "NS,...", value_delimiter = ',')]
     pub namespace: Vec<String>,
+
+    /// The kubeconfig context to use (kubectl's --context) [default: the current one].
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
 
     /// Namespace holding chains-config, signing-secrets and the Lease
     /// [default: POD_NAMESPACE, else the service account's or the kubeconfig context's].
@@ -555,9 +665,17 @@ pub struct WatchArgs {
     #[arg(long)]
     pub no_leader_election: bool,
 
-    /// The coordination.k8s.io Lease replicas elect a leader with.
+    /// The coordination.k8s.io Lease replicas elect a leader with (with
+    /// --buckets N above 1: NAME-I-of-N for bucket I, and NAME-member-ID
+    /// for each replica).
     #[arg(long, value_name = "NAME", default_value = "chains-watch")]
     pub lease_name: String,
+
+    /// Share the work across replicas: runs are hashed into N buckets, each
+    /// led through its own Lease, and each replica leads up to its fair
+    /// share of them (1: one leader does all the work).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub buckets: u16,
 
     /// How long a Lease holds without renewal (e.g. 15s, 500ms).
     #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
@@ -586,6 +704,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub retry_delay: Duration,
 
+    /// Deadline for the remote calls of one run (signing, Rekor, storage):
+    /// a hung backend fails that run by then and frees its worker for
+    /// other runs; the run is retried like any failure.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_positive_duration)]
+    pub timeout: Duration,
+
     /// Log lines as text or as JSON objects (one per line).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -612,6 +736,14 @@ impl WatchArgs {
 }
 
 /// `500ms`, `15s`, `2m`, or plain seconds.
+/// A duration (as [`parse_duration`]) that is not zero.
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("a timeout must be positive".into()),
+        d => Ok(d),
+    }
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -630,6 +762,83 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    /// Each alias from cosign, slsa-verifier and kubectl, once: it lands
+    /// in the option it stands for (their behaviour is tested under
+    /// tests/habits.rs and each option's own tests).
+    #[test]
+    fn aliases_of_other_tools() {
+        let Command::Verify(v) = parse(&[
+            "chains",
+            "verify",
+            "--type",
+            "slsaprovenance",
+            "--cert",
+            "c.pem",
+            "--signature",
+            "s",
+            "--artifact",
+            "a",
+            "--certificate-chain",
+            "ch.pem",
+            "--print-provenance",
+            "-t",
+            "5m",
+            "--source-tag",
+            "v1",
+        ])
+        .command
+        else {
+            panic!("verify")
+        };
+        assert_eq!(v.predicate_type.as_deref(), Some("slsaprovenance"));
+        assert_eq!(
+            v.certificate.as_deref(),
+            Some(std::path::Path::new("c.pem"))
+        );
+        assert!(v.certificate_chain.is_some() && v.print_payload);
+        assert_eq!(v.timeout, Some(Duration::from_secs(300)));
+        assert_eq!(v.source_tag.as_deref(), Some("v1"));
+        let cli = parse(&["chains", "-d", "verify", "-o", "yaml", "x"]);
+        assert!(cli.verbose);
+        let Command::Verify(v) = cli.command else {
+            panic!("verify")
+        };
+        assert_eq!(v.output, OutputFormat::Yaml);
+        assert!(parse(&["chains", "verify", "--verbose", "x"]).verbose);
+        assert!(Cli::try_parse_from(["chains", "-q", "-v", "verify", "x"]).is_err());
+        let Command::Watch(w) =
+            parse(&["chains", "watch", "-n", "a,b", "--context", "kind-ci"]).command
+        else {
+            panic!("watch")
+        };
+        assert_eq!(w.namespace, ["a", "b"]);
+        assert_eq!(w.context.as_deref(), Some("kind-ci"));
+        let Command::Attest(a) = parse(&[
+            "chains",
+            "attest",
+            "--registry-token",
+            "t",
+            "--k8s-keychain",
+            "--timeout",
+            "90s",
+            "r",
+        ])
+        .command
+        else {
+            panic!("attest")
+        };
+        assert_eq!(a.registry.registry_token.as_deref(), Some("t"));
+        assert!(a.registry.k8s_keychain);
+        // A password without a user name is refused, not ignored.
+        assert!(
+            Cli::try_parse_from(["chains", "attest", "--registry-password", "p", "r"]).is_err()
+        );
+    }
 
     #[test]
     fn durations() {

@@ -102,6 +102,8 @@ const TASKRUN_STORAGE: &[&str] = &[
     "docdb",
     "grafeas",
     "kafka",
+    // Chains' backend name for kafka, which its validation does not accept.
+    "pubsub",
     "archivista",
 ];
 const PIPELINERUN_STORAGE: &[&str] = &["tekton", "oci", "gcs", "docdb", "grafeas", "archivista"];

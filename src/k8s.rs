@@ -34,6 +34,22 @@ pub const USER_AGENT: &str = concat!("chains/", env!("CARGO_PKG_VERSION"));
 /// The field manager of every write.
 pub const FIELD_MANAGER: &str = "chains";
 
+/// What a metadata-only list asks for, as client-go's metadata client
+/// does: `PartialObjectMetadataList`, else (a server that cannot convert)
+/// plain JSON, which the caller tells apart by the list's `kind`.
+const ACCEPT_METADATA_LIST: &str =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+/// A listed collection.
+pub struct Listed {
+    /// The objects `keep` kept.
+    pub items: Vec<Value>,
+    pub resource_version: String,
+    /// Whether every page was a `PartialObjectMetadataList` (items carry
+    /// only metadata); false when not asked or the server ignored it.
+    pub metadata_only: bool,
+}
+
 /// A failed API call: the HTTP status when the server answered.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -128,20 +144,52 @@ impl Kube {
         qps: f64,
         burst: u32,
     ) -> Result<Kube, ApiError> {
-        let mut config = match kubeconfig {
-            Some(p) => {
+        Self::connect_context(kubeconfig, None, qps, burst).await
+    }
+
+    /// As [`Kube::connect`], with a kubeconfig `context` other than the
+    /// current one (kubectl's `--context`); with a context and no file,
+    /// the file kubectl would read (KUBECONFIG, else ~/.kube/config).
+    pub async fn connect_context(
+        kubeconfig: Option<&Path>,
+        context: Option<&str>,
+        qps: f64,
+        burst: u32,
+    ) -> Result<Kube, ApiError> {
+        let options = kube::config::KubeConfigOptions {
+            context: context.map(str::to_string),
+            ..Default::default()
+        };
+        let config = match (kubeconfig, context) {
+            (Some(p), _) => {
                 let kc = kube::config::Kubeconfig::read_from(p).map_err(|e| {
                     ApiError::new(format!("cannot read kubeconfig {}: {e}", p.display()))
                 })?;
-                kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                kube::Config::from_custom_kubeconfig(kc, &options)
                     .await
                     .map_err(|e| {
                         ApiError::new(format!("invalid kubeconfig {}: {e}", p.display()))
                     })?
             }
-            None => kube::Config::incluster()
+            (None, Some(_)) => kube::Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| ApiError::new(format!("cannot use the kubeconfig: {e}")))?,
+            (None, None) => kube::Config::incluster()
                 .map_err(|e| ApiError::new(format!("no in-cluster configuration: {e}")))?,
         };
+        Self::with_config(config, qps, burst)
+    }
+
+    /// What kubectl would connect to: KUBECONFIG, else ~/.kube/config, else
+    /// the in-cluster service account.
+    pub async fn infer() -> Result<Kube, ApiError> {
+        let config = kube::Config::infer().await.map_err(|e| {
+            ApiError::new(format!("no kubeconfig or in-cluster configuration: {e}"))
+        })?;
+        Self::with_config(config, 0.0, 1)
+    }
+
+    fn with_config(mut config: kube::Config, qps: f64, burst: u32) -> Result<Kube, ApiError> {
         config.headers.push((
             http::header::USER_AGENT,
             http::HeaderValue::from_static(USER_AGENT),
@@ -185,7 +233,19 @@ impl Kube {
         path: &str,
         body: Option<(&str, &Value)>,
     ) -> Result<http::Request<Vec<u8>>, ApiError> {
-        let mut b = http::Request::builder().method(method).uri(path);
+        Self::request_accepting(method, path, body, "application/json")
+    }
+
+    fn request_accepting(
+        method: &str,
+        path: &str,
+        body: Option<(&str, &Value)>,
+        accept: &str,
+    ) -> Result<http::Request<Vec<u8>>, ApiError> {
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::ACCEPT, accept);
         let bytes = match body {
             Some((content_type, v)) => {
                 b = b.header(http::header::CONTENT_TYPE, content_type);
@@ -200,6 +260,58 @@ impl Kube {
     pub async fn get(&self, path: &str) -> Result<Value, ApiError> {
         self.call(&format!("GET {path}"), Self::request("GET", path, None)?)
             .await
+    }
+
+    /// The Kubernetes keychain: the docker configs of the imagePullSecrets
+    /// a service account names, as (secret name, config JSON), in its
+    /// order. Legacy `.dockercfg` secrets are wrapped as `{"auths": ...}`.
+    /// A named secret that is missing is skipped, as the kubelet does.
+    pub async fn pull_secrets(
+        &self,
+        namespace: &str,
+        account: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, ApiError> {
+        let sa = self
+            .get(&format!(
+                "{}/{account}",
+                core_collection(namespace, "serviceaccounts")
+            ))
+            .await?;
+        let names: Vec<&str> = sa
+            .get("imagePullSecrets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("name").and_then(Value::as_str))
+            .collect();
+        let mut configs = Vec::new();
+        for name in names {
+            let path = format!("{}/{name}", core_collection(namespace, "secrets"));
+            let secret = match self.get(&path).await {
+                Ok(s) => s,
+                Err(e) if e.is(404) => continue,
+                Err(e) => return Err(e),
+            };
+            let data = |key: &str| -> Option<Vec<u8>> {
+                use base64::Engine;
+                let text = secret.pointer(&format!("/data/{}", key.replace('/', "~1")))?;
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.as_str()?)
+                    .ok()
+            };
+            if let Some(json) = data(".dockerconfigjson") {
+                configs.push((name.to_string(), json));
+            } else if let Some(legacy) = data(".dockercfg") {
+                let auths: Value = serde_json::from_slice(&legacy).map_err(|e| {
+                    ApiError::new(format!(
+                        "secret {namespace}/{name}: .dockercfg is not JSON: {e}"
+                    ))
+                })?;
+                let wrapped = serde_json::json!({ "auths": auths });
+                configs.push((name.to_string(), wrapped.to_string().into_bytes()));
+            }
+        }
+        Ok(configs)
     }
 
     pub async fn create(&self, collection: &str, object: &Value) -> Result<Value, ApiError> {
@@ -254,27 +366,45 @@ impl Kube {
     }
 
     /// Every object of a collection, page by page, and the list's
-    /// resourceVersion. `keep` maps each object as its page arrives (so a
-    /// large list is never held whole).
+    /// resourceVersion. `keep` maps each object as its page arrives, or
+    /// drops it (so a large list is never held whole). With
+    /// `metadata_only`, asks for `PartialObjectMetadataList` (each item only
+    /// `metadata`, as the real API server serves for any resource, CRDs
+    /// included); [`Listed::metadata_only`] says whether the server did.
     pub async fn list(
         &self,
         collection: &str,
-        keep: &(dyn Fn(Value) -> Value + Send + Sync),
-    ) -> Result<(Vec<Value>, String), ApiError> {
-        let mut items = Vec::new();
+        metadata_only: bool,
+        keep: &(dyn Fn(Value) -> Option<Value> + Send + Sync),
+    ) -> Result<Listed, ApiError> {
+        let accept = if metadata_only {
+            ACCEPT_METADATA_LIST
+        } else {
+            "application/json"
+        };
+        let mut listed = Listed {
+            items: Vec::new(),
+            resource_version: String::new(),
+            metadata_only,
+        };
         let mut token = String::new();
         loop {
-            let mut path = format!("{collection}?limit=500");
+            let sep = if collection.contains('?') { '&' } else { '?' };
+            let mut path = format!("{collection}{sep}limit=500");
             if !token.is_empty() {
                 path.push_str("&continue=");
                 path.push_str(&encode(&token));
             }
-            let mut page = self.get(&path).await?;
+            let req = Self::request_accepting("GET", &path, None, accept)?;
+            let mut page = self.call(&format!("GET {path}"), req).await?;
+            if page.get("kind").and_then(Value::as_str) != Some("PartialObjectMetadataList") {
+                listed.metadata_only = false;
+            }
             if let Some(Value::Array(a)) = page.get_mut("items").map(Value::take) {
-                items.extend(a.into_iter().map(keep));
+                listed.items.extend(a.into_iter().filter_map(keep));
             }
             let meta = page.get("metadata");
-            let rv = meta
+            listed.resource_version = meta
                 .and_then(|m| m.get("resourceVersion"))
                 .and_then(Value::as_str)
                 .unwrap_or("")
@@ -285,7 +415,7 @@ impl Kube {
                 .unwrap_or("")
                 .to_string();
             if token.is_empty() {
-                return Ok((items, rv));
+                return Ok(listed);
             }
         }
     }
@@ -408,7 +538,7 @@ pub fn annotation_patch(annotations: &[(String, String)], version: &str) -> Valu
 
 /// Percent-encode a query value (resource versions and continue tokens are
 /// opaque strings).
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

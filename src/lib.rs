@@ -12,6 +12,7 @@ pub mod attest;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod deadline;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod json;

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    chains::report::set_verbose(cli.verbose);
     match cli.command {
         Command::Attest(args) => match attest::run(&args, cli.quiet) {
             Ok(Outcome::Success) => ExitCode::SUCCESS,

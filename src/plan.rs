@@ -17,12 +17,15 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cli::RegistryArgs;
 use crate::config::Config;
 use crate::sign::fulcio;
 use crate::sign::kms::KmsOptions;
 use crate::sign::{Password, SignerOptions};
 use crate::store::docdb::DocdbOptions;
-use crate::store::oci::{Encoding, OciOptions};
+use crate::store::grafeas::GrafeasOptions;
+use crate::store::oci::{Encoding, OciOptions, RegistryCredentials};
+use crate::store::pubsub::PubSubOptions;
 
 /// The signing flags of a command (attest, watch); all optional.
 #[derive(Clone, Copy, Debug, Default)]
@@ -31,7 +34,30 @@ pub struct SigningFlags<'a> {
     pub key: Option<&'a str>,
     pub password_file: Option<&'a Path>,
     pub fulcio_url: Option<&'a str>,
-    pub identity_token: Option<&'a Path>,
+    /// `--identity-token`: the token, or (deprecated) a file naming it.
+    pub identity_token: Option<&'a str>,
+    pub identity_token_file: Option<&'a Path>,
+    /// SIGSTORE_ID_TOKEN, as the caller read it (attest only: the
+    /// controller's token is the config's file).
+    pub identity_token_env: Option<&'a str>,
+}
+
+/// Where the OIDC token of keyless signing comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum IdentityToken {
+    /// Read when signing starts (a projected token may be rotated).
+    File(PathBuf),
+    /// The token itself; never printed.
+    Value(zeroize::Zeroizing<String>),
+}
+
+impl std::fmt::Debug for IdentityToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IdentityToken::File(p) => f.debug_tuple("File").field(p).finish(),
+            IdentityToken::Value(_) => f.write_str("Value(<redacted>)"),
+        }
+    }
 }
 
 /// Keyless signing: a short-lived certificate from Fulcio for an OIDC token.
@@ -39,8 +65,9 @@ pub struct SigningFlags<'a> {
 pub struct Keyless {
     /// `--fulcio-url`, else `signers.x509.fulcio.address`, else Sigstore's.
     pub fulcio_url: String,
-    /// `--identity-token`, else `signers.x509.identity.token.file`.
-    pub identity_token: Option<PathBuf>,
+    /// `--identity-token`, else `--identity-token-file`, else
+    /// SIGSTORE_ID_TOKEN, else `signers.x509.identity.token.file`.
+    pub identity_token: Option<IdentityToken>,
 }
 
 /// How keys are found and loaded.
@@ -55,6 +82,8 @@ pub struct SigningPlan {
     pub keyless: Option<Keyless>,
     /// The password source and the KMS options every key is loaded with.
     pub options: SignerOptions,
+    /// To say once on stderr (a deprecated spelling).
+    pub warnings: Vec<String>,
 }
 
 /// `--password-file`, else `COSIGN_PASSWORD` (or a prompt).
@@ -81,8 +110,21 @@ pub fn kms_options(config: &Config) -> KmsOptions {
 impl SigningPlan {
     pub fn resolve(config: &Config, flags: SigningFlags<'_>) -> SigningPlan {
         let setting = |k: &str| config.settings.get(k).filter(|v| !v.is_empty()).cloned();
+        let mut warnings = Vec::new();
+        let token_flag = flags.identity_token.filter(|t| !t.is_empty()).map(|t| {
+            // A JWT never names an existing file; a path once did here.
+            if Path::new(t).is_file() {
+                warnings.push(format!(
+                    "--identity-token takes the token itself now (as cosign); {t} is read as a file: use --identity-token-file {t}"
+                ));
+                IdentityToken::File(PathBuf::from(t))
+            } else {
+                IdentityToken::Value(zeroize::Zeroizing::new(t.trim().to_string()))
+            }
+        });
         let keyless = (flags.fulcio_url.is_some()
-            || flags.identity_token.is_some()
+            || token_flag.is_some()
+            || flags.identity_token_file.is_some()
             || config.flag("signers.x509.fulcio.enabled"))
         .then(|| Keyless {
             fulcio_url: flags
@@ -90,12 +132,27 @@ impl SigningPlan {
                 .map(str::to_string)
                 .or_else(|| setting("signers.x509.fulcio.address"))
                 .unwrap_or_else(|| fulcio::DEFAULT_URL.to_string()),
-            identity_token: flags
-                .identity_token
-                .map(Path::to_path_buf)
-                .or_else(|| setting("signers.x509.identity.token.file").map(PathBuf::from)),
+            identity_token: token_flag
+                .or_else(|| {
+                    flags
+                        .identity_token_file
+                        .map(|p| IdentityToken::File(p.to_path_buf()))
+                })
+                .or_else(|| {
+                    flags
+                        .identity_token_env
+                        .filter(|t| !t.trim().is_empty())
+                        .map(|t| {
+                            IdentityToken::Value(zeroize::Zeroizing::new(t.trim().to_string()))
+                        })
+                })
+                .or_else(|| {
+                    setting("signers.x509.identity.token.file")
+                        .map(|p| IdentityToken::File(PathBuf::from(p)))
+                }),
         });
         SigningPlan {
+            warnings,
             key: flags.key.map(str::to_string),
             kmsref: setting("signers.kms.kmsref"),
             keyless,
@@ -116,6 +173,12 @@ pub struct StoragePlan {
     pub gcs_bucket: Option<String>,
     /// `storage.docdb.url`, `storage.docdb.mongo-server-url{,-dir,-path}`.
     pub docdb: DocdbOptions,
+    /// `storage.pubsub.*`.
+    pub pubsub: PubSubOptions,
+    /// `storage.archivista.url`.
+    pub archivista_url: Option<String>,
+    /// `storage.grafeas.*`, and the `signers.kms.kmsref` Chains records as key id.
+    pub grafeas: GrafeasOptions,
 }
 
 impl StoragePlan {
@@ -129,6 +192,7 @@ impl StoragePlan {
                     Some("sigstore-bundle") => Encoding::SigstoreBundle,
                     _ => Encoding::Dsse,
                 },
+                credentials: RegistryCredentials::default(),
             },
             gcs_bucket: setting("storage.gcs.bucket"),
             docdb: DocdbOptions {
@@ -139,7 +203,45 @@ impl StoragePlan {
                 mongo_server_url_path: setting("storage.docdb.mongo-server-url-path")
                     .map(PathBuf::from),
             },
+            pubsub: PubSubOptions {
+                provider: setting("storage.pubsub.provider"),
+                topic: setting("storage.pubsub.topic"),
+                bootstrap_servers: setting("storage.pubsub.kafka.bootstrap.servers"),
+            },
+            archivista_url: setting("storage.archivista.url"),
+            grafeas: GrafeasOptions {
+                project_id: setting("storage.grafeas.projectid"),
+                note_id: setting("storage.grafeas.noteid"),
+                note_hint: config
+                    .settings
+                    .get("storage.grafeas.notehint")
+                    .cloned()
+                    .unwrap_or_default(),
+                key_id: setting("signers.kms.kmsref").unwrap_or_default(),
+            },
         }
+    }
+}
+
+/// `--registry-username`/`--registry-password`, `--registry-token` (each
+/// also from CHAINS_REGISTRY_*); the Kubernetes keychain's secrets are read
+/// by [`crate::store::oci::k8s_keychain`].
+pub fn registry_credentials(args: &RegistryArgs) -> RegistryCredentials {
+    use zeroize::Zeroizing;
+    let nonempty = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    RegistryCredentials {
+        basic: nonempty(&args.registry_username)
+            .zip(nonempty(&args.registry_password).map(Zeroizing::new)),
+        token: nonempty(&args.registry_token).map(Zeroizing::new),
+        pull_secrets: Vec::new(),
+    }
+}
+
+/// `--k8s-service-account [NS/]NAME`: (namespace, name).
+pub fn service_account(spec: &str) -> (Option<&str>, &str) {
+    match spec.split_once('/') {
+        Some((ns, name)) => (Some(ns), name),
+        None => (None, spec),
     }
 }
 
@@ -266,7 +368,7 @@ mod tests {
             flagged.keyless,
             Some(Keyless {
                 fulcio_url: "http://flag".into(),
-                identity_token: Some("/config/token".into()),
+                identity_token: Some(IdentityToken::File("/config/token".into())),
             })
         );
     }

@@ -417,7 +417,7 @@ fn attest_signs_keyless_and_keeps_the_certificate() {
             "--bundle",
             "--fulcio-url",
             &url(&fulcio),
-            "--identity-token",
+            "--identity-token-file",
         ])
         .arg(&token)
         .arg(&run)

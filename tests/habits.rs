@@ -203,3 +203,252 @@ fn verify_image_on_an_unreachable_registry_reports_the_error_alone() {
     assert!(all.contains("error"), "{all}");
     assert!(!all.contains("0 verified, 0 rejected"), "{all}");
 }
+
+/// The build TaskRun, rewritten to have built `image`, in DIR/taskrun.yaml.
+fn run_for(dir: &Path, image: &chains::run::reference::ImageDigest) -> std::path::PathBuf {
+    let run = std::fs::read_to_string(testdata(RUN))
+        .unwrap()
+        .replace("registry.example.com/team/app", &image.repository_name())
+        .replace(
+            "sha256:3b1f6a0e2c9d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a",
+            image.digest(),
+        );
+    let file = dir.join("taskrun.yaml");
+    std::fs::write(&file, run).unwrap();
+    file
+}
+
+#[test]
+fn registry_credentials_from_flags_environment_and_the_kubernetes_keychain() {
+    use common::registry::Registry;
+    let reg = Registry::with_auth("ci", "s3cret-pw");
+    let image = reg.push_image("team/app", "1.0", "creds");
+    let tmp = tempfile::tempdir().unwrap();
+    // No docker config: credentials come only from chains' own sources.
+    let empty_docker = tmp.path().join("docker");
+    std::fs::create_dir_all(&empty_docker).unwrap();
+    let run = run_for(tmp.path(), &image);
+    let key = testdata(KEY);
+    let with = |cmd: &mut Command| {
+        cmd.env("DOCKER_CONFIG", &empty_docker)
+            .env_remove("CHAINS_REGISTRY_USERNAME")
+            .env_remove("CHAINS_REGISTRY_PASSWORD")
+            .env_remove("CHAINS_REGISTRY_TOKEN")
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null());
+    };
+    // attest --storage oci, logged in from the environment (never argv).
+    let mut attest = common::chains();
+    attest
+        .args([
+            "attest",
+            "--key",
+            path(&key),
+            "--storage",
+            "oci",
+            path(&run),
+        ])
+        .args(["--verbose"]);
+    with(&mut attest);
+    let out = attest
+        .env("CHAINS_REGISTRY_USERNAME", "ci")
+        .env("CHAINS_REGISTRY_PASSWORD", "s3cret-pw")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("s3cret-pw"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("debug: "),
+        "--verbose notes: {}",
+        stderr(&out)
+    );
+
+    let verify = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = verify_cmd(&["--key", path(&key), "--image", &image.name()]);
+        with(&mut cmd);
+        cmd.args(extra);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let anonymous = verify(&[], &[]);
+    assert_eq!(anonymous.status.code(), Some(2), "{}", stderr(&anonymous));
+    assert!(stderr(&anonymous).contains("401"), "{}", stderr(&anonymous));
+    let flags = verify(
+        &[
+            "--registry-username",
+            "ci",
+            "--registry-password",
+            "s3cret-pw",
+        ],
+        &[],
+    );
+    assert!(flags.status.success(), "{}", stderr(&flags));
+    let wrong = verify(
+        &[],
+        &[
+            ("CHAINS_REGISTRY_USERNAME", "ci"),
+            ("CHAINS_REGISTRY_PASSWORD", "no"),
+        ],
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(!stderr(&wrong).contains("s3cret"), "{}", stderr(&wrong));
+    // A bearer token the registry does not take (it wants basic auth): refused, and said so.
+    let token = verify(&[], &[("CHAINS_REGISTRY_TOKEN", "tok-123")]);
+    assert_eq!(token.status.code(), Some(2), "{}", stderr(&token));
+    assert!(!stderr(&token).contains("tok-123"));
+
+    // The Kubernetes keychain: the default service account's imagePullSecret.
+    let kube = common::kube::emulator();
+    let kubeconfig = common::kube::kubeconfig(tmp.path(), kube.port, "ci");
+    let api = |path: &str, body: serde_json::Value| {
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("http://127.0.0.1:{}{path}", kube.port))
+            .json(&body)
+            .send()
+            .unwrap();
+        assert!(resp.status().is_success(), "POST {path}: {}", resp.status());
+    };
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let dockerconfig =
+        serde_json::json!({"auths": {reg.host.clone(): {"auth": b64("ci:s3cret-pw")}}});
+    api(
+        "/api/v1/namespaces/ci/secrets",
+        serde_json::json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+            "metadata": {"name": "pull", "namespace": "ci"},
+            "data": {".dockerconfigjson": b64(&dockerconfig.to_string())}}),
+    );
+    api(
+        "/api/v1/namespaces/ci/serviceaccounts",
+        serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "builder", "namespace": "ci"},
+            "imagePullSecrets": [{"name": "missing"}, {"name": "pull"}]}),
+    );
+    let kc = kubeconfig.to_str().unwrap();
+    let keychain = verify(
+        &["--k8s-keychain", "--k8s-service-account", "ci/builder"],
+        &[("KUBECONFIG", kc)],
+    );
+    assert!(keychain.status.success(), "{}", stderr(&keychain));
+    let no_account = verify(
+        &["--k8s-keychain", "--k8s-service-account", "nobody"],
+        &[("KUBECONFIG", kc)],
+    );
+    assert_eq!(no_account.status.code(), Some(2));
+    assert!(
+        stderr(&no_account).contains("Kubernetes keychain"),
+        "{}",
+        stderr(&no_account)
+    );
+}
+
+/// slsa-verifier's and cosign's names on verify, each called once on a real
+/// envelope: --type, --print-provenance, --source-branch, --source-tag,
+/// --source-versioned-tag, -t, -d.
+#[test]
+fn verify_takes_slsa_verifier_and_cosign_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The test run with a revision parameter, as git-clone pipelines pass it.
+    let run = std::fs::read_to_string(testdata(RUN)).unwrap().replacen(
+        "  params:\n",
+        "  params:\n  - name: revision\n    value: refs/tags/v1.4.2\n",
+        1,
+    );
+    let run_file = tmp.path().join("run.yaml");
+    std::fs::write(&run_file, run).unwrap();
+    let envelope = tmp.path().join("run.intoto.jsonl");
+    let key = testdata(KEY);
+    let out = chains(&[
+        "attest",
+        "--key",
+        path(&key),
+        path(&run_file),
+        "--output-file",
+        path(&envelope),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let verify = |extra: &[&str]| {
+        verify_cmd(&["--key", path(&key), path(&envelope)])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let code = |extra: &[&str]| verify(extra).status.code();
+    assert_eq!(code(&["--type", "slsaprovenance02"]), Some(0));
+    assert_eq!(code(&["--type", "slsaprovenance1"]), Some(1));
+    assert_eq!(code(&["--source-tag", "v1.4.2"]), Some(0));
+    assert_eq!(code(&["--source-branch", "v1.4.2"]), Some(1));
+    assert_eq!(code(&["--source-versioned-tag", "v1.4"]), Some(0));
+    assert_eq!(code(&["--source-versioned-tag", "v1.5"]), Some(1));
+    assert_eq!(code(&["--source-versioned-tag", "one"]), Some(2));
+    let rejected = verify(&["--source-branch", "main"]);
+    assert!(
+        stdout(&rejected).contains("source-ref"),
+        "{}",
+        stdout(&rejected)
+    );
+    assert!(
+        stdout(&rejected).contains("tag v1.4.2"),
+        "{}",
+        stdout(&rejected)
+    );
+    assert_eq!(code(&["-t", "30s", "-d"]), Some(0));
+
+    let printed = verify(&["--print-provenance"]);
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let statement: Value = serde_json::from_str(stdout(&printed).trim()).unwrap();
+    assert_eq!(
+        statement["predicateType"],
+        "https://slsa.dev/provenance/v0.2"
+    );
+    assert!(stderr(&printed).contains("1 verified, 0 rejected"));
+}
+
+/// cosign's `--identity-token TOKEN`, SIGSTORE_ID_TOKEN, and
+/// `--identity-token-file`; a path given to `--identity-token` (its old
+/// meaning) still works, with a warning. The token is never printed.
+#[test]
+fn identity_token_itself_from_the_flag_the_environment_or_a_file() {
+    let fulcio = common::sigstore_mock::start();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = common::sigstore_mock::unsigned_jwt(serde_json::json!({
+        "iss": "https://kubernetes.default.svc.cluster.local",
+        "sub": "system:serviceaccount:ci:builder",
+        "aud": ["sigstore"], "iat": now, "nbf": now, "exp": now + 600,
+    }));
+    let tmp = tempfile::tempdir().unwrap();
+    let token_file = tmp.path().join("token");
+    std::fs::write(&token_file, &token).unwrap();
+    let url = common::sigstore_mock::url(&fulcio);
+    let sign = |extra: &[&str], env: Option<&str>| {
+        let mut cmd = common::chains();
+        cmd.args(["attest", "--fulcio-url", &url, path(&testdata(RUN))])
+            .args(extra)
+            .env_remove("SIGSTORE_ID_TOKEN")
+            .stdin(Stdio::null());
+        if let Some(t) = env {
+            cmd.env("SIGSTORE_ID_TOKEN", t);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains(&token), "the token leaked");
+        let envelope: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+        assert!(envelope["signatures"][0]["sig"].is_string());
+        stderr(&out)
+    };
+    let from_flag = sign(&["--identity-token", &token], None);
+    assert!(!from_flag.contains("--identity-token"), "{from_flag}");
+    let from_env = sign(&[], Some(&token));
+    assert!(!from_env.contains("--identity-token"), "{from_env}");
+    sign(&["--identity-token-file", path(&token_file)], None);
+    let deprecated = sign(&["--identity-token", path(&token_file)], None);
+    assert!(
+        deprecated.contains(&format!("--identity-token-file {}", path(&token_file))),
+        "{deprecated}"
+    );
+}

@@ -435,7 +435,7 @@ fn google_error(code: u16, status: &str, message: &str) -> String {
 }
 
 /// A service that accepts connections and never answers: the run fails by
-/// the overall --timeout, saying what was tried, and nothing is claimed
+/// the --timeout, saying what was tried, and nothing is claimed
 /// stored. (The listener never accepts; the kernel completes connections.)
 #[test]
 fn a_hung_service_fails_by_the_overall_timeout() {
@@ -461,7 +461,7 @@ fn a_hung_service_fails_by_the_overall_timeout() {
     assert!(
         err.contains("gcs")
             && err.contains(&format!(
-                "cannot reach Cloud Storage at http://127.0.0.1:{port}"
+                "Cloud Storage at http://127.0.0.1:{port} did not answer within the --timeout of 2s"
             ))
             && err.contains("(tried 1 time over "),
         "{err}"

@@ -351,3 +351,123 @@ fn a_key_window_is_checked_against_the_signed_timestamp() {
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("duplicate field `validFor`"), "{said}");
 }
+
+/// sigstore-python's rule that a bundle carries exactly one log entry, on
+/// its own bundle_v3 vector: the same bundle with its entry given twice is
+/// refused as a bundle, and without it (keyless) refused for want of the
+/// entry, each with that reason; as shipped it verifies.
+#[test]
+fn a_bundle_carries_exactly_one_log_entry() {
+    let Some(dir) = vectors_dir() else {
+        println!("skipped: ../shared/sigstore-vectors is absent");
+        return;
+    };
+    let index: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let v = index
+        .iter()
+        .find(|v| text(v, "id").as_deref() == Some("py-bundle-v3"))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let original: Value =
+        serde_json::from_slice(&std::fs::read(dir.join(text(v, "file").unwrap())).unwrap())
+            .unwrap();
+    let run = |bundle: &Value, name: &str| {
+        let file = tmp.path().join(name);
+        std::fs::write(&file, serde_json::to_vec(bundle).unwrap()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_chains"))
+            .args(args(&dir, v, tmp.path()))
+            .arg(&file)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).to_string();
+        (out.status.code(), said)
+    };
+    let (code, said) = run(&original, "one.json");
+    assert_eq!(code, Some(0), "{said}");
+
+    let mut twice = original.clone();
+    let entry = twice["verificationMaterial"]["tlogEntries"][0].clone();
+    twice["verificationMaterial"]["tlogEntries"]
+        .as_array_mut()
+        .unwrap()
+        .push(entry);
+    let (code, said) = run(&twice, "two.json");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("it carries 2 transparency log entries; a bundle carries exactly one"),
+        "{said}"
+    );
+
+    let mut none = original;
+    none["verificationMaterial"]["tlogEntries"] = Value::Array(Vec::new());
+    let (code, said) = run(&none, "none.json");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("tlog: the bundle carries no transparency log entry: a keyless bundle carries exactly one"),
+        "{said}"
+    );
+}
+
+/// A Rekor v2 entry has no integrated time: its log key's validity window
+/// is checked at the bundle's RFC 3161 timestamp. sigstore-python's staging
+/// Rekor v2 vector verifies with the staging root as shipped, and is
+/// refused with the v2 log keys' windows moved away from its timestamp, or
+/// with no timestamp authority to vouch for a time (then judged now).
+#[test]
+fn a_rekor_v2_log_key_is_checked_at_the_signed_timestamp() {
+    let Some(dir) = vectors_dir() else {
+        println!("skipped: ../shared/sigstore-vectors is absent");
+        return;
+    };
+    let index: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let v = index
+        .iter()
+        .find(|v| text(v, "id").as_deref() == Some("py-staging-rekor-v2"))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let root_path = dir.join(text(v, "trusted_root").unwrap());
+    let root: Value = serde_json::from_slice(&std::fs::read(&root_path).unwrap()).unwrap();
+    let run = |root: &Value, name: &str| {
+        let file = tmp.path().join(name);
+        std::fs::write(&file, serde_json::to_vec(root).unwrap()).unwrap();
+        let mut args = args(&dir, v, tmp.path());
+        let at = args.iter().position(|a| a == "--trusted-root").unwrap();
+        args[at + 1] = file.display().to_string();
+        let out = Command::new(env!("CARGO_BIN_EXE_chains"))
+            .args(args)
+            .arg(dir.join(text(v, "file").unwrap()))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).to_string();
+        (out.status.code(), said)
+    };
+    let (code, said) = run(&root, "as-shipped.json");
+    assert_eq!(code, Some(0), "{said}");
+
+    let mut moved = root.clone();
+    for log in moved["tlogs"].as_array_mut().unwrap() {
+        if log["publicKey"]["keyDetails"] == "PKIX_ED25519" {
+            log["publicKey"]["validFor"] =
+                serde_json::json!({"start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"});
+        }
+    }
+    let (code, said) = run(&moved, "moved.json");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("tlog: the log key of the entry at index 645 is trusted from 2020-01-01T00:00:00Z to 2020-01-02T00:00:00Z, and the RFC 3161 timestamp says 2025-"),
+        "{said}"
+    );
+
+    let mut no_tsa = root;
+    no_tsa["timestampAuthorities"] = Value::Array(Vec::new());
+    let (code, said) = run(&no_tsa, "no-tsa.json");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("and the current time (no RFC 3161 timestamp came with it) says"),
+        "{said}"
+    );
+}

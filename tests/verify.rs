@@ -839,7 +839,7 @@ fn keyless_signatures_are_checked_against_roots_and_identity() {
             "attest",
             "--fulcio-url",
             &url,
-            "--identity-token",
+            "--identity-token-file",
             token.to_str().unwrap(),
         ])
         .args([
@@ -1013,7 +1013,7 @@ fn keyless_signatures_are_checked_against_roots_and_identity() {
             "attest",
             "--fulcio-url",
             &url,
-            "--identity-token",
+            "--identity-token-file",
             token.to_str().unwrap(),
             "--tlog-upload",
             "--rekor-url",

@@ -475,6 +475,15 @@ fn attests_and_annotates_runs_created_in_the_cluster() {
     assert_eq!(w.metric("watcher_taskrun_payload_stored_total"), 5.0);
     assert_eq!(w.metric("watcher_queue_depth"), 0.0);
     assert_eq!(w.metric("watcher_leader"), 1.0);
+    // Nothing is kept for runs that are marked, skipped or elsewhere.
+    assert_eq!(w.metric("watcher_pending_runs"), 0.0);
+    // kmock answers a metadata-only list with full objects (and no kind):
+    // the controller says so and decides on the full objects.
+    assert!(
+        w.log().contains("ignored the metadata-only list"),
+        "{}",
+        w.log()
+    );
     assert!(w.metric("watcher_run_duration_seconds_count{kind=\"taskrun\"}") >= 5.0);
     // Every run was marked once.
     let mut seen = HashMap::new();
@@ -528,6 +537,114 @@ fn a_failing_backend_retries_then_marks_failed() {
         Value::Null
     );
     w.terminate();
+}
+
+/// A hung storage backend (the fault proxy stalls every request in front of
+/// the real server) fails each try of a run by `--timeout`, with an error
+/// naming the backend and the deadline; the run ends marked failed, never
+/// signed, nothing is stored, and the one worker is free for other runs: a
+/// PipelineRun stored elsewhere is signed meanwhile.
+#[test]
+fn a_hung_storage_backend_fails_the_run_by_its_timeout_and_marks_nothing_signed() {
+    use crate::common::fault::{Fault, FaultProxy};
+    let gcs = common::fake_gcs::start();
+    let reg = common::registry::Registry::start();
+    let image = reg.push_image("app", "v1", "watch-faults");
+    let registry_port: u16 = reg.host.rsplit(':').next().unwrap().parse().unwrap();
+    for backend in ["gcs", "oci"] {
+        let upstream = if backend == "gcs" {
+            gcs.port
+        } else {
+            registry_port
+        };
+        let proxy = FaultProxy::start(upstream, Fault::Stall);
+        let (_kube, api, dir, kc) = cluster(kmock());
+        let mut config = base_config();
+        config["artifacts.taskrun.storage"] = json!(backend);
+        config["artifacts.pipelinerun.storage"] = json!("tekton");
+        let mut build = taskrun("ci", "build", "True", 1);
+        let mut envs = Vec::new();
+        if backend == "gcs" {
+            common::fake_gcs::create_bucket(gcs.port, "attestations");
+            config["storage.gcs.bucket"] = json!("attestations");
+            envs.push(("STORAGE_EMULATOR_HOST", proxy.host()));
+        } else {
+            config["artifacts.oci.storage"] = json!("oci");
+            build["status"]["results"] = json!([
+                {"name": "IMAGE_URL", "type": "string", "value": format!("{}/app:v1", proxy.host())},
+                {"name": "IMAGE_DIGEST", "type": "string", "value": image.digest()},
+            ]);
+        }
+        api.config(config);
+        api.add_run(&build);
+        api.add_run(&pipelinerun("ci", "release", &[]));
+        let key = testdata("keys/ed25519.pem");
+        let mut w = Watcher::start(
+            dir.path(),
+            backend,
+            &kc,
+            &[
+                "--key",
+                key.to_str().unwrap(),
+                "--workers",
+                "1",
+                "--timeout",
+                "2s",
+            ],
+            &envs,
+        );
+        wait_until("the PipelineRun to be signed", &[&w], || {
+            api.annotation("pipelineruns", "ci", "release", SIGNED)
+                .as_deref()
+                == Some("true")
+        });
+        wait_until("the TaskRun to be marked failed", &[&w], || {
+            api.annotation("taskruns", "ci", "build", SIGNED).as_deref() == Some("failed")
+        });
+        let tries = w.lines("attestation failed; will retry");
+        let first = tries[0]["error"].as_str().unwrap();
+        assert!(
+            first.contains(&format!("{backend}: ")) && first.contains("within the --timeout of 2s"),
+            "{backend}: {first}"
+        );
+        assert!(
+            !proxy.faulted().is_empty(),
+            "{backend}: the stall was never hit"
+        );
+        assert_eq!(w.metric("watcher_taskrun_marked_signed_total"), 0.0);
+        let a = &api.taskrun("ci", "build")["metadata"]["annotations"];
+        assert!(
+            a.get("chains.tekton.dev/payload-taskrun-uid-ci-build")
+                .is_none(),
+            "{backend}: {a}"
+        );
+        w.terminate();
+        drop(proxy);
+        if backend == "gcs" {
+            let listing: Value = common::fake_gcs::http()
+                .get(format!(
+                    "http://127.0.0.1:{}/storage/v1/b/attestations/o",
+                    gcs.port
+                ))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            assert!(
+                listing["items"].as_array().is_none_or(Vec::is_empty),
+                "gcs: stored {listing}"
+            );
+        } else {
+            for suffix in ["sig", "att"] {
+                let tag = format!("sha256-{}.{suffix}", image.hex());
+                assert!(
+                    reg.manifest("app", &tag, common::registry::OCI_MANIFEST)
+                        .is_none(),
+                    "oci: {tag} was stored"
+                );
+            }
+        }
+    }
 }
 
 /// A test's cluster: the API server (kept running), a client for it, and a
@@ -885,7 +1002,6 @@ fn a_partitioned_leader_stops_before_a_standby_takes_over() {
 fn identifies_itself_and_spends_one_write_and_no_read_per_run() {
     let (_server, api, dir, kc) = cluster(rv_server());
     api.config(base_config());
-    let names = batch(&api, 20);
     let key = testdata("keys/ed25519.pem");
     let mut w = Watcher::start(
         dir.path(),
@@ -894,6 +1010,12 @@ fn identifies_itself_and_spends_one_write_and_no_read_per_run() {
         &["--key", key.to_str().unwrap(), "--namespace", "ci"],
         &[],
     );
+    // Runs that finish while it watches (listed runs carry metadata only,
+    // and are read once: see lists_metadata_only_...).
+    wait_until("the informers to sync", &[&w], || {
+        w.http("/readyz").is_some_and(|(code, _)| code == 200)
+    });
+    let names = batch(&api, 20);
     wait_until("every run to be signed", &[&w], || {
         api.count_signed("ci", &names) == names.len()
     });
@@ -946,6 +1068,202 @@ fn identifies_itself_and_spends_one_write_and_no_read_per_run() {
         received / n,
         sent / n
     );
+    w.terminate();
+}
+
+/// Own server: `--buckets 3` with two replicas. Each leads its fair share
+/// of the buckets (two and one), both attest, every run is marked once;
+/// killed, one replica's buckets move to the other, which then signs
+/// everything.
+#[test]
+fn buckets_share_the_work_and_move_when_a_replica_dies() {
+    let (server, api, dir, _) = cluster(rv_server());
+    api.config(base_config());
+    let key = testdata("keys/ed25519.pem");
+    let start = |id: &str| {
+        let kc = common::kube::kubeconfig_as(dir.path(), server.port, "tekton-chains", id);
+        let args = [
+            "--key",
+            key.to_str().unwrap(),
+            "--buckets",
+            "3",
+            "--namespace",
+            "ci",
+            "--identity",
+            id,
+        ];
+        Watcher::start(dir.path(), id, &kc, &args, &[])
+    };
+    let mut a = start("replica-a");
+    let b = start("replica-b");
+    let led = |w: &Watcher| w.try_metric("watcher_buckets_led").unwrap_or(-1.0);
+    wait_until("the buckets to be shared", &[&a, &b], || {
+        let (la, lb) = (led(&a), led(&b));
+        la >= 1.0 && lb >= 1.0 && la + lb == 3.0
+    });
+    // Member Leases say who is there; bucket Leases name the bucket count.
+    let leases = api.get("/apis/coordination.k8s.io/v1/namespaces/tekton-chains/leases");
+    let names: Vec<&str> = leases["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["metadata"]["name"].as_str())
+        .collect();
+    for n in [
+        "chains-watch-0-of-3",
+        "chains-watch-1-of-3",
+        "chains-watch-2-of-3",
+        "chains-watch-member-replica-a",
+        "chains-watch-member-replica-b",
+    ] {
+        assert!(names.contains(&n), "{n} in {names:?}");
+    }
+
+    let first = batch(&api, 60);
+    wait_until("the first batch to be signed", &[&a, &b], || {
+        api.count_signed("ci", &first) == first.len()
+    });
+    wait_until("both replicas to go idle", &[&a, &b], || {
+        a.metric("watcher_in_flight") == 0.0 && b.metric("watcher_in_flight") == 0.0
+    });
+    assert!(!a.marked().is_empty(), "replica-a did work");
+    assert!(!b.marked().is_empty(), "replica-b did work");
+    assert_eq!(a.marked().len() + b.marked().len(), first.len());
+    assert_each_marked_once(&[&a, &b], &first);
+
+    // replica-a dies without releasing anything: once its Leases expire,
+    // replica-b leads all three buckets and signs what follows.
+    a.kill();
+    let marked_by_a = a.marked().len();
+    let second: Vec<String> = (0..30).map(|i| format!("late-{i:02}")).collect();
+    for (i, n) in second.iter().enumerate() {
+        api.add_run(&taskrun("ci", n, "True", i as u32));
+    }
+    wait_until("replica-b to take every bucket and sign", &[&b], || {
+        api.count_signed("ci", &second) == second.len()
+    });
+    // Marked in the API before the log says so: let it finish.
+    wait_until("replica-b to go idle", &[&b], || {
+        b.metric("watcher_in_flight") == 0.0
+    });
+    assert_eq!(b.metric("watcher_buckets_led"), 3.0);
+    assert_eq!(a.marked().len(), marked_by_a);
+    let mut all = first.clone();
+    all.extend(second.iter().cloned());
+    assert_each_marked_once(&[&a, &b], &all);
+    assert_eq!(a.marked().len() + b.marked().len(), all.len());
+}
+
+/// Own server (it serves PartialObjectMetadata as the real API server
+/// does): runs are listed by metadata only; runs marked or skipped are
+/// never read, unmarked ones once each (a worker learns whether they are
+/// done), and nothing is kept for any run once it needs nothing more.
+#[test]
+fn lists_metadata_only_and_keeps_nothing_for_marked_runs() {
+    let (_server, api, dir, kc) = cluster(rv_server());
+    api.config(base_config());
+    for i in 0..30 {
+        let mut tr = taskrun("ci", &format!("signed-{i:02}"), "True", 1);
+        tr["metadata"]["annotations"] = json!({SIGNED: "true"});
+        api.add_run(&tr);
+    }
+    let mut failed = taskrun("ci", "marked-failed", "True", 1);
+    failed["metadata"]["annotations"] = json!({SIGNED: "failed"});
+    api.add_run(&failed);
+    let mut skipped = taskrun("ci", "skipped", "True", 1);
+    skipped["metadata"]["annotations"] = json!({"chains.tekton.dev/skip": "true"});
+    api.add_run(&skipped);
+    let unsigned = batch(&api, 10);
+    api.add_run(&taskrun("ci", "running", "Unknown", 2));
+    // A PipelineRun whose children are signed already.
+    let mut kid = child_of(taskrun("ci", "kid", "True", 3), "pr");
+    kid["metadata"]["annotations"] = json!({SIGNED: "true"});
+    api.add_run(&kid);
+    api.add_run(&pipelinerun("ci", "pr", &["kid"]));
+
+    let key = testdata("keys/ed25519.pem");
+    let mut w = Watcher::start(
+        dir.path(),
+        "meta",
+        &kc,
+        &["--key", key.to_str().unwrap(), "--namespace", "ci"],
+        &[],
+    );
+    wait_until("the unsigned runs to be signed", &[&w], || {
+        api.count_signed("ci", &unsigned) == unsigned.len()
+            && api
+                .annotation("pipelineruns", "ci", "pr", SIGNED)
+                .as_deref()
+                == Some("true")
+    });
+    wait_until("the watcher to go idle with nothing kept", &[&w], || {
+        w.metric("watcher_in_flight") == 0.0
+            && w.metric("watcher_queue_depth") == 0.0
+            && w.metric("watcher_pending_runs") == 0.0
+    });
+    assert!(
+        !w.log().contains("ignored the metadata-only list"),
+        "{}",
+        w.log()
+    );
+    let ours: Vec<Value> = traffic(&api)
+        .into_iter()
+        .filter(|r| r["token"] == "test-token")
+        .collect();
+    let line = |r: &Value| r["line"].as_str().unwrap_or("").to_string();
+    let lists: Vec<&Value> = ours
+        .iter()
+        .filter(|r| line(r).contains("/namespaces/ci/") && line(r).contains("?limit="))
+        .collect();
+    assert_eq!(lists.len(), 2, "one list per kind: {lists:?}");
+    for r in &lists {
+        assert!(
+            r["accept"]
+                .as_str()
+                .unwrap()
+                .starts_with("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"),
+            "{r}"
+        );
+    }
+    let reads = |name: &str| {
+        ours.iter()
+            .filter(|r| {
+                let l = line(r);
+                l.starts_with("GET ") && l.ends_with(&format!("/{name}"))
+            })
+            .count()
+    };
+    for name in unsigned.iter().map(String::as_str).chain(["running", "pr"]) {
+        assert_eq!(reads(name), 1, "{name} read once");
+    }
+    for name in ["signed-00", "signed-29", "marked-failed", "skipped"] {
+        assert_eq!(reads(name), 0, "{name} settled by its metadata");
+    }
+    // The PipelineRun read its (signed) child in full to attest it.
+    assert_eq!(reads("kid"), 1);
+
+    // The running run finishes: the watch event carries it, no read.
+    api.patch(
+        "/apis/tekton.dev/v1/namespaces/ci/taskruns/running",
+        &json!({"status": {"conditions": [{"type": "Succeeded", "status": "True"}], "completionTime": "2025-01-01T00:09:00Z"}}),
+    );
+    wait_until("the finished run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "running", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
+    wait_until("nothing kept", &[&w], || {
+        w.metric("watcher_pending_runs") == 0.0 && w.metric("watcher_in_flight") == 0.0
+    });
+    let after: Vec<Value> = traffic(&api)
+        .into_iter()
+        .filter(|r| {
+            r["token"] == "test-token"
+                && line(r).starts_with("GET ")
+                && line(r).ends_with("/running")
+        })
+        .collect();
+    assert_eq!(after.len(), 1, "not read again: {after:?}");
     w.terminate();
 }
 
@@ -1092,5 +1410,38 @@ fn a_keyless_controller_renews_its_certificate_before_it_expires() {
         "the second run was signed under a new certificate"
     );
     assert!(!w.lines("renewed the keyless certificate").is_empty());
+    w.terminate();
+}
+
+/// The controller publishes to Kafka (the `pubsub` backend, named `kafka`
+/// as Chains' validation wants it) before it marks the run signed; the
+/// message is read back with kafka-python and verified.
+#[test]
+fn watched_runs_are_published_to_kafka() {
+    let Some(broker) = crate::store_pubsub::tansu() else {
+        return;
+    };
+    crate::store_pubsub::kafka_client(&broker.bootstrap(), &["create", "chains", "1"]);
+    let (_kube, api, dir, kc) = cluster(kmock());
+    let mut config = base_config();
+    config["artifacts.taskrun.storage"] = json!("kafka");
+    config["storage.pubsub.provider"] = json!("kafka");
+    config["storage.pubsub.topic"] = json!("chains");
+    config["storage.pubsub.kafka.bootstrap.servers"] = json!(broker.bootstrap());
+    api.config(config);
+    secret(&api, &testdata("keys/ed25519.pem"));
+    api.add_run(&taskrun("ci", "build", "True", 1));
+    let mut w = Watcher::start(dir.path(), "kafka", &kc, &[], &[]);
+    wait_until("the run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "build", SIGNED).as_deref() == Some("true")
+    });
+    let messages = crate::store_pubsub::consume(&broker, "chains", 1);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let value = messages[0]["value"].as_str().unwrap();
+    assert_eq!(messages[0]["headers"]["signature"], value);
+    let envelope = dir.path().join("envelope.json");
+    std::fs::write(&envelope, value).unwrap();
+    let (ok, text) = common::dsse_verify(&envelope, &testdata("keys/ed25519.pub"), None);
+    assert!(ok, "{text}");
     w.terminate();
 }

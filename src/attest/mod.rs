@@ -3,6 +3,7 @@
 
 mod console;
 mod family;
+mod held;
 mod output;
 
 use std::fs;
@@ -15,7 +16,7 @@ use rayon::prelude::*;
 use crate::cli::AttestArgs;
 use crate::config::{Config, ConfigError};
 use crate::pipeline::{
-    self, Attested, Product, RunError, SignerInputs, SignersError, Stages, Storage, StorageInputs,
+    self, Attested, RunError, SignerInputs, SignersError, Stages, Storage, StorageInputs,
     StorageSetupError,
 };
 use crate::plan::{AttestOutput, SigningFlags, SigningPlan};
@@ -25,6 +26,7 @@ use crate::run::read::{self, Decoded, Document, DocumentStream, InputError, Kind
 use crate::run::{Run, RunKind};
 use console::Console;
 use family::Families;
+use held::{Ordered, Slot};
 use output::{Output, Planned};
 
 /// How a command ended; `main` maps this to an exit code.
@@ -73,11 +75,14 @@ pub enum AttestError {
 
 /// The keys attest's flags and the config name, for the signer stage.
 fn signer_inputs(args: &AttestArgs, config: &Config) -> SignerInputs {
+    let env_token = std::env::var("SIGSTORE_ID_TOKEN").ok();
     let flags = SigningFlags {
         key: args.key.as_deref(),
         password_file: args.password_file.as_deref(),
         fulcio_url: args.fulcio_url.as_deref(),
         identity_token: args.identity_token.as_deref(),
+        identity_token_file: args.identity_token_file.as_deref(),
+        identity_token_env: env_token.as_deref(),
     };
     SignerInputs {
         plan: SigningPlan::resolve(config, flags),
@@ -86,8 +91,12 @@ fn signer_inputs(args: &AttestArgs, config: &Config) -> SignerInputs {
 }
 
 /// The storage attest's flags choose, for the store stage.
-fn storage_inputs(args: &AttestArgs, output: &AttestOutput) -> StorageInputs {
-    StorageInputs {
+fn storage_inputs(
+    args: &AttestArgs,
+    output: &AttestOutput,
+) -> Result<StorageInputs, StorageSetupError> {
+    Ok(StorageInputs {
+        registry: registry_credentials(&args.registry)?,
         storage: args.storage.clone(),
         output: output.dir.clone(),
         in_place: args.in_place,
@@ -96,7 +105,20 @@ fn storage_inputs(args: &AttestArgs, output: &AttestOutput) -> StorageInputs {
         rekor_url: args.rekor_url.clone(),
         rekor_public_key: args.rekor_public_key.clone(),
         controller: false,
+    })
+}
+
+/// Registry credentials from flags and environment, and with
+/// `--k8s-keychain` the service account's imagePullSecrets.
+fn registry_credentials(
+    args: &crate::cli::RegistryArgs,
+) -> Result<crate::store::oci::RegistryCredentials, StorageSetupError> {
+    let mut credentials = crate::plan::registry_credentials(args);
+    if args.k8s_keychain {
+        let (namespace, account) = crate::plan::service_account(&args.k8s_service_account);
+        credentials.pull_secrets = crate::store::oci::k8s_keychain(namespace, account)?;
     }
+    Ok(credentials)
 }
 
 /// Resolve the provenance options: config file, then flags.
@@ -135,79 +157,6 @@ pub fn options(args: &AttestArgs) -> Result<(Config, Options, Option<Format>), A
 /// 18 KB TaskRuns: 64 ran faster than 256 (the working set stays in cache)
 /// and peaked at 40 MiB instead of 110.
 const CHUNK: usize = 64;
-
-/// What the pipeline produced for one input position.
-enum Slot {
-    /// A PipelineRun waiting for its children.
-    Waiting,
-    Done(Box<Attested>),
-    /// Taken out of order (with `--output-dir`), waiting for the slots before it.
-    Taken,
-}
-
-/// Results in input order: a slot per run or failed document, written out as
-/// soon as everything before it is done. With `--output-dir` (where the order of
-/// writing does not show) results are taken as soon as they are done, so
-/// that a PipelineRun waiting for children that come later does not hold
-/// every result after it in memory.
-struct Ordered {
-    slots: std::collections::VecDeque<Slot>,
-    /// Sequence number of the first slot.
-    base: usize,
-    in_order: bool,
-}
-
-impl Ordered {
-    fn new(in_order: bool) -> Ordered {
-        Ordered {
-            slots: Default::default(),
-            base: 0,
-            in_order,
-        }
-    }
-
-    fn push(&mut self, slot: Slot) -> usize {
-        self.slots.push_back(slot);
-        self.base + self.slots.len() - 1
-    }
-
-    fn fill(&mut self, seq: usize, result: Attested) {
-        if let Some(slot) = self.slots.get_mut(seq - self.base) {
-            *slot = Slot::Done(Box::new(result));
-        }
-    }
-
-    /// Take the finished results: those at the front, or with `in_order`
-    /// unset all of them, in input order.
-    fn ready(&mut self) -> Vec<Attested> {
-        let mut out = Vec::new();
-        if !self.in_order {
-            for slot in self.slots.iter_mut() {
-                if let Slot::Done(_) = slot
-                    && let Slot::Done(r) = std::mem::replace(slot, Slot::Taken)
-                {
-                    out.push(*r);
-                }
-            }
-        }
-        while let Some(Slot::Done(_) | Slot::Taken) = self.slots.front() {
-            if let Some(Slot::Done(r)) = self.slots.pop_front() {
-                out.push(*r);
-            }
-            self.base += 1;
-        }
-        out
-    }
-
-    /// Results held back (done, behind a slot still waiting).
-    #[cfg(test)]
-    fn held(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| matches!(s, Slot::Done(_)))
-            .count()
-    }
-}
 
 /// Counts and the exit status of a batch, and where its messages go.
 struct Tally {
@@ -315,7 +264,11 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     let signers = if args.unsigned {
         None
     } else {
-        let s = pipeline::load_signers(&signer_inputs(args, &config), &config)?;
+        let inputs = signer_inputs(args, &config);
+        for warning in &inputs.plan.warnings {
+            tally.warn(warning);
+        }
+        let s = pipeline::load_signers(&inputs, &config)?;
         for (kind, signer) in [("taskrun", &s.taskrun), ("pipelinerun", &s.pipelinerun)] {
             if signer.is_none() {
                 tally.warn(&format!(
@@ -332,7 +285,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
         })?;
     }
     let storage = match &signers {
-        Some(_) => Some(Storage::setup(&storage_inputs(args, &output), &config)?),
+        Some(_) => Some(Storage::setup(&storage_inputs(args, &output)?, &config)?),
         None => None,
     };
     let write_back = storage.as_ref().and_then(|s| s.write_back.clone());
@@ -490,7 +443,9 @@ fn attest_stream(
                     }
                     ordered.fill(seq, result);
                 }
-                take_ready(&mut ordered, out, tally, fail_fast)
+                let planned = take_ready(&mut ordered, out, tally, fail_fast);
+                hold(&mut ordered, out, tally);
+                planned
             },
         );
         next = read;
@@ -658,32 +613,31 @@ fn take_ready(
 /// stdout lines, in input order. Their files are written later, by
 /// [`write_planned_runs`], overlapping with the next chunk's work.
 fn plan_ready(ordered: &mut Ordered, out: &mut Output<'_>, tally: &mut Tally) -> Vec<PlannedRun> {
-    let ready = ordered.ready();
-    // Serializing is the costly part and independent per run: in parallel.
-    let shared: &Output<'_> = out;
-    let rendered: Vec<_> = ready
-        .par_iter()
-        .map(|r| {
-            r.as_ref()
-                .ok()
-                .and_then(|(_, product)| shared.render(product))
-        })
-        .collect();
-    ready
+    ordered
+        .ready(out)
         .into_iter()
-        .zip(rendered)
-        .map(|(r, rendered)| {
+        .map(|r| {
             tally.console.tick();
             match r {
-                Ok((_, Product::Disabled)) => {
+                Ok((_, None)) => {
                     tally.disabled += 1;
                     Ok(None)
                 }
-                Ok((id, product)) => out.plan(&id, &product, rendered).map(Some),
+                Ok((id, prepared)) => out.place(&id, prepared).map(Some),
                 Err(e) => Err(e),
             }
         })
         .collect()
+}
+
+/// Results held behind a waiting PipelineRun: prepared, and past a budget
+/// moved to a temporary file (see `held`); in memory when that fails.
+fn hold(ordered: &mut Ordered, out: &Output<'_>, tally: &Tally) {
+    if let Err(e) = ordered.hold(out) {
+        tally.warn(&format!(
+            "cannot write a temporary file (TMPDIR) for results held for output order, keeping them in memory: {e}"
+        ));
+    }
 }
 
 /// Write planned runs, in order.
@@ -697,18 +651,16 @@ fn write_planned_runs(planned: Vec<PlannedRun>) -> Vec<Result<bool, RunError>> {
 /// Plan and write the results at the front of the queue one run at a time,
 /// stopping at the first failure (`--fail-fast`); true when stopped.
 fn write_in_order(ordered: &mut Ordered, out: &mut Output<'_>, tally: &mut Tally) -> bool {
-    for r in ordered.ready() {
+    for r in ordered.ready(out) {
         tally.console.tick();
         let result = match r {
-            Ok((_, Product::Disabled)) => {
+            Ok((_, None)) => {
                 tally.disabled += 1;
                 Ok(false)
             }
-            Ok((id, product)) => {
-                let rendered = out.render(&product);
-                out.plan(&id, &product, rendered)
-                    .and_then(|p| write_planned(Some(p)))
-            }
+            Ok((id, prepared)) => out
+                .place(&id, prepared)
+                .and_then(|p| write_planned(Some(p))),
             Err(e) => Err(e),
         };
         if record(result, tally) {
@@ -764,34 +716,4 @@ fn read_source(source: &Source, hint: KindHint) -> Vec<Result<Decoded, InputErro
             Err(e) => vec![Err(e)],
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn failed(n: usize) -> Attested {
-        Err(RunError::Input(InputError::NoRuns {
-            inputs: n.to_string(),
-        }))
-    }
-
-    #[test]
-    fn a_waiting_pipelinerun_holds_results_back_only_where_order_shows() {
-        for in_order in [true, false] {
-            let mut ordered = Ordered::new(in_order);
-            let waiting = ordered.push(Slot::Waiting);
-            for i in 0..100 {
-                ordered.push(Slot::Done(Box::new(failed(i))));
-            }
-            let taken = ordered.ready().len();
-            assert_eq!(taken, if in_order { 0 } else { 100 });
-            assert_eq!(ordered.held(), if in_order { 100 } else { 0 });
-            ordered.fill(waiting, failed(1000));
-            let rest = ordered.ready();
-            assert_eq!(rest.len(), if in_order { 101 } else { 1 });
-            assert!(ordered.slots.is_empty());
-            assert_eq!(ordered.base, 101);
-        }
-    }
 }

@@ -15,10 +15,34 @@ use crate::run::{RunId, Syntax};
 use crate::sigstore::bundle;
 use crate::sink::Sink;
 
-/// A product's main bytes and the extension of its file.
-pub struct Rendered {
-    bytes: Vec<u8>,
-    ext: &'static str,
+/// A run's products made ready to write: every byte, but no names yet
+/// (names are made unique in input order, by [`Output::place`]). Made
+/// independently of other runs, so in parallel, and small enough to be
+/// held back or spilled to disk while earlier runs wait (see `held`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Prepared {
+    /// The stdout line, without its line break (empty with `--output-dir`).
+    pub line: Vec<u8>,
+    /// With `--output-dir`, the files named `<base name><suffix>`: the main one
+    /// first, then the image signatures' files.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The run with Chains' annotations, when it is written back.
+    pub annotated: Option<(Vec<u8>, Syntax)>,
+    /// Image signatures no backend stored (stdout has no room for them).
+    pub images_unstored: usize,
+}
+
+impl Prepared {
+    /// The bytes it holds (for the budget of results held in memory).
+    pub fn size(&self) -> usize {
+        self.line.len()
+            + self
+                .files
+                .iter()
+                .map(|(name, bytes)| name.len() + bytes.len())
+                .sum::<usize>()
+            + self.annotated.as_ref().map_or(0, |(b, _)| b.len())
+    }
 }
 
 /// One run's files, in the order they must be written: the annotated run
@@ -79,11 +103,11 @@ impl<'a> Output<'a> {
         self.dir.is_none()
     }
 
-    /// The main bytes of a product (the stdout line, or the file's body)
-    /// and the file extension; `None` for a disabled run. Independent of
-    /// other runs, so callers render in parallel, before [`Output::plan`].
-    pub fn render(&self, product: &Product) -> Option<Rendered> {
-        let (bytes, ext) = match product {
+    /// Everything a product writes, without names; `None` for a disabled
+    /// run. Independent of other runs, so callers prepare in parallel,
+    /// before [`Output::place`].
+    pub fn prepare(&self, product: Product) -> Option<Prepared> {
+        let (mut main, ext) = match &product {
             Product::Statement(stmt) => (provenance::to_bytes(stmt), "statement.json"),
             Product::Signed {
                 envelope,
@@ -105,28 +129,67 @@ impl<'a> Output<'a> {
             Product::Signed { envelope, .. } => (envelope.to_json(), "intoto.jsonl"),
             Product::Disabled => return None,
         };
-        Some(Rendered { bytes, ext })
+        let (images, annotated) = match product {
+            Product::Signed {
+                images, annotated, ..
+            } => (images, annotated),
+            _ => (Vec::new(), None),
+        };
+        let annotated = annotated.filter(|_| self.write_back.is_some());
+        if self.dir.is_none() {
+            return Some(Prepared {
+                line: main,
+                files: Vec::new(),
+                annotated,
+                images_unstored: images.iter().filter(|i| !i.stored).count(),
+            });
+        }
+        if ext.ends_with("jsonl") {
+            main.push(b'\n');
+        }
+        let mut files = vec![(format!(".{ext}"), main)];
+        for img in images {
+            let stem = format!(
+                ".image-{}",
+                img.digest_hex.get(..12).unwrap_or(&img.digest_hex)
+            );
+            if self.bundle {
+                let b = bundle::write_message(
+                    &img.payload,
+                    &img.signature,
+                    &bundle::Signer {
+                        key_hint: &img.key_hint,
+                        certificate: img.certificate.as_ref(),
+                    },
+                    img.tlog.as_ref(),
+                );
+                files.push((format!("{stem}.sigstore.json"), b));
+                continue;
+            }
+            files.push((format!("{stem}.payload"), img.payload));
+            files.push((
+                format!("{stem}.signature"),
+                STANDARD.encode(&img.signature).into_bytes(),
+            ));
+            if let Some(c) = img.certificate {
+                files.push((format!("{stem}.cert"), c.certificate_pem.into_bytes()));
+                files.push((format!("{stem}.chain"), c.chain_pem.into_bytes()));
+            }
+        }
+        Some(Prepared {
+            line: Vec::new(),
+            files,
+            annotated,
+            images_unstored: 0,
+        })
     }
 
     /// Decide where one run's products go (names are made unique here, in
     /// input order) and write what goes to stdout. Files are returned, to be
     /// written with [`Planned::write`], which callers may do in parallel.
-    /// `rendered` is [`Output::render`]'s for this product.
-    pub fn plan(
-        &mut self,
-        run: &RunId,
-        product: &Product,
-        rendered: Option<Rendered>,
-    ) -> Result<Planned, RunError> {
-        let werr = |path: String| {
-            let origin = run.origin.to_string();
-            move |source| RunError::Write {
-                origin,
-                path,
-                source,
-            }
-        };
-        let Some(Rendered { bytes: line, ext }) = rendered else {
+    /// `prepared` is [`Output::prepare`]'s for this run (`None`: disabled).
+    pub fn place(&mut self, run: &RunId, prepared: Option<Prepared>) -> Result<Planned, RunError> {
+        let Some(prepared) = prepared else {
             return Ok(Planned {
                 origin: run.origin.to_string(),
                 files: Vec::new(),
@@ -134,14 +197,7 @@ impl<'a> Output<'a> {
         };
         // The annotated run first: if it cannot be written, nothing claims the run is stored.
         let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
-        if let (
-            Product::Signed {
-                annotated: Some((bytes, syntax)),
-                ..
-            },
-            Some(wb),
-        ) = (product, &self.write_back)
-        {
+        if let (Some((bytes, syntax)), Some(wb)) = (prepared.annotated, &self.write_back) {
             let path = match wb {
                 RunWriteBack::InPlace => {
                     in_place_target(run).map_err(|source| RunError::Write {
@@ -151,7 +207,7 @@ impl<'a> Output<'a> {
                     })?
                 }
                 RunWriteBack::Dir(dir) => {
-                    let ext = if *syntax == Syntax::Json {
+                    let ext = if syntax == Syntax::Json {
                         "json"
                     } else {
                         "yaml"
@@ -160,67 +216,32 @@ impl<'a> Output<'a> {
                     dir.join(format!("{base}.{ext}"))
                 }
             };
-            files.push((path, bytes.clone()));
+            files.push((path, bytes));
         }
         let Some(dir) = self.dir else {
-            if let Product::Signed { images, .. } = product {
-                self.images_not_written += images.iter().filter(|i| !i.stored).count();
-            }
+            self.images_not_written += prepared.images_unstored;
             let name = self.stdout.get_ref().name();
+            let line = &prepared.line;
             match self.yaml {
-                true => write_yaml(&mut self.stdout, &line),
+                true => write_yaml(&mut self.stdout, line),
                 false => self
                     .stdout
-                    .write_all(&line)
+                    .write_all(line)
                     .and_then(|_| self.stdout.write_all(b"\n")),
             }
-            .map_err(werr(name))?;
+            .map_err(|source| RunError::Write {
+                origin: run.origin.to_string(),
+                path: name,
+                source,
+            })?;
             return Ok(Planned {
                 origin: run.origin.to_string(),
                 files,
             });
         };
         let base = self.base_name(run);
-        let mut main = line;
-        if ext.ends_with("jsonl") {
-            main.push(b'\n');
-        }
-        files.push((dir.join(format!("{base}.{ext}")), main));
-        if let Product::Signed { images, .. } = product {
-            for img in images {
-                let stem = format!(
-                    "{base}.image-{}",
-                    &img.digest_hex[..img.digest_hex.len().min(12)]
-                );
-                if self.bundle {
-                    let b = bundle::write_message(
-                        &img.payload,
-                        &img.signature,
-                        &bundle::Signer {
-                            key_hint: &img.key_hint,
-                            certificate: img.certificate.as_ref(),
-                        },
-                        img.tlog.as_ref(),
-                    );
-                    files.push((dir.join(format!("{stem}.sigstore.json")), b));
-                } else {
-                    files.push((dir.join(format!("{stem}.payload")), img.payload.clone()));
-                    files.push((
-                        dir.join(format!("{stem}.signature")),
-                        STANDARD.encode(&img.signature).into_bytes(),
-                    ));
-                    if let Some(c) = &img.certificate {
-                        files.push((
-                            dir.join(format!("{stem}.cert")),
-                            c.certificate_pem.clone().into_bytes(),
-                        ));
-                        files.push((
-                            dir.join(format!("{stem}.chain")),
-                            c.chain_pem.clone().into_bytes(),
-                        ));
-                    }
-                }
-            }
+        for (suffix, bytes) in prepared.files {
+            files.push((dir.join(format!("{base}{suffix}")), bytes));
         }
         Ok(Planned {
             origin: run.origin.to_string(),

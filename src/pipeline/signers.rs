@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use miette::Diagnostic;
 
 use crate::config::Config;
-use crate::plan::{Keyless, SigningPlan};
+use crate::plan::{IdentityToken, Keyless, SigningPlan};
 use crate::sign::fulcio::{self, FulcioOptions};
 use crate::sign::{self, SharedSigner, SignError};
 
@@ -123,11 +123,16 @@ fn reference(plan: &SigningPlan, kind: &str) -> Result<String, SignersError> {
 
 /// A keyless signer: the identity token read now, a certificate from Fulcio.
 fn load_keyless(keyless: &Keyless) -> Result<SharedSigner, SignersError> {
-    let token_file = keyless.identity_token.as_ref().ok_or(SignersError::NoKey)?;
-    let token = std::fs::read_to_string(token_file).map_err(|source| SignersError::Token {
-        path: token_file.display().to_string(),
-        source,
-    })?;
+    let token = match keyless.identity_token.as_ref().ok_or(SignersError::NoKey)? {
+        IdentityToken::File(file) => {
+            crate::report::debug(|| format!("identity token from file {}", file.display()));
+            std::fs::read_to_string(file).map_err(|source| SignersError::Token {
+                path: file.display().to_string(),
+                source,
+            })?
+        }
+        IdentityToken::Value(token) => token.to_string(),
+    };
     Ok(fulcio::load(&FulcioOptions {
         url: keyless.fulcio_url.clone(),
         identity_token: token.trim().to_string(),

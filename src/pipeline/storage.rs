@@ -12,11 +12,14 @@ use crate::annotations::{SIGNED, TRANSPARENCY, TRANSPARENCY_UPLOAD};
 use crate::config::Config;
 use crate::plan::StoragePlan;
 use crate::run::{Run, RunId};
+use crate::store::archivista::ArchivistaBackend;
 use crate::store::cluster::Cluster;
 use crate::store::docdb::DocdbBackend;
 use crate::store::files::FilesBackend;
 use crate::store::gcs::GcsBackend;
+use crate::store::grafeas::GrafeasBackend;
 use crate::store::oci::OciBackend;
+use crate::store::pubsub::PubSubBackend;
 use crate::store::rekor::Rekor;
 use crate::store::tekton::{self, TektonBackend};
 use crate::store::{
@@ -30,9 +33,7 @@ pub enum StorageSetupError {
     #[error("storage backend {name:?} is not supported by chains")]
     #[diagnostic(
         code(chains::store::unsupported),
-        help(
-            "supported: tekton, oci, gcs, docdb (Chains' grafeas, kafka and archivista are not available here)"
-        )
+        help("supported: tekton, oci, gcs, files, docdb, pubsub (or kafka), archivista, grafeas")
     )]
     Unsupported { name: String },
     #[error("the tekton backend writes the annotated runs somewhere")]
@@ -113,6 +114,8 @@ pub struct StorageInputs {
     pub tlog_upload: bool,
     pub rekor_url: Option<String>,
     pub rekor_public_key: Option<PathBuf>,
+    /// Registry credentials for the oci backend, before the docker config.
+    pub registry: crate::store::oci::RegistryCredentials,
     /// The controller: the config's storage (defaults included) applies as in
     /// Chains, and the caller marks the live run with the [`Receipt`].
     pub controller: bool,
@@ -151,7 +154,8 @@ impl Storage {
             pick("oci", &config.oci.storage),
         ];
         let mut made: Vec<(String, Arc<dyn Backend>)> = Vec::new();
-        let plan = StoragePlan::resolve(config);
+        let mut plan = StoragePlan::resolve(config);
+        plan.oci.credentials = args.registry.clone();
         let mut backends =
             |names: &BTreeSet<String>| -> Result<Vec<Arc<dyn Backend>>, StorageSetupError> {
                 let mut out = Vec::new();
@@ -175,6 +179,11 @@ impl Storage {
                             Arc::new(GcsBackend::new(bucket)?)
                         }
                         "docdb" => Arc::new(DocdbBackend::new(&plan.docdb)?),
+                        "pubsub" | "kafka" => Arc::new(PubSubBackend::new(&plan.pubsub)?),
+                        "archivista" => Arc::new(ArchivistaBackend::new(
+                            plan.archivista_url.as_deref().unwrap_or(""),
+                        )?),
+                        "grafeas" => Arc::new(GrafeasBackend::new(plan.grafeas.clone())?),
                         other => {
                             return Err(StorageSetupError::Unsupported {
                                 name: other.to_string(),

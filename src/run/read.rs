@@ -1251,9 +1251,21 @@ fn parse_yaml(doc: &Document, text: &str, item: Option<usize>) -> Result<Value, 
             let offset = line_col_offset(text, line, col);
             SourceSpan::from((offset, 0))
         });
-        // Report the position in the file, not in the document.
+        // Report the position in the file, not in the document, and once:
+        // the parser's message without its own place (which counts lines
+        // from the document's start).
         let file_line = doc.line + line.saturating_sub(1);
-        let message = first_line(&e.to_string());
+        let plain = e.render_with_options(serde_saphyr::render_options! {
+            snippets: serde_saphyr::SnippetMode::Off,
+        });
+        let plain = first_line(&plain);
+        let message = loc
+            .and_then(|l| {
+                plain
+                    .strip_suffix(&format!(" at line {}, column {}", l.line(), l.column()))
+                    .map(str::to_string)
+            })
+            .unwrap_or(plain);
         let message = if line > 0 {
             format!("{message} (line {file_line}, column {col})")
         } else {
@@ -1754,6 +1766,28 @@ mod tests {
         let r: Vec<_> = stream(b"{\"a\": 1}\n{\"b\": ]}");
         let err = r[1].as_ref().unwrap_err().to_string();
         assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn yaml_error_names_its_place_once_in_file_lines() {
+        // The fast path gives up on both; the full parser's error says where.
+        for (text, place) in [
+            (
+                "a: 1\n---\nkind: TaskRun\nmetadata:\n  name: \"x\n  a: : b\n",
+                "(line 6, column 3)",
+            ),
+            (
+                "kind: TaskRun\nmetadata:\n  bad: [1, 2\nstatus: {}\n",
+                "(line 4, column 7)",
+            ),
+        ] {
+            let d = docs(text).pop().unwrap();
+            let msg = decode(d, KindHint::Infer).unwrap_err().to_string();
+            assert!(msg.ends_with(place), "{msg}");
+            assert_eq!(msg.matches("column").count(), 1, "{msg}");
+            assert!(!msg.contains("error:"), "{msg}");
+            assert!(!msg.contains(" at line "), "{msg}");
+        }
     }
 
     #[test]

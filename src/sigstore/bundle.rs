@@ -6,8 +6,9 @@
 //! spellings) apart into a [`Bundle`], refusing what the specification
 //! refuses with the reason: repeated JSON keys, an unknown media type, both or
 //! neither content, no verification material, an empty certificate chain,
-//! an envelope with other than exactly one signature, a v0.3 bundle with a
-//! chain instead of one certificate, undecodable bytes. Rekor v2 entries and
+//! an envelope with other than exactly one signature, more than one
+//! transparency log entry, a v0.3 bundle with a chain instead of one
+//! certificate, undecodable bytes. Rekor v2 entries and
 //! timestamp-only bundles have no `integratedTime`; that is not an error.
 //!
 //! Writing makes v0.3 bundles in protojson's field order, with cosign's
@@ -144,6 +145,16 @@ pub fn from_value(value: Value) -> Result<Bundle, String> {
                     .into(),
             );
         }
+    }
+    // sigstore-python's rule (its `Bundle` refuses any other count): one
+    // entry, not a choice of entries of which some may not be checked.
+    // None at all is judged by the verifier (a key-signed bundle may rest
+    // on a signed timestamp alone).
+    if material.tlog_entries.len() > 1 {
+        return Err(format!(
+            "it carries {} transparency log entries; a bundle carries exactly one",
+            material.tlog_entries.len()
+        ));
     }
     let mut tlog_entries = Vec::new();
     for (i, entry) in material.tlog_entries.into_iter().enumerate() {

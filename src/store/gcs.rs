@@ -39,9 +39,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use super::{
-    Backend, SignedArtifact, StoreError, is_transient_status, overall_remaining, with_retries_on,
-};
+use super::{Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on};
 use crate::cloud::google::{GoogleCredentials, SCOPE_DEVSTORAGE_READ_WRITE, crc32c, error_message};
 use crate::cloud::{error_chain, nonempty, pct};
 use crate::run::RunId;
@@ -180,10 +178,8 @@ impl GcsBackend {
                 .post(&url)
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(data.to_vec());
-            // No request outlasts the overall --timeout.
-            if let Some(left) = overall_remaining() {
-                req = req.timeout(left.min(REQUEST_TIMEOUT));
-            }
+            // No request outlasts the deadline in force (--timeout).
+            req = req.timeout(crate::deadline::cap(REQUEST_TIMEOUT));
             if let Some(auth) = &self.auth {
                 let token = auth.token(&self.http).map_err(|m| {
                     fail(format!(
@@ -202,11 +198,19 @@ impl GcsBackend {
                     // Nobody listening (or no such host) will not change in
                     // a second; a timeout or a dropped connection may.
                     let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = format!(
-                        "cannot write {object}: cannot reach Cloud Storage at {}: {}",
-                        self.base,
-                        error_chain(&e.without_url())
-                    );
+                    let message = if e.is_timeout() {
+                        format!(
+                            "cannot write {object}: Cloud Storage at {} did not answer within {}",
+                            self.base,
+                            crate::deadline::ended_by(REQUEST_TIMEOUT)
+                        )
+                    } else {
+                        format!(
+                            "cannot write {object}: cannot reach Cloud Storage at {}: {}",
+                            self.base,
+                            error_chain(&e.without_url())
+                        )
+                    };
                     return Err(if transient {
                         retry(message)
                     } else {
@@ -369,9 +373,7 @@ impl GcsBackend {
         let mut refreshed = false;
         loop {
             let mut req = self.http.get(url);
-            if let Some(left) = overall_remaining() {
-                req = req.timeout(left.min(REQUEST_TIMEOUT));
-            }
+            req = req.timeout(crate::deadline::cap(REQUEST_TIMEOUT));
             if let Some(auth) = &self.auth {
                 let token = auth.token(&self.http).map_err(|m| {
                     fail(format!(
@@ -385,11 +387,19 @@ impl GcsBackend {
                 Ok(r) => r,
                 Err(e) => {
                     let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = format!(
-                        "{what}: cannot reach Cloud Storage at {}: {}",
-                        self.base,
-                        error_chain(&e.without_url())
-                    );
+                    let message = if e.is_timeout() {
+                        format!(
+                            "{what}: Cloud Storage at {} did not answer within {}",
+                            self.base,
+                            crate::deadline::ended_by(REQUEST_TIMEOUT)
+                        )
+                    } else {
+                        format!(
+                            "{what}: cannot reach Cloud Storage at {}: {}",
+                            self.base,
+                            error_chain(&e.without_url())
+                        )
+                    };
                     return Err(if transient {
                         retry(message)
                     } else {

@@ -5,18 +5,19 @@
 //! attested only when all of them succeeded. Transparency ([`rekor`]) runs
 //! before storage, because backends record its entry.
 
+pub mod archivista;
 pub mod cluster;
 pub mod docdb;
 pub mod files;
 pub mod gcs;
+pub mod grafeas;
 pub mod oci;
+pub mod pubsub;
 pub mod rekor;
 mod retry;
 pub mod tekton;
 
-pub use retry::{
-    CALL_BUDGET, overall_remaining, set_overall_timeout, with_retries, with_retries_on,
-};
+pub use retry::{CALL_BUDGET, set_overall_timeout, with_retries, with_retries_on};
 
 use miette::Diagnostic;
 

@@ -32,7 +32,9 @@
 //! The parts: [`registry`] is the registry client (transport, pulls and
 //! pushes, errors, credentials), [`manifest`] go-containerregistry's types
 //! as Go serializes them, [`cosign`] cosign's layout on top of the client
-//! (tag names, annotations, appending a layer, writing a referrer). This
+//! (tag names, annotations, appending a layer, writing a referrer, the
+//! `kind`s of `cosign save`'s layout), [`layout`] an OCI image layout on
+//! disk, read for `chains verify --local-image`. This
 //! file is the `Backend` and what `chains verify` reads back; the Sigstore
 //! bundle bytes are made below by `signature_bundle`/`attestation_bundle`
 //! (the seam for the one bundle module).
@@ -64,12 +66,14 @@ use crate::sign::dsse::{Envelope, EnvelopeSignature};
 use crate::sigstore::bundle;
 
 pub(crate) mod cosign;
+pub(crate) mod layout;
 pub(crate) mod manifest;
 pub(crate) mod registry;
 
 use cosign::*;
 use manifest::*;
 use registry::*;
+pub use registry::{RegistryCredentials, k8s_keychain};
 
 const BACKEND: &str = "oci";
 
@@ -87,6 +91,9 @@ pub struct OciOptions {
     pub insecure: bool,
     /// `storage.oci.encoding-format`: Dsse (default) or SigstoreBundle.
     pub encoding: Encoding,
+    /// Credentials from flags, the environment and the Kubernetes
+    /// keychain, before the docker config.
+    pub credentials: RegistryCredentials,
 }
 
 /// `storage.oci.encoding-format`.
@@ -310,7 +317,9 @@ impl OciBackend {
         self.retrying(|| {
             let (inner, tag, layer, ctx) =
                 (self.inner.clone(), tag.clone(), layer.clone(), ctx.clone());
-            self.block(async move { inner.append(&tag, &layer, &ctx).await })
+            self.block(ctx.clone(), async move {
+                inner.append(&tag, &layer, &ctx).await
+            })
         })
     }
 
@@ -337,7 +346,10 @@ impl OciBackend {
         });
         self.retrying(|| {
             let (inner, write, ctx) = (self.inner.clone(), write.clone(), ctx.clone());
-            self.block(async move { inner.referrer(&write, &ctx).await })
+            self.block(
+                ctx.clone(),
+                async move { inner.referrer(&write, &ctx).await },
+            )
         })
     }
 
@@ -370,7 +382,10 @@ impl OciBackend {
         locks.entry(key.to_string()).or_default().clone()
     }
 
-    /// Credentials for `registry` from the docker config, resolved once.
+    /// Credentials for `registry`, resolved once: `--registry-token`, else
+    /// `--registry-username`/`--registry-password`, else the first
+    /// imagePullSecret (Kubernetes keychain) with an entry for it, else the
+    /// docker config.
     fn credentials(&self, registry: &str) -> Result<RegistryAuth, StoreError> {
         if let Some(auth) = self
             .credentials
@@ -380,9 +395,24 @@ impl OciBackend {
         {
             return Ok(auth.clone());
         }
-        let auth = match &self.docker_config {
-            Some(path) => docker_credentials(path, registry)?,
-            None => RegistryAuth::Anonymous,
+        let auth = match self.opts.credentials.resolve(registry)? {
+            Some(auth) => auth,
+            None => match &self.docker_config {
+                Some(path) => {
+                    let auth = docker_credentials(path, registry)?;
+                    crate::report::debug(|| match auth {
+                        RegistryAuth::Anonymous => {
+                            format!(
+                                "registry {registry}: anonymous (nothing for it in {})",
+                                path.display()
+                            )
+                        }
+                        _ => format!("registry {registry}: credentials from {}", path.display()),
+                    });
+                    auth
+                }
+                None => RegistryAuth::Anonymous,
+            },
         };
         self.credentials
             .lock()
@@ -394,15 +424,32 @@ impl OciBackend {
     /// Drive `fut` on the backend's runtime and wait for it from this thread.
     fn block<T: Send + 'static>(
         &self,
+        ctx: Ctx,
         fut: impl Future<Output = Result<T, StoreError>> + Send + 'static,
     ) -> Result<T, StoreError> {
         let runtime = self
             .runtime
             .as_ref()
             .expect("the runtime lives as long as the backend");
+        // oci-client's timeouts are per connection and per read: a registry
+        // that trickles bytes outlasts them. The whole call ends by the
+        // deadline in force (`--timeout`), read on this thread.
+        let limit = crate::deadline::remaining();
+        let timed_out = format!(
+            "registry {} did not finish {} within {}",
+            ctx.registry,
+            ctx.what,
+            crate::deadline::ended_by(Duration::MAX)
+        );
         let (tx, rx) = mpsc::sync_channel(1);
         runtime.spawn(async move {
-            let _ = tx.send(fut.await);
+            let result = match limit {
+                None => fut.await,
+                Some(limit) => tokio::time::timeout(limit, fut)
+                    .await
+                    .unwrap_or_else(|_| Err(StoreError::transient(BACKEND, timed_out))),
+            };
+            let _ = tx.send(result);
         });
         rx.recv()
             .map_err(|_| StoreError::new(BACKEND, "the registry client task failed unexpectedly"))?
@@ -454,7 +501,9 @@ impl OciBackend {
                 reference.clone(),
                 ctx.clone(),
             );
-            self.block(async move { inner.read_manifest(&registry, &reference, &ctx).await })
+            self.block(ctx.clone(), async move {
+                inner.read_manifest(&registry, &reference, &ctx).await
+            })
         })
     }
 
@@ -479,7 +528,9 @@ impl OciBackend {
                 descriptor.digest.clone(),
                 ctx.clone(),
             );
-            self.block(async move { inner.read_blob(&repo, &digest, &ctx).await })
+            self.block(ctx.clone(), async move {
+                inner.read_blob(&repo, &digest, &ctx).await
+            })
         })
     }
 
@@ -502,7 +553,7 @@ impl OciBackend {
                 digest.to_string(),
                 ctx.clone(),
             );
-            self.block(async move {
+            self.block(ctx.clone(), async move {
                 let transport = inner.transport(&repo.registry).await;
                 inner.referrers_api(transport, &repo, &digest, &ctx).await
             })

@@ -4,9 +4,9 @@
 //! [`with_retries_on`], which names the backend before the first try). A
 //! transient failure (a timeout, a dropped connection, 408, 429, 5xx) is
 //! retried with exponential backoff, at most [`TRIES`] times, and only while
-//! the call's budget ([`CALL_BUDGET`]) and the process's overall deadline
-//! (`--timeout`, [`set_overall_timeout`]) leave room for another try as long
-//! as the longest one so far. The final error says how many tries were made
+//! the call's budget ([`CALL_BUDGET`]) and the deadline in force
+//! ([`crate::deadline`]: `attest --timeout`, `watch --timeout`) leave room
+//! for another try as long as the longest one so far. The final error says how many tries were made
 //! over how long. A backend whose calls fail after their retries
 //! [`GIVE_UP_AFTER`] times in a row is given up on for [`GIVE_UP_FOR`]: calls
 //! to it fail at once, saying why, so that a batch over a hung backend costs
@@ -30,20 +30,10 @@ pub const GIVE_UP_FOR: Duration = Duration::from_secs(300);
 /// The first pause between tries; it doubles.
 const FIRST_DELAY: Duration = Duration::from_millis(200);
 
-static OVERALL: OnceLock<(Instant, Duration)> = OnceLock::new();
-
 /// Set the deadline of every remote call of this process (`--timeout`):
 /// no try starts after it. Only the first call has an effect.
 pub fn set_overall_timeout(timeout: Duration) {
-    let _ = OVERALL.set((Instant::now() + timeout, timeout));
-}
-
-/// What is left of the overall deadline, when one is set (for request
-/// timeouts that must not outlast it).
-pub fn overall_remaining() -> Option<Duration> {
-    OVERALL
-        .get()
-        .map(|(end, _)| end.saturating_duration_since(Instant::now()))
+    crate::deadline::set_overall(timeout);
 }
 
 /// A backend's recent failures.
@@ -129,12 +119,12 @@ fn retry<T>(
     {
         return Err(StoreError::new(b, why));
     }
-    if let (Some(Duration::ZERO), Some((_, total))) = (overall_remaining(), OVERALL.get()) {
+    if let (true, Some(total)) = (crate::deadline::spent(), crate::deadline::length()) {
         return Err(StoreError::new(
             backend.unwrap_or("store"),
             format!(
-                "not tried: the overall --timeout of {}s is spent",
-                total.as_secs()
+                "not tried: the --timeout of {} is spent",
+                crate::deadline::seconds(total)
             ),
         ));
     }
@@ -159,7 +149,7 @@ fn retry<T>(
                         started.elapsed(),
                         delay,
                         longest,
-                        overall_remaining(),
+                        crate::deadline::remaining(),
                     ) =>
             {
                 std::thread::sleep(delay);
@@ -171,8 +161,8 @@ fn retry<T>(
                     let plural = if tries == 1 { "" } else { "s" };
                     e.message =
                         format!("{} (tried {tries} time{plural} over {took:.1}s", e.message);
-                    if overall_remaining() == Some(Duration::ZERO) {
-                        e.message.push_str("; the overall --timeout is spent");
+                    if crate::deadline::spent() {
+                        e.message.push_str("; the --timeout is spent");
                     }
                     e.message.push(')');
                     e.transient = false;

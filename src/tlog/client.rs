@@ -176,6 +176,7 @@ impl Rekor {
             .post(&endpoint)
             .header(reqwest::header::ACCEPT, "application/json")
             .json(proposed)
+            .timeout(crate::deadline::cap(REQUEST_TIMEOUT))
             .send()
             .map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
@@ -239,6 +240,7 @@ impl Rekor {
             .post(&endpoint)
             .header(reqwest::header::ACCEPT, "application/json")
             .json(&json!({"hash": format!("sha256:{}", hex(sha256))}))
+            .timeout(crate::deadline::cap(REQUEST_TIMEOUT))
             .send()
             .map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
@@ -312,6 +314,7 @@ impl Rekor {
             .client
             .get(endpoint)
             .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(crate::deadline::cap(REQUEST_TIMEOUT))
             .send()
             .map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
@@ -384,6 +387,7 @@ impl Rekor {
         let response = self
             .client
             .get(endpoint)
+            .timeout(crate::deadline::cap(REQUEST_TIMEOUT))
             .send()
             .map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
@@ -419,9 +423,9 @@ impl Rekor {
     fn transport_error(&self, e: reqwest::Error) -> TlogError {
         if e.is_timeout() {
             return TlogError::transient(format!(
-                "Rekor ({}) did not answer within {}s",
+                "Rekor ({}) did not answer within {}",
                 self.shown,
-                REQUEST_TIMEOUT.as_secs()
+                crate::deadline::ended_by(REQUEST_TIMEOUT)
             ));
         }
         let connect = e.is_connect();

@@ -10,9 +10,10 @@
 //! - [`Rules::proof_required`] (bundles v0.2 and later) makes the proof
 //!   mandatory; v0.1 bundles and cosign's bundle annotation may carry a SET
 //!   alone;
-//! - only a verified SET makes `integratedTime` a trusted signing time.
-//!   Rekor v2 entries have neither: their time comes from an RFC 3161
-//!   timestamp, which the trust module checks.
+//! - only a verified SET makes `integratedTime` a trusted signing time,
+//!   and the log key must have been valid then. Rekor v2 entries have
+//!   neither: their time comes from an RFC 3161 timestamp, which the trust
+//!   module checks, and the key's window is returned to be checked at it.
 //!
 //! A log is known by its log ID: SHA-256 of the key's DER for Rekor v1, and
 //! for Rekor v2 the signed-note key ID SHA-256(origin || "\n" || 0x01 ||
@@ -142,6 +143,11 @@ pub struct Checked {
     pub integrated_time: Option<i64>,
     /// An inclusion proof to a checkpoint signed by the log verified.
     pub included: bool,
+    /// The validity window (unix seconds) of the log key that verified
+    /// it. With a SET it was checked at `integrated_time`; without one
+    /// (Rekor v2) the caller checks it at the time a signed timestamp gives.
+    pub key_valid_from: Option<i64>,
+    pub key_valid_until: Option<i64>,
 }
 
 /// Check `entry` against `keys` by `rules` (see the module documentation).
@@ -209,6 +215,8 @@ pub fn verify_entry(keys: &[LogKey], entry: &LogEntry, rules: Rules) -> Result<C
     Ok(Checked {
         integrated_time,
         included: proof.is_some(),
+        key_valid_from: key.valid_from,
+        key_valid_until: key.valid_until,
     })
 }
 

@@ -45,6 +45,7 @@ fn evidence(b: Bundle, origin: &str, payload: Option<Vec<u8>>) -> Evidence {
     }
     evidence.tlog = b.tlog_entries;
     evidence.proof_required = b.version >= Version::V02;
+    evidence.from_bundle = true;
     evidence.timestamps = b.timestamps;
     evidence
 }

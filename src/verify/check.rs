@@ -129,6 +129,7 @@ pub fn check(
     whole_statement: bool,
 ) -> Result<Verified, Rejection> {
     let signed = parts(&evidence.signed)?;
+    bundled_entry(evidence, trust)?;
 
     // Transparency and timestamps first: a verified entry's or timestamp's
     // time is when a short-lived certificate must have been valid.
@@ -141,6 +142,7 @@ pub fn check(
         checked.retain(|(e, _)| entry_records(e, &signed.logged(), &chain.certificate_pem).is_ok());
     }
     let times = signed_times(evidence, trust, &signed, &checked)?;
+    log_keys_valid(&checked, &times, now)?;
     let signed_at = times.iter().map(|t| t.at).min();
 
     let (candidates, certified) = signers(evidence, trust, signed_at, now)?;
@@ -233,6 +235,24 @@ fn matches_run(statement: &Value, run: &super::evidence::RunSubjects) -> Result<
     Ok(())
 }
 
+/// A keyless bundle carries its log entry: exactly one, as sigstore-python
+/// requires of every bundle and cosign of keyless ones (more than one is
+/// refused when the bundle is read). Only `--insecure-ignore-tlog` waives
+/// it, as in cosign; a key-signed bundle may rest on a signed timestamp.
+fn bundled_entry(evidence: &Evidence, trust: &Trust) -> Result<(), Rejection> {
+    if evidence.from_bundle
+        && evidence.certificate.is_some()
+        && evidence.tlog.is_empty()
+        && !trust.tlog.ignore
+    {
+        return Err(Rejection::new(
+            "tlog",
+            "the bundle carries no transparency log entry: a keyless bundle carries exactly one (--insecure-ignore-tlog to verify it without)",
+        ));
+    }
+    Ok(())
+}
+
 /// Verify each entry's place in the log (SET, inclusion proof, checkpoint).
 fn verify_entries<'e>(
     evidence: &Evidence,
@@ -264,6 +284,8 @@ struct SignedTime {
     at: i64,
     /// What vouches for it, for messages.
     by: &'static str,
+    /// It is an RFC 3161 timestamp's (not a log entry's SET).
+    stamped: bool,
 }
 
 /// Every trusted time the evidence was signed by: each verified SET's
@@ -280,6 +302,7 @@ fn signed_times(
         .map(|at| SignedTime {
             at,
             by: "the log entry's integrated time",
+            stamped: false,
         })
         .collect();
     // RFC 3161 timestamps over the signature, against the trusted root's
@@ -292,10 +315,53 @@ fn signed_times(
             times.push(SignedTime {
                 at: t.time.unix_timestamp(),
                 by: "the RFC 3161 timestamp",
+                stamped: true,
             });
         }
     }
     Ok(times)
+}
+
+/// An entry without a SET (Rekor v2, which has no integrated time) was
+/// logged under a key trusted for a window: the key must have been valid
+/// at every RFC 3161 timestamp over the signature (the time v2 entries
+/// take), or, with none, now. Entries with a SET had it checked at their
+/// integrated time.
+fn log_keys_valid(
+    checked: &[(&LogEntry, Checked)],
+    times: &[SignedTime],
+    now: i64,
+) -> Result<(), Rejection> {
+    let stamped: Vec<SignedTime> = times.iter().filter(|t| t.stamped).copied().collect();
+    let at = if stamped.is_empty() {
+        vec![SignedTime {
+            at: now,
+            by: "the current time (no RFC 3161 timestamp came with it)",
+            stamped: false,
+        }]
+    } else {
+        stamped
+    };
+    for (entry, c) in checked.iter().filter(|(_, c)| c.integrated_time.is_none()) {
+        let window = |t: i64| {
+            c.key_valid_from.is_none_or(|f| t >= f) && c.key_valid_until.is_none_or(|u| t <= u)
+        };
+        if let Some(t) = at.iter().find(|t| !window(t.at)) {
+            let show = |b: Option<i64>| b.map_or_else(|| "(open)".to_string(), super::rfc3339);
+            return Err(Rejection::new(
+                "tlog",
+                format!(
+                    "the log key of the entry at index {} is trusted from {} to {}, and {} says {}",
+                    entry.log_index,
+                    show(c.key_valid_from),
+                    show(c.key_valid_until),
+                    t.by,
+                    super::rfc3339(t.at)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The candidate key that signed it and was valid at every trusted signing
@@ -315,6 +381,7 @@ fn signing_key(
             &[SignedTime {
                 at: now,
                 by: "the current time (no trusted signing time came with it)",
+                stamped: false,
             }][..]
         } else {
             times

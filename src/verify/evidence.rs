@@ -30,6 +30,8 @@ pub struct Evidence {
     pub tlog_index: Option<i64>,
     /// Entries must carry an inclusion proof (bundles v0.2 and later).
     pub proof_required: bool,
+    /// It is a Sigstore bundle, whose log entry travels inside it.
+    pub from_bundle: bool,
     /// DER RFC 3161 timestamps over the signature (bundles).
     pub timestamps: Vec<Vec<u8>>,
     /// What the run the evidence sits on says it built (annotated runs).
@@ -75,6 +77,7 @@ impl Evidence {
             tlog: Vec::new(),
             tlog_index: None,
             proof_required: false,
+            from_bundle: false,
             timestamps: Vec::new(),
             run_subjects: None,
         }

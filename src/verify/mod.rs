@@ -8,9 +8,11 @@ pub mod certificate;
 pub mod check;
 pub mod evidence;
 pub mod gcs;
+pub mod local;
 pub mod oci;
 pub mod policy;
 pub mod read;
+pub mod source_ref;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -47,7 +49,9 @@ pub enum VerifyError {
     #[error("nothing to verify")]
     #[diagnostic(
         code(chains::verify::usage),
-        help("give files, directories or `-`, --image REF, or --gcs gs://BUCKET/PREFIX")
+        help(
+            "give files, directories or `-`, --image REF, --local-image DIR, or --gcs gs://BUCKET/PREFIX"
+        )
     )]
     NothingGiven,
     #[error("{0}")]
@@ -102,6 +106,7 @@ const CHUNK: usize = 512;
 pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
     if args.inputs.is_empty()
         && args.image.is_empty()
+        && args.local_image.is_empty()
         && args.gcs.is_empty()
         && args.signature.is_none()
     {
@@ -218,15 +223,48 @@ fn read_batches(inputs: &[read::Input], fail_fast: bool, tx: &std::sync::mpsc::S
     let _ = tx.send(Batch::Evidence(batch));
 }
 
-/// Images: verified when at least one of what is attached passes (others
+/// Images (`--image` from registries, `--local-image` from layouts on
+/// disk): verified when at least one of what is attached passes (others
 /// may be signed by other parties); each is reported. True when an image
-/// could not be fetched.
+/// could not be read.
 fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) -> bool {
+    if args.image.is_empty() && args.local_image.is_empty() {
+        return false;
+    }
     let mut bad_input = false;
-    for reference in &args.image {
-        let fetched = oci::fetch_image(reference, &oci_options(args))
-            .map_err(|e| VerifyError::Usage(e.to_string()));
-        let image = match fetched {
+    // Registry options (credentials included) matter only for --image.
+    let options = if args.image.is_empty() {
+        None
+    } else {
+        match oci_options(args) {
+            Ok(o) => Some(o),
+            Err(e) => {
+                report.unreadable(&e.to_string());
+                bad_input = true;
+                None
+            }
+        }
+    };
+    // (reference, the image's SHA-256 hex, what is attached), read lazily.
+    let remote = options.iter().flat_map(|options| {
+        args.image.iter().map(move |reference| {
+            let fetched = oci::fetch_image(reference, options)
+                .map(|i| (i.image.hex().to_string(), i.evidence))
+                .map_err(|e| e.to_string());
+            (reference, fetched)
+        })
+    });
+    let local = args.local_image.iter().map(|reference| {
+        let read = local::read_local_image(reference)
+            .map(|i| {
+                let hex = i.digest.trim_start_matches("sha256:").to_string();
+                (hex, i.evidence)
+            })
+            .map_err(|e| e.to_string());
+        (reference, read)
+    });
+    for (reference, read) in remote.chain(local) {
+        let (hex, evidence) = match read {
             Ok(i) => i,
             Err(e) => {
                 bad_input = true;
@@ -238,10 +276,10 @@ fn verify_images(args: &VerifyArgs, checks: &mut Checks, report: &mut Report) ->
             name: String::new(),
             digest: policy::DigestSpec {
                 algorithm: Some("sha256".into()),
-                hex: image.image.hex().to_string(),
+                hex,
             },
         });
-        let findings = checks.verify(image.evidence);
+        let findings = checks.verify(evidence);
         // With checks about the build, an image signature alone (which
         // says nothing about the build) does not make the image pass.
         let about_build = checks.policy.about_build();
@@ -351,11 +389,18 @@ fn verify_all(
         .collect()
 }
 
-fn oci_options(args: &VerifyArgs) -> crate::store::oci::OciOptions {
-    crate::store::oci::OciOptions {
-        insecure: args.allow_insecure_registry,
-        ..Default::default()
+fn oci_options(args: &VerifyArgs) -> Result<crate::store::oci::OciOptions, VerifyError> {
+    let mut credentials = crate::plan::registry_credentials(&args.registry);
+    if args.registry.k8s_keychain {
+        let (namespace, account) = crate::plan::service_account(&args.registry.k8s_service_account);
+        credentials.pull_secrets = crate::store::oci::k8s_keychain(namespace, account)
+            .map_err(|e| VerifyError::Usage(e.to_string()))?;
     }
+    Ok(crate::store::oci::OciOptions {
+        insecure: args.allow_insecure_registry,
+        credentials,
+        ..Default::default()
+    })
 }
 
 /// The trust material the flags name.
@@ -593,6 +638,7 @@ fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
             .map(str::parse)
             .transpose()
             .map_err(|e| usage("--source-digest", e))?,
+        source_ref: source_ref(args)?,
         subjects: args
             .subject
             .iter()
@@ -608,6 +654,25 @@ fn policy(args: &VerifyArgs) -> Result<Policy, VerifyError> {
             .map_err(|e| usage("--max-age", e))?,
         artifact: Vec::new(),
     })
+}
+
+/// `--source-tag`, `--source-branch`, `--source-versioned-tag` (one at most).
+fn source_ref(args: &VerifyArgs) -> Result<Option<source_ref::SourceRef>, VerifyError> {
+    use source_ref::SourceRef;
+    if let Some(t) = &args.source_tag {
+        return Ok(Some(SourceRef::Tag(t.clone())));
+    }
+    if let Some(b) = &args.source_branch {
+        return Ok(Some(SourceRef::Branch(b.clone())));
+    }
+    args.source_versioned_tag
+        .as_deref()
+        .map(|v| {
+            v.parse()
+                .map(SourceRef::VersionedTag)
+                .map_err(|e| VerifyError::Usage(format!("--source-versioned-tag: {e}")))
+        })
+        .transpose()
 }
 
 /// Prints findings as they come: a line each (stdout, or stderr when

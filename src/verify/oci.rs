@@ -148,7 +148,7 @@ fn parse_reference(reference: &str) -> Result<(Repo, String), String> {
 }
 
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     /// `.sig`: simple-signing payloads with raw signatures.
     Sig,
     /// `.att`: DSSE envelopes.
@@ -217,33 +217,8 @@ impl Reader<'_> {
         else {
             return Ok(Vec::new());
         };
-        let manifest = match serde_json::from_slice::<Manifest>(&read.raw) {
-            Ok(m) => m,
-            Err(e) => {
-                let why = format!("not an image manifest: {e}");
-                return Ok(vec![Evidence::new(place, Signed::Unusable(why))]);
-            }
-        };
-        if manifest.layers.len() > MAX_LAYERS {
-            return Err(FetchError::new(
-                self.reference,
-                format!(
-                    "{place} has {} layers, more than the {MAX_LAYERS} read",
-                    manifest.layers.len()
-                ),
-            ));
-        }
-        let mut out = Vec::with_capacity(manifest.layers.len());
-        for (i, layer) in manifest.layers.iter().enumerate() {
-            let origin = format!("{place} layer {}", i + 1);
-            let blob = self.blob(repo, layer)?;
-            let evidence = match kind {
-                Kind::Sig => signature_layer(origin, blob, &layer.annotations),
-                Kind::Att => attestation_layer(origin, &blob, &layer.annotations),
-            };
-            out.push(evidence);
-        }
-        Ok(out)
+        let reference = self.reference;
+        attached(&place, &read.raw, kind, reference, |d| self.blob(repo, d))
     }
 
     /// Sigstore bundles among the image's referrers.
@@ -312,36 +287,85 @@ impl Reader<'_> {
         let Ok(manifest) = serde_json::from_slice::<Manifest>(&read.raw) else {
             return Ok(Vec::new());
         };
-        let artifact_type = if manifest.artifact_type.is_empty() {
-            &manifest.config.media_type
-        } else {
-            &manifest.artifact_type
-        };
-        // A stale referrers tag may list another image's referrers.
-        let about_this_image = manifest
-            .subject
-            .as_ref()
-            .is_some_and(|s| s.digest == subject);
-        if !is_bundle_type(artifact_type) || !about_this_image {
-            return Ok(Vec::new());
-        }
-        let layers: Vec<&Descriptor> = manifest
-            .layers
-            .iter()
-            .filter(|l| is_bundle_type(&l.media_type))
-            .take(MAX_LAYERS)
-            .collect();
-        let mut out = Vec::with_capacity(layers.len());
-        for layer in layers {
-            let origin = format!("{place} (referrer bundle)");
-            let blob = self.blob(repo, layer)?;
-            out.push(match bundle::parse(&blob, &origin) {
-                Ok(evidence) => chains_signature_bundle(evidence),
-                Err(why) => Evidence::new(origin, Signed::Unusable(why)),
-            });
-        }
-        Ok(out)
+        referrer_bundles(&place, &manifest, subject, |d| self.blob(repo, d))
     }
+}
+
+/// The layers of a `.sig` or `.att` manifest (`raw`, read from `place`),
+/// one evidence each, whatever the image came from; `blob` reads a layer.
+pub(super) fn attached(
+    place: &str,
+    raw: &[u8],
+    kind: Kind,
+    reference: &str,
+    mut blob: impl FnMut(&Descriptor) -> Result<Vec<u8>, FetchError>,
+) -> Result<Vec<Evidence>, FetchError> {
+    let manifest = match serde_json::from_slice::<Manifest>(raw) {
+        Ok(m) => m,
+        Err(e) => {
+            let why = format!("not an image manifest: {e}");
+            return Ok(vec![Evidence::new(place, Signed::Unusable(why))]);
+        }
+    };
+    if manifest.layers.len() > MAX_LAYERS {
+        return Err(FetchError::new(
+            reference,
+            format!(
+                "{place} has {} layers, more than the {MAX_LAYERS} read",
+                manifest.layers.len()
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(manifest.layers.len());
+    for (i, layer) in manifest.layers.iter().enumerate() {
+        let origin = format!("{place} layer {}", i + 1);
+        let blob = blob(layer)?;
+        let evidence = match kind {
+            Kind::Sig => signature_layer(origin, blob, &layer.annotations),
+            Kind::Att => attestation_layer(origin, &blob, &layer.annotations),
+        };
+        out.push(evidence);
+    }
+    Ok(out)
+}
+
+/// The bundles in one referrer manifest (read from `place`); none when it
+/// is not a bundle referrer of the image `subject`.
+pub(super) fn referrer_bundles(
+    place: &str,
+    manifest: &Manifest,
+    subject: &str,
+    mut blob: impl FnMut(&Descriptor) -> Result<Vec<u8>, FetchError>,
+) -> Result<Vec<Evidence>, FetchError> {
+    let artifact_type = if manifest.artifact_type.is_empty() {
+        &manifest.config.media_type
+    } else {
+        &manifest.artifact_type
+    };
+    // A stale referrers tag may list another image's referrers.
+    let about_this_image = manifest
+        .subject
+        .as_ref()
+        .is_some_and(|s| s.digest == subject);
+    if !is_bundle_type(artifact_type) || !about_this_image {
+        return Ok(Vec::new());
+    }
+    let layers: Vec<&Descriptor> = manifest
+        .layers
+        .iter()
+        .filter(|l| is_bundle_type(&l.media_type))
+        .take(MAX_LAYERS)
+        .collect();
+    let mut out = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let origin = format!("{place} (referrer bundle)");
+        let blob = blob(layer)?;
+        out.push(match bundle::parse(&blob, &origin) {
+            Ok(evidence) => chains_signature_bundle(evidence),
+            Err(why) => Evidence::new(origin, Signed::Unusable(why)),
+        });
+    }
+    Ok(out)
 }
 
 fn is_bundle_type(media_type: &str) -> bool {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::check::{Content, Rejection, TlogStatus, Verified};
+use super::source_ref::SourceRef;
 
 /// What the statement must say. Empty fields are not checked.
 #[derive(Clone, Debug, Default)]
@@ -18,6 +19,8 @@ pub struct Policy {
     pub builder_id: Option<String>,
     pub source_uri: Option<String>,
     pub source_digest: Option<DigestSpec>,
+    /// `--source-tag`, `--source-branch`, `--source-versioned-tag`.
+    pub source_ref: Option<SourceRef>,
     pub subjects: Vec<SubjectSpec>,
     /// With `--image`: the image's digest must be a subject (or the digest
     /// an image signature signs).
@@ -151,6 +154,7 @@ impl Policy {
             || self.builder_id.is_some()
             || self.source_uri.is_some()
             || self.source_digest.is_some()
+            || self.source_ref.is_some()
     }
 
     /// Check a verified artifact; `now` is unix seconds.
@@ -211,6 +215,10 @@ impl Policy {
         let v1 = predicate_type == "https://slsa.dev/provenance/v1";
         self.check_builder(st, v1)?;
         self.check_source(st, v1)?;
+        if let Some(want) = &self.source_ref {
+            want.check(st, v1)
+                .map_err(|why| Rejection::new("source-ref", why))?;
+        }
         self.check_subjects(st)
     }
 
@@ -588,6 +596,7 @@ mod tests {
             builder_id: Some("https://tekton.dev/chains/v2".into()),
             source_uri: Some("https://github.com/o/r".into()),
             source_digest: Some("sha1:c0ffee".parse().unwrap()),
+            source_ref: None,
             subjects: vec!["gcr.io/x@sha256:aa".parse().unwrap()],
             image: None,
             max_age: Some(Duration::from_secs(2 * 86_400)),
@@ -619,6 +628,7 @@ mod tests {
             (
                 Policy {
                     source_digest: Some("beef".parse().unwrap()),
+                    source_ref: None,
                     ..Default::default()
                 },
                 "source-digest",

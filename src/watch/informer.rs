@@ -8,9 +8,10 @@
 //! `runtime` feature, which brings its own backoff, broadcast and JSON-patch
 //! crates), and it would bypass what this loop shares with the workers:
 //! requests go through [`Kube`]'s token bucket (`--kube-api-qps`) and
-//! deadlines, objects stay `serde_json::Value` for the run reader, and a
-//! listed page is slimmed as it arrives (`Sink::keep`), so a large list is
-//! never held whole. This file is 170 lines; the newest-first queue, the
+//! deadlines, objects stay `serde_json::Value` for the run reader, a run list
+//! asks for metadata only (`PartialObjectMetadataList`), and each listed
+//! page is sifted as it arrives (`Sink::keep` drops settled runs), so a
+//! large list is never held whole. This file is 170 lines; the newest-first queue, the
 //! Lease and the controller's cache, which kube-runtime lacks, stay ours
 //! either way.
 
@@ -37,9 +38,9 @@ pub enum Change {
 pub trait Sink: Send + Sync {
     fn apply(&self, change: Change);
 
-    /// What of an object to keep from a list (all of it by default).
-    fn keep(&self, o: Value) -> Value {
-        o
+    /// What of a listed object to keep, if anything (all of it by default).
+    fn keep(&self, o: Value) -> Option<Value> {
+        Some(o)
     }
 }
 
@@ -50,6 +51,8 @@ pub struct Informer {
     pub sink: Arc<dyn Sink>,
     /// Set once the first list has been delivered (for /readyz).
     pub synced: Arc<AtomicBool>,
+    /// List metadata only (`PartialObjectMetadataList`); watches stay full.
+    pub metadata_list: bool,
 }
 
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
@@ -61,16 +64,25 @@ impl Informer {
         let mut backoff = MIN_BACKOFF;
         // Empty: list first.
         let mut version: Option<String> = None;
+        let mut told_full = false;
         while !*stop.borrow() {
             let rv = match &version {
                 Some(v) => v.clone(),
                 None => match self
                     .kube
-                    .list(&self.collection, &|o| self.sink.keep(o))
+                    .list(&self.collection, self.metadata_list, &|o| self.sink.keep(o))
                     .await
                 {
-                    Ok((items, rv)) => {
-                        self.sink.apply(Change::Replace(items));
+                    Ok(listed) => {
+                        if self.metadata_list && !listed.metadata_only && !told_full {
+                            told_full = true;
+                            log::info(
+                                "the API server ignored the metadata-only list (no PartialObjectMetadataList); listing full objects",
+                                &[("collection", &self.collection)],
+                            );
+                        }
+                        let rv = listed.resource_version;
+                        self.sink.apply(Change::Replace(listed.items));
                         self.synced.store(true, Ordering::SeqCst);
                         backoff = MIN_BACKOFF;
                         version = Some(rv.clone());

@@ -19,7 +19,7 @@
 //! back after writing and only lead if it names us.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -41,6 +41,8 @@ pub struct Elector {
     /// Pause between attempts to acquire or renew.
     pub retry_period: Duration,
     pub fence: Arc<Fence>,
+    /// How many Leases of its group this replica leads, and may lead.
+    pub share: Arc<Share>,
 }
 
 /// Until when this replica may act as the leader, by the monotonic clock.
@@ -96,6 +98,63 @@ impl Fence {
     }
 }
 
+/// How many buckets this replica leads and may lead (shared by its electors).
+#[derive(Default)]
+pub struct Share {
+    led: AtomicUsize,
+    /// ⌈N / replicas⌉; 0 until the replicas have been counted once.
+    fair: AtomicUsize,
+}
+
+impl Share {
+    /// A share for one bucket and no membership: always free to lead it.
+    pub fn single() -> Share {
+        Share {
+            led: AtomicUsize::new(0),
+            fair: AtomicUsize::new(1),
+        }
+    }
+
+    /// Count one more Lease led before trying to take it, when within the
+    /// share (true then; [`Share::gave_back`] undoes it if taking fails).
+    pub fn reserve(&self) -> bool {
+        let fair = self.fair.load(Ordering::SeqCst);
+        self.led
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < fair).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Set the fair share; the one before.
+    pub fn set_fair(&self, fair: usize) -> usize {
+        self.fair.swap(fair, Ordering::SeqCst)
+    }
+
+    pub fn took(&self) {
+        self.led.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Count off one Lease to give back, when over the share (true then:
+    /// the caller releases it).
+    pub fn release_one(&self) -> bool {
+        let fair = self.fair.load(Ordering::SeqCst);
+        fair > 0
+            && self
+                .led
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    (n > fair).then(|| n - 1)
+                })
+                .is_ok()
+    }
+
+    pub fn gave_back(&self) {
+        let _ = self
+            .led
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    }
+}
+
 /// The last Lease record seen, and when it last changed (our clock).
 struct Observed {
     holder: String,
@@ -136,8 +195,17 @@ impl Elector {
                 Some(d) if leading => d,
                 _ => started + self.renew_deadline,
             };
+            if leading && self.share.release_one() {
+                self.give_back(&leader).await;
+                continue;
+            }
+            // A candidate reserves its place in the share first, so that
+            // its electors cannot all take a Lease at once.
+            let reserved = !leading && self.share.reserve();
+            let want = leading || reserved;
             let attempt =
-                tokio::time::timeout_at(cutoff, self.try_acquire_or_renew(&mut observed)).await;
+                tokio::time::timeout_at(cutoff, self.try_acquire_or_renew(&mut observed, want))
+                    .await;
             match attempt {
                 Ok(Ok(true)) => {
                     self.fence.extend(started + self.renew_deadline);
@@ -146,6 +214,9 @@ impl Elector {
                             "became leader",
                             &[("lease", &self.name), ("identity", &self.identity)],
                         );
+                        if !reserved {
+                            self.share.took();
+                        }
                         let _ = leader.send(true);
                     }
                 }
@@ -163,6 +234,9 @@ impl Elector {
                     "lease update got no answer in time",
                     &[("lease", &self.name)],
                 ),
+            }
+            if reserved && !*leader.borrow() {
+                self.share.gave_back();
             }
             if *leader.borrow() && !self.fence.holds() {
                 log::warn(
@@ -202,13 +276,42 @@ impl Elector {
     }
 
     fn step_down(&self, leader: &watch::Sender<bool>) {
+        if *leader.borrow() {
+            self.share.gave_back();
+        }
         self.fence.close();
         let _ = leader.send(false);
     }
 
+    /// Lead one Lease fewer (over the fair share, already counted off):
+    /// stop working on it first, then let another replica take it at once.
+    /// A run of it still being attested here is not marked (the fence is
+    /// closed); conditional writes settle the rare mark already on its way.
+    async fn give_back(&self, leader: &watch::Sender<bool>) {
+        self.fence.close();
+        let _ = leader.send(false);
+        match tokio::time::timeout(self.renew_deadline, self.release()).await {
+            Ok(Ok(())) => log::info(
+                "gave a lease back for a fair share",
+                &[("lease", &self.name)],
+            ),
+            Ok(Err(e)) => log::warn(
+                "could not release the lease",
+                &[("lease", &self.name), ("error", &e.message)],
+            ),
+            Err(_) => log::warn(
+                "lease release got no answer in time",
+                &[("lease", &self.name)],
+            ),
+        }
+    }
+
+    /// Read the Lease; renew it when ours, or take it when free or expired
+    /// and `want`. True when we hold it after this.
     async fn try_acquire_or_renew(
         &self,
         observed: &mut Option<Observed>,
+        want: bool,
     ) -> Result<bool, ApiError> {
         let now = micro_time();
         let current = match self.kube.get(&self.path()).await {
@@ -227,6 +330,9 @@ impl Elector {
                     },
                 });
                 let collection = lease_collection(&self.namespace);
+                if !want {
+                    return Ok(false);
+                }
                 return match self.kube.create(&collection, &lease).await {
                     Ok(_) => self.confirm().await,
                     Err(e) if e.is(409) => Ok(false),
@@ -265,7 +371,7 @@ impl Elector {
         };
         let ours = holder == self.identity;
         let expired = o.since.elapsed() >= self.duration;
-        if !ours && !holder.is_empty() && !expired {
+        if !ours && (!want || (!holder.is_empty() && !expired)) {
             return Ok(false);
         }
         let mut patch = json!({
@@ -315,5 +421,27 @@ impl Elector {
             .merge_patch(&self.path(), &patch)
             .await
             .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_take_and_give_back() {
+        let s = Share::default();
+        assert!(!s.reserve(), "nothing before the replicas are counted");
+        s.set_fair(2);
+        assert!(s.reserve());
+        assert!(s.reserve());
+        assert!(!s.reserve() && !s.release_one());
+        s.took();
+        assert!(s.release_one(), "three led, two fair: one goes back");
+        assert!(!s.release_one());
+        let one = Share::single();
+        assert!(one.reserve() && !one.reserve(), "one reservation at a time");
+        one.gave_back();
+        assert!(one.reserve());
     }
 }

@@ -75,9 +75,16 @@ impl Metrics {
         h.sum += secs;
     }
 
-    /// The exposition; `leader`: whether this replica may work now (the
-    /// lease is held and was renewed within the renew deadline).
-    pub fn render(&self, queue_depth: usize, in_flight: usize, leader: bool) -> String {
+    /// The exposition; `led`: how many buckets this replica may work on
+    /// now (their Leases held and renewed within the renew deadline);
+    /// `pending`: runs known to want work (all this replica keeps per run).
+    pub fn render(
+        &self,
+        queue_depth: usize,
+        in_flight: usize,
+        led: usize,
+        pending: usize,
+    ) -> String {
         let mut out = String::new();
         let counters: [(&str, &str, Counter); 4] = [
             ("sign_created", "Total number of signed messages", |c| {
@@ -135,8 +142,18 @@ impl Metrics {
             ("watcher_in_flight", "Runs being attested", in_flight),
             (
                 "watcher_leader",
-                "1 when this replica holds the lease and renewed it within the renew deadline",
-                usize::from(leader),
+                "1 when this replica holds a lease and renewed it within the renew deadline",
+                usize::from(led > 0),
+            ),
+            (
+                "watcher_buckets_led",
+                "Buckets of runs (--buckets) whose lease this replica holds",
+                led,
+            ),
+            (
+                "watcher_pending_runs",
+                "Runs known to want work (done and not yet marked)",
+                pending,
             ),
         ];
         for (name, help, v) in gauges {
@@ -178,7 +195,7 @@ mod tests {
         m.taskrun.marked_signed.fetch_add(2, Ordering::Relaxed);
         m.failure(RunKind::PipelineRun, "storage");
         m.observe(RunKind::TaskRun, Duration::from_millis(30));
-        let text = m.render(3, 1, false);
+        let text = m.render(3, 1, 0, 2);
         assert!(text.contains("watcher_taskrun_marked_signed_total 2\n"));
         assert!(
             text.contains("watcher_pipelinerun_signing_failures_total{error_type=\"storage\"} 1\n")
@@ -186,6 +203,7 @@ mod tests {
         assert!(text.contains("watcher_taskrun_signing_failures_total 0\n"));
         assert!(text.contains("watcher_queue_depth 3\n"));
         assert!(text.contains("watcher_leader 0\n"));
+        assert!(text.contains("watcher_pending_runs 2\n"));
         assert!(
             text.contains("watcher_run_duration_seconds_bucket{kind=\"taskrun\",le=\"0.05\"} 1\n")
         );

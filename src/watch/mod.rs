@@ -1,12 +1,16 @@
 //! `chains watch`: the attest pipeline as an in-cluster controller.
 //!
-//! Informers list and watch TaskRuns and PipelineRuns into a cache; runs
-//! that need work go into a queue (newest first); worker threads attest
-//! them with the same [`Stages`](crate::pipeline::Stages) as `chains attest` and mark them with
-//! Chains' annotations. Replicas elect a leader on a Lease; only the leader
-//! works. `chains-config` is watched and the stages rebuilt when it changes;
-//! keys are loaded (and decrypted) once at start.
+//! Informers list (metadata only) and watch TaskRuns and PipelineRuns; runs
+//! that need work are kept (nothing else, see [`cache`]) and go into a
+//! queue (newest first); worker threads attest them with the same
+//! [`Stages`](crate::pipeline::Stages) as `chains attest` and mark them with
+//! Chains' annotations. Replicas elect a leader on a Lease, or with
+//! `--buckets N` one per bucket of runs ([`buckets`]); a replica works only
+//! on the runs of the buckets it leads. `chains-config` is watched and the
+//! stages rebuilt when it changes; keys are loaded (and decrypted) once at
+//! start.
 
+mod buckets;
 mod cache;
 mod http;
 mod informer;
@@ -32,8 +36,10 @@ use crate::pipeline::{SignersError, StorageSetupError};
 use crate::plan::{SigningFlags, SigningPlan};
 use crate::run::RunKind;
 use crate::sign::SignError;
+use buckets::{Buckets, Membership};
 use cache::{ClusterRuns, Controller, Rebuild, RunSink};
 use informer::{Change, Informer, Sink};
+use lease::Share;
 use metrics::Metrics;
 use queue::Queue;
 
@@ -150,8 +156,9 @@ fn identity(args: &WatchArgs) -> String {
 async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     let (renew_deadline, retry_period) = args.lease_timing().map_err(WatchError::Flags)?;
     let kube = Arc::new(
-        Kube::connect(
+        Kube::connect_context(
             args.kubeconfig.as_deref(),
+            args.context.as_deref(),
             args.kube_api_qps,
             args.kube_api_burst,
         )
@@ -171,16 +178,16 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     let rebuild = load_signing(&kube, &namespace, args).await?;
     let queue = Arc::new(Queue::default());
     let metrics = Arc::new(Metrics::default());
-    let fence = Arc::new(if args.no_leader_election {
-        lease::Fence::open()
+    let n_buckets = if args.no_leader_election {
+        1
     } else {
-        lease::Fence::closed()
-    });
-    let (q, refresh) = (queue.clone(), args.keyless_refresh_before);
-    let controller =
-        tokio::task::spawn_blocking(move || Controller::new(rebuild, refresh, q, fence))
-            .await
-            .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??;
+        usize::from(args.buckets)
+    };
+    let buckets = Arc::new(Buckets::new(n_buckets, args.no_leader_election));
+    let (q, refresh, b) = (queue.clone(), args.keyless_refresh_before, buckets.clone());
+    let controller = tokio::task::spawn_blocking(move || Controller::new(rebuild, refresh, q, b))
+        .await
+        .map_err(|e| WatchError::Runtime(std::io::Error::other(e)))??;
     let controller = Arc::new(controller);
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -211,28 +218,18 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
         ],
     );
 
-    // Leadership: the leader queues work; losing it drops what is queued.
-    let (leader_tx, leader_rx) = watch::channel(false);
+    // Leadership, per bucket: leading queues its work; losing it drops
+    // what is queued of it.
     let (lease_stop_tx, lease_stop_rx) = watch::channel(false);
-    let elector = if args.no_leader_election {
-        let _ = leader_tx.send(true);
-        None
-    } else {
-        let elector = lease::Elector {
-            // Its own request budget: a worker backlog must not delay renewals.
-            kube: Arc::new(kube.unlimited()),
-            namespace: namespace.clone(),
-            name: args.lease_name.clone(),
-            identity: identity.clone(),
-            duration: args.lease_duration,
-            renew_deadline,
-            retry_period,
-            fence: controller.fence.clone(),
-        };
-        Some(tokio::spawn(elector.run(leader_tx, lease_stop_rx)))
-    };
-    let follow = follow_leadership(controller.clone(), leader_rx, stop_rx.clone());
-    tasks.push(tokio::spawn(follow));
+    let electors = start_electors(
+        &kube,
+        &controller,
+        args,
+        (&namespace, &identity),
+        (renew_deadline, retry_period),
+        (&lease_stop_rx, &stop_rx),
+        &mut tasks,
+    );
     let threads = start_workers(&kube, &controller, &metrics, args)?;
 
     wait_for_signal().await;
@@ -249,7 +246,7 @@ async fn controller(args: &WatchArgs) -> Result<(), WatchError> {
     .await;
     // Only now, with nothing in flight, let another replica lead.
     let _ = lease_stop_tx.send(true);
-    if let Some(e) = elector {
+    for e in electors {
         let _ = e.await;
     }
     let _ = stop_tx.send(true);
@@ -330,6 +327,7 @@ fn start_informers(
                     listed_whole: Default::default(),
                 }),
                 synced: flag,
+                metadata_list: true,
             };
             tasks.push(tokio::spawn(inf.run(stop.clone())));
         }
@@ -346,6 +344,7 @@ fn start_informers(
             collection: core_collection(namespace, "configmaps"),
             sink: config_sink,
             synced: Arc::new(AtomicBool::new(false)),
+            metadata_list: false,
         }
         .run(stop.clone()),
     ));
@@ -381,7 +380,8 @@ async fn serve_health(
                 health.metrics.render(
                     queue.depth(),
                     queue.in_flight(),
-                    health.controller.fence.holds(),
+                    health.controller.buckets.led(),
+                    health.controller.pending(),
                 ),
             ),
             "/healthz" => (200, "text/plain", "ok\n".into()),
@@ -395,21 +395,81 @@ async fn serve_health(
     Ok(http::serve(listener, handler, stop))
 }
 
-/// Becoming leader queues every cached run that wants work; losing it
-/// drops what is queued (runs in flight finish or stop at the fence).
+/// One elector per bucket (and, with several buckets, the member Lease
+/// that counts replicas for a fair share); none without leader election.
+#[allow(clippy::too_many_arguments)]
+fn start_electors(
+    kube: &Arc<Kube>,
+    controller: &Arc<Controller>,
+    args: &WatchArgs,
+    (namespace, identity): (&str, &str),
+    (renew_deadline, retry_period): (std::time::Duration, std::time::Duration),
+    (lease_stop, stop): (&watch::Receiver<bool>, &watch::Receiver<bool>),
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    if args.no_leader_election {
+        return Vec::new();
+    }
+    // Its own request budget: a worker backlog must not delay renewals.
+    let lease_kube = Arc::new(kube.unlimited());
+    let n = controller.buckets.count();
+    let share = Arc::new(if n == 1 {
+        Share::single()
+    } else {
+        Share::default()
+    });
+    let mut electors = Vec::new();
+    if n > 1 {
+        let member = Membership {
+            kube: lease_kube.clone(),
+            namespace: namespace.to_string(),
+            group: args.lease_name.clone(),
+            identity: identity.to_string(),
+            buckets: n,
+            duration: args.lease_duration,
+            retry_period,
+            share: share.clone(),
+        };
+        electors.push(tokio::spawn(member.run(lease_stop.clone())));
+    }
+    for i in 0..n {
+        let (leader_tx, leader_rx) = watch::channel(false);
+        let elector = lease::Elector {
+            kube: lease_kube.clone(),
+            namespace: namespace.to_string(),
+            name: buckets::lease_name(&args.lease_name, i, n),
+            identity: identity.to_string(),
+            duration: args.lease_duration,
+            renew_deadline,
+            retry_period,
+            fence: controller.buckets.fence(i),
+            share: share.clone(),
+        };
+        electors.push(tokio::spawn(elector.run(leader_tx, lease_stop.clone())));
+        let follow = follow_leadership(controller.clone(), i, leader_rx, stop.clone());
+        tasks.push(tokio::spawn(follow));
+    }
+    electors
+}
+
+/// Leading a bucket queues every pending run of it; losing it drops what
+/// is queued of it (runs in flight finish or stop at the fence).
 async fn follow_leadership(
     controller: Arc<Controller>,
+    bucket: usize,
     mut leader: watch::Receiver<bool>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut was_leading = false;
+    let buckets = controller.buckets.clone();
+    let ours = move |k: &queue::Key| buckets.of(k) == bucket;
     loop {
         let leading = *leader.borrow_and_update();
         if std::mem::replace(&mut was_leading, leading) != leading {
             if leading {
-                controller.enqueue_all();
+                controller.enqueue_where(&ours);
             } else {
-                controller.queue.clear();
+                controller.queue.clear_where(&ours);
             }
         }
         tokio::select! {
@@ -440,15 +500,12 @@ fn start_workers(
             let c = controller.clone();
             Arc::new(move || c.stages())
         },
-        child: {
-            let c = controller.clone();
-            Arc::new(move |ns: &str, name: &str| c.cached_taskrun(ns, name))
-        },
         leading: {
-            let fence = controller.fence.clone();
-            Arc::new(move || fence.holds())
+            let buckets = controller.buckets.clone();
+            Arc::new(move |k: &queue::Key| buckets.holds(k))
         },
         retry_delay: args.retry_delay,
+        run_timeout: args.timeout,
     });
     let mut threads = Vec::new();
     for i in 0..args.workers {

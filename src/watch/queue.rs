@@ -150,13 +150,14 @@ impl Queue {
         self.cv.notify_one();
     }
 
-    /// Forget everything queued (leadership lost); runs in progress finish.
-    pub fn clear(&self) {
+    /// Forget what is queued of the runs `lost` picks (a bucket's Lease
+    /// lost); runs in progress finish.
+    pub fn clear_where(&self, lost: impl Fn(&Key) -> bool) {
         let mut q = self.lock();
-        q.ready.clear();
-        q.delayed.clear();
-        q.queued.clear();
-        q.dirty.clear();
+        q.ready.retain(|(_, _, k)| !lost(k));
+        q.delayed.retain(|(_, _, k)| !lost(k));
+        q.queued.retain(|k| !lost(k));
+        q.dirty.retain(|k, _| !lost(k));
     }
 
     /// Runs waiting (ready or for a retry).
@@ -222,6 +223,16 @@ mod tests {
         assert_eq!(q.depth(), 1);
         // Blocks until the delay has passed, then hands it out.
         assert_eq!(q.pop().unwrap().name, "a");
+    }
+
+    #[test]
+    fn clearing_some_keeps_the_others() {
+        let q = Queue::default();
+        q.add(key("a"), "t".into());
+        q.add(key("b"), "t".into());
+        q.clear_where(|k| k.name == "a");
+        assert_eq!(q.depth(), 1);
+        assert_eq!(q.pop().unwrap().name, "b");
     }
 
     #[test]

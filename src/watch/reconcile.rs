@@ -132,18 +132,16 @@ pub enum Decision {
     Ignore(&'static str),
     /// A PipelineRun waiting for this child TaskRun.
     Wait(String),
-    /// Attest it; a PipelineRun's children (cached copies) by name.
-    Attest(Vec<Arc<Value>>),
+    /// Attest it, once a PipelineRun's listed children (namespace, name)
+    /// are read and found settled.
+    Attest(Vec<(String, String)>),
 }
 
-/// Decide for a run; `child` looks TaskRuns up by namespace and name. A
-/// PipelineRun's children are the ones it lists ([`group::listed_children`],
-/// as attest finds them).
-pub fn decide(
-    run: &Run,
-    policy: &Policy,
-    child: impl Fn(&str, &str) -> Option<Arc<Value>>,
-) -> Decision {
+/// Decide for a run; `pending` says whether a TaskRun (namespace, name) is
+/// known to want work, which a PipelineRun waits for without reading it.
+/// A PipelineRun's children are the ones it lists
+/// ([`group::listed_children`], as attest finds them).
+pub fn decide(run: &Run, policy: &Policy, pending: impl Fn(&str, &str) -> bool) -> Decision {
     let o = &run.object;
     if !is_done(o) {
         return Decision::Ignore("not done");
@@ -157,12 +155,11 @@ pub fn decide(
     if run.kind == RunKind::TaskRun {
         return Decision::Attest(Vec::new());
     }
-    let mut children = Vec::new();
-    for (ns, name) in group::listed_children(run).filter(|(_, n)| !n.is_empty()) {
-        match child(&ns, &name) {
-            Some(c) if settled(&c, policy) => children.push(c),
-            _ => return Decision::Wait(name),
-        }
+    let children: Vec<(String, String)> = group::listed_children(run).collect();
+    if policy.taskruns_enabled
+        && let Some((_, name)) = children.iter().find(|(ns, n)| pending(ns, n))
+    {
+        return Decision::Wait(name.clone());
     }
     Decision::Attest(children)
 }
@@ -193,10 +190,11 @@ pub trait Runs: Send + Sync {
         annotations: &[(String, String)],
         version: &str,
     ) -> Result<Marked, ApiError>;
+    /// The run needs nothing more (left alone, or gone).
+    fn settle(&self, key: &Key);
+    /// Whether a run is known to want work.
+    fn is_pending(&self, kind: RunKind, namespace: &str, name: &str) -> bool;
 }
-
-/// Finds a cached TaskRun by namespace and name.
-pub type ChildLookup = Arc<dyn Fn(&str, &str) -> Option<Arc<Value>> + Send + Sync>;
 
 /// What a worker needs; shared by all workers.
 pub struct Worker {
@@ -205,10 +203,11 @@ pub struct Worker {
     pub metrics: Arc<Metrics>,
     /// The stages and policy of the current config (swapped on reload).
     pub current: Arc<dyn Fn() -> (Arc<Stages>, Policy) + Send + Sync>,
-    /// Cached TaskRuns, for a PipelineRun's children.
-    pub child: ChildLookup,
-    pub leading: Arc<dyn Fn() -> bool + Send + Sync>,
+    /// Whether this replica may work on a run now (leads its bucket).
+    pub leading: Arc<dyn Fn(&Key) -> bool + Send + Sync>,
     pub retry_delay: Duration,
+    /// The deadline of one run's remote calls (`--timeout`).
+    pub run_timeout: Duration,
 }
 
 fn error_type(e: &RunError) -> &'static str {
@@ -268,7 +267,7 @@ impl Worker {
     /// the failure. Every path ends with `done` or `retry_after` on the queue.
     fn process(&self, key: &Key) {
         let log = RunLog(key);
-        if !(self.leading)() {
+        if !(self.leading)(key) {
             self.queue.done(key);
             return;
         }
@@ -283,7 +282,11 @@ impl Worker {
             return;
         };
         let kid_refs: Vec<&Run> = children.iter().collect();
-        match stages.attest(&run, &kid_refs) {
+        // Every remote call of this run ends by the run's deadline, so a hung
+        // backend holds this worker for that long at most.
+        let attested =
+            crate::deadline::within(Some(self.run_timeout), || stages.attest(&run, &kid_refs));
+        match attested {
             Ok((
                 _,
                 Product::Signed {
@@ -318,6 +321,7 @@ impl Worker {
         match self.runs.get(key) {
             Ok(Some(o)) => Some(Arc::new(o)),
             Ok(None) => {
+                self.runs.settle(key);
                 self.queue.done(key);
                 None
             }
@@ -329,8 +333,8 @@ impl Worker {
         }
     }
 
-    /// Decide, and read a PipelineRun's children in full (the cache holds
-    /// slim copies). `None` when the run is not to be attested now.
+    /// Decide, and read a PipelineRun's children in full (the controller
+    /// keeps none). `None` when the run is not to be attested now.
     fn children(
         &self,
         key: &Key,
@@ -339,33 +343,36 @@ impl Worker {
         prio: &str,
         log: &RunLog,
     ) -> Option<Vec<Run>> {
-        let cached = match decide(run, policy, |ns, n| (self.child)(ns, n)) {
+        let pending = |ns: &str, n: &str| self.runs.is_pending(RunKind::TaskRun, ns, n);
+        let listed = match decide(run, policy, pending) {
             Decision::Ignore(why) => {
-                // It changed since it was queued (marked elsewhere, skipped).
+                // Not done, marked elsewhere, skipped: nothing to keep.
                 log.info("left alone", &[("reason", why)]);
+                self.runs.settle(key);
                 self.queue.done(key);
                 return None;
             }
             Decision::Wait(child) => {
-                // The child's own update queues this PipelineRun again.
+                // The child's settling queues this PipelineRun again.
                 log.info("waiting for a child TaskRun", &[("child", &child)]);
                 self.queue.done(key);
                 return None;
             }
             Decision::Attest(c) => c,
         };
-        let mut kids = Vec::with_capacity(cached.len());
-        for c in &cached {
+        let mut kids = Vec::with_capacity(listed.len());
+        for (namespace, name) in listed {
             let child = Key {
                 kind: RunKind::TaskRun,
-                namespace: key.namespace.clone(),
-                name: c
-                    .pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
+                namespace,
+                name,
             };
             match self.runs.get(&child) {
+                Ok(Some(full)) if policy.taskruns_enabled && !settled(&full, policy) => {
+                    log.info("waiting for a child TaskRun", &[("child", &child.name)]);
+                    self.queue.done(key);
+                    return None;
+                }
                 Ok(Some(full)) => kids.push(Run::from_api(RunKind::TaskRun, full)),
                 Ok(None) => {}
                 Err(e) => {
@@ -401,7 +408,7 @@ impl Worker {
         started: Instant,
         log: &RunLog,
     ) {
-        if !(self.leading)() {
+        if !(self.leading)(key) {
             // The lease may be another replica's by now.
             log.warn(
                 "leadership lapsed while attesting; left unmarked for the leader",
@@ -478,9 +485,9 @@ mod tests {
         o: &Value,
         kind: RunKind,
         policy: &Policy,
-        child: impl Fn(&str, &str) -> Option<Arc<Value>>,
+        pending: impl Fn(&str, &str) -> bool,
     ) -> Decision {
-        super::decide(&Run::from_api(kind, o.clone()), policy, child)
+        super::decide(&Run::from_api(kind, o.clone()), policy, pending)
     }
 
     fn policy() -> Policy {
@@ -492,7 +499,7 @@ mod tests {
 
     #[test]
     fn done_unmarked_runs_are_attested() {
-        let none = |_: &str, _: &str| None;
+        let none = |_: &str, _: &str| false;
         assert!(matches!(
             decide(&run(json!({}), "True"), RunKind::TaskRun, &policy(), none),
             Decision::Attest(_)
@@ -543,35 +550,37 @@ mod tests {
     #[test]
     fn pipelineruns_wait_for_their_children() {
         let pr = run(json!({}), "True");
-        let unmarked = Arc::new(run(json!({}), "True"));
-        let marked = Arc::new(run(json!({SIGNED: "true"}), "True"));
-        let skipped = Arc::new(run(json!({SKIP: "true"}), "True"));
         let p = policy();
         assert!(matches!(
-            decide(&pr, RunKind::PipelineRun, &p, |_, _| None),
-            Decision::Wait(_)
+            decide(&pr, RunKind::PipelineRun, &p, |_, n| n == "c"),
+            Decision::Wait(c) if c == "c"
         ));
         assert!(matches!(
-            decide(&pr, RunKind::PipelineRun, &p, |_, _| Some(unmarked.clone())),
-            Decision::Wait(_)
-        ));
-        assert!(
-            matches!(decide(&pr, RunKind::PipelineRun, &p, |_, _| Some(marked.clone())), Decision::Attest(c) if c.len() == 1)
-        );
-        assert!(matches!(
-            decide(&pr, RunKind::PipelineRun, &p, |_, _| Some(skipped.clone())),
-            Decision::Attest(_)
+            decide(&pr, RunKind::PipelineRun, &p, |_, _| false),
+            Decision::Attest(c) if c == [("ns".to_string(), "c".to_string())]
         ));
         let disabled = Policy {
             taskruns_enabled: false,
             ..p
         };
         assert!(matches!(
-            decide(&pr, RunKind::PipelineRun, &disabled, |_, _| Some(
-                unmarked.clone()
-            )),
+            decide(&pr, RunKind::PipelineRun, &disabled, |_, _| true),
             Decision::Attest(_)
         ));
+    }
+
+    #[test]
+    fn a_child_is_settled_once_marked_or_left_alone() {
+        let p = policy();
+        assert!(!settled(&run(json!({}), "True"), &p));
+        assert!(!settled(&run(json!({SIGNED: "true"}), "Unknown"), &p));
+        assert!(settled(&run(json!({SIGNED: "true"}), "True"), &p));
+        assert!(settled(&run(json!({SKIP: "true"}), "True"), &p));
+        let disabled = Policy {
+            taskruns_enabled: false,
+            ..p
+        };
+        assert!(settled(&run(json!({}), "True"), &disabled));
     }
 
     #[test]

@@ -2,6 +2,12 @@
 """A small Kubernetes API test server with what kmock lacks: resourceVersions,
 uids, conditional merge patches (409 on a stale metadata.resourceVersion),
 watches resumed from a resourceVersion, and 410 Gone after compaction.
+Like the real API server it serves metadata only (PartialObjectMetadata,
+meta.k8s.io/v1) to a client whose Accept asks for
+`application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1` on a
+list or `...;as=PartialObjectMetadata;...` on a get or watch, taking the
+first acceptable media type of the Accept list (406 when none is), and it
+filters lists by an equality `labelSelector`.
 
 usage: kube_rv_server.py PORT [PRELOAD.jsonl]
 PRELOAD holds one {"collection": "/apis/.../namespaces/ns/plural", "object": {...}}
@@ -12,7 +18,7 @@ Test hooks (not Kubernetes API):
   POST /_test/compact  forget history up to now and end every watch: a client
                        resuming from an older resourceVersion gets 410 Gone
   GET  /_test/requests the request lines seen so far, as a JSON list
-  GET  /_test/traffic  each request so far: {"line", "agent", "token", "sent",
+  GET  /_test/traffic  each request so far: {"line", "agent", "accept", "token", "sent",
                        "received", "answered"} (bytes of the answer and of the
                        request body; a watch counts every event it delivered)
   POST /_test/partition {"token": T}  cut off clients with bearer token T: their
@@ -71,6 +77,38 @@ def bump(obj):
     return state["rv"]
 
 
+def negotiate(accept, is_list):
+    """The representation for an Accept header: "full", "partial", or None
+    (406). As the API server: media types in order; `as=` selects a
+    meta.k8s.io/v1 (or v1beta1) conversion, the List kind for lists."""
+    want = "PartialObjectMetadataList" if is_list else "PartialObjectMetadata"
+    for part in (accept or "*/*").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        media, params = fields[0].lower(), dict(f.split("=", 1) for f in fields[1:] if "=" in f)
+        if media not in ("application/json", "application/*", "*/*"):
+            continue
+        if "as" not in params:
+            return "full"
+        if params.get("as") == want and params.get("g") == "meta.k8s.io" and params.get("v") in ("v1", "v1beta1"):
+            return "partial"
+    return None
+
+
+def partial(obj):
+    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+            "metadata": copy.deepcopy(obj.get("metadata", {}))}
+
+
+def selected(obj, selector):
+    """Equality-based label selector (k=v,k2=v2)."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    for term in filter(None, selector.split(",")):
+        k, _, v = term.partition("=")
+        if labels.get(k.strip()) != v.strip().lstrip("="):
+            return False
+    return True
+
+
 def status(code, reason, message):
     return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code,
             "reason": reason, "message": message}
@@ -105,6 +143,7 @@ class Handler(BaseHTTPRequestHandler):
         if urlparse(self.path).path.startswith("/_test/"):
             return
         self.entry = {"line": method + " " + self.path, "agent": self.headers.get("user-agent") or "",
+                      "accept": self.headers.get("accept") or "",
                       "token": self.token(), "sent": 0,
                       "received": int(self.headers.get("content-length") or 0), "answered": False}
         with lock:
@@ -144,25 +183,33 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 return self.send_json(200, [dict(e) for e in traffic])
         prefix, plural, ns, name = parse(url.path)
-        if q.get("watch") == ["true"]:
-            return self.watch(prefix, plural, ns, q)
+        watching = q.get("watch") == ["true"]
+        form = negotiate(self.headers.get("accept"), name is None and not watching)
+        if form is None:
+            return self.send_json(406, status(406, "NotAcceptable", "only the following media types are accepted: application/json"))
+        if watching:
+            return self.watch(prefix, plural, ns, q, form)
         with lock:
             if name is not None:
                 obj = objects.get((prefix, plural, ns, name))
                 if obj is None:
                     return self.send_json(404, status(404, "NotFound", f"{plural} {name} not found"))
-                return self.send_json(200, obj)
+                return self.send_json(200, partial(obj) if form == "partial" else obj)
+            selector = q.get("labelSelector", [""])[0]
             items = [o for (p, pl, n, _), o in sorted(objects.items())
-                     if p == prefix and pl == plural and (ns is None or n == ns)]
+                     if p == prefix and pl == plural and (ns is None or n == ns) and selected(o, selector)]
             limit = int(q.get("limit", ["0"])[0])
             start = int(q.get("continue", ["0"])[0])
             page = items[start:start + limit] if limit else items[start:]
             meta = {"resourceVersion": str(state["rv"])}
             if limit and start + limit < len(items):
                 meta["continue"] = str(start + limit)
+            if form == "partial":
+                return self.send_json(200, {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
+                                            "metadata": meta, "items": [partial(o) for o in page]})
             return self.send_json(200, {"kind": "List", "apiVersion": "v1", "metadata": meta, "items": page})
 
-    def watch(self, prefix, plural, ns, q):
+    def watch(self, prefix, plural, ns, q, form="full"):
         since = int(q.get("resourceVersion", ["0"])[0] or 0)
         self.send_response(200)
         self.send_header("content-type", "application/json")
@@ -205,7 +252,7 @@ class Handler(BaseHTTPRequestHandler):
                     if not state["hold"]:
                         for rv, p, pl, n, t, o in events:
                             if rv > sent and p == prefix and pl == plural and (ns is None or n == ns):
-                                batch.append({"type": t, "object": o})
+                                batch.append({"type": t, "object": partial(o) if form == "partial" else o})
                         if events:
                             sent = max(sent, max(e[0] for e in events))
                     if not batch:

@@ -163,13 +163,20 @@ impl Client {
             .enable_all()
             .build()
             .map_err(|e| kms_error(uri, format!("cannot start the AWS client runtime: {e}")))?;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                .operation_timeout(OPERATION_TIMEOUT)
-                .build(),
-        );
+        // The SDK's standard retries (3 attempts), with backoffs short enough
+        // that a reset or a 5xx is reported as such within a short --timeout.
+        let retries = aws_config::retry::RetryConfig::standard()
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(2));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retries)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            );
         if let Some(region) = &r.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
@@ -211,16 +218,21 @@ impl Client {
     }
 
     /// A failed request, explained.
-    fn explain<E, R>(&self, what: &str, err: &SdkError<E, R>) -> String
+    fn explain<E>(
+        &self,
+        what: &str,
+        err: &SdkError<E, aws_sdk_kms::config::http::HttpResponse>,
+    ) -> String
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
     {
         let target = &self.target;
         match err {
             SdkError::ServiceError(se) => {
                 let e = se.err();
-                let code = e.code().unwrap_or("error");
+                // A proxy or load balancer answers without an AWS error code.
+                let status = format!("HTTP {}", se.raw().status().as_u16());
+                let code = e.code().unwrap_or(&status);
                 let hint = match code {
                     "NotFoundException" => " (no such key or alias)",
                     "AccessDeniedException" => " (the credentials are not allowed to use this key)",
@@ -281,12 +293,25 @@ fn run<T: Send + 'static>(
     rt: &tokio::runtime::Runtime,
     fut: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, String> {
+    // The SDK's own timeouts are per attempt and per operation; the
+    // deadline in force (`--timeout`, read on this thread) ends it sooner.
+    let limit = crate::deadline::remaining();
+    let timed_out = format!(
+        "AWS KMS did not answer within {}",
+        crate::deadline::ended_by(Duration::MAX)
+    );
     let (tx, rx) = mpsc::sync_channel(1);
     rt.spawn(async move {
-        let _ = tx.send(fut.await);
+        let result = match limit {
+            None => Ok(fut.await),
+            Some(limit) => tokio::time::timeout(limit, fut)
+                .await
+                .map_err(|_| timed_out),
+        };
+        let _ = tx.send(result);
     });
     rx.recv()
-        .map_err(|_| "the AWS client task failed unexpectedly".to_string())
+        .map_err(|_| "the AWS client task failed unexpectedly".to_string())?
 }
 
 fn kms_error(uri: &str, message: String) -> SignError {

@@ -251,7 +251,10 @@ impl Vault {
         secrets: &[&str],
     ) -> Result<Value, SignError> {
         let url = format!("{}/v1/{path}", self.address);
-        let mut req = self.client.request(method, &url);
+        let mut req = self
+            .client
+            .request(method, &url)
+            .timeout(crate::deadline::cap(REQUEST_TIMEOUT));
         if with_token {
             req = req.header("X-Vault-Token", self.token.as_str());
         }
@@ -275,9 +278,9 @@ impl Vault {
             }
             if e.is_timeout() {
                 fail(format!(
-                    "{what}: Vault at {} did not answer within {}s",
+                    "{what}: Vault at {} did not answer within {}",
                     self.address,
-                    REQUEST_TIMEOUT.as_secs()
+                    crate::deadline::ended_by(REQUEST_TIMEOUT)
                 ))
             } else if e.is_connect() {
                 fail(format!(

@@ -43,7 +43,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
 use super::{Collection, DocstoreUrl, FieldValue, NAME, SignedDocument, field_names};
-use crate::store::{StoreError, overall_remaining};
+use crate::store::StoreError;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// One `PutItem`, connection to last byte.
@@ -229,7 +229,7 @@ impl Collection for DynamoCollection {
             }
         }
         let mut timeout = REQUEST_TIMEOUT;
-        if let Some(left) = overall_remaining() {
+        if let Some(left) = crate::deadline::remaining() {
             timeout = timeout.min(left);
         }
         let request = self

@@ -31,7 +31,7 @@ use serde_json::{Map, Value, json};
 use super::{Collection, DocstoreUrl, FieldValue, NAME, SignedDocument, field_names};
 use crate::cloud::google::{GoogleCredentials, error_message};
 use crate::cloud::{error_chain, nonempty};
-use crate::store::{StoreError, is_transient_status, overall_remaining};
+use crate::store::{StoreError, is_transient_status};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -115,7 +115,7 @@ impl FirestoreCollection {
         let mut refreshed = false;
         loop {
             let mut req = self.http.post(&url).json(body);
-            if let Some(left) = overall_remaining() {
+            if let Some(left) = crate::deadline::remaining() {
                 req = req.timeout(left.min(REQUEST_TIMEOUT));
             }
             req = match &self.auth {

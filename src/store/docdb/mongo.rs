@@ -40,7 +40,7 @@ use mongodb::options::ClientOptions;
 use serde_json::Value;
 
 use super::{Collection, DocdbOptions, DocstoreUrl, FieldValue, NAME, SignedDocument, field_names};
-use crate::store::{StoreError, overall_remaining};
+use crate::store::StoreError;
 
 const ENV: &str = "MONGO_SERVER_URL";
 /// One put, server selection included.
@@ -263,10 +263,7 @@ impl Collection for MongoCollection {
         let mut replacement = document(doc, &self.id_field);
         replacement.insert("_id", id.clone());
         let (client, shown) = self.client(&what)?;
-        let mut timeout = REQUEST_TIMEOUT;
-        if let Some(left) = overall_remaining() {
-            timeout = timeout.min(left);
-        }
+        let timeout = crate::deadline::cap(REQUEST_TIMEOUT);
         let coll = client
             .database(&self.database)
             .collection::<Document>(&self.collection);

@@ -30,14 +30,47 @@ pub(crate) const BUNDLE_CONTENT_ANNOTATION: &str = "dev.sigstore.bundle.content"
 pub(crate) const BUNDLE_PREDICATE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
 pub(crate) const CREATED_ANNOTATION: &str = "org.opencontainers.image.created";
 
+/// `cosign save`'s OCI layout (its `pkg/oci/layout`): `index.json` lists
+/// the image (or image index), its `.sig` manifest and its `.att` manifest,
+/// each marked by this annotation with one of the kinds below.
+pub(crate) const LAYOUT_KIND_ANNOTATION: &str = "kind";
+pub(crate) const LAYOUT_KIND_IMAGE: &str = "dev.cosignproject.cosign/image";
+pub(crate) const LAYOUT_KIND_IMAGE_INDEX: &str = "dev.cosignproject.cosign/imageIndex";
+pub(crate) const LAYOUT_KIND_SIGS: &str = "dev.cosignproject.cosign/sigs";
+pub(crate) const LAYOUT_KIND_ATTS: &str = "dev.cosignproject.cosign/atts";
+
+/// Whether `tag` is one cosign or the referrers fallback gives an
+/// attachment of an image (`sha256-<hex>`, `sha256-<hex>.sig`, `.att`,
+/// `.sbom`), not an image of its own.
+pub(crate) fn is_attachment_tag(tag: &str) -> bool {
+    let Some(rest) = tag.strip_prefix("sha256-") else {
+        return false;
+    };
+    let hex = rest.split_once('.').map_or(rest, |(h, _)| h);
+    let suffix = &rest[hex.len()..];
+    hex.len() == 64
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        && matches!(suffix, "" | ".sig" | ".att" | ".sbom")
+}
+
 /// The tag holding an image's signatures: `sha256-<hex>.sig`.
 pub(crate) fn signature_tag(image: &ImageDigest) -> String {
-    format!("sha256-{}.sig", image.hex())
+    signature_tag_of(image.hex())
 }
 
 /// The tag holding an image's attestations: `sha256-<hex>.att`.
 pub(crate) fn attestation_tag(image: &ImageDigest) -> String {
-    format!("sha256-{}.att", image.hex())
+    attestation_tag_of(image.hex())
+}
+
+/// [`signature_tag`] of the image whose SHA-256 is `hex`.
+pub(crate) fn signature_tag_of(hex: &str) -> String {
+    format!("sha256-{hex}.sig")
+}
+
+/// [`attestation_tag`] of the image whose SHA-256 is `hex`.
+pub(crate) fn attestation_tag_of(hex: &str) -> String {
+    format!("sha256-{hex}.att")
 }
 
 // ---------------------------------------------------------------------------

@@ -310,6 +310,7 @@ impl Inner {
         request = match (token, &ctx.auth) {
             (Some(token), _) => request.bearer_auth(token),
             (None, RegistryAuth::Basic(user, password)) => request.basic_auth(user, Some(password)),
+            (None, RegistryAuth::Bearer(token)) => request.bearer_auth(token),
             _ => request,
         };
         let response = request.send().await.map_err(|e| ctx.request(&e))?;
@@ -608,12 +609,97 @@ pub(super) fn default_docker_config() -> Option<PathBuf> {
     Some(dir.join("config.json"))
 }
 
+/// An imagePullSecret's name and its `.dockerconfigjson` bytes.
+pub type PullSecret = (String, zeroize::Zeroizing<Vec<u8>>);
+
+/// Registry credentials given to chains itself, for every registry it
+/// reaches (cosign's `--registry-username`, `--registry-password`,
+/// `--registry-token`, and its `--k8s-keychain`).
+#[derive(Clone, Default)]
+pub struct RegistryCredentials {
+    /// Basic auth for every registry.
+    pub basic: Option<(String, zeroize::Zeroizing<String>)>,
+    /// A bearer token for every registry.
+    pub token: Option<zeroize::Zeroizing<String>>,
+    /// The docker configs of a service account's imagePullSecrets, in the
+    /// account's order.
+    pub pull_secrets: Vec<PullSecret>,
+}
+
+impl fmt::Debug for RegistryCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print a secret: only which kinds are set.
+        let secrets: Vec<&str> = self.pull_secrets.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("RegistryCredentials")
+            .field("basic", &self.basic.as_ref().map(|(u, _)| u))
+            .field("token", &self.token.is_some())
+            .field("pull_secrets", &secrets)
+            .finish()
+    }
+}
+
+impl RegistryCredentials {
+    /// The credentials these give for `registry`; `None`: ask docker's config.
+    pub fn resolve(&self, registry: &str) -> Result<Option<RegistryAuth>, StoreError> {
+        if let Some(token) = &self.token {
+            crate::report::debug(|| {
+                format!("registry {registry}: bearer token from --registry-token")
+            });
+            return Ok(Some(RegistryAuth::Bearer(token.to_string())));
+        }
+        if let Some((user, password)) = &self.basic {
+            crate::report::debug(|| {
+                format!(
+                    "registry {registry}: user {user} from --registry-username/--registry-password"
+                )
+            });
+            return Ok(Some(RegistryAuth::Basic(
+                user.clone(),
+                password.to_string(),
+            )));
+        }
+        for (name, config) in &self.pull_secrets {
+            let source = format!("imagePullSecret {name}");
+            match docker_credentials_in(config, &source, registry)? {
+                RegistryAuth::Anonymous => continue,
+                auth => {
+                    crate::report::debug(|| {
+                        format!("registry {registry}: credentials from {source}")
+                    });
+                    return Ok(Some(auth));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The Kubernetes keychain (`--k8s-keychain`): the docker configs of the
+/// imagePullSecrets of service account `account` in `namespace` (default:
+/// the kubeconfig context's), from the cluster kubectl would reach.
+pub fn k8s_keychain(namespace: Option<&str>, account: &str) -> Result<Vec<PullSecret>, StoreError> {
+    let fail = |m: String| StoreError::new(BACKEND, format!("Kubernetes keychain: {m}"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("cannot start a runtime: {e}")))?;
+    let secrets = runtime.block_on(async {
+        let kube = crate::k8s::Kube::infer().await?;
+        let ns = namespace.unwrap_or(&kube.default_namespace).to_string();
+        kube.pull_secrets(&ns, account).await
+    });
+    let secrets = secrets.map_err(|e| fail(e.message))?;
+    Ok(secrets
+        .into_iter()
+        .map(|(name, config)| (name, zeroize::Zeroizing::new(config)))
+        .collect())
+}
+
 /// The credentials docker would use for `registry`, from `path`.
 pub(super) fn docker_credentials(
     path: &std::path::Path,
     registry: &str,
 ) -> Result<RegistryAuth, StoreError> {
-    use docker_credential::{CredentialRetrievalError as E, DockerCredential};
     let text = match std::fs::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RegistryAuth::Anonymous),
@@ -624,15 +710,25 @@ pub(super) fn docker_credentials(
             ));
         }
     };
+    docker_credentials_in(&text, &path.display().to_string(), registry)
+}
+
+/// The credentials a docker config's `text` (from `config`, named in
+/// messages) holds for `registry`.
+fn docker_credentials_in(
+    text: &[u8],
+    config: &str,
+    registry: &str,
+) -> Result<RegistryAuth, StoreError> {
+    use docker_credential::{CredentialRetrievalError as E, DockerCredential};
     // Docker Hub's key is its v1 URL; other registries are keyed by host.
     let servers: &[&str] = if registry == "index.docker.io" {
         &["https://index.docker.io/v1/", "index.docker.io"]
     } else {
         &[registry]
     };
-    let config = path.display();
     for server in servers {
-        match docker_credential::get_credential_from_reader(&text[..], server) {
+        match docker_credential::get_credential_from_reader(text, server) {
             Ok(DockerCredential::UsernamePassword(user, password)) => {
                 return Ok(RegistryAuth::Basic(user, password));
             }
