@@ -33,6 +33,8 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('generate-key-pair', 'generate-key-pair', [CompletionResultType]::ParameterValue, 'Generate a cosign-compatible key pair (or a key in a KMS)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify attestations and signatures wherever they are stored')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Attest runs in a cluster as they finish: the Tekton Chains controller')
+            [CompletionResult]::new('payload', 'payload', [CompletionResultType]::ParameterValue, 'Print the payload Chains stored on a run (as `tkn chain payload` did)')
+            [CompletionResult]::new('signature', 'signature', [CompletionResultType]::ParameterValue, 'Print the signature Chains stored on a run (as `tkn chain signature` did)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -188,6 +190,42 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'chains;payload' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Read the run from the cluster of this kubeconfig')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Read the run from the cluster of this kubeconfig context (kubectl''s --context)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The run''s namespace in the cluster [default: the context''s]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The run''s namespace in the cluster [default: the context''s]')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'The kind of the run named in the cluster')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'In a file holding several runs: the one with this name')
+            [CompletionResult]::new('--artifact-key', '--artifact-key', [CompletionResultType]::ParameterName, 'Another artifact of the run: the KEY of its chains.tekton.dev/<part>-KEY annotations (e.g. the 12 hex digits of an image''s digest) [default: <kind>-<uid>]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say on stderr where credentials, trust and outputs come from (cosign''s --verbose; -d is accepted too)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say on stderr where credentials, trust and outputs come from (cosign''s --verbose; -d is accepted too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'chains;signature' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Read the run from the cluster of this kubeconfig')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Read the run from the cluster of this kubeconfig context (kubectl''s --context)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The run''s namespace in the cluster [default: the context''s]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The run''s namespace in the cluster [default: the context''s]')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'The kind of the run named in the cluster')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'In a file holding several runs: the one with this name')
+            [CompletionResult]::new('--artifact-key', '--artifact-key', [CompletionResultType]::ParameterName, 'Another artifact of the run: the KEY of its chains.tekton.dev/<part>-KEY annotations (e.g. the 12 hex digits of an image''s digest) [default: <kind>-<uid>]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say on stderr where credentials, trust and outputs come from (cosign''s --verbose; -d is accepted too)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say on stderr where credentials, trust and outputs come from (cosign''s --verbose; -d is accepted too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'chains;completions' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')
@@ -204,6 +242,8 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('generate-key-pair', 'generate-key-pair', [CompletionResultType]::ParameterValue, 'Generate a cosign-compatible key pair (or a key in a KMS)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify attestations and signatures wherever they are stored')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Attest runs in a cluster as they finish: the Tekton Chains controller')
+            [CompletionResult]::new('payload', 'payload', [CompletionResultType]::ParameterValue, 'Print the payload Chains stored on a run (as `tkn chain payload` did)')
+            [CompletionResult]::new('signature', 'signature', [CompletionResultType]::ParameterValue, 'Print the signature Chains stored on a run (as `tkn chain signature` did)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -218,6 +258,12 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             break
         }
         'chains;help;watch' {
+            break
+        }
+        'chains;help;payload' {
+            break
+        }
+        'chains;help;signature' {
             break
         }
         'chains;help;completions' {

@@ -1,4 +1,4 @@
-_chains() {
+_chains_clap() {
     local i cur prev opts cmd
     COMPREPLY=()
     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -28,6 +28,12 @@ _chains() {
             chains,help)
                 cmd="chains__subcmd__help"
                 ;;
+            chains,payload)
+                cmd="chains__subcmd__payload"
+                ;;
+            chains,signature)
+                cmd="chains__subcmd__signature"
+                ;;
             chains,verify)
                 cmd="chains__subcmd__verify"
                 ;;
@@ -46,6 +52,12 @@ _chains() {
             chains__subcmd__help,help)
                 cmd="chains__subcmd__help__subcmd__help"
                 ;;
+            chains__subcmd__help,payload)
+                cmd="chains__subcmd__help__subcmd__payload"
+                ;;
+            chains__subcmd__help,signature)
+                cmd="chains__subcmd__help__subcmd__signature"
+                ;;
             chains__subcmd__help,verify)
                 cmd="chains__subcmd__help__subcmd__verify"
                 ;;
@@ -59,7 +71,7 @@ _chains() {
 
     case "${cmd}" in
         chains)
-            opts="-q -v -h -V --quiet --verbose --help --version attest generate-key-pair verify watch completions help"
+            opts="-q -v -h -V --quiet --verbose --help --version attest generate-key-pair verify watch payload signature completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,7 +231,7 @@ _chains() {
             return 0
             ;;
         chains__subcmd__help)
-            opts="attest generate-key-pair verify watch completions help"
+            opts="attest generate-key-pair verify watch payload signature completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,6 +300,34 @@ _chains() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        chains__subcmd__help__subcmd__payload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chains__subcmd__help__subcmd__signature)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         chains__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -309,6 +349,90 @@ _chains() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chains__subcmd__payload)
+            opts="-n -q -v -h -V --kubeconfig --context --namespace --kind --name --artifact-key --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "taskrun pipelinerun" -- "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --artifact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chains__subcmd__signature)
+            opts="-n -q -v -h -V --kubeconfig --context --namespace --kind --name --artifact-key --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "taskrun pipelinerun" -- "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --artifact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -585,6 +709,26 @@ _chains() {
             return 0
             ;;
     esac
+}
+
+# Values with ':' (URLs, KMS URIs): bash splits words there; join them back.
+_chains() {
+    local cur="$2" prev="$3" i="$COMP_CWORD"
+    if [[ "$COMP_WORDBREAKS" == *:* ]]; then
+        cur="${COMP_WORDS[i]}"
+        while (( i > 1 )) && [[ "${COMP_WORDS[i]}" == ":" || "${COMP_WORDS[i-1]}" == ":" ]]; do
+            i=$((i - 1))
+            cur="${COMP_WORDS[i]}${cur}"
+        done
+        prev="${COMP_WORDS[i-1]}"
+    fi
+    _chains_clap "$1" "$cur" "$prev"
+    if [[ "$cur" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
+        local keep="${cur%"${cur##*:}"}" k
+        for k in "${!COMPREPLY[@]}"; do
+            COMPREPLY[k]="${COMPREPLY[k]#"$keep"}"
+        done
+    fi
 }
 
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then

@@ -30,6 +30,8 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand generate-key-pair 'Generate a cosign-compatible key pair (or a key in a KMS)'
             cand verify 'Verify attestations and signatures wherever they are stored'
             cand watch 'Attest runs in a cluster as they finish: the Tekton Chains controller'
+            cand payload 'Print the payload Chains stored on a run (as `tkn chain payload` did)'
+            cand signature 'Print the signature Chains stored on a run (as `tkn chain signature` did)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -180,6 +182,40 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'chains;payload'= {
+            cand --kubeconfig 'Read the run from the cluster of this kubeconfig'
+            cand --context 'Read the run from the cluster of this kubeconfig context (kubectl''s --context)'
+            cand -n 'The run''s namespace in the cluster [default: the context''s]'
+            cand --namespace 'The run''s namespace in the cluster [default: the context''s]'
+            cand --kind 'The kind of the run named in the cluster'
+            cand --name 'In a file holding several runs: the one with this name'
+            cand --artifact-key 'Another artifact of the run: the KEY of its chains.tekton.dev/<part>-KEY annotations (e.g. the 12 hex digits of an image''s digest) [default: <kind>-<uid>]'
+            cand -q 'Print only errors (no warnings, summaries or progress)'
+            cand --quiet 'Print only errors (no warnings, summaries or progress)'
+            cand -v 'Say on stderr where credentials, trust and outputs come from (cosign''s --verbose; -d is accepted too)'
+            cand --verbose 'Say on stderr where credentials, trust and outputs come from (cosign''s --verbose; -d is accepted too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chains;signature'= {
+            cand --kubeconfig 'Read the run from the cluster of this kubeconfig'
+            cand --context 'Read the run from the cluster of this kubeconfig context (kubectl''s --context)'
+            cand -n 'The run''s namespace in the cluster [default: the context''s]'
+            cand --namespace 'The run''s namespace in the cluster [default: the context''s]'
+            cand --kind 'The kind of the run named in the cluster'
+            cand --name 'In a file holding several runs: the one with this name'
+            cand --artifact-key 'Another artifact of the run: the KEY of its chains.tekton.dev/<part>-KEY annotations (e.g. the 12 hex digits of an image''s digest) [default: <kind>-<uid>]'
+            cand -q 'Print only errors (no warnings, summaries or progress)'
+            cand --quiet 'Print only errors (no warnings, summaries or progress)'
+            cand -v 'Say on stderr where credentials, trust and outputs come from (cosign''s --verbose; -d is accepted too)'
+            cand --verbose 'Say on stderr where credentials, trust and outputs come from (cosign''s --verbose; -d is accepted too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'chains;completions'= {
             cand -q 'Print only errors (no warnings, summaries or progress)'
             cand --quiet 'Print only errors (no warnings, summaries or progress)'
@@ -195,6 +231,8 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand generate-key-pair 'Generate a cosign-compatible key pair (or a key in a KMS)'
             cand verify 'Verify attestations and signatures wherever they are stored'
             cand watch 'Attest runs in a cluster as they finish: the Tekton Chains controller'
+            cand payload 'Print the payload Chains stored on a run (as `tkn chain payload` did)'
+            cand signature 'Print the signature Chains stored on a run (as `tkn chain signature` did)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -205,6 +243,10 @@ set edit:completion:arg-completer[chains] = {|@words|
         &'chains;help;verify'= {
         }
         &'chains;help;watch'= {
+        }
+        &'chains;help;payload'= {
+        }
+        &'chains;help;signature'= {
         }
         &'chains;help;completions'= {
         }

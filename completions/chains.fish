@@ -32,6 +32,8 @@ complete -c chains -n "__fish_chains_needs_command" -f -a "attest" -d 'Build pro
 complete -c chains -n "__fish_chains_needs_command" -f -a "generate-key-pair" -d 'Generate a cosign-compatible key pair (or a key in a KMS)'
 complete -c chains -n "__fish_chains_needs_command" -f -a "verify" -d 'Verify attestations and signatures wherever they are stored'
 complete -c chains -n "__fish_chains_needs_command" -f -a "watch" -d 'Attest runs in a cluster as they finish: the Tekton Chains controller'
+complete -c chains -n "__fish_chains_needs_command" -f -a "payload" -d 'Print the payload Chains stored on a run (as `tkn chain payload` did)'
+complete -c chains -n "__fish_chains_needs_command" -f -a "signature" -d 'Print the signature Chains stored on a run (as `tkn chain signature` did)'
 complete -c chains -n "__fish_chains_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c chains -n "__fish_chains_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l taskruns -d 'Child TaskRuns used as context for PipelineRuns only (not attested)' -r -F
@@ -157,13 +159,37 @@ complete -c chains -n "__fish_chains_using_subcommand watch" -s q -l quiet -d 'P
 complete -c chains -n "__fish_chains_using_subcommand watch" -s v -l verbose -d 'Say on stderr where credentials, trust and outputs come from (cosign\'s --verbose; -d is accepted too)'
 complete -c chains -n "__fish_chains_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chains -n "__fish_chains_using_subcommand watch" -s V -l version -d 'Print version'
+complete -c chains -n "__fish_chains_using_subcommand payload" -l kubeconfig -d 'Read the run from the cluster of this kubeconfig' -r -F
+complete -c chains -n "__fish_chains_using_subcommand payload" -l context -d 'Read the run from the cluster of this kubeconfig context (kubectl\'s --context)' -r
+complete -c chains -n "__fish_chains_using_subcommand payload" -s n -l namespace -d 'The run\'s namespace in the cluster [default: the context\'s]' -r
+complete -c chains -n "__fish_chains_using_subcommand payload" -l kind -d 'The kind of the run named in the cluster' -r -f -a "taskrun\t''
+pipelinerun\t''"
+complete -c chains -n "__fish_chains_using_subcommand payload" -l name -d 'In a file holding several runs: the one with this name' -r
+complete -c chains -n "__fish_chains_using_subcommand payload" -l artifact-key -d 'Another artifact of the run: the KEY of its chains.tekton.dev/<part>-KEY annotations (e.g. the 12 hex digits of an image\'s digest) [default: <kind>-<uid>]' -r
+complete -c chains -n "__fish_chains_using_subcommand payload" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
+complete -c chains -n "__fish_chains_using_subcommand payload" -s v -l verbose -d 'Say on stderr where credentials, trust and outputs come from (cosign\'s --verbose; -d is accepted too)'
+complete -c chains -n "__fish_chains_using_subcommand payload" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chains -n "__fish_chains_using_subcommand payload" -s V -l version -d 'Print version'
+complete -c chains -n "__fish_chains_using_subcommand signature" -l kubeconfig -d 'Read the run from the cluster of this kubeconfig' -r -F
+complete -c chains -n "__fish_chains_using_subcommand signature" -l context -d 'Read the run from the cluster of this kubeconfig context (kubectl\'s --context)' -r
+complete -c chains -n "__fish_chains_using_subcommand signature" -s n -l namespace -d 'The run\'s namespace in the cluster [default: the context\'s]' -r
+complete -c chains -n "__fish_chains_using_subcommand signature" -l kind -d 'The kind of the run named in the cluster' -r -f -a "taskrun\t''
+pipelinerun\t''"
+complete -c chains -n "__fish_chains_using_subcommand signature" -l name -d 'In a file holding several runs: the one with this name' -r
+complete -c chains -n "__fish_chains_using_subcommand signature" -l artifact-key -d 'Another artifact of the run: the KEY of its chains.tekton.dev/<part>-KEY annotations (e.g. the 12 hex digits of an image\'s digest) [default: <kind>-<uid>]' -r
+complete -c chains -n "__fish_chains_using_subcommand signature" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
+complete -c chains -n "__fish_chains_using_subcommand signature" -s v -l verbose -d 'Say on stderr where credentials, trust and outputs come from (cosign\'s --verbose; -d is accepted too)'
+complete -c chains -n "__fish_chains_using_subcommand signature" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chains -n "__fish_chains_using_subcommand signature" -s V -l version -d 'Print version'
 complete -c chains -n "__fish_chains_using_subcommand completions" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'
 complete -c chains -n "__fish_chains_using_subcommand completions" -s v -l verbose -d 'Say on stderr where credentials, trust and outputs come from (cosign\'s --verbose; -d is accepted too)'
 complete -c chains -n "__fish_chains_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c chains -n "__fish_chains_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "attest" -d 'Build provenance for exported TaskRuns and PipelineRuns'
-complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "generate-key-pair" -d 'Generate a cosign-compatible key pair (or a key in a KMS)'
-complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "verify" -d 'Verify attestations and signatures wherever they are stored'
-complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "watch" -d 'Attest runs in a cluster as they finish: the Tekton Chains controller'
-complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch payload signature completions help" -f -a "attest" -d 'Build provenance for exported TaskRuns and PipelineRuns'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch payload signature completions help" -f -a "generate-key-pair" -d 'Generate a cosign-compatible key pair (or a key in a KMS)'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch payload signature completions help" -f -a "verify" -d 'Verify attestations and signatures wherever they are stored'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch payload signature completions help" -f -a "watch" -d 'Attest runs in a cluster as they finish: the Tekton Chains controller'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch payload signature completions help" -f -a "payload" -d 'Print the payload Chains stored on a run (as `tkn chain payload` did)'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch payload signature completions help" -f -a "signature" -d 'Print the signature Chains stored on a run (as `tkn chain signature` did)'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch payload signature completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c chains -n "__fish_chains_using_subcommand help; and not __fish_seen_subcommand_from attest generate-key-pair verify watch payload signature completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

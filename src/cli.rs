@@ -76,6 +76,23 @@ pub enum Command {
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(Box<WatchArgs>),
 
+    /// Print the payload Chains stored on a run (as `tkn chain payload` did).
+    ///
+    /// RUN is a file or `-` holding the run (`kubectl get taskrun NAME -o
+    /// yaml`, a stream or a List; --name picks one of several), or, with
+    /// --kubeconfig, --context or -n, the name of a run in the cluster. The
+    /// payload of the run's own attestation (annotation
+    /// chains.tekton.dev/payload-<kind>-<uid>) is printed decoded.
+    #[command(after_help = PAYLOAD_EXAMPLES)]
+    Payload(StoredArgs),
+
+    /// Print the signature Chains stored on a run (as `tkn chain signature` did).
+    ///
+    /// RUN as for `chains payload`. A DSSE envelope is printed as JSON; a
+    /// raw signature as base64, as cosign writes it.
+    #[command(after_help = SIGNATURE_EXAMPLES)]
+    Signature(StoredArgs),
+
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -84,27 +101,106 @@ pub enum Command {
     },
 }
 
+// Examples are kept under 78 columns, long ones continued with `\`, so that
+// help wrapped to an 80-column terminal never breaks a command in two
+// (`examples_survive_wrapping` checks it), and the man pages print them as
+// they are.
 const ATTEST_EXAMPLES: &str = "\
 Examples:
   kubectl get taskrun build-x -o yaml | chains attest --unsigned -
-  COSIGN_PASSWORD=... chains attest --key cosign.key runs/ --output-dir provenance/
+  COSIGN_PASSWORD=... chains attest --key cosign.key runs/ \\
+      --output-dir provenance/
   chains attest --key awskms:///alias/chains --format slsa/v2alpha4 run.yaml
-  chains attest --unsigned pipelinerun.yaml --taskruns children/";
+  chains attest --unsigned pipelinerun.yaml --taskruns children/
+  chains attest --unsigned -o yaml run.yaml";
 
 const WATCH_EXAMPLES: &str = "\
 Examples:
-  chains watch                                  # in a pod: in-cluster config, all namespaces
-  chains watch --kubeconfig ~/.kube/config --namespace ci,release --controller-namespace tekton-chains
+  chains watch       # in a pod: in-cluster config, all namespaces
+  chains watch --kubeconfig ~/.kube/config -n ci,release \\
+      --controller-namespace tekton-chains
+  chains watch --context kind-ci -n ci
   chains watch --key awskms:///alias/chains --workers 16 --log-format json";
 
 const VERIFY_EXAMPLES: &str = "\
 Examples:
   chains verify --key cosign.pub provenance/
-  chains verify --key cosign.pub --image registry.example/app:v1 --builder-id https://tekton.dev/chains/v2
+  chains verify --key cosign.pub --image registry.example/app:v1 \\
+      --builder-id https://tekton.dev/chains/v2
   kubectl get taskrun build-x -o json | chains verify --key cosign.pub -
-  chains verify --ca-roots fulcio.pem --certificate-identity-regexp '^https://kubernetes.io/' \\
+  chains verify --ca-roots fulcio.pem \\
+      --certificate-identity-regexp '^https://kubernetes.io/' \\
       --rekor-url https://rekor.sigstore.dev --require-tlog run.sigstore.json
-  chains verify --key cosign.pub --print-payload att.intoto.jsonl | jq .predicate";
+  chains verify --key cosign.pub --print-provenance att.intoto.jsonl | jq .
+  chains verify --key cosign.pub -o json --output-file report.json prov/";
+
+const PAYLOAD_EXAMPLES: &str = "\
+Examples:
+  chains payload -n ci build-x --kubeconfig ~/.kube/config | jq .predicate
+  kubectl get taskrun build-x -o yaml | chains payload -
+  chains payload --kind pipelinerun -n ci release-9kd2 --context prod";
+
+const SIGNATURE_EXAMPLES: &str = "\
+Examples:
+  chains signature -n ci build-x --kubeconfig ~/.kube/config
+  chains signature annotated/taskrun-ci-build-x.yaml \\
+      --artifact-key 3b1f6a0e2c9d";
+
+/// Every subcommand's examples, for the test that they survive wrapping.
+#[cfg(test)]
+const ALL_EXAMPLES: [&str; 5] = [
+    ATTEST_EXAMPLES,
+    WATCH_EXAMPLES,
+    VERIFY_EXAMPLES,
+    PAYLOAD_EXAMPLES,
+    SIGNATURE_EXAMPLES,
+];
+
+/// The kind of a run named in a cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RunKindArg {
+    Taskrun,
+    Pipelinerun,
+}
+
+#[derive(Debug, Args)]
+pub struct StoredArgs {
+    /// A file or `-` holding the run; with --kubeconfig, --context or -n, its name in the cluster.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+
+    /// Read the run from the cluster of this kubeconfig.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Read the run from the cluster of this kubeconfig context (kubectl's --context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The run's namespace in the cluster [default: the context's].
+    #[arg(short, long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// The kind of the run named in the cluster.
+    #[arg(long, value_enum, default_value = "taskrun")]
+    pub kind: RunKindArg,
+
+    /// In a file holding several runs: the one with this name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Another artifact of the run: the KEY of its chains.tekton.dev/<part>-KEY
+    /// annotations (e.g. the 12 hex digits of an image's digest) [default: <kind>-<uid>].
+    #[arg(long, value_name = "KEY")]
+    pub artifact_key: Option<String>,
+}
+
+impl StoredArgs {
+    /// RUN names a run in a cluster, not a file.
+    pub fn from_cluster(&self) -> bool {
+        self.kubeconfig.is_some() || self.context.is_some() || self.namespace.is_some()
+    }
+}
 
 /// `-o, --output`: the format of a report, as kubectl's and cosign's `-o`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -585,25 +681,88 @@ pub fn command() -> clap::Command {
 pub fn completion(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(shell.generator(), &mut command(), "chains", &mut out);
-    out
+    match shell {
+        Shell::Bash => bash_with_colons(&out),
+        _ => out,
+    }
 }
 
-/// Man pages: (file name, roff) for `chains` and each subcommand.
+/// bash splits words at `:` (it is in COMP_WORDBREAKS), so a value such as
+/// `https://tekton.dev/chains/v2/slsa` or `awskms:///alias/k` reaches
+/// clap's completion function in pieces, after its option is no longer
+/// `prev`. The generated function is renamed and called by a wrapper that
+/// joins the pieces back, then leaves in each candidate only what bash
+/// replaces (the text after the last `:`), as bash-completion's
+/// `__ltrim_colon_completions` does, without needing that package.
+fn bash_with_colons(generated: &[u8]) -> Vec<u8> {
+    const WRAPPER: &str = r#"
+# Values with ':' (URLs, KMS URIs): bash splits words there; join them back.
+_chains() {
+    local cur="$2" prev="$3" i="$COMP_CWORD"
+    if [[ "$COMP_WORDBREAKS" == *:* ]]; then
+        cur="${COMP_WORDS[i]}"
+        while (( i > 1 )) && [[ "${COMP_WORDS[i]}" == ":" || "${COMP_WORDS[i-1]}" == ":" ]]; do
+            i=$((i - 1))
+            cur="${COMP_WORDS[i]}${cur}"
+        done
+        prev="${COMP_WORDS[i-1]}"
+    fi
+    _chains_clap "$1" "$cur" "$prev"
+    if [[ "$cur" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
+        local keep="${cur%"${cur##*:}"}" k
+        for k in "${!COMPREPLY[@]}"; do
+            COMPREPLY[k]="${COMPREPLY[k]#"$keep"}"
+        done
+    fi
+}
+"#;
+    let text = String::from_utf8_lossy(generated);
+    let Some(end) = text.find("\nif [[ \"${BASH_VERSINFO[0]}\" -eq 4") else {
+        return generated.to_vec();
+    };
+    let (function, registration) = text.split_at(end);
+    let function = function.replacen("_chains() {", "_chains_clap() {", 1);
+    format!("{function}{WRAPPER}{registration}").into_bytes()
+}
+
+/// Man pages: (file name, roff) for `chains` and each subcommand. clap's
+/// sections, then EXAMPLES, EXIT STATUS and ENVIRONMENT
+/// ([`crate::manual`]) where clap would write its EXTRA section. The
+/// `help` subcommand is left out: it has no page of its own.
 pub fn man_pages() -> Vec<(String, Vec<u8>)> {
-    let cmd = command();
+    let cmd = command().disable_help_subcommand(true);
     let mut pages = Vec::new();
-    let mut render = |name: String, c: clap::Command| {
+    let mut render = |name: String, short: &str, c: clap::Command| {
+        let after_help = c.get_after_help().map(|h| h.to_string());
+        let has_version = c.get_version().is_some();
+        let man = clap_mangen::Man::new(c.clone());
         let mut out = Vec::new();
-        clap_mangen::Man::new(c)
-            .render(&mut out)
-            .expect("rendering to memory cannot fail");
+        let rendered = (|| -> std::io::Result<()> {
+            man.render_title(&mut out)?;
+            man.render_name_section(&mut out)?;
+            man.render_synopsis_section(&mut out)?;
+            man.render_description_section(&mut out)?;
+            if c.get_arguments().any(|a| !a.is_hide_set()) {
+                man.render_options_section(&mut out)?;
+            }
+            if c.has_subcommands() {
+                man.render_subcommands_section(&mut out)?;
+            }
+            out.extend_from_slice(crate::manual::sections(short, after_help.as_deref()).as_bytes());
+            match has_version {
+                true => man.render_version_section(&mut out),
+                false => Ok(()),
+            }
+        })();
+        rendered.expect("rendering to memory cannot fail");
         pages.push((format!("{name}.1"), out));
     };
     for sub in cmd.get_subcommands() {
-        let name = format!("chains-{}", sub.get_name());
-        render(name.clone(), sub.clone().name(name));
+        let short = sub.get_name().to_string();
+        let name = format!("chains-{short}");
+        render(name.clone(), &short, sub.clone().name(name));
     }
-    render("chains".into(), cmd);
+    render("chains".into(), "", cmd.clone());
     pages
 }
 
@@ -840,6 +999,28 @@ mod tests {
         );
     }
 
+    /// `-h` and `--help` on an 80-column terminal show each example line
+    /// whole, as written.
+    #[test]
+    fn examples_survive_wrapping() {
+        for examples in ALL_EXAMPLES {
+            for line in crate::manual::examples(examples) {
+                assert!(line.len() <= 78, "too long for 80 columns: {line:?}");
+            }
+        }
+        for sub in ["attest", "verify", "watch", "payload", "signature"] {
+            let mut cmd = command().term_width(80);
+            let sub_cmd = cmd.find_subcommand_mut(sub).unwrap();
+            let examples = sub_cmd.get_after_help().unwrap().to_string();
+            for help in [sub_cmd.render_help(), sub_cmd.render_long_help()] {
+                let help = help.to_string();
+                for line in crate::manual::examples(&examples) {
+                    assert!(help.contains(line), "{sub}: {line:?} not whole in:\n{help}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
@@ -848,5 +1029,23 @@ mod tests {
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
         assert!(parse_duration("x").is_err());
         assert!(parse_duration("5h").is_err());
+    }
+
+    /// `watch --timeout` bounds each run's remote calls: 5m unless given,
+    /// and never zero (every call would fail untried).
+    #[test]
+    fn watch_timeout_defaults_to_five_minutes_and_refuses_zero() {
+        let timeout = |extra: &[&str]| {
+            let args = [&["chains", "watch"][..], extra].concat();
+            match Cli::try_parse_from(args).map(|c| c.command) {
+                Ok(Command::Watch(w)) => Ok(w.timeout),
+                Ok(_) => panic!("watch"),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        assert_eq!(timeout(&[]), Ok(Duration::from_secs(300)));
+        assert_eq!(timeout(&["--timeout", "30s"]), Ok(Duration::from_secs(30)));
+        let zero = timeout(&["--timeout", "0s"]).unwrap_err();
+        assert!(zero.contains("a timeout must be positive"), "{zero}");
     }
 }

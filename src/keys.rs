@@ -21,8 +21,12 @@ pub enum KeyPairError {
 pub fn generate_key_pair(args: &GenerateKeyPairArgs) -> Result<(), KeyPairError> {
     let files = KeyFiles::with_prefix(&args.output_key_prefix);
     if let Some(uri) = &args.kms {
-        let public =
-            generate::generate_kms(uri, &KmsOptions::default(), &files.public, args.force)?;
+        let public = generate::generate_kms(
+            uri,
+            &KmsOptions::from_environment(),
+            &files.public,
+            args.force,
+        )?;
         eprintln!(
             "Created {} key {uri}; public key written to {} (keyid {})",
             public.kind(),

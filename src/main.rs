@@ -76,6 +76,8 @@ fn main() -> ExitCode {
                 ExitCode::from(code)
             }
         },
+        Command::Payload(args) => stored(&args, chains::annotations::Part::Payload),
+        Command::Signature(args) => stored(&args, chains::annotations::Part::Signature),
         Command::Completions { shell } => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -89,6 +91,18 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+    }
+}
+
+/// `chains payload` / `chains signature`.
+fn stored(args: &chains::cli::StoredArgs, part: chains::annotations::Part) -> ExitCode {
+    match chains::stored::run(args, part) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e.exit_code();
+            report(e);
+            ExitCode::from(code)
         }
     }
 }

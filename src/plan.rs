@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::RegistryArgs;
 use crate::config::Config;
 use crate::sign::fulcio;
-use crate::sign::kms::KmsOptions;
+use crate::sign::kms::{KmsEnv, KmsOptions};
 use crate::sign::{Password, SignerOptions};
 use crate::store::docdb::DocdbOptions;
 use crate::store::grafeas::GrafeasOptions;
@@ -94,10 +94,12 @@ pub fn password(file: Option<&Path>) -> Password {
     }
 }
 
-/// `signers.kms.auth.*` (an empty value is no value).
+/// `signers.kms.auth.*` (an empty value is no value), and the
+/// environment the KMS signers read, taken here once.
 pub fn kms_options(config: &Config) -> KmsOptions {
     let get = |k: &str| config.settings.get(k).filter(|v| !v.is_empty()).cloned();
     KmsOptions {
+        env: KmsEnv::from_process(),
         address: get("signers.kms.auth.address"),
         token: get("signers.kms.auth.token"),
         token_path: get("signers.kms.auth.token-path").map(PathBuf::from),

@@ -12,7 +12,7 @@ use crate::common;
 
 /// The commands: thin compositions on top of the stages (`keys` is
 /// `chains generate-key-pair` and friends).
-const COMMANDS: &[&str] = &["attest", "verify", "watch", "keys"];
+const COMMANDS: &[&str] = &["attest", "verify", "watch", "keys", "stored"];
 
 /// Modules that may name a command: the crate root and the binary's entry.
 const ENTRY: &[&str] = &["", "main"];

@@ -404,3 +404,57 @@ fn with_an_output_directory_files_are_the_same_whatever_the_order() {
     assert_eq!(fa.len(), 150);
     assert!(fa == fb, "the same files with the same bytes");
 }
+
+/// `list.yaml` with its items indented under `items:`, as tools other than
+/// kubectl print a List.
+fn indent_items(list: &str) -> String {
+    let mut out = String::new();
+    let mut in_items = false;
+    for line in list.split_inclusive('\n') {
+        in_items &= line.starts_with(['-', ' ', '\n']);
+        if in_items && line != "\n" {
+            out.push_str("  ");
+        }
+        out.push_str(line);
+        in_items |= line == "items:\n";
+    }
+    out
+}
+
+#[test]
+fn indented_yaml_lists_and_one_line_json_lists_stream_in_input_order() {
+    let Some(corpus) = corpus() else { return };
+    let attested = |input: &[u8]| {
+        let out = attest_stdin(&["--unsigned", "-"], input);
+        assert!(out.status.success(), "{}", stderr(&out));
+        out.stdout
+    };
+    // kubectl's order: all TaskRuns, then the PipelineRuns they belong to.
+    let yaml = std::fs::read_to_string(corpus.join("list.yaml")).unwrap();
+    let reference = attested(yaml.as_bytes());
+    assert_eq!(reference.iter().filter(|&&b| b == b'\n').count(), 150);
+    let indented = indent_items(&yaml);
+    assert_ne!(indented, yaml);
+    assert!(indented.contains("\nitems:\n  - apiVersion: tekton.dev/v1\n    kind: TaskRun\n"));
+    assert!(
+        attested(indented.as_bytes()) == reference,
+        "indented YAML List"
+    );
+    let mut list: Value =
+        serde_json::from_slice(&std::fs::read(corpus.join("list.json")).unwrap()).unwrap();
+    let one_line = format!("{list}\n");
+    assert!(
+        attested(one_line.as_bytes()) == reference,
+        "JSON List on one line"
+    );
+    // Parents before their children: the same, in that order.
+    list["items"].as_array_mut().unwrap().reverse();
+    let pretty = serde_json::to_vec_pretty(&list).unwrap();
+    let parents_first = attested(&pretty);
+    assert!(parents_first != reference);
+    let one_line = format!("{list}\n");
+    assert!(
+        attested(one_line.as_bytes()) == parents_first,
+        "JSON List on one line, parents first"
+    );
+}

@@ -452,3 +452,234 @@ fn identity_token_itself_from_the_flag_the_environment_or_a_file() {
         "{deprecated}"
     );
 }
+
+/// `chains payload` and `chains signature` (tkn chain's): from an annotated
+/// run in a file, on standard input, and from the cluster by name.
+#[test]
+fn payload_and_signature_of_a_run_from_a_file_stdin_and_the_cluster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = testdata(KEY);
+    let out_dir = tmp.path().join("out");
+    let out = chains(&[
+        "attest",
+        "--key",
+        path(&key),
+        "--storage",
+        "tekton",
+        path(&testdata(RUN)),
+        "--output-dir",
+        path(&out_dir),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let annotated = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .expect("the annotated run");
+    let envelope: Value = serde_json::from_slice(
+        &std::fs::read(
+            std::fs::read_dir(&out_dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.to_string_lossy().ends_with(".intoto.jsonl"))
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    use base64::Engine;
+    let statement: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(envelope["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+
+    let payload = chains(&["payload", path(&annotated)]);
+    assert!(payload.status.success(), "{}", stderr(&payload));
+    let printed: Value = serde_json::from_slice(&payload.stdout).unwrap();
+    assert_eq!(printed, statement);
+    let signature = chains(&["signature", path(&annotated)]);
+    assert!(signature.status.success(), "{}", stderr(&signature));
+    let printed: Value = serde_json::from_slice(&signature.stdout).unwrap();
+    assert_eq!(printed["signatures"], envelope["signatures"]);
+    // The image's simple-signing signature stays base64, as cosign's .sig.
+    let image_key = annotated_keys(&annotated)
+        .into_iter()
+        .find(|k| !k.starts_with("taskrun-"))
+        .expect("an image key");
+    let raw = chains(&["signature", path(&annotated), "--artifact-key", &image_key]);
+    assert!(raw.status.success(), "{}", stderr(&raw));
+    assert!(
+        base64::engine::general_purpose::STANDARD
+            .decode(stdout(&raw).trim())
+            .is_ok()
+    );
+
+    let mut cmd = common::chains();
+    cmd.args(["payload", "-"]);
+    let stdin = common::output_with_stdin(cmd, &std::fs::read(&annotated).unwrap());
+    assert!(stdin.status.success(), "{}", stderr(&stdin));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&stdin.stdout).unwrap(),
+        statement
+    );
+
+    // Not annotated: the error says what is missing, exit 2.
+    let bare = chains(&["payload", path(&testdata(RUN))]);
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(
+        stderr(&bare).contains("chains.tekton.dev/payload-taskrun-"),
+        "{}",
+        stderr(&bare)
+    );
+
+    // A live cluster: the annotated run, read by name.
+    let kube = common::kube::emulator();
+    let kubeconfig = common::kube::kubeconfig(tmp.path(), kube.port, "other");
+    let run: Value = serde_saphyr::from_str(&std::fs::read_to_string(&annotated).unwrap()).unwrap();
+    let ns = run["metadata"]["namespace"].as_str().unwrap().to_string();
+    let name = run["metadata"]["name"].as_str().unwrap().to_string();
+    let resp = reqwest::blocking::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{}/apis/tekton.dev/v1/namespaces/{ns}/taskruns",
+            kube.port
+        ))
+        .json(&run)
+        .send()
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let kc = path(&kubeconfig);
+    let live = chains(&["payload", &name, "-n", &ns, "--kubeconfig", kc]);
+    assert!(live.status.success(), "{}", stderr(&live));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&live.stdout).unwrap(),
+        statement
+    );
+    let live_sig = chains(&["signature", &name, "-n", &ns, "--kubeconfig", kc]);
+    assert!(live_sig.status.success(), "{}", stderr(&live_sig));
+    let missing = chains(&["payload", "nope", "-n", &ns, "--kubeconfig", kc]);
+    assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("404") || stderr(&missing).contains("not found"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+/// The artifact keys of a run's chains.tekton.dev/signature-KEY annotations.
+fn annotated_keys(file: &Path) -> Vec<String> {
+    let run: Value = serde_saphyr::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    run["metadata"]["annotations"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter_map(|k| k.strip_prefix("chains.tekton.dev/signature-"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// bash completes option values that contain `:` although it splits words
+/// there: `--build-type https://tekton.dev/chains/v2/slsa-t<TAB>`.
+#[test]
+fn bash_completes_values_with_colons() {
+    let script = chains::cli::completion(chains::cli::Shell::Bash);
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("chains.bash");
+    std::fs::write(&file, script).unwrap();
+    // What bash hands the function for the line, split at ':' as bash does.
+    let complete = |words: &[&str]| {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let n = words.len() - 1;
+        let program = format!(
+            "source '{}'\nCOMP_WORDBREAKS=$' \\t\\n\"'\"'\"'><=;|&(:'\nCOMP_WORDS=({})\nCOMP_CWORD={n}\n_chains chains '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            file.display(),
+            quoted.join(" "),
+            words[n],
+            words[n - 1],
+        );
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&program)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let after_colon = complete(&[
+        "chains",
+        "attest",
+        "--build-type",
+        "https",
+        ":",
+        "//tekton.dev/chains/v2/slsa-t",
+    ]);
+    assert_eq!(after_colon.trim(), "//tekton.dev/chains/v2/slsa-tekton");
+    let at_colon = complete(&["chains", "attest", "--build-type", "https", ":"]);
+    let mut got: Vec<&str> = at_colon.lines().collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "//tekton.dev/chains/v2/slsa",
+            "//tekton.dev/chains/v2/slsa-tekton"
+        ]
+    );
+    // Without ':' nothing changes.
+    let plain = complete(&["chains", "attest", "--format", "slsa/v2alpha"]);
+    let mut got: Vec<&str> = plain.lines().collect();
+    got.sort();
+    assert_eq!(got, ["slsa/v2alpha3", "slsa/v2alpha4"]);
+}
+
+/// The man pages answer: EXIT STATUS everywhere, EXAMPLES and ENVIRONMENT
+/// where there are any, no page named that does not exist.
+#[test]
+fn man_pages_have_exit_status_examples_and_environment() {
+    let pages = chains::cli::man_pages();
+    let names: Vec<String> = pages.iter().map(|(n, _)| n.clone()).collect();
+    for (name, roff) in &pages {
+        let text = String::from_utf8_lossy(roff);
+        assert!(text.contains(".SH \"EXIT STATUS\""), "{name}");
+        assert!(
+            !text.contains("EXTRA"),
+            "{name}: examples belong under EXAMPLES"
+        );
+        // Every chains-*(1) reference is a page we ship.
+        for (i, _) in text.match_indices("chains\\-") {
+            let rest = &text[i + "chains\\-".len()..];
+            let Some(end) = rest.find("(1)") else {
+                continue;
+            };
+            let page = format!("chains-{}.1", rest[..end].replace("\\-", "-"));
+            if !page.contains(char::is_whitespace) {
+                assert!(
+                    names.contains(&page),
+                    "{name} names {page}, which does not exist"
+                );
+            }
+        }
+    }
+    let page = |n: &str| {
+        let (_, roff) = pages.iter().find(|(p, _)| p == n).unwrap();
+        String::from_utf8_lossy(roff).to_string()
+    };
+    for n in [
+        "chains-attest.1",
+        "chains-verify.1",
+        "chains-watch.1",
+        "chains-payload.1",
+    ] {
+        let text = page(n);
+        assert!(
+            text.contains(".SH EXAMPLES") && text.contains(".SH ENVIRONMENT"),
+            "{n}"
+        );
+    }
+    assert!(page("chains-attest.1").contains("SIGSTORE_ID_TOKEN"));
+    assert!(!page("chains.1").contains("chains\\-help"));
+}

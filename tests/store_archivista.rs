@@ -12,7 +12,7 @@ use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
-fn server(args: &[&str]) -> common::Service {
+pub(crate) fn server(args: &[&str]) -> common::Service {
     let port = common::free_port();
     let mut all = vec![
         common::root()
@@ -32,7 +32,7 @@ fn server(args: &[&str]) -> common::Service {
     )
 }
 
-fn stats(port: u16) -> Value {
+pub(crate) fn stats(port: u16) -> Value {
     reqwest::blocking::get(format!("http://127.0.0.1:{port}/_stats"))
         .unwrap()
         .json()
@@ -96,6 +96,25 @@ fn the_envelope_is_uploaded_and_acknowledged_by_its_gitoid() {
         .unwrap()
         .bytes()
         .unwrap();
+    // The gitoid is git's own sha256 blob id of the bytes (git hash-object
+    // in a sha256 repository), and what our client computes.
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .current_dir(repo.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        git(&["init", "-q", "--object-format=sha256", "."])
+            .status
+            .success()
+    );
+    std::fs::write(repo.path().join("upload"), &stored).unwrap();
+    let hashed = git(&["hash-object", "upload"]);
+    assert_eq!(stdout(&hashed).trim(), gitoid, "{}", stderr(&hashed));
+    assert_eq!(chains::store::archivista::gitoid_sha256(&stored), gitoid);
     // Go's json.Encoder: go-witness' field order and a trailing newline.
     let text = std::str::from_utf8(&stored).unwrap();
     assert!(

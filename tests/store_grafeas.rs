@@ -14,9 +14,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-const TOKEN: &str = "grafeas-test-token-0123456789";
+pub(crate) const TOKEN: &str = "grafeas-test-token-0123456789";
 
-fn server(args: &[&str]) -> common::Service {
+pub(crate) fn server(args: &[&str]) -> common::Service {
     let port = common::free_port();
     let mut all = vec![
         common::root()
@@ -38,7 +38,7 @@ fn server(args: &[&str]) -> common::Service {
     )
 }
 
-fn stats(port: u16) -> Value {
+pub(crate) fn stats(port: u16) -> Value {
     reqwest::blocking::get(format!("http://127.0.0.1:{port}/_stats"))
         .unwrap()
         .json()
@@ -182,7 +182,7 @@ fn notes_and_occurrences_are_created_as_chains_creates_them() {
         );
         assert_eq!(b["noteName"], "projects/proj/notes/chains-taskrun-intoto");
         let st = &b["build"]["intotoStatement"];
-        assert_eq!(st["_type"], statement["_type"]);
+        assert_eq!(st["type"], statement["_type"]);
         assert_eq!(st["predicateType"], statement["predicateType"]);
         assert_eq!(st["subject"], statement["subject"]);
         assert_eq!(
@@ -322,4 +322,39 @@ fn pipelineruns_get_their_own_build_note() {
             "projects/proj/notes/chains-pipelinerun-intoto"
         );
     }
+}
+
+/// The local server parses bodies with Google's Grafeas types: a field
+/// the service does not know is refused, as the service refuses it.
+#[test]
+fn the_local_server_refuses_unknown_fields_as_the_service_does() {
+    let svc = server(&[]);
+    let http = reqwest::blocking::Client::new();
+    let post = |path: &str, body: Value| {
+        let r = http
+            .post(format!(
+                "http://127.0.0.1:{}/v1/projects/proj/{path}",
+                svc.port
+            ))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    let (status, _) = post(
+        "notes?noteId=n",
+        serde_json::json!({"build": {"builderVersion": "v"}}),
+    );
+    assert_eq!(status, 200);
+    let (status, text) = post(
+        "occurrences",
+        serde_json::json!({"resourceUri": "r", "noteName": "projects/proj/notes/n",
+            "build": {"intotoStatement": {"_typo": "t"}}}),
+    );
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.contains("INVALID_ARGUMENT") && text.contains("_typo"),
+        "{text}"
+    );
 }

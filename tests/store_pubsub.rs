@@ -241,9 +241,13 @@ fn a_refused_broker_fails_the_run_and_nothing_is_marked_signed() {
     assert_no_success_claim(&out);
     let err = stderr(&out);
     assert!(
-        err.contains("pubsub: cannot publish to topic chains on 127.0.0.1:"),
+        err.contains(&format!(
+            "pubsub: cannot publish to topic chains on 127.0.0.1:{port}: cannot reach a Kafka broker: 127.0.0.1:{port}: Connection refused"
+        )),
         "{err}"
     );
+    // Nobody listening is said at once, not retried.
+    assert!(!err.contains("(tried "), "{err}");
     let written: Vec<_> = std::fs::read_dir(&outdir)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -296,4 +300,61 @@ fn the_inmemory_provider_is_refused_with_a_reason() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Several runs through one connection (`--storage kafka` for every kind):
+/// every envelope printed is one message, none sent twice, spread over the
+/// topic's partitions.
+#[test]
+fn a_batch_of_runs_is_one_message_per_artifact() {
+    let Some(broker) = tansu() else { return };
+    kafka_client(&broker.bootstrap(), &["create", "batch", "4"]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        &format!(
+            "storage.pubsub.provider: kafka\nstorage.pubsub.topic: batch\nstorage.pubsub.kafka.bootstrap.servers: {}\n",
+            broker.bootstrap()
+        ),
+    );
+    let out = common::chains()
+        .args([
+            "attest",
+            "--key",
+            &key(),
+            "--config",
+            &cfg,
+            "--storage",
+            "kafka",
+        ])
+        .arg(testdata("runs"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(printed.len() >= 3, "{}", stdout(&out));
+    // The envelopes, plus one image signature per image built.
+    let messages = consume(&broker, "batch", printed.len() + 1);
+    let envelopes: Vec<Value> = messages
+        .iter()
+        .filter_map(|m| serde_json::from_str::<Value>(m["value"].as_str()?).ok())
+        .filter(Value::is_object)
+        .collect();
+    assert_eq!(envelopes.len(), printed.len(), "{messages:?}");
+    for p in &printed {
+        assert_eq!(
+            envelopes.iter().filter(|e| *e == p).count(),
+            1,
+            "each envelope sent once: {p}"
+        );
+    }
+    let partitions: std::collections::BTreeSet<i64> = messages
+        .iter()
+        .map(|m| m["partition"].as_i64().unwrap())
+        .collect();
+    assert!(!partitions.is_empty() && partitions.iter().all(|p| (0..4).contains(p)));
 }

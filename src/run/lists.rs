@@ -6,8 +6,8 @@
 //! no more than one item's text is held at a time.
 //!
 //! Neither scanner parses: the JSON one follows brackets and strings, the
-//! YAML one the column-0 `- ` entries kubectl's encoder writes under a
-//! column-0 `items:`. What they cut is parsed later like any document, and
+//! YAML one the `- ` entries under a column-0 `items:` (at column 0 as
+//! kubectl's encoder writes them, or indented as other tools do). What they cut is parsed later like any document, and
 //! what they do not recognise is left whole for the parser.
 
 /// What [`JsonScanner::feed`] found.
@@ -224,24 +224,43 @@ impl JsonScanner {
 /// How a YAML document's line relates to a List's items, for the splitter.
 #[derive(Debug, PartialEq, Eq)]
 pub enum YamlLine {
-    /// `- ` at column 0: an item starts (the text after the dash, two
-    /// columns dedented).
+    /// `- ` at the items' column: an item starts.
     ItemStart,
-    /// Indented, blank or a comment: the current item goes on.
+    /// Indented further, blank or a comment: the current item goes on.
     ItemLine,
-    /// Anything else at column 0 (a key, a document marker): the items ended.
+    /// Anything else (a column-0 key, a document marker): the items ended.
     Outside,
 }
 
-/// Where a line falls when the items of a column-0 `items:` are being cut.
-pub fn yaml_line(line: &str) -> YamlLine {
-    if line.starts_with("- ") || line == "-\n" || line == "-\r\n" || line == "-" {
+/// Where a line falls when the items of a column-0 `items:` are being cut;
+/// `indent` is the column of the items' dashes (0 as kubectl prints them,
+/// 2 or more as other tools do).
+pub fn yaml_line(line: &str, indent: usize) -> YamlLine {
+    let spaces = line.bytes().take_while(|&b| b == b' ').count();
+    let rest = line.get(spaces..).unwrap_or_default();
+    let bare = rest.trim_end_matches(['\r', '\n']);
+    if spaces == indent && (rest.starts_with("- ") || bare == "-") {
         YamlLine::ItemStart
-    } else if line.starts_with([' ', '#']) || line.trim_end_matches(['\r', '\n']).is_empty() {
+    } else if spaces > indent || bare.is_empty() || bare.starts_with('#') {
         YamlLine::ItemLine
     } else {
         YamlLine::Outside
     }
+}
+
+/// Whether a line goes on an item of a List whose dashes are at column
+/// `indent` (a line is taken whole by [`yaml_line`]; this is its quick
+/// form for lines already in the reader's buffer).
+pub fn continues_item(line: &[u8], indent: usize) -> bool {
+    let spaces = line.iter().take_while(|&&b| b == b' ').count();
+    spaces > indent || matches!(line.get(spaces), None | Some(b'\n' | b'\r' | b'#'))
+}
+
+/// The column of the dash when a line starts a List's items (`- ` after
+/// nothing but spaces), for the line after a column-0 `items:`.
+pub fn items_indent(line: &str) -> Option<usize> {
+    let spaces = line.bytes().take_while(|&b| b == b' ').count();
+    (yaml_line(line, spaces) == YamlLine::ItemStart).then_some(spaces)
 }
 
 /// Whether a line is the column-0 key `items:` with nothing after it.
@@ -249,17 +268,21 @@ pub fn is_items_key(line: &str) -> bool {
     line.trim_end_matches(['\r', '\n', ' ']) == "items:"
 }
 
-/// An item's lines as a document of its own: two columns dedented (the
-/// `- ` of its first line, the indentation of the others).
-pub fn dedent_item(text: &str) -> String {
+/// An item's lines as a document of its own: `indent + 2` columns
+/// dedented (the dash and the blank after it on its first line, the
+/// indentation of the others; a line indented less loses what it has).
+pub fn dedent_item(text: &str, indent: usize) -> String {
     let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let strip = line
-            .bytes()
-            .take(2)
-            .take_while(|&b| b == b' ' || b == b'-')
-            .count();
-        out.push_str(&line[strip..]);
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let strip = match i {
+            0 => indent + 1 + usize::from(line.as_bytes().get(indent + 1) == Some(&b' ')),
+            _ => line
+                .bytes()
+                .take(indent + 2)
+                .take_while(|&b| b == b' ')
+                .count(),
+        };
+        out.push_str(line.get(strip..).unwrap_or_default());
     }
     out
 }
@@ -338,15 +361,51 @@ mod tests {
 
     #[test]
     fn yaml_items_are_dedented() {
-        assert_eq!(yaml_line("- apiVersion: v1\n"), YamlLine::ItemStart);
-        assert_eq!(yaml_line("  kind: TaskRun\n"), YamlLine::ItemLine);
-        assert_eq!(yaml_line("\n"), YamlLine::ItemLine);
-        assert_eq!(yaml_line("kind: List\n"), YamlLine::Outside);
+        assert_eq!(yaml_line("- apiVersion: v1\n", 0), YamlLine::ItemStart);
+        assert_eq!(yaml_line("  kind: TaskRun\n", 0), YamlLine::ItemLine);
+        assert_eq!(yaml_line("\n", 0), YamlLine::ItemLine);
+        assert_eq!(yaml_line("kind: List\n", 0), YamlLine::Outside);
         assert!(is_items_key("items:\n"));
         assert!(!is_items_key("items: []\n"));
         assert_eq!(
-            dedent_item("- a: 1\n  b:\n  - c\n\n  d: |\n    x\n"),
+            dedent_item("- a: 1\n  b:\n  - c\n\n  d: |\n    x\n", 0),
             "a: 1\nb:\n- c\n\nd: |\n  x\n"
+        );
+    }
+
+    #[test]
+    fn indented_yaml_items_are_cut_at_their_column() {
+        assert_eq!(items_indent("  - apiVersion: v1\n"), Some(2));
+        assert_eq!(items_indent("- a\n"), Some(0));
+        assert_eq!(items_indent("    -\n"), Some(4));
+        assert_eq!(items_indent("  a: 1\n"), None);
+        assert_eq!(yaml_line("  - kind: TaskRun\n", 2), YamlLine::ItemStart);
+        assert_eq!(yaml_line("    kind: TaskRun\n", 2), YamlLine::ItemLine);
+        assert_eq!(yaml_line("    - nested\n", 2), YamlLine::ItemLine);
+        assert_eq!(yaml_line("# c\n", 2), YamlLine::ItemLine);
+        assert_eq!(yaml_line("  # c\n", 2), YamlLine::ItemLine);
+        assert_eq!(yaml_line("kind: List\n", 2), YamlLine::Outside);
+        assert_eq!(yaml_line("- x\n", 2), YamlLine::Outside);
+        for (line, goes_on) in [
+            ("    a\n", true),
+            ("\n", true),
+            ("  # c\n", true),
+            ("  - b\n", false),
+            ("kind: List\n", false),
+        ] {
+            assert_eq!(continues_item(line.as_bytes(), 2), goes_on, "{line:?}");
+            assert_eq!(
+                yaml_line(line, 2) == YamlLine::ItemLine,
+                goes_on,
+                "{line:?}"
+            );
+        }
+        assert_eq!(
+            dedent_item(
+                "  -   a: 1\n      b:\n      - c\n\n# x\n      d: |\n        y\n",
+                2
+            ),
+            "  a: 1\n  b:\n  - c\n\n# x\n  d: |\n    y\n"
         );
     }
 }

@@ -411,6 +411,8 @@ struct YamlList {
     wrapper: String,
     wrapper_line: usize,
     next_item: usize,
+    /// The column of the items' dashes.
+    indent: usize,
     /// The first line of the next item, and its line number.
     first: Option<(String, usize)>,
 }
@@ -509,11 +511,12 @@ impl DocumentStream {
             }
             if self.split_lists
                 && has_content
-                && lists::yaml_line(&line) == YamlLine::ItemStart
+                && let Some(indent) = lists::items_indent(&line)
                 && last_line(&text).is_some_and(lists::is_items_key)
             {
-                // A column-0 `items:` followed by column-0 entries: a List
-                // as kubectl prints it. Its items go out one by one.
+                // A column-0 `items:` followed by `- ` entries (at column 0
+                // as kubectl prints a List, or indented): its items go out
+                // one by one.
                 let keep = text.len() - last_line(&text).map_or(0, str::len);
                 text.truncate(keep);
                 text.push_str("items: []\n");
@@ -521,6 +524,7 @@ impl DocumentStream {
                     wrapper: text,
                     wrapper_line: start_line,
                     next_item: 0,
+                    indent,
                     first: Some((line, self.line - 1)),
                 });
                 return self.next_yaml_item();
@@ -573,11 +577,10 @@ impl DocumentStream {
         };
         let item = list.next_item;
         list.next_item += 1;
+        let indent = list.indent;
         let mut line = String::new();
         loop {
-            if let Err(source) =
-                self.take_lines(&mut text, |b| matches!(b, b' ' | b'\n' | b'\r' | b'#'))
-            {
+            if let Err(source) = self.take_lines(&mut text, |l| lists::continues_item(l, indent)) {
                 self.done = true;
                 self.yaml_list = None;
                 return Some(Err(self.read_error(source)));
@@ -595,7 +598,7 @@ impl DocumentStream {
                 break;
             }
             self.line += 1;
-            match lists::yaml_line(&line) {
+            match lists::yaml_line(&line, indent) {
                 YamlLine::ItemLine => text.push_str(&line),
                 YamlLine::ItemStart => {
                     if let Some(list) = self.yaml_list.as_mut() {
@@ -615,7 +618,10 @@ impl DocumentStream {
             file: self.file.clone(),
             index: self.index,
             line: item_line,
-            body: Body::Item(item, Box::new(Body::Yaml(lists::dedent_item(&text)))),
+            body: Body::Item(
+                item,
+                Box::new(Body::Yaml(lists::dedent_item(&text, indent))),
+            ),
         }))
     }
 
@@ -625,18 +631,36 @@ impl DocumentStream {
     /// Inside a document this takes nearly every line, without the per-line
     /// copy, UTF-8 check and marker check of reading line by line (each of
     /// which showed in attest's profile of a large stream).
+    /// When splitting Lists, it also stops after a column-0 `items:`, for
+    /// `next_yaml` to see whether indented items follow.
     fn take_content_lines(&mut self, text: &mut String) -> io::Result<()> {
-        self.take_lines(text, |b| !matches!(b, b'-' | b'.'))
+        let plain = |l: &[u8]| !matches!(l.first(), Some(b'-' | b'.'));
+        if !self.split_lists {
+            return self.take_lines(text, plain);
+        }
+        let mut after_items = last_line(text).is_some_and(lists::is_items_key);
+        self.take_lines(text, |l| {
+            if after_items {
+                return false;
+            }
+            after_items =
+                l.starts_with(b"items:") && std::str::from_utf8(l).is_ok_and(lists::is_items_key);
+            plain(l)
+        })
     }
 
-    /// Move whole lines into `text` while `goes_on` accepts their first byte.
-    fn take_lines(&mut self, text: &mut String, goes_on: fn(u8) -> bool) -> io::Result<()> {
+    /// Move whole lines into `text` while `goes_on` accepts them.
+    fn take_lines(
+        &mut self,
+        text: &mut String,
+        mut goes_on: impl FnMut(&[u8]) -> bool,
+    ) -> io::Result<()> {
         loop {
             let buf = self.reader.fill_buf()?;
             let mut end = 0;
             let mut lines = 0;
             for newline in memchr::memchr_iter(b'\n', buf) {
-                if !goes_on(buf[end]) {
+                if !goes_on(&buf[end..=newline]) {
                     break;
                 }
                 end = newline + 1;
@@ -862,13 +886,40 @@ impl DocumentStream {
         // compact files) are parsed from the line as a slice, which is many
         // times faster than serde_json's byte-at-a-time reader.
         let start_line = self.line;
-        let mut line = Vec::new();
-        if let Err(e) = self.reader.read_until(b'\n', &mut line) {
-            self.done = true;
-            return Some(Err(self.read_error(e)));
+        let mut line = match self.json_line_or_scan() {
+            Ok(Some(line)) => line,
+            // A line too long to hold: its values are being cut.
+            Ok(None) => {
+                return match self.pending.pop_front() {
+                    Some(doc) => Some(doc),
+                    None if self.json_scan.is_some() => self.next_json_scanned(),
+                    None => self.next_json(),
+                };
+            }
+            Err(e) => {
+                self.done = true;
+                return Some(Err(self.read_error(e)));
+            }
+        };
+        if self.split_lists
+            && one_json_value(&line)
+            && memchr::memmem::find(&line, b"\"items\"").is_some()
+        {
+            // Perhaps a List on one line: its items are documents of
+            // their own however long the line, as when it is cut as read.
+            self.scan_long_line(&line);
+            self.line += 1;
+            return match self.pending.pop_front() {
+                Some(doc) => Some(doc),
+                None if self.json_scan.is_some() => self.next_json_scanned(),
+                None => self.next_json(),
+            };
         }
         self.line += 1;
         if one_json_value(&line) {
+            // Without the line break, as the scanner cuts a value.
+            let end = line.trim_ascii_end().len();
+            line.truncate(end);
             return Some(Ok(self.document(Body::JsonText(line), start_line)));
         }
         let mut values = serde_json::Deserializer::from_slice(&line).into_iter::<Value>();
@@ -906,6 +957,71 @@ impl DocumentStream {
         match self.pending.pop_front() {
             None if self.json_scan.is_some() => self.next_json_scanned(),
             doc => doc,
+        }
+    }
+
+    /// The next line; or, when splitting Lists and the line runs on past
+    /// the reader's buffer twice over (a `List` on one line, as `kubectl
+    /// get -o json | jq -c` prints it), `None`: its values are then cut by
+    /// [`JsonScanner`]s as they are read (see [`Self::scan_long_line`]), so
+    /// that such a line is never held whole.
+    fn json_line_or_scan(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let mut line = Vec::new();
+        if self.split_lists {
+            let buf = self.reader.fill_buf()?;
+            if memchr::memchr(b'\n', buf).is_none() {
+                line.extend_from_slice(buf);
+                let n = buf.len();
+                self.reader.consume(n);
+                let next = self.reader.fill_buf()?;
+                if !next.is_empty() && memchr::memchr(b'\n', next).is_none() {
+                    self.scan_long_line(&line);
+                    return Ok(None);
+                }
+            }
+        }
+        self.reader.read_until(b'\n', &mut line)?;
+        Ok(Some(line))
+    }
+
+    /// Cut the values of a long line, `prefix` being its start (without a
+    /// line break): those that end within it become documents, and a
+    /// scanner goes on with the last one from the reader.
+    fn scan_long_line(&mut self, prefix: &[u8]) {
+        let mut rest = prefix;
+        loop {
+            rest = rest.trim_ascii_start();
+            if rest.is_empty() {
+                return;
+            }
+            let start_line = self.line;
+            let mut scanner = JsonScanner::new(start_line);
+            let mut next_item = 0;
+            loop {
+                if rest.is_empty() {
+                    self.json_scan = Some((scanner, start_line, next_item));
+                    return;
+                }
+                let (n, event) = scanner.feed(rest);
+                rest = &rest[n..];
+                match event {
+                    Some(JsonEvent::Item(bytes, line)) => {
+                        let doc = self.item_document(next_item, bytes, line);
+                        next_item += 1;
+                        self.pending.push_back(Ok(doc));
+                    }
+                    Some(JsonEvent::End(Some(bytes))) => {
+                        let doc = self.document(Body::JsonText(bytes), start_line);
+                        self.pending.push_back(Ok(doc));
+                        break;
+                    }
+                    Some(JsonEvent::End(None)) => {
+                        self.index += 1;
+                        break;
+                    }
+                    None => {}
+                }
+            }
         }
     }
 
@@ -1627,9 +1743,92 @@ mod tests {
         let got = split(text, 7);
         assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!(got[2].3, "kind: List\nitems: []\n");
-        // Items indented under `items:` are not kubectl's style: left whole.
-        let text = "kind: List\nitems:\n  - a: 1\n";
-        assert_eq!(split(text, 64).len(), 1);
+        // Items indented under `items:` are cut too.
+        let text = "kind: List\nitems:\n  - a: 1\n  -\n    b: 2\n";
+        let got = split(text, 5);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[1].3, "\nb: 2\n");
+        assert_eq!(got[2].3, "kind: List\nitems: []\n");
+    }
+
+    /// What each document of a stream decodes to (runs by their place and
+    /// kind, errors by their message), read through a buffer of `capacity`.
+    fn decoded(text: &str, capacity: usize) -> Vec<String> {
+        DocumentStream::new(
+            Arc::from("t"),
+            Box::new(io::BufReader::with_capacity(
+                capacity,
+                io::Cursor::new(text.as_bytes().to_vec()),
+            )),
+        )
+        .split_lists()
+        .flat_map(|d| match d.and_then(|d| decode(d, KindHint::Infer)) {
+            Ok(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    Decoded::Run(r) => format!("{} {}", r.origin, r.kind),
+                    Decoded::Skipped { origin, what } => format!("{origin} skipped {what}"),
+                })
+                .collect(),
+            Err(e) => vec![e.to_string()],
+        })
+        .collect()
+    }
+
+    #[test]
+    fn indented_yaml_list_items_are_documents_of_their_own() {
+        // As some tools print a List: items indented under `items:`,
+        // children before their parent, a bad item among them.
+        let list = "apiVersion: v1\nitems:\n  - apiVersion: tekton.dev/v1\n    kind: TaskRun\n    spec:\n      params:\n        - name: a\n          value: |\n            x\n\n            - y\n  # between\n  - 5\n  - kind: PipelineRun\n    metadata: {name: p}\n    status: {}\nkind: List\nmetadata:\n  resourceVersion: \"\"\n---\nkind: TaskRun\n";
+        let whole = split(list, 1 << 16);
+        assert_eq!(
+            whole,
+            [
+                (0, Some(0), 3, "apiVersion: tekton.dev/v1\nkind: TaskRun\nspec:\n  params:\n    - name: a\n      value: |\n        x\n\n        - y\n# between\n".to_string()),
+                (0, Some(1), 13, "5\n".to_string()),
+                (0, Some(2), 14, "kind: PipelineRun\nmetadata: {name: p}\nstatus: {}\n".to_string()),
+                (0, None, 1, "apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: \"\"\n".to_string()),
+                (1, None, 21, "kind: TaskRun\n".to_string()),
+            ]
+        );
+        for capacity in 1..64 {
+            assert_eq!(split(list, capacity), whole, "buffer of {capacity} bytes");
+        }
+        // Each item decodes to the object the whole List held.
+        let items: Vec<Value> = whole[..3]
+            .iter()
+            .map(|(_, _, _, t)| serde_saphyr::from_str(t).unwrap())
+            .collect();
+        let full: Value = serde_saphyr::from_str(list.split("---").next().unwrap()).unwrap();
+        assert_eq!(full["items"].as_array().unwrap(), &items);
+        // The bad item is named by its place, as in the whole List.
+        let got = decoded(list, 16);
+        assert!(got[1].starts_with("t, document 1, item 2"), "{got:?}");
+        assert!(got[1].contains("not a Kubernetes object"), "{got:?}");
+        assert_eq!(got[2], "t, document 1, item 3 (line 14) PipelineRun");
+    }
+
+    #[test]
+    fn a_json_list_on_one_line_is_cut_into_its_items() {
+        // `kubectl get -o json | jq -c`: the List on one line, children
+        // before their parent, a bad item among them; then more values.
+        let list = "{\"apiVersion\":\"v1\",\"items\":[{\"kind\":\"TaskRun\",\"s\":\"]} \\\" [{\"},5,{\"kind\":\"PipelineRun\",\"status\":{},\"a\":[1,{\"b\":[]}]}],\"kind\":\"List\"}\n{\"kind\": \"TaskRun\"} [{\"a\": 1}]\n";
+        let whole = decoded(list, 1 << 16);
+        assert_eq!(whole.len(), 5, "{whole:?}");
+        assert!(whole[1].starts_with("t, document 1, item 2"), "{whole:?}");
+        assert_eq!(whole[2], "t, document 1, item 3 PipelineRun");
+        // Read through a buffer shorter than the line, the items are cut
+        // one by one as they are read, and decode to the same.
+        for capacity in 1..64 {
+            let cut = split(list, capacity);
+            assert_eq!(
+                cut.iter().take(5).map(|c| c.1).collect::<Vec<_>>(),
+                [Some(0), Some(1), Some(2), None, None],
+                "buffer of {capacity} bytes: {cut:?}"
+            );
+            assert_eq!(cut[1].3, "5");
+            assert_eq!(decoded(list, capacity), whole, "buffer of {capacity} bytes");
+        }
     }
 
     #[test]

@@ -446,7 +446,9 @@ pub fn intoto_statement(statement: &Value) -> Result<Value, String> {
         ("materials", json!(materials)),
     ]);
     Ok(proto_object([
-        ("_type", json!(s(&statement["_type"]))),
+        // `type`: Container Analysis' proto names it so (Grafeas' own
+        // proto gives it the JSON name `_type`; parsers take both).
+        ("type", json!(s(&statement["_type"]))),
         ("subject", json!(subjects)),
         ("predicateType", json!(s(&statement["predicateType"]))),
         ("slsaProvenanceZeroTwo", zero_two),
@@ -550,7 +552,7 @@ mod tests {
         );
         let c = intoto_statement(&st).unwrap();
         let z = &c["slsaProvenanceZeroTwo"];
-        assert_eq!(c["_type"], "https://in-toto.io/Statement/v0.1");
+        assert_eq!(c["type"], "https://in-toto.io/Statement/v0.1");
         assert_eq!(z["builder"]["id"], "https://tekton.dev/chains/v2");
         assert_eq!(z["invocation"]["parameters"]["p"], "v");
         assert_eq!(z["invocation"]["configSource"], json!({}));

@@ -28,7 +28,7 @@
 //! hangs fails the artifact with an error naming the backend and the brokers,
 //! and retries follow [`with_retries_on`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
@@ -36,7 +36,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rskafka::BackoffConfig;
-use rskafka::client::partition::{Compression, UnknownTopicHandling};
+use rskafka::client::partition::{Compression, PartitionClient, UnknownTopicHandling};
 use rskafka::client::{Client, ClientBuilder};
 use rskafka::record::Record;
 
@@ -47,6 +47,8 @@ use crate::run::RunId;
 const NAME: &str = "pubsub";
 /// One produce call (connection, metadata and the acknowledged write).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connecting to a bootstrap broker.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long rskafka keeps reconnecting or waiting for a topic's leader
 /// before it reports the failure.
 const BACKOFF_DEADLINE: Duration = Duration::from_secs(10);
@@ -66,8 +68,8 @@ pub struct PubSubOptions {
 pub struct PubSubBackend {
     topic: String,
     brokers: Vec<String>,
-    /// The connected client, made at the first store and kept.
-    client: Arc<tokio::sync::Mutex<Option<Arc<Client>>>>,
+    /// The connection, made at the first store and kept.
+    connection: Arc<tokio::sync::Mutex<Option<Connection>>>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -139,7 +141,7 @@ impl PubSubBackend {
         Ok(PubSubBackend {
             topic,
             brokers,
-            client: Arc::new(tokio::sync::Mutex::new(None)),
+            connection: Arc::new(tokio::sync::Mutex::new(None)),
             runtime: Some(runtime),
         })
     }
@@ -175,10 +177,10 @@ impl PubSubBackend {
 
     fn publish(&self, artifact: &SignedArtifact) -> Result<i64, StoreError> {
         let record = message(artifact);
-        let partition_seed = artifact.short_key.clone();
+        let seed = artifact.short_key.clone();
         let topic = self.topic.clone();
         let brokers = self.brokers.clone();
-        let slot = self.client.clone();
+        let slot = self.connection.clone();
         let place = format!(
             "cannot publish to topic {} on {}",
             self.topic,
@@ -186,65 +188,111 @@ impl PubSubBackend {
         );
         let what = place.clone();
         self.block(what, async move {
-            let fail = |e: &dyn std::error::Error| {
-                StoreError::new(NAME, format!("{place}: {}", error_chain(e)))
-            };
-            let client = {
+            let fail = |m: String| StoreError::new(NAME, format!("{place}: {m}"));
+            let writer = {
                 let mut guard = slot.lock().await;
-                match guard.as_ref() {
-                    Some(c) => c.clone(),
-                    None => {
-                        let c = Arc::new(
-                            ClientBuilder::new(brokers)
-                                .client_id(concat!("chains/", env!("CARGO_PKG_VERSION")))
-                                .backoff_config(backoff())
-                                .build()
-                                .await
-                                .map_err(|e| fail(&e))?,
-                        );
-                        *guard = Some(c.clone());
-                        c
-                    }
-                }
-            };
-            let result = async {
-                // The first partition client asks for the topic's metadata,
-                // which lets a broker that creates topics on demand create it.
-                let first = client
-                    .partition_client(topic.clone(), 0, UnknownTopicHandling::Retry)
-                    .await?;
-                let partitions: Vec<i32> = client
-                    .list_topics()
-                    .await?
-                    .into_iter()
-                    .find(|t| t.name == topic)
-                    .map(|t| t.partitions.into_iter().collect())
-                    .unwrap_or_default();
-                let pick = pick_partition(&partition_seed, &partitions);
-                let target = if pick == 0 {
-                    first
-                } else {
-                    client
-                        .partition_client(topic.clone(), pick, UnknownTopicHandling::Retry)
-                        .await?
+                // Taken out while in use: a failure leaves no connection,
+                // so the next call connects afresh.
+                let mut conn = match guard.take() {
+                    Some(c) => c,
+                    None => Connection::open(brokers, &topic).await.map_err(fail)?,
                 };
-                target
-                    .produce(vec![record], Compression::NoCompression)
-                    .await
-            }
-            .await;
-            match result {
-                Ok(offsets) => offsets.first().copied().ok_or_else(|| {
-                    StoreError::new(NAME, format!("{place}: the broker acknowledged no offset"))
-                }),
+                let writer = conn.writer(&topic, &seed).await.map_err(fail)?;
+                *guard = Some(conn);
+                writer
+            };
+            match writer
+                .produce(vec![record], Compression::NoCompression)
+                .await
+            {
+                Ok(offsets) => offsets
+                    .first()
+                    .copied()
+                    .ok_or_else(|| fail("the broker acknowledged no offset".into())),
                 Err(e) => {
-                    // Reconnect next time: brokers may have moved.
+                    // Reconnect next time: brokers and leaders may have moved.
                     *slot.lock().await = None;
-                    Err(fail(&e))
+                    Err(fail(error_chain(&e)))
                 }
             }
         })
     }
+}
+
+/// A connected client, the topic's partitions and a writer per partition
+/// used so far (each made with a metadata request, so kept).
+struct Connection {
+    client: Client,
+    partitions: Vec<i32>,
+    writers: HashMap<i32, Arc<PartitionClient>>,
+}
+
+impl Connection {
+    async fn open(brokers: Vec<String>, topic: &str) -> Result<Connection, String> {
+        reachable(&brokers).await?;
+        let client = ClientBuilder::new(brokers)
+            .client_id(concat!("chains/", env!("CARGO_PKG_VERSION")))
+            .backoff_config(backoff())
+            .build()
+            .await
+            .map_err(|e| error_chain(&e))?;
+        // The first writer asks for the topic's metadata, which lets a
+        // broker that creates topics on demand create it.
+        let first = client
+            .partition_client(topic.to_string(), 0, UnknownTopicHandling::Retry)
+            .await
+            .map_err(|e| error_chain(&e))?;
+        let partitions: Vec<i32> = client
+            .list_topics()
+            .await
+            .map_err(|e| error_chain(&e))?
+            .into_iter()
+            .find(|t| t.name == topic)
+            .map(|t| t.partitions.into_iter().collect())
+            .unwrap_or_default();
+        Ok(Connection {
+            client,
+            partitions,
+            writers: HashMap::from([(0, Arc::new(first))]),
+        })
+    }
+
+    /// The writer of the partition `seed` picks.
+    async fn writer(&mut self, topic: &str, seed: &str) -> Result<Arc<PartitionClient>, String> {
+        let pick = pick_partition(seed, &self.partitions);
+        if let Some(w) = self.writers.get(&pick) {
+            return Ok(w.clone());
+        }
+        let w = Arc::new(
+            self.client
+                .partition_client(topic.to_string(), pick, UnknownTopicHandling::Retry)
+                .await
+                .map_err(|e| error_chain(&e))?,
+        );
+        self.writers.insert(pick, w.clone());
+        Ok(w)
+    }
+}
+
+/// Whether any bootstrap broker accepts a connection. rskafka keeps
+/// reconnecting to a refused broker until its backoff deadline and then
+/// reports it; nobody listening will not change in a second, so it is said
+/// at once (not retried), naming each broker.
+async fn reachable(brokers: &[String]) -> Result<(), String> {
+    let mut why = Vec::new();
+    for b in brokers {
+        match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(b.as_str()))
+            .await
+        {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => why.push(format!("{b}: {e}")),
+            Err(_) => why.push(format!(
+                "{b}: no connection within {}s",
+                CONNECT_TIMEOUT.as_secs()
+            )),
+        }
+    }
+    Err(format!("cannot reach a Kafka broker: {}", why.join("; ")))
 }
 
 /// rskafka's reconnect backoff, bounded (its default retries forever).

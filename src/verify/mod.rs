@@ -599,7 +599,7 @@ fn load_key(reference: &str, args: &VerifyArgs) -> Result<TrustedKey, VerifyErro
     let signer_key = || {
         let opts = crate::sign::SignerOptions {
             password: crate::plan::password(args.password_file.as_deref()),
-            ..Default::default()
+            kms: crate::sign::kms::KmsOptions::from_environment(),
         };
         crate::sign::load(reference, &opts)
             .map(|s| TrustedKey::always(s.public_key().clone()))

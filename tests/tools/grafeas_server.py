@@ -4,7 +4,9 @@
 No Grafeas server or Container Analysis emulator installs from the package
 registries here, so this answers as the documented REST API does
 (https://cloud.google.com/container-analysis/docs/reference/rest) for what
-Tekton Chains creates: proto3 JSON bodies, Google's error shape
+Tekton Chains creates: proto3 JSON bodies, parsed strictly with Google's
+own Grafeas v1 types (PyPI `grafeas`: a misnamed or mistyped field is a
+400 INVALID_ARGUMENT, as the service answers), Google's error shape
 {"error": {"code", "message", "status"}}, bearer-token checks.
 
   POST /v1/projects/P/notes?noteId=N     create a note (409 ALREADY_EXISTS if
@@ -29,6 +31,11 @@ import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+# Google's Grafeas v1 types (PyPI `grafeas`): bodies are parsed strictly
+# with them, as the service parses its JSON (an unknown field is a 400).
+from google.protobuf.json_format import ParseError
+from grafeas.grafeas_v1.types import Note, Occurrence
 
 KINDS = {
     "attestation": "ATTESTATION",
@@ -60,6 +67,14 @@ def kind_of(obj):
     if len(found) != 1:
         raise ApiError(400, "INVALID_ARGUMENT", "exactly one kind of details is required")
     return found[0]
+
+
+def parse_strictly(cls, body, what):
+    """The body as Google's proto type (JSON names, types, no unknown field)."""
+    try:
+        cls.from_json(body.decode("utf-8") or "{}", ignore_unknown_fields=False)
+    except (ParseError, ValueError, UnicodeDecodeError) as e:
+        raise ApiError(400, "INVALID_ARGUMENT", "Invalid JSON payload received for %s: %s" % (what, e))
 
 
 def check_bytes(value, field):
@@ -130,6 +145,7 @@ class Handler(BaseHTTPRequestHandler):
         note_id = (query.get("noteId") or [""])[0]
         if not note_id:
             raise ApiError(400, "INVALID_ARGUMENT", "noteId is required")
+        parse_strictly(Note, body, "note")
         note = json.loads(body or b"{}")
         kind = kind_of(note)
         name = "projects/%s/notes/%s" % (project, note_id)
@@ -147,6 +163,7 @@ class Handler(BaseHTTPRequestHandler):
         st.creations += 1
         if st.creations <= st.args.fail_first:
             raise ApiError(503, "UNAVAILABLE", "The service is currently unavailable.")
+        parse_strictly(Occurrence, body, "occurrence")
         occ = json.loads(body or b"{}")
         if not occ.get("resourceUri"):
             raise ApiError(400, "INVALID_ARGUMENT", "resourceUri is required")

@@ -4,9 +4,11 @@
 //! References are the ones cosign accepts: `awskms://[ENDPOINT]/KEY` where
 //! KEY is a key ID (`1234abcd-…`, `mrk-…`), `alias/NAME`, or a key or alias
 //! ARN. A key ARN pins the region; otherwise the region, like the
-//! credentials, comes from the standard AWS chain (`AWS_REGION`, profiles,
-//! IMDS…). `AWS_ENDPOINT_URL`/`AWS_ENDPOINT_URL_KMS` are honoured when the
-//! URI names no endpoint.
+//! credentials, comes from the environment (`AWS_REGION`,
+//! `AWS_ACCESS_KEY_ID`…, taken once into [`KmsEnv`] by the plan and given to
+//! the SDK explicitly), else the SDK's default chain (profiles, web
+//! identity, IMDS…). `AWS_ENDPOINT_URL_KMS`/`AWS_ENDPOINT_URL` are honoured
+//! when the URI names no endpoint.
 //!
 //! Messages of 1 to 4096 bytes are sent as they are (`MessageType=RAW`,
 //! KMS hashes them); others, which KMS refuses raw, are hashed here with
@@ -25,7 +27,7 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, MessageType, SigningAlgorithmSpec};
 use sha2::Digest;
 
-use super::KmsOptions;
+use super::{KmsEnv, KmsOptions};
 use crate::sign::{PublicKey, SharedSigner, SignError, Signer};
 
 /// The largest message KMS signs with `MessageType=RAW`.
@@ -156,7 +158,7 @@ struct Client {
 }
 
 impl Client {
-    fn new(uri: &str, r: &Reference) -> Result<Client, SignError> {
+    fn new(uri: &str, r: &Reference, env: &KmsEnv) -> Result<Client, SignError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("chains-awskms")
@@ -177,10 +179,28 @@ impl Client {
                     .operation_timeout(OPERATION_TIMEOUT)
                     .build(),
             );
-        if let Some(region) = &r.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
+        // What the environment gives is given to the SDK explicitly; its
+        // default chain (profiles, web identity, IMDS) fills the rest.
+        let region = r.region.as_deref().or_else(|| {
+            env.get("AWS_REGION")
+                .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        });
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region.to_string()));
         }
-        let sdk = run(&runtime, loader.load()).map_err(|e| kms_error(uri, e))?;
+        if let (Some(id), Some(secret)) = (
+            env.get("AWS_ACCESS_KEY_ID"),
+            env.get("AWS_SECRET_ACCESS_KEY"),
+        ) {
+            loader = loader.credentials_provider(aws_sdk_kms::config::Credentials::new(
+                id,
+                secret,
+                env.get("AWS_SESSION_TOKEN").map(str::to_string),
+                None,
+                "environment",
+            ));
+        }
+        let sdk = run(&runtime, "AWS", loader.load()).map_err(|e| kms_error(uri, e))?;
         let Some(region) = sdk.region().map(|r| r.to_string()) else {
             return Err(kms_error(
                 uri,
@@ -188,7 +208,11 @@ impl Client {
             ));
         };
         let mut config = aws_sdk_kms::config::Builder::from(&sdk);
-        let endpoint = r.endpoint_url();
+        let endpoint = r.endpoint_url().or_else(|| {
+            env.get("AWS_ENDPOINT_URL_KMS")
+                .or_else(|| env.get("AWS_ENDPOINT_URL"))
+                .map(str::to_string)
+        });
         if let Some(url) = &endpoint {
             config = config.endpoint_url(url);
         }
@@ -214,7 +238,7 @@ impl Client {
             .runtime
             .as_ref()
             .expect("runtime lives as long as the client");
-        run(rt, fut).map_err(|e| kms_error(uri, e))
+        run(rt, &self.target, fut).map_err(|e| kms_error(uri, e))
     }
 
     /// A failed request, explained.
@@ -231,8 +255,12 @@ impl Client {
             SdkError::ServiceError(se) => {
                 let e = se.err();
                 // A proxy or load balancer answers without an AWS error code.
-                let status = format!("HTTP {}", se.raw().status().as_u16());
-                let code = e.code().unwrap_or(&status);
+                let Some(code) = e.code() else {
+                    return format!(
+                        "{what}: {target} answered HTTP {} without an AWS error code",
+                        se.raw().status().as_u16()
+                    );
+                };
                 let hint = match code {
                     "NotFoundException" => " (no such key or alias)",
                     "AccessDeniedException" => " (the credentials are not allowed to use this key)",
@@ -291,13 +319,14 @@ impl Drop for Client {
 /// Drive `fut` on `rt` and wait for its result from this (blocking) thread.
 fn run<T: Send + 'static>(
     rt: &tokio::runtime::Runtime,
+    target: &str,
     fut: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, String> {
     // The SDK's own timeouts are per attempt and per operation; the
     // deadline in force (`--timeout`, read on this thread) ends it sooner.
     let limit = crate::deadline::remaining();
     let timed_out = format!(
-        "AWS KMS did not answer within {}",
+        "{target} did not answer within {}",
         crate::deadline::ended_by(Duration::MAX)
     );
     let (tx, rx) = mpsc::sync_channel(1);
@@ -430,9 +459,9 @@ fn fetch_key(uri: &str, client: &Client, key_id: &str) -> Result<KeyInfo, SignEr
 }
 
 /// A signer for an existing key; its public key is fetched once.
-pub fn load(uri: &str, _opts: &KmsOptions) -> Result<SharedSigner, SignError> {
+pub fn load(uri: &str, opts: &KmsOptions) -> Result<SharedSigner, SignError> {
     let r = Reference::parse(uri).map_err(|e| kms_error(uri, e))?;
-    let client = Client::new(uri, &r)?;
+    let client = Client::new(uri, &r, &opts.env)?;
     let info = fetch_key(uri, &client, &r.key_id)?;
     Ok(std::sync::Arc::new(AwsKmsSigner {
         uri: uri.to_string(),
@@ -445,7 +474,7 @@ pub fn load(uri: &str, _opts: &KmsOptions) -> Result<SharedSigner, SignError> {
 
 /// Create an ECDSA P-256 signing key under the URI's alias. As cosign does,
 /// an alias that already names a signing key is reused.
-pub fn create(uri: &str, _opts: &KmsOptions) -> Result<PublicKey, SignError> {
+pub fn create(uri: &str, opts: &KmsOptions) -> Result<PublicKey, SignError> {
     let r = Reference::parse(uri).map_err(|e| kms_error(uri, e))?;
     let Some(alias) = r.alias.clone() else {
         return Err(kms_error(
@@ -454,7 +483,7 @@ pub fn create(uri: &str, _opts: &KmsOptions) -> Result<PublicKey, SignError> {
                 .into(),
         ));
     };
-    let client = Client::new(uri, &r)?;
+    let client = Client::new(uri, &r, &opts.env)?;
 
     // Look for an existing key first.
     let req = client.kms.get_public_key().key_id(&r.key_id).send();

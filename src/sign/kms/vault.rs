@@ -96,10 +96,6 @@ fn redact(mut message: String, secrets: &[&str]) -> String {
     message
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 fn read_secret(uri: &str, path: &Path, what: &str) -> Result<Zeroizing<String>, SignError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         kms_error(
@@ -125,7 +121,7 @@ impl Vault {
             .address
             .clone()
             .filter(|a| !a.trim().is_empty())
-            .or_else(|| env("VAULT_ADDR"))
+            .or_else(|| opts.env.get("VAULT_ADDR").map(str::to_string))
             .ok_or_else(|| {
                 kms_error(
                     uri,
@@ -139,8 +135,15 @@ impl Vault {
                 format!("Vault address {address:?} must start with http:// or https://"),
             ));
         }
-        let mount = env("TRANSIT_SECRET_ENGINE_PATH")
-            .or_else(|| env("TRANSIT_SECRETS_ENGINE_PATH"))
+        let mount = opts
+            .env
+            .get("TRANSIT_SECRET_ENGINE_PATH")
+            .map(str::to_string)
+            .or_else(|| {
+                opts.env
+                    .get("TRANSIT_SECRETS_ENGINE_PATH")
+                    .map(str::to_string)
+            })
             .map(|m| m.trim().trim_matches('/').to_string())
             .unwrap_or_else(|| "transit".into());
 
@@ -148,7 +151,7 @@ impl Vault {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")));
-        if let Some(ca) = env("VAULT_CACERT") {
+        if let Some(ca) = opts.env.get("VAULT_CACERT").map(str::to_string) {
             let pem = std::fs::read(&ca)
                 .map_err(|e| kms_error(uri, format!("cannot read VAULT_CACERT {ca}: {e}")))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
@@ -169,7 +172,7 @@ impl Vault {
             client,
             address,
             mount,
-            namespace: env("VAULT_NAMESPACE"),
+            namespace: opts.env.get("VAULT_NAMESPACE").map(str::to_string),
             token: Zeroizing::new(String::new()),
         };
         vault.token = if opts.oidc_path.is_some() || opts.oidc_role.is_some() {
@@ -188,10 +191,10 @@ impl Vault {
         if let Some(path) = &opts.token_path {
             return read_secret(uri, path, "Vault token");
         }
-        if let Some(t) = env("VAULT_TOKEN") {
+        if let Some(t) = opts.env.get("VAULT_TOKEN").map(str::to_string) {
             return Ok(Zeroizing::new(t.trim().to_string()));
         }
-        if let Some(home) = env("HOME") {
+        if let Some(home) = opts.env.get("HOME").map(str::to_string) {
             let file = PathBuf::from(home).join(".vault-token");
             if file.is_file() {
                 return read_secret(uri, &file, "Vault token");

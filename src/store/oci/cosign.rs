@@ -426,3 +426,20 @@ fn bundle_manifest(
 pub(super) fn fallback_tag_name(w: &ReferrerWrite) -> String {
     format!("{}:{}", w.repo, w.digest.replace(':', "-"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_tags_are_told_from_image_tags() {
+        let hex = "ab".repeat(32);
+        for tag in ["", ".sig", ".att", ".sbom"] {
+            assert!(is_attachment_tag(&format!("sha256-{hex}{tag}")), "{tag}");
+        }
+        assert!(!is_attachment_tag(&format!("sha256-{hex}.other")));
+        assert!(!is_attachment_tag("sha256-abc.sig"));
+        assert!(!is_attachment_tag("1.4.2"));
+        assert!(!is_attachment_tag("v1.sig"));
+    }
+}
