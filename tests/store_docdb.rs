@@ -728,7 +728,7 @@ fn mongo_document(s: &Stored, signature_b64: &str) -> Value {
     })
 }
 
-fn mongo_server(extra: &[&str]) -> (Service, String) {
+pub(crate) fn mongo_server(extra: &[&str]) -> (Service, String) {
     let port = free_port();
     let mut args = vec![
         common::root()
@@ -750,7 +750,7 @@ fn mongo_server(extra: &[&str]) -> (Service, String) {
 }
 
 /// Every document of `db.coll`, read with pymongo, by `_id`.
-fn mongo_find(server: &str, db: &str, coll: &str) -> Vec<Value> {
+pub(crate) fn mongo_find(server: &str, db: &str, coll: &str) -> Vec<Value> {
     let out = Command::new("python3")
         .arg(common::root().join("tests/tools/mongo_client.py"))
         .args([server, db, coll])
