@@ -168,6 +168,7 @@ impl DynamoCollection {
                     }
                     _ => "",
                 };
+                let status = se.raw().status().as_u16();
                 let transient = matches!(
                     code,
                     "ProvisionedThroughputExceededException"
@@ -175,23 +176,30 @@ impl DynamoCollection {
                         | "RequestLimitExceeded"
                         | "InternalServerError"
                         | "ServiceUnavailable"
-                ) || se.raw().status().as_u16() >= 500;
+                ) || crate::store::is_transient_status(status);
                 let message = match e.message() {
-                    Some(m) => format!("{what}: {target}: {code}{hint}: {m}"),
-                    None => format!("{what}: {target}: {code}{hint}"),
+                    Some(m) => format!("{what}: {target}: HTTP {status} {code}{hint}: {m}"),
+                    None => format!("{what}: {target}: HTTP {status} {code}{hint}"),
                 };
                 (transient, message)
             }
-            SdkError::DispatchFailure(df) if df.is_timeout() => {
-                (true, format!("{what}: {target} timed out: {cause}"))
-            }
+            SdkError::DispatchFailure(df) if df.is_timeout() => (
+                true,
+                format!(
+                    "{what}: {target} did not answer within {}",
+                    crate::deadline::ended_by(REQUEST_TIMEOUT)
+                ),
+            ),
             SdkError::DispatchFailure(df) if df.is_io() => (
                 !refused(err),
                 format!("{what}: cannot reach {target}: {cause}"),
             ),
             SdkError::TimeoutError(_) => (
                 true,
-                format!("{what}: {target} did not answer in time: {cause}"),
+                format!(
+                    "{what}: {target} did not answer within {}",
+                    crate::deadline::ended_by(REQUEST_TIMEOUT)
+                ),
             ),
             _ if cause.contains("credentials") => (
                 false,

@@ -284,8 +284,8 @@ impl Collection for MongoCollection {
                 return Err(StoreError::transient(
                     NAME,
                     format!(
-                        "{what}: {shown} did not answer within {:.0}s",
-                        timeout.as_secs_f64()
+                        "{what}: {shown} did not answer within {}",
+                        crate::deadline::ended_by(REQUEST_TIMEOUT)
                     ),
                 ));
             }
