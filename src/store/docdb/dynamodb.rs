@@ -177,9 +177,14 @@ impl DynamoCollection {
                         | "InternalServerError"
                         | "ServiceUnavailable"
                 ) || crate::store::is_transient_status(status);
-                let message = match e.message() {
-                    Some(m) => format!("{what}: {target}: HTTP {status} {code}{hint}: {m}"),
-                    None => format!("{what}: {target}: HTTP {status} {code}{hint}"),
+                let message = match (e.code(), e.message()) {
+                    (Some(_), Some(m)) => {
+                        format!("{what}: {target}: HTTP {status} {code}{hint}: {m}")
+                    }
+                    (Some(_), None) => format!("{what}: {target}: HTTP {status} {code}{hint}"),
+                    (None, _) => {
+                        format!("{what}: {target} answered HTTP {status} without an AWS error code")
+                    }
                 };
                 (transient, message)
             }
@@ -193,6 +198,11 @@ impl DynamoCollection {
             SdkError::DispatchFailure(df) if df.is_io() => (
                 !refused(err),
                 format!("{what}: cannot reach {target}: {cause}"),
+            ),
+            // An answer cut short: the next try may get a whole one.
+            SdkError::ResponseError(_) => (
+                true,
+                format!("{what}: {target}: the answer could not be read: {cause}"),
             ),
             SdkError::TimeoutError(_) => (
                 true,
