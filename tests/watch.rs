@@ -1501,3 +1501,47 @@ fn watched_runs_are_published_to_kafka() {
     assert!(ok, "{text}");
     w.terminate();
 }
+
+/// The controller stores in MongoDB (docdb) with the server URL read from
+/// `storage.docdb.mongo-server-url-path`; when that secret changes, as
+/// Chains' file watch handles rotated credentials, the next run goes to
+/// the new server without a restart.
+#[test]
+fn watched_runs_follow_a_rotated_mongo_server_url() {
+    let (_a, server_a) = crate::store_docdb::mongo_server(&[]);
+    let (_b, server_b) = crate::store_docdb::mongo_server(&[]);
+    let (_kube, api, dir, kc) = cluster(kmock());
+    let url_file = dir.path().join("mongo-server-url");
+    std::fs::write(&url_file, format!("{server_a}\n")).unwrap();
+    let mut config = base_config();
+    config["artifacts.taskrun.storage"] = json!("docdb");
+    config["storage.docdb.url"] = json!("mongo://chains/watched?id_field=Name");
+    config["storage.docdb.mongo-server-url-path"] = json!(url_file.display().to_string());
+    api.config(config);
+    secret(&api, &testdata("keys/ed25519.pem"));
+    let ids = |server: &str| -> Vec<String> {
+        crate::store_docdb::mongo_find(server, "chains", "watched")
+            .iter()
+            .map(|d| d["_id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    api.add_run(&taskrun("ci", "first", "True", 1));
+    let mut w = Watcher::start(dir.path(), "mongo", &kc, &[], &[]);
+    wait_until("the first run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "first", SIGNED).as_deref() == Some("true")
+    });
+    let first = ids(&server_a);
+    assert_eq!(first.len(), 1, "{first:?}");
+    std::fs::write(&url_file, format!("{server_b}\n")).unwrap();
+    api.add_run(&taskrun("ci", "second", "True", 2));
+    wait_until("the second run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "second", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
+    assert_eq!(ids(&server_a), first, "nothing more on the old server");
+    let second = ids(&server_b);
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_ne!(second, first);
+    w.terminate();
+}
