@@ -42,7 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
         'chains;attest' {
             [CompletionResult]::new('--taskruns', '--taskruns', [CompletionResultType]::ParameterName, 'Child TaskRuns used as context for PipelineRuns only (not attested)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'A chains-config ConfigMap (or a plain map of its keys); flags override it')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]. The names are Chains'': slsa/v1 is SLSA v0.2, slsa/v2alpha3 and slsa/v2alpha4 are SLSA v1.0')
             [CompletionResult]::new('--builder-id', '--builder-id', [CompletionResultType]::ParameterName, 'Builder id recorded in the provenance [default: https://tekton.dev/chains/v2]')
             [CompletionResult]::new('--build-type', '--build-type', [CompletionResultType]::ParameterName, 'Build type for slsa/v2alpha3 and slsa/v2alpha4')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Signing key: a cosign key, a PEM private key, or a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://)')

@@ -38,7 +38,7 @@ set edit:completion:arg-completer[chains] = {|@words|
         &'chains;attest'= {
             cand --taskruns 'Child TaskRuns used as context for PipelineRuns only (not attested)'
             cand --config 'A chains-config ConfigMap (or a plain map of its keys); flags override it'
-            cand --format 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]'
+            cand --format 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]. The names are Chains'': slsa/v1 is SLSA v0.2, slsa/v2alpha3 and slsa/v2alpha4 are SLSA v1.0'
             cand --builder-id 'Builder id recorded in the provenance [default: https://tekton.dev/chains/v2]'
             cand --build-type 'Build type for slsa/v2alpha3 and slsa/v2alpha4'
             cand --key 'Signing key: a cosign key, a PEM private key, or a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://)'

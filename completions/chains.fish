@@ -38,10 +38,10 @@ complete -c chains -n "__fish_chains_needs_command" -f -a "completions" -d 'Prin
 complete -c chains -n "__fish_chains_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l taskruns -d 'Child TaskRuns used as context for PipelineRuns only (not attested)' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -l config -d 'A chains-config ConfigMap (or a plain map of its keys); flags override it' -r -F
-complete -c chains -n "__fish_chains_using_subcommand attest" -l format -d 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]' -r -f -a "in-toto\t''
-slsa/v1\t''
-slsa/v2alpha3\t''
-slsa/v2alpha4\t''"
+complete -c chains -n "__fish_chains_using_subcommand attest" -l format -d 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]. The names are Chains\': slsa/v1 is SLSA v0.2, slsa/v2alpha3 and slsa/v2alpha4 are SLSA v1.0' -r -f -a "in-toto\t'SLSA v0.2 provenance (the same as slsa/v1)'
+slsa/v1\t'SLSA v0.2 provenance, in-toto Statement v0.1'
+slsa/v2alpha3\t'SLSA v1.0 provenance, in-toto Statement v1'
+slsa/v2alpha4\t'SLSA v1.0 provenance, with StepAction results and build-artifact subjects'"
 complete -c chains -n "__fish_chains_using_subcommand attest" -l builder-id -d 'Builder id recorded in the provenance [default: https://tekton.dev/chains/v2]' -r
 complete -c chains -n "__fish_chains_using_subcommand attest" -l build-type -d 'Build type for slsa/v2alpha3 and slsa/v2alpha4' -r -f -a "https://tekton.dev/chains/v2/slsa\t''
 https://tekton.dev/chains/v2/slsa-tekton\t''"

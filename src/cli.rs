@@ -434,7 +434,9 @@ pub struct AttestArgs {
     pub config: Option<PathBuf>,
 
     /// Provenance format [default: from config, else in-toto, i.e. slsa/v1].
-    #[arg(long, value_name = "FORMAT", value_parser = ["in-toto", "slsa/v1", "slsa/v2alpha3", "slsa/v2alpha4"])]
+    /// The names are Chains': slsa/v1 is SLSA v0.2, slsa/v2alpha3 and
+    /// slsa/v2alpha4 are SLSA v1.0.
+    #[arg(long, value_name = "FORMAT", value_parser = FormatParser)]
     pub format: Option<String>,
 
     /// Builder id recorded in the provenance [default: https://tekton.dev/chains/v2].
@@ -548,6 +550,65 @@ pub struct AttestArgs {
     /// call also has its own limit (90 s across its retries).
     #[arg(long, value_name = "DURATION", value_parser = parse_go_duration)]
     pub timeout: Option<std::time::Duration>,
+}
+
+/// `--format`: Chains' format names, whose versions are not SLSA's. A
+/// wrong name gets what each name means instead of clap's nearest name
+/// (which for `slsa/v2` was `slsa/v1`, SLSA v0.2).
+#[derive(Clone, Copy)]
+struct FormatParser;
+
+impl FormatParser {
+    const VALUES: [(&'static str, &'static str); 4] = [
+        ("in-toto", "SLSA v0.2 provenance (the same as slsa/v1)"),
+        ("slsa/v1", "SLSA v0.2 provenance, in-toto Statement v0.1"),
+        (
+            "slsa/v2alpha3",
+            "SLSA v1.0 provenance, in-toto Statement v1",
+        ),
+        (
+            "slsa/v2alpha4",
+            "SLSA v1.0 provenance, with StepAction results and build-artifact subjects",
+        ),
+    ];
+}
+
+impl clap::builder::TypedValueParser for FormatParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let given = value.to_string_lossy();
+        if Self::VALUES.iter().any(|(name, _)| *name == given) {
+            return Ok(given.into_owned());
+        }
+        let names: Vec<String> = Self::VALUES
+            .iter()
+            .map(|(name, meaning)| format!("  {name:<14} {meaning}"))
+            .collect();
+        let flag = arg.map_or("--format".to_string(), |a| a.to_string());
+        let hint = match given.contains("v2") || given.contains("1.0") {
+            true => "\nFor SLSA v1.0 use slsa/v2alpha4 (slsa/v1 is SLSA v0.2).",
+            false => "",
+        };
+        let message = format!(
+            "invalid value '{given}' for '{flag}'; Chains' format names are:\n{}{hint}\n",
+            names.join("\n")
+        );
+        Err(clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(Self::VALUES.iter().map(|(name, meaning)| {
+            clap::builder::PossibleValue::new(*name).help(*meaning)
+        })))
+    }
 }
 
 /// A positive Go duration (`300ms`, `1m30s`).
