@@ -1091,4 +1091,22 @@ mod tests {
         assert!(parse_duration("x").is_err());
         assert!(parse_duration("5h").is_err());
     }
+
+    /// `watch --timeout` bounds each run's remote calls: 5m unless given,
+    /// and never zero (every call would fail untried).
+    #[test]
+    fn watch_timeout_defaults_to_five_minutes_and_refuses_zero() {
+        let timeout = |extra: &[&str]| {
+            let args = [&["chains", "watch"][..], extra].concat();
+            match Cli::try_parse_from(args).map(|c| c.command) {
+                Ok(Command::Watch(w)) => Ok(w.timeout),
+                Ok(_) => panic!("watch"),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        assert_eq!(timeout(&[]), Ok(Duration::from_secs(300)));
+        assert_eq!(timeout(&["--timeout", "30s"]), Ok(Duration::from_secs(30)));
+        let zero = timeout(&["--timeout", "0s"]).unwrap_err();
+        assert!(zero.contains("a timeout must be positive"), "{zero}");
+    }
 }

@@ -647,6 +647,53 @@ fn a_hung_storage_backend_fails_the_run_by_its_timeout_and_marks_nothing_signed(
     }
 }
 
+/// A Rekor that never answers uploads (the fault proxy stalls them in front
+/// of the Rekor mock; the log key is read through it): each try of the run
+/// fails by `--timeout` naming Rekor, the run ends marked failed, never
+/// signed, and nothing is stored (the tekton backend writes after Rekor).
+#[test]
+fn a_hung_rekor_fails_the_run_by_its_timeout_and_marks_nothing_signed() {
+    use crate::common::fault::{Fault, FaultProxy};
+    let rekor = common::sigstore_mock::start();
+    let proxy = FaultProxy::start_when(rekor.port, Fault::Stall, |head| {
+        head.starts_with("POST /api/v1/log/entries")
+    });
+    let (_kube, api, dir, kc) = cluster(kmock());
+    let mut config = base_config();
+    config["artifacts.taskrun.storage"] = json!("tekton");
+    config["transparency.enabled"] = json!("true");
+    config["transparency.url"] = json!(proxy.url());
+    api.config(config);
+    api.add_run(&taskrun("ci", "build", "True", 1));
+    let key = testdata("keys/ed25519.pem");
+    let mut w = Watcher::start(
+        dir.path(),
+        "rekor",
+        &kc,
+        &["--key", key.to_str().unwrap(), "--timeout", "2s"],
+        &[],
+    );
+    wait_until("the TaskRun to be marked failed", &[&w], || {
+        api.annotation("taskruns", "ci", "build", SIGNED).as_deref() == Some("failed")
+    });
+    let tries = w.lines("attestation failed; will retry");
+    let first = tries[0]["error"].as_str().unwrap();
+    assert!(
+        first.contains("rekor: ") && first.contains("within the --timeout of 2s"),
+        "{first}"
+    );
+    assert!(!proxy.faulted().is_empty(), "the stall was never hit");
+    assert_eq!(w.metric("watcher_taskrun_marked_signed_total"), 0.0);
+    let a = &api.taskrun("ci", "build")["metadata"]["annotations"];
+    for part in ["payload", "signature", "transparency"] {
+        assert!(
+            a.as_object().unwrap().keys().all(|k| !k.contains(part)),
+            "{part} stored: {a}"
+        );
+    }
+    w.terminate();
+}
+
 /// A test's cluster: the API server (kept running), a client for it, and a
 /// directory with the kubeconfig, where the watchers also keep their logs.
 fn cluster(server: common::Service) -> (common::Service, Api, tempfile::TempDir, PathBuf) {

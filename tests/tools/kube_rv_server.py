@@ -7,7 +7,8 @@ meta.k8s.io/v1) to a client whose Accept asks for
 `application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1` on a
 list or `...;as=PartialObjectMetadata;...` on a get or watch, taking the
 first acceptable media type of the Accept list (406 when none is), and it
-filters lists by an equality `labelSelector`.
+filters lists by an equality `labelSelector`. With KUBE_RV_SERVER_FULL_LISTS=1
+in its environment it ignores `as=` as an emulator would (full objects, kind List).
 
 usage: kube_rv_server.py PORT [PRELOAD.jsonl]
 PRELOAD holds one {"collection": "/apis/.../namespaces/ns/plural", "object": {...}}
@@ -29,6 +30,7 @@ Test hooks (not Kubernetes API):
 """
 import copy
 import json
+import os
 import sys
 import threading
 import time
@@ -81,6 +83,8 @@ def negotiate(accept, is_list):
     """The representation for an Accept header: "full", "partial", or None
     (406). As the API server: media types in order; `as=` selects a
     meta.k8s.io/v1 (or v1beta1) conversion, the List kind for lists."""
+    if os.environ.get("KUBE_RV_SERVER_FULL_LISTS"):
+        return "full"
     want = "PartialObjectMetadataList" if is_list else "PartialObjectMetadata"
     for part in (accept or "*/*").split(","):
         fields = [f.strip() for f in part.split(";")]
