@@ -126,7 +126,7 @@ complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore
 complete -c chains -n "__fish_chains_using_subcommand verify" -l require-tlog -d 'Reject anything without a verified transparency log entry'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore-tlog -d 'Do not look at transparency log entries at all (said so in the report)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l print-payload -l print-provenance -d 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr (--print-provenance as in slsa-verifier)'
-complete -c chains -n "__fish_chains_using_subcommand verify" -l allow-insecure-registry -d 'Reach --image registries over plain HTTP or with unverified TLS'
+complete -c chains -n "__fish_chains_using_subcommand verify" -l allow-insecure-registry -l allow-http-registry -d 'Reach --image registries over plain HTTP or with unverified TLS (cosign\'s --allow-insecure-registry and --allow-http-registry)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l fail-fast -d 'Stop at the first input that cannot be read'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l k8s-keychain -d 'Use the Kubernetes keychain: the imagePullSecrets of --k8s-service-account, read with KUBECONFIG, ~/.kube/config or the in-cluster service account (as cosign\'s --k8s-keychain)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'

@@ -402,8 +402,9 @@ pub struct VerifyArgs {
     #[arg(long, visible_alias = "print-provenance", conflicts_with = "output")]
     pub print_payload: bool,
 
-    /// Reach --image registries over plain HTTP or with unverified TLS.
-    #[arg(long)]
+    /// Reach --image registries over plain HTTP or with unverified TLS
+    /// (cosign's --allow-insecure-registry and --allow-http-registry).
+    #[arg(long, visible_alias = "allow-http-registry")]
     pub allow_insecure_registry: bool,
 
     /// Stop at the first input that cannot be read.
@@ -1010,6 +1011,7 @@ mod tests {
             "5m",
             "--source-tag",
             "v1",
+            "--allow-http-registry",
         ])
         .command
         else {
@@ -1023,6 +1025,7 @@ mod tests {
         assert!(v.certificate_chain.is_some() && v.print_payload);
         assert_eq!(v.timeout, Some(Duration::from_secs(300)));
         assert_eq!(v.source_tag.as_deref(), Some("v1"));
+        assert!(v.allow_insecure_registry);
         let cli = parse(&["chains", "-d", "verify", "-o", "yaml", "x"]);
         assert!(cli.verbose);
         let Command::Verify(v) = cli.command else {
