@@ -168,7 +168,7 @@ fn oci_registry_faults_fail_clearly_and_store_nothing() {
                 "--config",
                 &cfg,
                 &run,
-                "-o",
+                "--output-dir",
                 out_dir.path().to_str().unwrap(),
             ],
             &[],
@@ -211,7 +211,7 @@ fn gcs_faults_fail_clearly_and_store_nothing() {
                 "--config",
                 &cfg,
                 testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-                "-o",
+                "--output-dir",
                 out_dir.path().to_str().unwrap(),
             ],
             &[("STORAGE_EMULATOR_HOST", proxy.host())],
@@ -260,7 +260,7 @@ fn rekor_faults_fail_clearly_and_store_nothing() {
                 "--key",
                 &key(),
                 testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-                "-o",
+                "--output-dir",
                 out_dir.path().to_str().unwrap(),
             ],
             &[],
@@ -341,7 +341,7 @@ fn aws_kms_faults_fail_clearly_and_sign_nothing() {
                 "--key",
                 "awskms:///alias/chains-faults",
                 testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-                "-o",
+                "--output-dir",
                 out_dir.path().to_str().unwrap(),
             ],
             &[
@@ -405,7 +405,7 @@ fn vault_transit_faults_fail_clearly_and_sign_nothing() {
                 "--key",
                 "hashivault://chains-faults",
                 testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-                "-o",
+                "--output-dir",
                 out_dir.path().to_str().unwrap(),
             ],
             &[("VAULT_ADDR", proxy.url()), ("VAULT_TOKEN", ROOT.into())],
@@ -512,5 +512,46 @@ fn grafeas_faults_fail_clearly_and_store_nothing() {
         if !matches!(fault, Fault::Truncate | Fault::Reset | Fault::Slow) {
             assert_eq!(occurrences(), before, "{case}: stored");
         }
+    }
+}
+
+#[test]
+fn fulcio_faults_fail_clearly_and_sign_nothing() {
+    let mock = common::sigstore_mock::start();
+    let work = tempfile::tempdir().unwrap();
+    let token = work.path().join("token");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    std::fs::write(
+        &token,
+        common::sigstore_mock::unsigned_jwt(json!({
+            "iss": "https://kubernetes.default.svc.cluster.local",
+            "sub": "system:serviceaccount:tekton-chains:tekton-chains-controller",
+            "aud": ["sigstore"], "iat": now, "nbf": now, "exp": now + 600,
+        })),
+    )
+    .unwrap();
+    for fault in FAULTS {
+        let proxy = FaultProxy::start(mock.port, fault);
+        let out_dir = tempfile::tempdir().unwrap();
+        let out = attest(
+            &[
+                "--bundle",
+                "--fulcio-url",
+                &proxy.url(),
+                "--identity-token-file",
+                token.to_str().unwrap(),
+                testdata("runs/taskrun-build.yaml").to_str().unwrap(),
+                "--output-dir",
+                out_dir.path().to_str().unwrap(),
+            ],
+            &[],
+        );
+        let case = format!("fulcio x {fault}");
+        let err = assert_failed(&out, "Fulcio", fault, &proxy);
+        assert!(err.contains(&proxy.url()), "{case}: {err}");
+        assert_empty(out_dir.path(), &case);
     }
 }

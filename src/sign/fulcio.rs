@@ -243,12 +243,23 @@ fn post(
 ) -> Result<Vec<u8>, SignError> {
     // reqwest's blocking client runs its own runtime and must not be created or
     // dropped inside an async one: keep it on a thread of its own.
+    // The deadline in force is this thread's: read it here, not on the new one.
+    let limit = Limit {
+        timeout: crate::deadline::cap(REQUEST_TIMEOUT),
+        shown: crate::deadline::ended_by(REQUEST_TIMEOUT),
+    };
     std::thread::scope(|scope| {
         scope
-            .spawn(|| post_blocking(endpoint, request, shown, token, identity))
+            .spawn(|| post_blocking(endpoint, request, shown, token, identity, &limit))
             .join()
             .unwrap_or_else(|_| Err(fulcio(format!("the request to Fulcio ({shown}) panicked"))))
     })
+}
+
+/// A request's timeout, and how to name it when it ends a request.
+struct Limit {
+    timeout: Duration,
+    shown: String,
 }
 
 fn post_blocking(
@@ -257,12 +268,13 @@ fn post_blocking(
     shown: &str,
     token: &str,
     identity: &Identity,
+    limit: &Limit,
 ) -> Result<Vec<u8>, SignError> {
     use std::io::Read;
 
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
+        .timeout(limit.timeout)
         // The request carries a credential: never resend it somewhere else.
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
@@ -278,36 +290,38 @@ fn post_blocking(
         .header(reqwest::header::ACCEPT, "application/json")
         .json(request)
         .send()
-        .map_err(|e| transport_error(e, shown))?;
+        .map_err(|e| transport_error(e, shown, limit))?;
     let status = response.status();
     if status.is_success() {
         return response
             .bytes()
             .map(|b| b.to_vec())
-            .map_err(|e| transport_error(e, shown));
+            .map_err(|e| transport_error(e, shown, limit));
     }
     let mut body = Vec::new();
     let _ = response.take(MAX_ERROR_BODY as u64).read_to_end(&mut body);
     let detail = error_detail(&body, token);
     let mut message = format!("Fulcio ({shown}) answered HTTP {status}");
-    if status.is_client_error() {
+    // 429 (and 408) say nothing of the request: no hint about the token.
+    let refused = status.is_client_error() && !matches!(status.as_u16(), 408 | 429);
+    if refused {
         message = format!("Fulcio ({shown}) refused the certificate request (HTTP {status})");
     }
     if !detail.is_empty() {
         message.push_str(": ");
         message.push_str(&detail);
     }
-    if status.is_client_error() {
+    if refused {
         message.push_str(&token_hint(identity, SystemTime::now()));
     }
     Err(fulcio(message))
 }
 
-fn transport_error(e: reqwest::Error, shown: &str) -> SignError {
+fn transport_error(e: reqwest::Error, shown: &str, limit: &Limit) -> SignError {
     if e.is_timeout() {
         return fulcio(format!(
-            "Fulcio ({shown}) did not answer within {}s",
-            REQUEST_TIMEOUT.as_secs()
+            "Fulcio ({shown}) did not answer within {}",
+            limit.shown
         ));
     }
     fulcio(format!(
