@@ -1545,3 +1545,35 @@ fn watched_runs_follow_a_rotated_mongo_server_url() {
     assert_ne!(second, first);
     w.terminate();
 }
+
+/// kubectl's `--context` and `-n`: the context named is used, not the
+/// kubeconfig's current one (which points at nothing here).
+#[test]
+fn watch_takes_kubectls_context_and_short_namespace() {
+    let (kube, api, dir, _) = cluster(kmock());
+    api.config(base_config());
+    secret(&api, &testdata("keys/ed25519.pem"));
+    api.add_run(&taskrun("ci", "by-context", "True", 1));
+    let dead = common::free_port();
+    let kc = dir.path().join("two-contexts");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster: {{server: \"http://127.0.0.1:{dead}\"}}\n- name: live\n  cluster: {{server: \"http://127.0.0.1:{}\"}}\nusers:\n- name: u\n  user: {{token: test-token}}\ncontexts:\n- name: dead\n  context: {{cluster: dead, user: u, namespace: tekton-chains}}\n- name: live\n  context: {{cluster: live, user: u, namespace: tekton-chains}}\ncurrent-context: dead\n",
+            kube.port
+        ),
+    )
+    .unwrap();
+    let w = Watcher::start(
+        dir.path(),
+        "ctx",
+        &kc,
+        &["--context", "live", "-n", "ci"],
+        &[],
+    );
+    wait_until("the run to be signed through --context live", &[&w], || {
+        api.annotation("taskruns", "ci", "by-context", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
+}
