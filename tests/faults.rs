@@ -58,7 +58,7 @@ fn attest(args: &[&str], envs: &[(&str, String)]) -> Output {
 
 /// What the error must say for `fault`, beyond naming the backend: `[any
 /// of]` phrases, lower-cased.
-fn said(fault: Fault) -> &'static [&'static str] {
+pub(crate) fn said(fault: Fault) -> &'static [&'static str] {
     match fault {
         Fault::Pass => &[],
         Fault::Refuse => &["connection refused"],
@@ -287,7 +287,7 @@ fn rekor_faults_fail_clearly_and_store_nothing() {
 }
 
 /// moto answers KMS requests without checking their signatures.
-fn moto_create_key(port: u16, alias: &str) {
+pub(crate) fn moto_create_key(port: u16, alias: &str) {
     let http = reqwest::blocking::Client::new();
     let call = |target: &str, body: Value| -> Value {
         let resp = http

@@ -7,6 +7,9 @@
 //! Waits poll the API until a condition holds; their deadlines only guard
 //! against a hung test and are never what is asserted.
 
+/// Each backend behind the fault proxy, one controller meeting every fault.
+mod faults;
+
 use crate::common;
 use crate::common::testdata;
 

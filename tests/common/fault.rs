@@ -290,11 +290,14 @@ type Applies = Box<dyn Fn(&str) -> bool + Send + Sync>;
 /// [`Fault`] into the requests a predicate (method, target) selects and
 /// forwards the rest. Each request gets its own upstream connection and is
 /// answered with `Connection: close`, so a client cannot pool around a
-/// fault. Stops accepting when dropped; stalled connections are released.
+/// fault. The fault can be changed while it runs ([`FaultProxy::set_fault`]),
+/// so one long-lived client (a controller) can meet each fault in turn.
+/// Stops accepting when dropped; stalled connections are released.
 pub struct FaultProxy {
     pub port: u16,
-    pub fault: Fault,
-    listener_open: bool,
+    fault: Arc<Mutex<Fault>>,
+    /// Whether the port is listening (false while the fault is Refuse).
+    listening: Arc<AtomicBool>,
     faulted: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -315,28 +318,50 @@ impl FaultProxy {
     ) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        // Refused from the start: the port was just ours; closing it leaves
+        // nothing listening.
+        let listener = (fault != Fault::Refuse).then_some(listener);
+        let listening = Arc::new(AtomicBool::new(listener.is_some()));
         let faulted = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        if fault == Fault::Refuse {
-            // The port was just ours; closing it leaves nothing listening.
-            drop(listener);
-            return FaultProxy {
-                port,
-                fault,
-                listener_open: false,
-                faulted,
-                stop,
-                thread: None,
-            };
-        }
+        let mode = Arc::new(Mutex::new(fault));
         let applies: Arc<Applies> = Arc::new(Box::new(applies));
-        let (seen, halt) = (faulted.clone(), stop.clone());
+        let (seen, halt, now, open) = (
+            faulted.clone(),
+            stop.clone(),
+            mode.clone(),
+            listening.clone(),
+        );
         let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if halt.load(Ordering::SeqCst) {
-                    break;
+            let mut listener = listener;
+            while !halt.load(Ordering::SeqCst) {
+                let fault = *now.lock().unwrap();
+                if fault == Fault::Refuse {
+                    listener = None;
+                    open.store(false, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
                 }
-                let Ok(client) = stream else { continue };
+                let Some(l) = &listener else {
+                    // Listen again on the same port (std sets SO_REUSEADDR).
+                    match TcpListener::bind(("127.0.0.1", port)) {
+                        Ok(l) => {
+                            listener = Some(l);
+                            open.store(true, Ordering::SeqCst);
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                    continue;
+                };
+                let Ok((client, _)) = l.accept() else {
+                    continue;
+                };
+                // A wake-up from `set_fault` or `drop`, or a client that
+                // came as the port was closing: dropped, as a refusal is.
+                let fault = *now.lock().unwrap();
+                if halt.load(Ordering::SeqCst) || fault == Fault::Refuse {
+                    continue;
+                }
                 let (seen, halt, applies) = (seen.clone(), halt.clone(), applies.clone());
                 std::thread::spawn(move || {
                     let _ = serve(client, upstream, fault, &applies, &seen, &halt);
@@ -345,11 +370,36 @@ impl FaultProxy {
         });
         FaultProxy {
             port,
-            fault,
-            listener_open: true,
+            fault: mode,
+            listening,
             faulted,
             stop,
             thread: Some(thread),
+        }
+    }
+
+    /// The fault applied to new connections.
+    pub fn fault(&self) -> Fault {
+        *self.fault.lock().unwrap()
+    }
+
+    /// Apply `fault` to the connections accepted from now on; returns once
+    /// the port is closed (Refuse) or listening again (any other fault).
+    /// Connections already open keep the fault they met.
+    pub fn set_fault(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = fault;
+        // Wake the accept loop so it sees the new fault.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let want = fault != Fault::Refuse;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while self.listening.load(Ordering::SeqCst) != want {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "fault proxy: port {} not {} after 60s",
+                self.port,
+                if want { "listening" } else { "closed" }
+            );
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -362,8 +412,8 @@ impl FaultProxy {
         format!("http://{}", self.host())
     }
 
-    /// The request lines the fault was applied to, in order (always empty
-    /// for [`Fault::Refuse`], which sees no request).
+    /// The request lines the fault was applied to, in order (a refused
+    /// port sees no request).
     pub fn faulted(&self) -> Vec<String> {
         self.faulted.lock().unwrap().clone()
     }
@@ -372,7 +422,7 @@ impl FaultProxy {
 impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if self.listener_open {
+        if self.listening.load(Ordering::SeqCst) {
             let _ = TcpStream::connect(("127.0.0.1", self.port));
         }
         if let Some(t) = self.thread.take() {
