@@ -24,6 +24,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::http;
 use super::{Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on};
 use crate::cloud::{error_chain, snippet};
 use crate::run::RunId;
@@ -79,34 +80,22 @@ impl ArchivistaBackend {
     /// One upload; the gitoid Archivista acknowledged.
     fn upload(&self, body: &[u8]) -> Result<String, StoreError> {
         let place = format!("cannot upload to {}", self.upload_url);
-        let mut req = self
+        let req = self
             .http
             .post(&self.upload_url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        // No request outlasts the deadline in force (--timeout).
-        req = req.timeout(crate::deadline::cap(REQUEST_TIMEOUT));
-        let (status, reply) = match req.send().and_then(|r| {
-            let status = r.status().as_u16();
-            r.bytes().map(|b| (status, b))
-        }) {
+        let (status, reply) = match http::exchange(req, REQUEST_TIMEOUT) {
             Ok(r) => r,
             Err(e) => {
-                // Nobody listening will not change in a second; a timeout may.
-                let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                let message = if e.is_timeout() {
-                    format!(
-                        "{place}: no answer within {}",
-                        crate::deadline::ended_by(REQUEST_TIMEOUT)
-                    )
-                } else {
-                    format!("{place}: {}", error_chain(&e.without_url()))
-                };
-                return Err(if transient {
-                    StoreError::transient(NAME, message)
-                } else {
-                    StoreError::new(NAME, message)
-                });
+                return Err(http::unanswered(
+                    e,
+                    &place,
+                    None,
+                    REQUEST_TIMEOUT,
+                    |m| StoreError::new(NAME, m),
+                    |m| StoreError::transient(NAME, m),
+                ));
             }
         };
         if status != 200 {

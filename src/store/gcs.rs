@@ -39,6 +39,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
+use super::http::{self, Peer};
 use super::{Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on};
 use crate::cloud::google::{GoogleCredentials, SCOPE_DEVSTORAGE_READ_WRITE, crc32c, error_message};
 use crate::cloud::{error_chain, nonempty, pct};
@@ -178,8 +179,6 @@ impl GcsBackend {
                 .post(&url)
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(data.to_vec());
-            // No request outlasts the deadline in force (--timeout).
-            req = req.timeout(crate::deadline::cap(REQUEST_TIMEOUT));
             if let Some(auth) = &self.auth {
                 let token = auth.token(&self.http).map_err(|m| {
                     fail(format!(
@@ -189,33 +188,22 @@ impl GcsBackend {
                 })?;
                 req = req.bearer_auth(token.as_str());
             }
-            let (status, body) = match req.send().and_then(|r| {
-                let status = r.status().as_u16();
-                r.bytes().map(|b| (status, b))
-            }) {
+            let (status, body) = match http::exchange(req, REQUEST_TIMEOUT) {
                 Ok(reply) => reply,
                 Err(e) => {
-                    // Nobody listening (or no such host) will not change in
-                    // a second; a timeout or a dropped connection may.
-                    let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = if e.is_timeout() {
-                        format!(
-                            "cannot write {object}: Cloud Storage at {} did not answer within {}",
-                            self.base,
-                            crate::deadline::ended_by(REQUEST_TIMEOUT)
-                        )
-                    } else {
-                        format!(
-                            "cannot write {object}: cannot reach Cloud Storage at {}: {}",
-                            self.base,
-                            error_chain(&e.without_url())
-                        )
+                    let peer = Peer {
+                        service: "Cloud Storage",
+                        base: &self.base,
                     };
-                    return Err(if transient {
-                        retry(message)
-                    } else {
-                        fail(message)
-                    });
+                    let what = format!("cannot write {object}");
+                    return Err(http::unanswered(
+                        e,
+                        &what,
+                        Some(peer),
+                        REQUEST_TIMEOUT,
+                        fail,
+                        retry,
+                    ));
                 }
             };
             if (200..300).contains(&status) {
@@ -386,25 +374,18 @@ impl GcsBackend {
             let response = match req.send() {
                 Ok(r) => r,
                 Err(e) => {
-                    let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = if e.is_timeout() {
-                        format!(
-                            "{what}: Cloud Storage at {} did not answer within {}",
-                            self.base,
-                            crate::deadline::ended_by(REQUEST_TIMEOUT)
-                        )
-                    } else {
-                        format!(
-                            "{what}: cannot reach Cloud Storage at {}: {}",
-                            self.base,
-                            error_chain(&e.without_url())
-                        )
+                    let peer = Peer {
+                        service: "Cloud Storage",
+                        base: &self.base,
                     };
-                    return Err(if transient {
-                        retry(message)
-                    } else {
-                        fail(message)
-                    });
+                    return Err(http::unanswered(
+                        e,
+                        what,
+                        Some(peer),
+                        REQUEST_TIMEOUT,
+                        fail,
+                        retry,
+                    ));
                 }
             };
             let status = response.status().as_u16();

@@ -31,6 +31,7 @@ use serde_json::{Map, Value, json};
 use super::{Collection, DocstoreUrl, FieldValue, NAME, SignedDocument, field_names};
 use crate::cloud::google::{GoogleCredentials, error_message};
 use crate::cloud::{error_chain, nonempty};
+use crate::store::http::{self, Peer};
 use crate::store::{StoreError, is_transient_status};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -115,9 +116,6 @@ impl FirestoreCollection {
         let mut refreshed = false;
         loop {
             let mut req = self.http.post(&url).json(body);
-            if let Some(left) = crate::deadline::remaining() {
-                req = req.timeout(left.min(REQUEST_TIMEOUT));
-            }
             req = match &self.auth {
                 Some(auth) => {
                     let token = auth.token(&self.http).map_err(|m| {
@@ -130,31 +128,21 @@ impl FirestoreCollection {
                 }
                 None => req.bearer_auth("owner"),
             };
-            let (status, reply) = match req.send().and_then(|r| {
-                let status = r.status().as_u16();
-                r.bytes().map(|b| (status, b))
-            }) {
+            let (status, reply) = match http::exchange(req, REQUEST_TIMEOUT) {
                 Ok(reply) => reply,
                 Err(e) => {
-                    let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = if e.is_timeout() {
-                        format!(
-                            "{what}: Firestore at {} did not answer within {}",
-                            self.base,
-                            crate::deadline::ended_by(REQUEST_TIMEOUT)
-                        )
-                    } else {
-                        format!(
-                            "{what}: cannot reach Firestore at {}: {}",
-                            self.base,
-                            error_chain(&e.without_url())
-                        )
+                    let peer = Peer {
+                        service: "Firestore",
+                        base: &self.base,
                     };
-                    return Err(if transient {
-                        retry(message)
-                    } else {
-                        fail(message)
-                    });
+                    return Err(http::unanswered(
+                        e,
+                        what,
+                        Some(peer),
+                        REQUEST_TIMEOUT,
+                        fail,
+                        retry,
+                    ));
                 }
             };
             if (200..300).contains(&status) {

@@ -1,0 +1,69 @@
+//! The HTTP exchange the REST storage backends (Cloud Storage, Container
+//! Analysis, Archivista, Firestore) share: one request under the deadline in
+//! force with its whole answer read, and a request that got no answer turned
+//! into a [`StoreError`] that says whether trying again may help. Each
+//! backend keeps its own status handling, since what a status means differs.
+
+use std::time::Duration;
+
+use reqwest::blocking::RequestBuilder;
+
+use super::StoreError;
+use crate::cloud::error_chain;
+
+/// Who was asked, for messages: `{service} at {base}`.
+pub(crate) struct Peer<'a> {
+    pub service: &'a str,
+    pub base: &'a str,
+}
+
+/// Send `req` with a timeout of `limit`, or less when the deadline in force
+/// (`--timeout`) is nearer, and read the whole answer: (status, body).
+pub(crate) fn exchange(req: RequestBuilder, limit: Duration) -> reqwest::Result<(u16, Vec<u8>)> {
+    req.timeout(crate::deadline::cap(limit))
+        .send()
+        .and_then(|r| {
+            let status = r.status().as_u16();
+            r.bytes().map(|b| (status, b.to_vec()))
+        })
+}
+
+/// The error for a request that got no answer, after `what` (where it went
+/// wrong). Nobody listening, or no such host, will not change in a second: it
+/// is made by `fail`; a timeout or a dropped connection may, so it is made by
+/// `retry`. Without a `peer` the message names no server (`what` does).
+pub(crate) fn unanswered(
+    e: reqwest::Error,
+    what: &str,
+    peer: Option<Peer>,
+    limit: Duration,
+    fail: impl FnOnce(String) -> StoreError,
+    retry: impl FnOnce(String) -> StoreError,
+) -> StoreError {
+    let timed_out = e.is_timeout();
+    let transient = timed_out || !(e.is_connect() || e.is_builder());
+    let message = match (peer, timed_out) {
+        (Some(p), true) => format!(
+            "{what}: {} at {} did not answer within {}",
+            p.service,
+            p.base,
+            crate::deadline::ended_by(limit)
+        ),
+        (Some(p), false) => format!(
+            "{what}: cannot reach {} at {}: {}",
+            p.service,
+            p.base,
+            error_chain(&e.without_url())
+        ),
+        (None, true) => format!(
+            "{what}: no answer within {}",
+            crate::deadline::ended_by(limit)
+        ),
+        (None, false) => format!("{what}: {}", error_chain(&e.without_url())),
+    };
+    if transient {
+        retry(message)
+    } else {
+        fail(message)
+    }
+}
