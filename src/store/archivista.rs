@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use super::http;
 use super::{Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on};
-use crate::cloud::{error_chain, snippet};
+use crate::cloud::snippet;
 use crate::run::RunId;
 use crate::sign::dsse::Envelope;
 
@@ -59,17 +59,8 @@ impl ArchivistaBackend {
                 format!("storage.archivista.url {url:?} is not an http(s) URL"),
             ));
         }
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                StoreError::new(
-                    NAME,
-                    format!("cannot set up an HTTP client: {}", error_chain(&e)),
-                )
-            })?;
+        let http =
+            http::client(CONNECT_TIMEOUT, REQUEST_TIMEOUT).map_err(|m| StoreError::new(NAME, m))?;
         Ok(ArchivistaBackend {
             // Go's url.JoinPath(base, "upload").
             upload_url: format!("{}/upload", url.trim_end_matches('/')),

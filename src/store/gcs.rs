@@ -42,7 +42,7 @@ use serde_json::Value;
 use super::http::{self, Peer};
 use super::{Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on};
 use crate::cloud::google::{GoogleCredentials, SCOPE_DEVSTORAGE_READ_WRITE, crc32c, error_message};
-use crate::cloud::{error_chain, nonempty, pct};
+use crate::cloud::{nonempty, pct};
 use crate::run::RunId;
 
 const NAME: &str = "gcs";
@@ -135,17 +135,8 @@ impl GcsBackend {
         auth: Option<GoogleCredentials>,
     ) -> Result<Self, StoreError> {
         check_bucket_name(bucket)?;
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                StoreError::new(
-                    NAME,
-                    format!("cannot set up an HTTP client: {}", error_chain(&e)),
-                )
-            })?;
+        let http =
+            http::client(CONNECT_TIMEOUT, REQUEST_TIMEOUT).map_err(|m| StoreError::new(NAME, m))?;
         Ok(GcsBackend {
             bucket: bucket.to_string(),
             base,

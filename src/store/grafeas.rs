@@ -49,7 +49,7 @@ use super::{
     ArtifactKind, Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on,
 };
 use crate::cloud::google::{GoogleCredentials, SCOPE_CLOUD_PLATFORM, error_message};
-use crate::cloud::{error_chain, nonempty, pct};
+use crate::cloud::{nonempty, pct};
 use crate::run::RunId;
 
 const NAME: &str = "grafeas";
@@ -122,17 +122,8 @@ impl GrafeasBackend {
         };
         let auth = GoogleCredentials::from_env(env, SCOPE_CLOUD_PLATFORM)
             .map_err(|m| StoreError::new(NAME, format!("Google credentials: {m}")))?;
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                StoreError::new(
-                    NAME,
-                    format!("cannot set up an HTTP client: {}", error_chain(&e)),
-                )
-            })?;
+        let http =
+            http::client(CONNECT_TIMEOUT, REQUEST_TIMEOUT).map_err(|m| StoreError::new(NAME, m))?;
         Ok(GrafeasBackend {
             opts,
             project,

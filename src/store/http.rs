@@ -1,5 +1,5 @@
 //! The HTTP exchange the REST storage backends (Cloud Storage, Container
-//! Analysis, Archivista, Firestore) share: one request under the deadline in
+//! Analysis, Archivista, Firestore) share: their client, one request under the deadline in
 //! force with its whole answer read, and a request that got no answer turned
 //! into a [`StoreError`] that says whether trying again may help. Each
 //! backend keeps its own status handling, since what a status means differs.
@@ -10,6 +10,20 @@ use reqwest::blocking::RequestBuilder;
 
 use super::StoreError;
 use crate::cloud::error_chain;
+
+/// The client of a REST backend: `connect` to connect, `request` for a
+/// whole request unless the deadline in force is nearer, our user agent.
+pub(crate) fn client(
+    connect: Duration,
+    request: Duration,
+) -> Result<reqwest::blocking::Client, String> {
+    reqwest::blocking::Client::builder()
+        .connect_timeout(connect)
+        .timeout(request)
+        .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot set up an HTTP client: {}", error_chain(&e)))
+}
 
 /// Who was asked, for messages: `{service} at {base}`.
 pub(crate) struct Peer<'a> {

@@ -30,7 +30,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Collection, DocstoreUrl, FieldValue, NAME, SignedDocument, field_names};
 use crate::cloud::google::{GoogleCredentials, error_message};
-use crate::cloud::{error_chain, nonempty};
+use crate::cloud::nonempty;
 use crate::store::http::{self, Peer};
 use crate::store::{StoreError, is_transient_status};
 
@@ -85,12 +85,7 @@ impl FirestoreCollection {
                 (DEFAULT_BASE.to_string(), Some(auth))
             }
         };
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| fail(format!("cannot set up an HTTP client: {}", error_chain(&e))))?;
+        let http = http::client(CONNECT_TIMEOUT, REQUEST_TIMEOUT).map_err(fail)?;
         Ok(FirestoreCollection {
             database,
             collection,
