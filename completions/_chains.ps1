@@ -42,7 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
         'chains;attest' {
             [CompletionResult]::new('--taskruns', '--taskruns', [CompletionResultType]::ParameterName, 'Child TaskRuns used as context for PipelineRuns only (not attested)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'A chains-config ConfigMap (or a plain map of its keys); flags override it')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]. The names are Chains'': slsa/v1 is SLSA v0.2, slsa/v2alpha3 and slsa/v2alpha4 are SLSA v1.0')
             [CompletionResult]::new('--builder-id', '--builder-id', [CompletionResultType]::ParameterName, 'Builder id recorded in the provenance [default: https://tekton.dev/chains/v2]')
             [CompletionResult]::new('--build-type', '--build-type', [CompletionResultType]::ParameterName, 'Build type for slsa/v2alpha3 and slsa/v2alpha4')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Signing key: a cosign key, a PEM private key, or a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://)')
@@ -144,7 +144,8 @@ Register-ArgumentCompleter -Native -CommandName 'chains' -ScriptBlock {
             [CompletionResult]::new('--insecure-ignore-tlog', '--insecure-ignore-tlog', [CompletionResultType]::ParameterName, 'Do not look at transparency log entries at all (said so in the report)')
             [CompletionResult]::new('--print-payload', '--print-payload', [CompletionResultType]::ParameterName, 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr (--print-provenance as in slsa-verifier)')
             [CompletionResult]::new('--print-provenance', '--print-provenance', [CompletionResultType]::ParameterName, 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr (--print-provenance as in slsa-verifier)')
-            [CompletionResult]::new('--allow-insecure-registry', '--allow-insecure-registry', [CompletionResultType]::ParameterName, 'Reach --image registries over plain HTTP or with unverified TLS')
+            [CompletionResult]::new('--allow-insecure-registry', '--allow-insecure-registry', [CompletionResultType]::ParameterName, 'Reach --image registries over plain HTTP or with unverified TLS (cosign''s --allow-insecure-registry and --allow-http-registry)')
+            [CompletionResult]::new('--allow-http-registry', '--allow-http-registry', [CompletionResultType]::ParameterName, 'Reach --image registries over plain HTTP or with unverified TLS (cosign''s --allow-insecure-registry and --allow-http-registry)')
             [CompletionResult]::new('--fail-fast', '--fail-fast', [CompletionResultType]::ParameterName, 'Stop at the first input that cannot be read')
             [CompletionResult]::new('--k8s-keychain', '--k8s-keychain', [CompletionResultType]::ParameterName, 'Use the Kubernetes keychain: the imagePullSecrets of --k8s-service-account, read with KUBECONFIG, ~/.kube/config or the in-cluster service account (as cosign''s --k8s-keychain)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (no warnings, summaries or progress)')

@@ -38,7 +38,7 @@ set edit:completion:arg-completer[chains] = {|@words|
         &'chains;attest'= {
             cand --taskruns 'Child TaskRuns used as context for PipelineRuns only (not attested)'
             cand --config 'A chains-config ConfigMap (or a plain map of its keys); flags override it'
-            cand --format 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]'
+            cand --format 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]. The names are Chains'': slsa/v1 is SLSA v0.2, slsa/v2alpha3 and slsa/v2alpha4 are SLSA v1.0'
             cand --builder-id 'Builder id recorded in the provenance [default: https://tekton.dev/chains/v2]'
             cand --build-type 'Build type for slsa/v2alpha3 and slsa/v2alpha4'
             cand --key 'Signing key: a cosign key, a PEM private key, or a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://)'
@@ -138,7 +138,8 @@ set edit:completion:arg-completer[chains] = {|@words|
             cand --insecure-ignore-tlog 'Do not look at transparency log entries at all (said so in the report)'
             cand --print-payload 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr (--print-provenance as in slsa-verifier)'
             cand --print-provenance 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr (--print-provenance as in slsa-verifier)'
-            cand --allow-insecure-registry 'Reach --image registries over plain HTTP or with unverified TLS'
+            cand --allow-insecure-registry 'Reach --image registries over plain HTTP or with unverified TLS (cosign''s --allow-insecure-registry and --allow-http-registry)'
+            cand --allow-http-registry 'Reach --image registries over plain HTTP or with unverified TLS (cosign''s --allow-insecure-registry and --allow-http-registry)'
             cand --fail-fast 'Stop at the first input that cannot be read'
             cand --k8s-keychain 'Use the Kubernetes keychain: the imagePullSecrets of --k8s-service-account, read with KUBECONFIG, ~/.kube/config or the in-cluster service account (as cosign''s --k8s-keychain)'
             cand -q 'Print only errors (no warnings, summaries or progress)'

@@ -38,10 +38,10 @@ complete -c chains -n "__fish_chains_needs_command" -f -a "completions" -d 'Prin
 complete -c chains -n "__fish_chains_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c chains -n "__fish_chains_using_subcommand attest" -l taskruns -d 'Child TaskRuns used as context for PipelineRuns only (not attested)' -r -F
 complete -c chains -n "__fish_chains_using_subcommand attest" -l config -d 'A chains-config ConfigMap (or a plain map of its keys); flags override it' -r -F
-complete -c chains -n "__fish_chains_using_subcommand attest" -l format -d 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]' -r -f -a "in-toto\t''
-slsa/v1\t''
-slsa/v2alpha3\t''
-slsa/v2alpha4\t''"
+complete -c chains -n "__fish_chains_using_subcommand attest" -l format -d 'Provenance format [default: from config, else in-toto, i.e. slsa/v1]. The names are Chains\': slsa/v1 is SLSA v0.2, slsa/v2alpha3 and slsa/v2alpha4 are SLSA v1.0' -r -f -a "in-toto\t'SLSA v0.2 provenance (the same as slsa/v1)'
+slsa/v1\t'SLSA v0.2 provenance, in-toto Statement v0.1'
+slsa/v2alpha3\t'SLSA v1.0 provenance, in-toto Statement v1'
+slsa/v2alpha4\t'SLSA v1.0 provenance, with StepAction results and build-artifact subjects'"
 complete -c chains -n "__fish_chains_using_subcommand attest" -l builder-id -d 'Builder id recorded in the provenance [default: https://tekton.dev/chains/v2]' -r
 complete -c chains -n "__fish_chains_using_subcommand attest" -l build-type -d 'Build type for slsa/v2alpha3 and slsa/v2alpha4' -r -f -a "https://tekton.dev/chains/v2/slsa\t''
 https://tekton.dev/chains/v2/slsa-tekton\t''"
@@ -126,7 +126,7 @@ complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore
 complete -c chains -n "__fish_chains_using_subcommand verify" -l require-tlog -d 'Reject anything without a verified transparency log entry'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l insecure-ignore-tlog -d 'Do not look at transparency log entries at all (said so in the report)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l print-payload -l print-provenance -d 'Write each verified payload (the statement) to stdout, one per line; the report goes to stderr (--print-provenance as in slsa-verifier)'
-complete -c chains -n "__fish_chains_using_subcommand verify" -l allow-insecure-registry -d 'Reach --image registries over plain HTTP or with unverified TLS'
+complete -c chains -n "__fish_chains_using_subcommand verify" -l allow-insecure-registry -l allow-http-registry -d 'Reach --image registries over plain HTTP or with unverified TLS (cosign\'s --allow-insecure-registry and --allow-http-registry)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l fail-fast -d 'Stop at the first input that cannot be read'
 complete -c chains -n "__fish_chains_using_subcommand verify" -l k8s-keychain -d 'Use the Kubernetes keychain: the imagePullSecrets of --k8s-service-account, read with KUBECONFIG, ~/.kube/config or the in-cluster service account (as cosign\'s --k8s-keychain)'
 complete -c chains -n "__fish_chains_using_subcommand verify" -s q -l quiet -d 'Print only errors (no warnings, summaries or progress)'

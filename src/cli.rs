@@ -402,8 +402,9 @@ pub struct VerifyArgs {
     #[arg(long, visible_alias = "print-provenance", conflicts_with = "output")]
     pub print_payload: bool,
 
-    /// Reach --image registries over plain HTTP or with unverified TLS.
-    #[arg(long)]
+    /// Reach --image registries over plain HTTP or with unverified TLS
+    /// (cosign's --allow-insecure-registry and --allow-http-registry).
+    #[arg(long, visible_alias = "allow-http-registry")]
     pub allow_insecure_registry: bool,
 
     /// Stop at the first input that cannot be read.
@@ -434,7 +435,9 @@ pub struct AttestArgs {
     pub config: Option<PathBuf>,
 
     /// Provenance format [default: from config, else in-toto, i.e. slsa/v1].
-    #[arg(long, value_name = "FORMAT", value_parser = ["in-toto", "slsa/v1", "slsa/v2alpha3", "slsa/v2alpha4"])]
+    /// The names are Chains': slsa/v1 is SLSA v0.2, slsa/v2alpha3 and
+    /// slsa/v2alpha4 are SLSA v1.0.
+    #[arg(long, value_name = "FORMAT", value_parser = FormatParser)]
     pub format: Option<String>,
 
     /// Builder id recorded in the provenance [default: https://tekton.dev/chains/v2].
@@ -548,6 +551,65 @@ pub struct AttestArgs {
     /// call also has its own limit (90 s across its retries).
     #[arg(long, value_name = "DURATION", value_parser = parse_go_duration)]
     pub timeout: Option<std::time::Duration>,
+}
+
+/// `--format`: Chains' format names, whose versions are not SLSA's. A
+/// wrong name gets what each name means instead of clap's nearest name
+/// (which for `slsa/v2` was `slsa/v1`, SLSA v0.2).
+#[derive(Clone, Copy)]
+struct FormatParser;
+
+impl FormatParser {
+    const VALUES: [(&'static str, &'static str); 4] = [
+        ("in-toto", "SLSA v0.2 provenance (the same as slsa/v1)"),
+        ("slsa/v1", "SLSA v0.2 provenance, in-toto Statement v0.1"),
+        (
+            "slsa/v2alpha3",
+            "SLSA v1.0 provenance, in-toto Statement v1",
+        ),
+        (
+            "slsa/v2alpha4",
+            "SLSA v1.0 provenance, with StepAction results and build-artifact subjects",
+        ),
+    ];
+}
+
+impl clap::builder::TypedValueParser for FormatParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let given = value.to_string_lossy();
+        if Self::VALUES.iter().any(|(name, _)| *name == given) {
+            return Ok(given.into_owned());
+        }
+        let names: Vec<String> = Self::VALUES
+            .iter()
+            .map(|(name, meaning)| format!("  {name:<14} {meaning}"))
+            .collect();
+        let flag = arg.map_or("--format".to_string(), |a| a.to_string());
+        let hint = match given.contains("v2") || given.contains("1.0") {
+            true => "\nFor SLSA v1.0 use slsa/v2alpha4 (slsa/v1 is SLSA v0.2).",
+            false => "",
+        };
+        let message = format!(
+            "invalid value '{given}' for '{flag}'; Chains' format names are:\n{}{hint}\n",
+            names.join("\n")
+        );
+        Err(clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(Self::VALUES.iter().map(|(name, meaning)| {
+            clap::builder::PossibleValue::new(*name).help(*meaning)
+        })))
+    }
 }
 
 /// A positive Go duration (`300ms`, `1m30s`).
@@ -949,6 +1011,7 @@ mod tests {
             "5m",
             "--source-tag",
             "v1",
+            "--allow-http-registry",
         ])
         .command
         else {
@@ -962,6 +1025,7 @@ mod tests {
         assert!(v.certificate_chain.is_some() && v.print_payload);
         assert_eq!(v.timeout, Some(Duration::from_secs(300)));
         assert_eq!(v.source_tag.as_deref(), Some("v1"));
+        assert!(v.allow_insecure_registry);
         let cli = parse(&["chains", "-d", "verify", "-o", "yaml", "x"]);
         assert!(cli.verbose);
         let Command::Verify(v) = cli.command else {

@@ -146,6 +146,23 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Provenance and Go's JSON of Tekton types sort object keys, which
+    /// serde_json's `Map` does only while no crate in the tree turns on its
+    /// `preserve_order` feature (features unify: bson 2, which mongodb's
+    /// `compat-3-0-0` pulls in, did). This names the cause if one comes back.
+    #[test]
+    fn serde_json_maps_keep_keys_sorted() {
+        let map: serde_json::Map<String, Value> =
+            serde_json::from_str(r#"{"b":1,"a":2}"#).unwrap_or_default();
+        let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["a", "b"],
+            "serde_json's preserve_order feature is on: find who enables it with \
+             `cargo tree -e features -i serde_json`"
+        );
+    }
+
     fn same_as_serde_json(value: &Value) {
         assert_eq!(
             String::from_utf8(to_vec(value)).unwrap(),

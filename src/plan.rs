@@ -257,6 +257,16 @@ pub enum StreamFormat {
     Yaml,
 }
 
+impl StreamFormat {
+    /// The `-o` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamFormat::Json => "json",
+            StreamFormat::Yaml => "yaml",
+        }
+    }
+}
+
 /// Where attest's products go: `-o, --output FORMAT`, `--output-dir DIR`,
 /// `--output-file FILE`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -555,3 +555,105 @@ fn fulcio_faults_fail_clearly_and_sign_nothing() {
         assert_empty(out_dir.path(), &case);
     }
 }
+
+/// docdb's DynamoDB (moto behind the proxy): every fault fails the run
+/// naming the backend, nothing is written, and no item is stored unless the
+/// answer failed after the server took it.
+#[test]
+fn docdb_dynamodb_faults_fail_clearly_and_store_nothing() {
+    let (moto, endpoint) = crate::store_docdb::moto();
+    for (n, fault) in FAULTS.into_iter().enumerate() {
+        let table = format!("chains-{n}");
+        crate::store_docdb::dynamodb_client(&[&endpoint, "create", &table, "Name"]);
+        let proxy = FaultProxy::start(moto.port, fault);
+        let work = tempfile::tempdir().unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let cfg = config(
+            work.path(),
+            &format!(
+                "artifacts.taskrun.storage: docdb\nartifacts.oci.storage: docdb\nstorage.docdb.url: dynamodb://{table}?partition_key=Name\n"
+            ),
+        );
+        let env = crate::store_docdb::aws_env(Some(&format!("http://{}", proxy.host())));
+        let out = attest(
+            &[
+                "--key",
+                &key(),
+                "--config",
+                &cfg,
+                testdata("runs/taskrun-build.yaml").to_str().unwrap(),
+                "--output-dir",
+                out_dir.path().to_str().unwrap(),
+            ],
+            &env,
+        );
+        let case = format!("docdb (dynamodb) x {fault}");
+        assert_failed(&out, "docdb", fault, &proxy);
+        assert_empty(out_dir.path(), &case);
+        drop(proxy);
+        if !matches!(fault, Fault::Truncate | Fault::Reset | Fault::Slow) {
+            let items = crate::store_docdb::scan(&endpoint, &table);
+            assert!(items.is_empty(), "{case}: stored {items:?}");
+        }
+    }
+}
+
+/// docdb's Firestore (Google's emulator behind the proxy), as above, for
+/// the faults the proxy can make in front of it: the emulator keeps its
+/// connections open despite `Connection: close`, and the proxy reads an
+/// answer to its end before it resets, cuts or slows it, so those three
+/// would only stall (the reset, cut and slow answers of a reqwest client
+/// are covered by the gcs and archivista cases).
+#[test]
+fn docdb_firestore_faults_fail_clearly_and_store_nothing() {
+    let Some((emulator, _)) = crate::store_docdb::firestore_emulator() else {
+        return;
+    };
+    let faults = FAULTS
+        .into_iter()
+        .filter(|f| !matches!(f, Fault::Reset | Fault::Truncate | Fault::Slow));
+    for (n, fault) in faults.enumerate() {
+        let collection = format!("projects/faults/databases/(default)/documents/c{n}");
+        let proxy = FaultProxy::start(emulator.port, fault);
+        let work = tempfile::tempdir().unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let cfg = config(
+            work.path(),
+            &format!(
+                "artifacts.taskrun.storage: docdb\nartifacts.oci.storage: docdb\nstorage.docdb.url: \"firestore://{collection}?name_field=Name\"\n"
+            ),
+        );
+        let out = attest(
+            &[
+                "--key",
+                &key(),
+                "--config",
+                &cfg,
+                testdata("runs/taskrun-build.yaml").to_str().unwrap(),
+                "--output-dir",
+                out_dir.path().to_str().unwrap(),
+            ],
+            &[("FIRESTORE_EMULATOR_HOST", proxy.host())],
+        );
+        let case = format!("docdb (firestore) x {fault}");
+        assert_failed(&out, "docdb", fault, &proxy);
+        assert_empty(out_dir.path(), &case);
+        drop(proxy);
+        if !matches!(fault, Fault::Truncate | Fault::Reset | Fault::Slow) {
+            let listing: Value = common::fake_gcs::http()
+                .get(format!(
+                    "http://127.0.0.1:{}/v1/{collection}",
+                    emulator.port
+                ))
+                .bearer_auth("owner")
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            assert!(
+                listing["documents"].as_array().is_none_or(Vec::is_empty),
+                "{case}: stored {listing}"
+            );
+        }
+    }
+}

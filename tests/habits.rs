@@ -683,3 +683,22 @@ fn man_pages_have_exit_status_examples_and_environment() {
     assert!(page("chains-attest.1").contains("SIGSTORE_ID_TOKEN"));
     assert!(!page("chains.1").contains("chains\\-help"));
 }
+
+/// A wrong `--format` is answered with what each of Chains' names means,
+/// not with the nearest name (`slsa/v1` for `slsa/v2`, which is SLSA v0.2).
+#[test]
+fn a_wrong_format_name_is_answered_with_the_meaning_of_each() {
+    let out = chains(&[
+        "attest",
+        "--unsigned",
+        "--format",
+        "slsa/v2",
+        path(&testdata(RUN)),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("slsa/v1        SLSA v0.2"), "{err}");
+    assert!(err.contains("slsa/v2alpha4  SLSA v1.0"), "{err}");
+    assert!(err.contains("For SLSA v1.0 use slsa/v2alpha4"), "{err}");
+    assert!(!err.contains("a similar value exists"), "{err}");
+}

@@ -66,7 +66,7 @@ fn chains(args: &[&str], envs: &[(&str, String)]) -> Output {
 }
 
 /// moto's dummy credentials, a region, and `endpoint` when given.
-fn aws_env(endpoint: Option<&str>) -> Vec<(&'static str, String)> {
+pub(crate) fn aws_env(endpoint: Option<&str>) -> Vec<(&'static str, String)> {
     let mut env = vec![
         ("AWS_ACCESS_KEY_ID", "AKIAMOTOTESTING00000".to_string()),
         ("AWS_SECRET_ACCESS_KEY", AWS_SECRET.to_string()),
@@ -232,7 +232,7 @@ fn dynamo_item(s: &Stored, signature_b64: &str) -> Value {
     })
 }
 
-fn dynamodb_client(args: &[&str]) -> String {
+pub(crate) fn dynamodb_client(args: &[&str]) -> String {
     let out = Command::new("python3")
         .arg(common::root().join("tests/tools/dynamodb_client.py"))
         .args(args)
@@ -247,14 +247,14 @@ fn dynamodb_client(args: &[&str]) -> String {
 }
 
 /// Every item of `table`, by `Name`.
-fn scan(endpoint: &str, table: &str) -> Vec<Value> {
+pub(crate) fn scan(endpoint: &str, table: &str) -> Vec<Value> {
     let mut items: Vec<Value> =
         serde_json::from_str(&dynamodb_client(&[endpoint, "scan", table])).unwrap();
     items.sort_by_key(|i| i["Name"]["S"].as_str().unwrap_or_default().to_string());
     items
 }
 
-fn moto() -> (Service, String) {
+pub(crate) fn moto() -> (Service, String) {
     let port = free_port();
     let service = Service::start(
         "moto-dynamodb",
@@ -483,7 +483,7 @@ fn normalise(v: &Value) -> Value {
     }
 }
 
-fn firestore_emulator() -> Option<(Service, String)> {
+pub(crate) fn firestore_emulator() -> Option<(Service, String)> {
     if !Path::new(FIRESTORE_JAR).is_file() {
         eprintln!(
             "firestore tests: skipped, the Cloud Firestore emulator ({FIRESTORE_JAR}, Debian package google-cloud-cli-firestore-emulator) is not installed"
@@ -728,7 +728,7 @@ fn mongo_document(s: &Stored, signature_b64: &str) -> Value {
     })
 }
 
-fn mongo_server(extra: &[&str]) -> (Service, String) {
+pub(crate) fn mongo_server(extra: &[&str]) -> (Service, String) {
     let port = free_port();
     let mut args = vec![
         common::root()
@@ -750,7 +750,7 @@ fn mongo_server(extra: &[&str]) -> (Service, String) {
 }
 
 /// Every document of `db.coll`, read with pymongo, by `_id`.
-fn mongo_find(server: &str, db: &str, coll: &str) -> Vec<Value> {
+pub(crate) fn mongo_find(server: &str, db: &str, coll: &str) -> Vec<Value> {
     let out = Command::new("python3")
         .arg(common::root().join("tests/tools/mongo_client.py"))
         .args([server, db, coll])

@@ -1118,8 +1118,9 @@ fn identifies_itself_and_spends_one_write_and_no_read_per_run() {
     w.terminate();
 }
 
-/// Own server: `--buckets 3` with two replicas. Each leads its fair share
-/// of the buckets (two and one), both attest, every run is marked once;
+/// Own server: `--buckets 3` with two replicas. The first leads all three
+/// until the second comes, then gives it its share (each leads two or
+/// one), both attest, every run is marked once;
 /// killed, one replica's buckets move to the other, which then signs
 /// everything.
 #[test]
@@ -1141,13 +1142,21 @@ fn buckets_share_the_work_and_move_when_a_replica_dies() {
         ];
         Watcher::start(dir.path(), id, &kc, &args, &[])
     };
-    let mut a = start("replica-a");
-    let b = start("replica-b");
     let led = |w: &Watcher| w.try_metric("watcher_buckets_led").unwrap_or(-1.0);
+    // Alone, a replica leads every bucket; a second one gets its share
+    // from the first, which gives buckets back.
+    let mut a = start("replica-a");
+    wait_until("replica-a to lead all buckets", &[&a], || led(&a) == 3.0);
+    let b = start("replica-b");
     wait_until("the buckets to be shared", &[&a, &b], || {
         let (la, lb) = (led(&a), led(&b));
         la >= 1.0 && lb >= 1.0 && la + lb == 3.0
     });
+    assert!(
+        !a.lines("gave a lease back for a fair share").is_empty(),
+        "{}",
+        a.log()
+    );
     // Member Leases say who is there; bucket Leases name the bucket count.
     let leases = api.get("/apis/coordination.k8s.io/v1/namespaces/tekton-chains/leases");
     let names: Vec<&str> = leases["items"]
@@ -1491,4 +1500,80 @@ fn watched_runs_are_published_to_kafka() {
     let (ok, text) = common::dsse_verify(&envelope, &testdata("keys/ed25519.pub"), None);
     assert!(ok, "{text}");
     w.terminate();
+}
+
+/// The controller stores in MongoDB (docdb) with the server URL read from
+/// `storage.docdb.mongo-server-url-path`; when that secret changes, as
+/// Chains' file watch handles rotated credentials, the next run goes to
+/// the new server without a restart.
+#[test]
+fn watched_runs_follow_a_rotated_mongo_server_url() {
+    let (_a, server_a) = crate::store_docdb::mongo_server(&[]);
+    let (_b, server_b) = crate::store_docdb::mongo_server(&[]);
+    let (_kube, api, dir, kc) = cluster(kmock());
+    let url_file = dir.path().join("mongo-server-url");
+    std::fs::write(&url_file, format!("{server_a}\n")).unwrap();
+    let mut config = base_config();
+    config["artifacts.taskrun.storage"] = json!("docdb");
+    config["storage.docdb.url"] = json!("mongo://chains/watched?id_field=Name");
+    config["storage.docdb.mongo-server-url-path"] = json!(url_file.display().to_string());
+    api.config(config);
+    secret(&api, &testdata("keys/ed25519.pem"));
+    let ids = |server: &str| -> Vec<String> {
+        crate::store_docdb::mongo_find(server, "chains", "watched")
+            .iter()
+            .map(|d| d["_id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    api.add_run(&taskrun("ci", "first", "True", 1));
+    let mut w = Watcher::start(dir.path(), "mongo", &kc, &[], &[]);
+    wait_until("the first run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "first", SIGNED).as_deref() == Some("true")
+    });
+    let first = ids(&server_a);
+    assert_eq!(first.len(), 1, "{first:?}");
+    std::fs::write(&url_file, format!("{server_b}\n")).unwrap();
+    api.add_run(&taskrun("ci", "second", "True", 2));
+    wait_until("the second run to be signed", &[&w], || {
+        api.annotation("taskruns", "ci", "second", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
+    assert_eq!(ids(&server_a), first, "nothing more on the old server");
+    let second = ids(&server_b);
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_ne!(second, first);
+    w.terminate();
+}
+
+/// kubectl's `--context` and `-n`: the context named is used, not the
+/// kubeconfig's current one (which points at nothing here).
+#[test]
+fn watch_takes_kubectls_context_and_short_namespace() {
+    let (kube, api, dir, _) = cluster(kmock());
+    api.config(base_config());
+    secret(&api, &testdata("keys/ed25519.pem"));
+    api.add_run(&taskrun("ci", "by-context", "True", 1));
+    let dead = common::free_port();
+    let kc = dir.path().join("two-contexts");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster: {{server: \"http://127.0.0.1:{dead}\"}}\n- name: live\n  cluster: {{server: \"http://127.0.0.1:{}\"}}\nusers:\n- name: u\n  user: {{token: test-token}}\ncontexts:\n- name: dead\n  context: {{cluster: dead, user: u, namespace: tekton-chains}}\n- name: live\n  context: {{cluster: live, user: u, namespace: tekton-chains}}\ncurrent-context: dead\n",
+            kube.port
+        ),
+    )
+    .unwrap();
+    let w = Watcher::start(
+        dir.path(),
+        "ctx",
+        &kc,
+        &["--context", "live", "-n", "ci"],
+        &[],
+    );
+    wait_until("the run to be signed through --context live", &[&w], || {
+        api.annotation("taskruns", "ci", "by-context", SIGNED)
+            .as_deref()
+            == Some("true")
+    });
 }

@@ -257,9 +257,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     let (sources, input_errors) = read::expand_run_inputs(&args.inputs);
     let (context_sources, context_errors) = read::expand_run_inputs(&args.taskruns);
     let mut tally = Tally::new(Console::new(quiet));
-    for warning in &output.warnings {
-        tally.warn(warning);
-    }
+    announce(&output, &tally);
     // Keys are loaded (and decrypted) once, before any run is read.
     let signers = if args.unsigned {
         None
@@ -356,6 +354,26 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, AttestError> {
     }
     tally.summarize(output.dir.as_deref());
     Ok(tally.outcome())
+}
+
+/// Say where products go: the deprecation warnings of `-o`, and with
+/// `--verbose` the stream or directory.
+fn announce(output: &AttestOutput, tally: &Tally) {
+    for warning in &output.warnings {
+        tally.warn(warning);
+    }
+    crate::report::debug(|| match (&output.dir, &output.file) {
+        (Some(dir), _) => format!("products: one file per run under {}", dir.display()),
+        (None, Some(file)) => format!(
+            "products: a {:?} stream into {}",
+            output.format,
+            file.display()
+        ),
+        (None, None) => format!(
+            "products: a {} stream on standard output",
+            output.format.name()
+        ),
+    });
 }
 
 /// Read `--taskruns` (context for PipelineRuns, not attested) into the child store.

@@ -116,6 +116,30 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, VerifyError> {
         crate::store::set_overall_timeout(timeout);
     }
     let trust = trust(args)?;
+    crate::report::debug(|| {
+        format!(
+            "trust: {} key(s) from --key, {}, transparency log {}",
+            trust.keys.len(),
+            match (
+                &trust.roots,
+                args.trusted_root.is_some(),
+                args.tuf_url.is_some()
+            ) {
+                (Some(_), _, _) => "certificates to --ca-roots",
+                (None, true, _) => "certificates to the --trusted-root CAs",
+                (None, false, true) => "certificates to the CAs of the --tuf-url root",
+                (None, false, false) if args.key.is_empty() => {
+                    "certificates to Sigstore's public-good root (TUF)"
+                }
+                (None, false, false) => "no certificate authority",
+            },
+            match (&trust.tlog.log, trust.tlog.online) {
+                (_, true) => "looked up online (--rekor-url)",
+                (Some(_), false) => "checked offline with its key",
+                (None, false) => "keys not given: entries unchecked",
+            }
+        )
+    });
     let artifact = match &args.artifact {
         Some(a) => Some(artifact::Artifact::from_arg(a).map_err(VerifyError::Usage)?),
         None => None,

@@ -122,6 +122,12 @@ fn dns_label(s: &str) -> String {
     while out.ends_with('-') {
         out.pop();
     }
+    while out.starts_with('-') {
+        out.remove(0);
+    }
+    if out.is_empty() {
+        out.push_str("replica");
+    }
     out
 }
 
@@ -291,6 +297,7 @@ mod tests {
     fn identities_become_lease_names() {
         assert_eq!(dns_label("Pod_0.x"), "pod-0-x");
         assert_eq!(dns_label("a--"), "a");
+        assert_eq!(dns_label("_"), "replica");
     }
 
     #[test]

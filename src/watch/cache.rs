@@ -228,6 +228,13 @@ impl Controller {
         self.current.read().unwrap_or_else(|p| p.into_inner()).1
     }
 
+    /// Whether runs of `kind` are attested at all (TaskRuns need not be:
+    /// `artifacts.taskrun.signer: none`). Runs that are not leave nothing
+    /// here; a config that enables them reaches them at the next list.
+    fn signs(&self, kind: RunKind) -> bool {
+        kind != RunKind::TaskRun || self.policy().taskruns_enabled
+    }
+
     /// Queue a pending run when this replica leads its bucket.
     fn consider(&self, key: Key, priority: String) {
         if self.buckets.holds(&key) {
@@ -304,7 +311,7 @@ impl Controller {
                 None => true,
             }
         };
-        if reconcile::wants(&o, &self.policy()) {
+        if reconcile::wants(&o, &self.policy()) && self.signs(kind) {
             let priority = reconcile::priority(&o);
             let parent = parent_of(kind, &o);
             // A slim copy (from a list past the limit) has no spec.
@@ -381,7 +388,7 @@ impl Sink for RunSink {
     /// metadata-only Accept) decided at once: whole while it wants work and
     /// there is room, slim while it wants work, else dropped.
     fn keep(&self, o: Value) -> Option<Value> {
-        if settled_by_metadata(&o) {
+        if settled_by_metadata(&o) || !self.controller.signs(self.kind) {
             return None;
         }
         if o.get("status").is_none() && o.get("spec").is_none() {

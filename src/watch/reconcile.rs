@@ -306,8 +306,12 @@ impl Worker {
                 );
                 self.queue.done(key);
             }
-            // Signer `none` for this kind: Chains leaves it alone too.
-            Ok(_) => self.queue.done(key),
+            // Signer `none` for this kind: Chains leaves it alone too (a
+            // config that enables it reaches it at the next list).
+            Ok(_) => {
+                self.runs.settle(key);
+                self.queue.done(key);
+            }
             Err(e) => self.record_failure(key, &run, &e, prio, &log),
         }
     }

@@ -168,6 +168,7 @@ impl DynamoCollection {
                     }
                     _ => "",
                 };
+                let status = se.raw().status().as_u16();
                 let transient = matches!(
                     code,
                     "ProvisionedThroughputExceededException"
@@ -175,23 +176,40 @@ impl DynamoCollection {
                         | "RequestLimitExceeded"
                         | "InternalServerError"
                         | "ServiceUnavailable"
-                ) || se.raw().status().as_u16() >= 500;
-                let message = match e.message() {
-                    Some(m) => format!("{what}: {target}: {code}{hint}: {m}"),
-                    None => format!("{what}: {target}: {code}{hint}"),
+                ) || crate::store::is_transient_status(status);
+                let message = match (e.code(), e.message()) {
+                    (Some(_), Some(m)) => {
+                        format!("{what}: {target}: HTTP {status} {code}{hint}: {m}")
+                    }
+                    (Some(_), None) => format!("{what}: {target}: HTTP {status} {code}{hint}"),
+                    (None, _) => {
+                        format!("{what}: {target} answered HTTP {status} without an AWS error code")
+                    }
                 };
                 (transient, message)
             }
-            SdkError::DispatchFailure(df) if df.is_timeout() => {
-                (true, format!("{what}: {target} timed out: {cause}"))
-            }
+            SdkError::DispatchFailure(df) if df.is_timeout() => (
+                true,
+                format!(
+                    "{what}: {target} did not answer within {}",
+                    crate::deadline::ended_by(REQUEST_TIMEOUT)
+                ),
+            ),
             SdkError::DispatchFailure(df) if df.is_io() => (
                 !refused(err),
                 format!("{what}: cannot reach {target}: {cause}"),
             ),
+            // An answer cut short: the next try may get a whole one.
+            SdkError::ResponseError(_) => (
+                true,
+                format!("{what}: {target}: the answer could not be read: {cause}"),
+            ),
             SdkError::TimeoutError(_) => (
                 true,
-                format!("{what}: {target} did not answer in time: {cause}"),
+                format!(
+                    "{what}: {target} did not answer within {}",
+                    crate::deadline::ended_by(REQUEST_TIMEOUT)
+                ),
             ),
             _ if cause.contains("credentials") => (
                 false,

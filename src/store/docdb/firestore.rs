@@ -137,11 +137,19 @@ impl FirestoreCollection {
                 Ok(reply) => reply,
                 Err(e) => {
                     let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = format!(
-                        "{what}: cannot reach Firestore at {}: {}",
-                        self.base,
-                        error_chain(&e.without_url())
-                    );
+                    let message = if e.is_timeout() {
+                        format!(
+                            "{what}: Firestore at {} did not answer within {}",
+                            self.base,
+                            crate::deadline::ended_by(REQUEST_TIMEOUT)
+                        )
+                    } else {
+                        format!(
+                            "{what}: cannot reach Firestore at {}: {}",
+                            self.base,
+                            error_chain(&e.without_url())
+                        )
+                    };
                     return Err(if transient {
                         retry(message)
                     } else {

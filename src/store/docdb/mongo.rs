@@ -263,10 +263,7 @@ impl Collection for MongoCollection {
         let mut replacement = document(doc, &self.id_field);
         replacement.insert("_id", id.clone());
         let (client, shown) = self.client(&what)?;
-        let mut timeout = REQUEST_TIMEOUT;
-        if let Some(left) = crate::deadline::remaining() {
-            timeout = timeout.min(left);
-        }
+        let timeout = crate::deadline::cap(REQUEST_TIMEOUT);
         let coll = client
             .database(&self.database)
             .collection::<Document>(&self.collection);
@@ -287,8 +284,8 @@ impl Collection for MongoCollection {
                 return Err(StoreError::transient(
                     NAME,
                     format!(
-                        "{what}: {shown} did not answer within {:.0}s",
-                        timeout.as_secs_f64()
+                        "{what}: {shown} did not answer within {}",
+                        crate::deadline::ended_by(REQUEST_TIMEOUT)
                     ),
                 ));
             }
