@@ -583,7 +583,7 @@ fn decode_and_attest(
             if let Some(state) = run.unfinished_state() {
                 let e = InputError::Unfinished {
                     origin: run.origin.clone(),
-                    label: run.label(),
+                    label: run.label_after_origin(),
                     state,
                 };
                 if !allow.unfinished {
