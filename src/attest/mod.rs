@@ -145,7 +145,7 @@ pub fn options(args: &AttestArgs) -> Result<(Config, Options, Option<Format>), A
             source_name: "--format".into(),
             key: "--format".into(),
             value: f.clone(),
-            allowed: Format::NAMES.iter().map(|s| s.to_string()).collect(),
+            allowed: Format::described_names(),
         })?),
         None => None,
     };
