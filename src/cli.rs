@@ -559,21 +559,6 @@ pub struct AttestArgs {
 #[derive(Clone, Copy)]
 struct FormatParser;
 
-impl FormatParser {
-    const VALUES: [(&'static str, &'static str); 4] = [
-        ("in-toto", "SLSA v0.2 provenance (the same as slsa/v1)"),
-        ("slsa/v1", "SLSA v0.2 provenance, in-toto Statement v0.1"),
-        (
-            "slsa/v2alpha3",
-            "SLSA v1.0 provenance, in-toto Statement v1",
-        ),
-        (
-            "slsa/v2alpha4",
-            "SLSA v1.0 provenance, with StepAction results and build-artifact subjects",
-        ),
-    ];
-}
-
 impl clap::builder::TypedValueParser for FormatParser {
     type Value = String;
 
@@ -584,10 +569,13 @@ impl clap::builder::TypedValueParser for FormatParser {
         value: &std::ffi::OsStr,
     ) -> Result<String, clap::Error> {
         let given = value.to_string_lossy();
-        if Self::VALUES.iter().any(|(name, _)| *name == given) {
+        if crate::provenance::Format::DESCRIBED
+            .iter()
+            .any(|(name, _)| *name == given)
+        {
             return Ok(given.into_owned());
         }
-        let names: Vec<String> = Self::VALUES
+        let names: Vec<String> = crate::provenance::Format::DESCRIBED
             .iter()
             .map(|(name, meaning)| format!("  {name:<14} {meaning}"))
             .collect();
@@ -606,9 +594,9 @@ impl clap::builder::TypedValueParser for FormatParser {
     fn possible_values(
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        Some(Box::new(Self::VALUES.iter().map(|(name, meaning)| {
-            clap::builder::PossibleValue::new(*name).help(*meaning)
-        })))
+        Some(Box::new(crate::provenance::Format::DESCRIBED.iter().map(
+            |(name, meaning)| clap::builder::PossibleValue::new(*name).help(*meaning),
+        )))
     }
 }
 
