@@ -5,9 +5,10 @@
 //! signatures they carry verified with code we did not write.
 
 use crate::common;
+use crate::common::{p256_key as key, p256_public_key as public_key};
 use crate::common::{stderr, stdout, testdata};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
@@ -43,21 +44,6 @@ pub(crate) fn stats(port: u16) -> Value {
         .unwrap()
         .json()
         .unwrap()
-}
-
-fn key() -> String {
-    testdata("keys/p256-sec1.pem").display().to_string()
-}
-
-fn public_key(dir: &Path) -> PathBuf {
-    let signer = chains::sign::local::LocalSigner::load(
-        Path::new(&key()),
-        &chains::sign::Password::FromEnvironment,
-    )
-    .unwrap();
-    let p = dir.join("key.pub");
-    std::fs::write(&p, chains::sign::Signer::public_key(&signer).to_pem()).unwrap();
-    p
 }
 
 fn attest(dir: &Path, config: &str, endpoint: &str, token: &str, args: &[&str]) -> Output {

@@ -167,6 +167,23 @@ pub fn testdata(relative: &str) -> PathBuf {
     root().join("testdata").join(relative)
 }
 
+/// The P-256 signing key the storage tests sign with (no password).
+pub fn p256_key() -> String {
+    testdata("keys/p256-sec1.pem").display().to_string()
+}
+
+/// [`p256_key`]'s public key, written to `dir/key.pub` for `chains verify`.
+pub fn p256_public_key(dir: &Path) -> PathBuf {
+    let signer = chains::sign::local::LocalSigner::load(
+        Path::new(&p256_key()),
+        &chains::sign::Password::FromEnvironment,
+    )
+    .unwrap();
+    let p = dir.join("key.pub");
+    std::fs::write(&p, chains::sign::Signer::public_key(&signer).to_pem()).unwrap();
+    p
+}
+
 /// A finished command's stderr, lossily decoded.
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
