@@ -200,17 +200,7 @@ impl GcsBackend {
             if (200..300).contains(&status) {
                 return self.check_stored(&object, data, &body).map_err(retry);
             }
-            if status == 401
-                && !refreshed
-                && self
-                    .auth
-                    .as_ref()
-                    .is_some_and(GoogleCredentials::refreshable)
-            {
-                refreshed = true;
-                if let Some(auth) = &self.auth {
-                    auth.invalidate();
-                }
+            if http::retry_unauthorized(status, &mut refreshed, self.auth.as_ref()) {
                 continue;
             }
             let detail = match status {
@@ -380,17 +370,7 @@ impl GcsBackend {
                 }
             };
             let status = response.status().as_u16();
-            if status == 401
-                && !refreshed
-                && self
-                    .auth
-                    .as_ref()
-                    .is_some_and(GoogleCredentials::refreshable)
-            {
-                refreshed = true;
-                if let Some(auth) = &self.auth {
-                    auth.invalidate();
-                }
+            if http::retry_unauthorized(status, &mut refreshed, self.auth.as_ref()) {
                 continue;
             }
             let body = read_capped(response, limit).map_err(|e| match e {

@@ -230,9 +230,7 @@ impl GrafeasBackend {
             if Some(status) == done {
                 return Ok(Value::Null);
             }
-            if status == 401 && !refreshed && self.auth.refreshable() {
-                refreshed = true;
-                self.auth.invalidate();
+            if http::retry_unauthorized(status, &mut refreshed, Some(&self.auth)) {
                 continue;
             }
             let hint = match status {

@@ -10,6 +10,7 @@ use reqwest::blocking::RequestBuilder;
 
 use super::StoreError;
 use crate::cloud::error_chain;
+use crate::cloud::google::GoogleCredentials;
 
 /// The client of a REST backend: `connect` to connect, `request` for a
 /// whole request unless the deadline in force is nearer, our user agent.
@@ -80,4 +81,20 @@ pub(crate) fn unanswered(
     } else {
         fail(message)
     }
+}
+
+/// Whether a 401 is worth one more try: the credentials can fetch a new
+/// token and have not yet in this call (`refreshed`). The cached token is
+/// dropped so that the next try fetches one.
+pub(crate) fn retry_unauthorized(
+    status: u16,
+    refreshed: &mut bool,
+    auth: Option<&GoogleCredentials>,
+) -> bool {
+    let Some(auth) = auth.filter(|a| status == 401 && !*refreshed && a.refreshable()) else {
+        return false;
+    };
+    *refreshed = true;
+    auth.invalidate();
+    true
 }

@@ -143,17 +143,7 @@ impl FirestoreCollection {
             if (200..300).contains(&status) {
                 return check_committed(&reply).map_err(|m| fail(format!("{what}: {m}")));
             }
-            if status == 401
-                && !refreshed
-                && self
-                    .auth
-                    .as_ref()
-                    .is_some_and(GoogleCredentials::refreshable)
-            {
-                refreshed = true;
-                if let Some(auth) = &self.auth {
-                    auth.invalidate();
-                }
+            if http::retry_unauthorized(status, &mut refreshed, self.auth.as_ref()) {
                 continue;
             }
             let hint = match status {
