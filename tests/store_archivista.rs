@@ -14,30 +14,12 @@ use std::process::{Output, Stdio};
 use serde_json::Value;
 
 pub(crate) fn server(args: &[&str]) -> common::Service {
-    let port = common::free_port();
-    let mut all = vec![
-        common::root()
-            .join("tests/tools/archivista_server.py")
-            .display()
-            .to_string(),
-        port.to_string(),
-    ];
-    all.extend(args.iter().map(|s| s.to_string()));
-    common::Service::start(
-        "archivista",
-        Path::new("python3"),
-        &all,
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/_health"),
-    )
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    common::tool_server("archivista", "archivista_server.py", &args, "/_health")
 }
 
 pub(crate) fn stats(port: u16) -> Value {
-    reqwest::blocking::get(format!("http://127.0.0.1:{port}/_stats"))
-        .unwrap()
-        .json()
-        .unwrap()
+    common::tool_stats(port)
 }
 
 fn attest(dir: &Path, config: &str, args: &[&str]) -> Output {

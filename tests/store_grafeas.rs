@@ -18,32 +18,13 @@ use serde_json::Value;
 pub(crate) const TOKEN: &str = "grafeas-test-token-0123456789";
 
 pub(crate) fn server(args: &[&str]) -> common::Service {
-    let port = common::free_port();
-    let mut all = vec![
-        common::root()
-            .join("tests/tools/grafeas_server.py")
-            .display()
-            .to_string(),
-        port.to_string(),
-        "--static-token".into(),
-        TOKEN.into(),
-    ];
+    let mut all = vec!["--static-token".to_string(), TOKEN.to_string()];
     all.extend(args.iter().map(|s| s.to_string()));
-    common::Service::start(
-        "grafeas",
-        Path::new("python3"),
-        &all,
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/_health"),
-    )
+    common::tool_server("grafeas", "grafeas_server.py", &all, "/_health")
 }
 
 pub(crate) fn stats(port: u16) -> Value {
-    reqwest::blocking::get(format!("http://127.0.0.1:{port}/_stats"))
-        .unwrap()
-        .json()
-        .unwrap()
+    common::tool_stats(port)
 }
 
 fn attest(dir: &Path, config: &str, endpoint: &str, token: &str, args: &[&str]) -> Output {
