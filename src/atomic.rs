@@ -4,7 +4,7 @@
 //! On Linux the bytes go into an unnamed file (`O_TMPFILE`) that is linked
 //! under its name once complete. That is one directory operation per file
 //! instead of the two of a named temporary file (create it, rename it in),
-//! and no name to clean up after a crash; it matters for `attest -o DIR`,
+//! and no name to clean up after a crash; it matters for `attest --output-dir DIR`,
 //! where creating files can cost more than the provenance in them (a loop
 //! creating 30,000 files measured 32-44 µs per file this way, 37-42 with a
 //! rename, on the project's machine). A file that already exists is
@@ -53,16 +53,30 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// set when the file is created, so a private key is never readable by
 /// others, not even briefly.
 pub fn write_with(path: &Path, bytes: &[u8], options: Options) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = dir_of(path);
     clean_once(dir);
     #[cfg(target_os = "linux")]
     if let Some(done) = linux::write_unnamed(dir, path, bytes, options) {
         return done;
     }
     write_renamed(dir, path, bytes, options)
+}
+
+/// A named temporary file beside `path`, created with `mode` (before the
+/// umask), for a writer that streams (`--output-file`) to fill and then
+/// rename over `path` with `persist`. Its name is this module's, so one
+/// left by a killed process is cleaned up as [`write`]'s are.
+pub fn temp_beside(path: &Path, mode: u32) -> io::Result<tempfile::NamedTempFile> {
+    let dir = dir_of(path);
+    clean_once(dir);
+    temp_in(dir, mode)
+}
+
+/// The directory a file is created in (`.` for a bare name).
+fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// This process's temporary-name prefix.
@@ -117,21 +131,28 @@ fn process_is_running(pid: u32) -> bool {
 
 /// A named temporary file in the same directory, renamed over the target.
 fn write_renamed(dir: &Path, path: &Path, bytes: &[u8], options: Options) -> io::Result<()> {
-    let prefix = own_prefix();
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(options.mode));
-    }
-    let mut tmp = builder.tempfile_in(dir)?;
+    let mut tmp = temp_in(dir, options.mode)?;
     tmp.write_all(bytes)?;
     if options.sync {
         tmp.as_file().sync_data()?;
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A temporary file in `dir` under this process's prefix, created with `mode`.
+fn temp_in(dir: &Path, mode: u32) -> io::Result<tempfile::NamedTempFile> {
+    let prefix = own_prefix();
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    builder.tempfile_in(dir)
 }
 
 #[cfg(target_os = "linux")]

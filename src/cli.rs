@@ -559,21 +559,6 @@ pub struct AttestArgs {
 #[derive(Clone, Copy)]
 struct FormatParser;
 
-impl FormatParser {
-    const VALUES: [(&'static str, &'static str); 4] = [
-        ("in-toto", "SLSA v0.2 provenance (the same as slsa/v1)"),
-        ("slsa/v1", "SLSA v0.2 provenance, in-toto Statement v0.1"),
-        (
-            "slsa/v2alpha3",
-            "SLSA v1.0 provenance, in-toto Statement v1",
-        ),
-        (
-            "slsa/v2alpha4",
-            "SLSA v1.0 provenance, with StepAction results and build-artifact subjects",
-        ),
-    ];
-}
-
 impl clap::builder::TypedValueParser for FormatParser {
     type Value = String;
 
@@ -584,10 +569,13 @@ impl clap::builder::TypedValueParser for FormatParser {
         value: &std::ffi::OsStr,
     ) -> Result<String, clap::Error> {
         let given = value.to_string_lossy();
-        if Self::VALUES.iter().any(|(name, _)| *name == given) {
+        if crate::provenance::Format::DESCRIBED
+            .iter()
+            .any(|(name, _)| *name == given)
+        {
             return Ok(given.into_owned());
         }
-        let names: Vec<String> = Self::VALUES
+        let names: Vec<String> = crate::provenance::Format::DESCRIBED
             .iter()
             .map(|(name, meaning)| format!("  {name:<14} {meaning}"))
             .collect();
@@ -606,9 +594,9 @@ impl clap::builder::TypedValueParser for FormatParser {
     fn possible_values(
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        Some(Box::new(Self::VALUES.iter().map(|(name, meaning)| {
-            clap::builder::PossibleValue::new(*name).help(*meaning)
-        })))
+        Some(Box::new(crate::provenance::Format::DESCRIBED.iter().map(
+            |(name, meaning)| clap::builder::PossibleValue::new(*name).help(*meaning),
+        )))
     }
 }
 
@@ -956,7 +944,6 @@ impl WatchArgs {
     }
 }
 
-/// `500ms`, `15s`, `2m`, or plain seconds.
 /// A duration (as [`parse_duration`]) that is not zero.
 fn parse_positive_duration(s: &str) -> Result<Duration, String> {
     match parse_duration(s)? {
@@ -965,6 +952,7 @@ fn parse_positive_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// `500ms`, `15s`, `2m`, or plain seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -972,12 +960,20 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let n: u64 = num
         .parse()
         .map_err(|_| format!("{s:?} is not a duration like 500ms, 15s or 2m"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "" | "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("{s:?}: unknown unit {unit:?} (ms, s or m)")),
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (ms, s or m)")),
+    };
+    // Go's limit (Chains and Kubernetes take no longer), and far from
+    // where adding it to the clock would overflow.
+    if d > Duration::from_nanos(i64::MAX.unsigned_abs()) {
+        return Err(format!(
+            "{s:?} is longer than a duration can be (292 years)"
+        ));
     }
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -1093,6 +1089,8 @@ mod tests {
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
         assert!(parse_duration("x").is_err());
         assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("18446744073709551615m").is_err());
+        assert!(parse_duration("18446744073709551615s").is_err());
     }
 
     /// `watch --timeout` bounds each run's remote calls: 5m unless given,

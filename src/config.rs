@@ -93,7 +93,6 @@ fn default_settings() -> BTreeMap<String, String> {
     .collect()
 }
 
-const FORMATS: &[&str] = &["in-toto", "slsa/v1", "slsa/v2alpha3", "slsa/v2alpha4"];
 const SIGNERS: &[&str] = &["x509", "kms", "none"];
 const TASKRUN_STORAGE: &[&str] = &[
     "tekton",
@@ -264,14 +263,31 @@ impl Config {
             let formats: &[&str] = if art == "oci" {
                 &["simplesigning"]
             } else {
-                FORMATS
+                Format::NAMES
             };
             let target = match art {
                 "taskrun" => &mut cfg.taskrun,
                 "pipelinerun" => &mut cfg.pipelinerun,
                 _ => &mut cfg.oci,
             };
-            if let Some(f) = one_of(&format!("artifacts.{art}.format"), formats)? {
+            let format = one_of(&format!("artifacts.{art}.format"), formats).map_err(|e| {
+                // Say what each of Chains' format names means.
+                match e {
+                    ConfigError::Value {
+                        source_name,
+                        key,
+                        value,
+                        ..
+                    } if art != "oci" => ConfigError::Value {
+                        source_name,
+                        key,
+                        value,
+                        allowed: Format::described_names(),
+                    },
+                    e => e,
+                }
+            });
+            if let Some(f) = format? {
                 target.format = f;
             }
             if let Some(s) = set_of(&format!("artifacts.{art}.storage"), storage)? {
@@ -328,7 +344,7 @@ impl Config {
         } else {
             &self.taskrun.format
         };
-        // Validated against FORMATS when parsed.
+        // Validated against Format::NAMES when parsed.
         f.parse().unwrap_or(Format::SlsaV1)
     }
 
@@ -393,6 +409,28 @@ mod tests {
         let err =
             Config::from_map(&map(&[("artifacts.pipelinerun.storage", "kafka")]), "t").unwrap_err();
         assert!(matches!(err, ConfigError::Value { .. }));
+    }
+
+    /// Chains' format names do not follow SLSA's versions, so a wrong one
+    /// is answered with what each name means (slsa/v1 is SLSA v0.2).
+    #[test]
+    fn a_wrong_format_lists_what_each_name_means() {
+        let Err(e) = Config::from_map(&map(&[("artifacts.taskrun.format", "slsa/v2")]), "t") else {
+            panic!("slsa/v2 was accepted");
+        };
+        let ConfigError::Value { allowed, .. } = e else {
+            panic!("not a value error: {e}");
+        };
+        assert!(
+            allowed.iter().any(|a| a.starts_with("slsa/v1 (SLSA v0.2")),
+            "{allowed:?}"
+        );
+        assert!(
+            allowed
+                .iter()
+                .any(|a| a.starts_with("slsa/v2alpha4 (SLSA v1.0")),
+            "{allowed:?}"
+        );
     }
 
     #[test]

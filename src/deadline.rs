@@ -16,6 +16,20 @@ struct Deadline {
     length: Duration,
 }
 
+impl Deadline {
+    /// `length` from now. A length past what the clock can count (a
+    /// `--timeout` of billions of seconds) ends as late as it can: a
+    /// century, far beyond any call.
+    fn from_now(length: Duration) -> Deadline {
+        let now = Instant::now();
+        let end = now
+            .checked_add(length)
+            .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+            .unwrap_or(now);
+        Deadline { end, length }
+    }
+}
+
 static OVERALL: OnceLock<Deadline> = OnceLock::new();
 
 thread_local! {
@@ -25,19 +39,13 @@ thread_local! {
 /// Set the deadline of every remote call of this process (`attest
 /// --timeout`). Only the first call has an effect.
 pub fn set_overall(timeout: Duration) {
-    let _ = OVERALL.set(Deadline {
-        end: Instant::now() + timeout,
-        length: timeout,
-    });
+    let _ = OVERALL.set(Deadline::from_now(timeout));
 }
 
 /// Run `f` with a deadline `timeout` from now on this thread's remote calls
 /// (and none when `timeout` is None), restoring the previous one after.
 pub fn within<T>(timeout: Option<Duration>, f: impl FnOnce() -> T) -> T {
-    let deadline = timeout.map(|length| Deadline {
-        end: Instant::now() + length,
-        length,
-    });
+    let deadline = timeout.map(Deadline::from_now);
     let previous = RUN.with(|r| r.replace(deadline));
     // Restored on unwind too, so a worker thread never keeps a stale one.
     struct Restore(Option<Deadline>);
@@ -121,5 +129,13 @@ mod tests {
         });
         assert_eq!(remaining(), None);
         assert_eq!(seconds(Duration::from_millis(1500)), "1.5s");
+    }
+
+    #[test]
+    fn a_timeout_past_the_clock_is_far_not_a_panic() {
+        // `watch --timeout 18446744073709551615s` parses to this.
+        within(Some(Duration::from_secs(u64::MAX)), || {
+            assert!(remaining().is_some_and(|r| r > Duration::from_secs(86_400)));
+        });
     }
 }

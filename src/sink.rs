@@ -2,6 +2,7 @@
 //! by `--output-file` (cosign's flag). The file is written beside its final
 //! name and renamed over it when the command is done, so a reader never
 //! sees half a report and a failed write leaves any earlier file as it was.
+//! The temporary file is [`crate::atomic`]'s, which owns writing files so.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -21,13 +22,7 @@ impl Sink {
         let Some(path) = path else {
             return Ok(Sink::Stdout(io::stdout()));
         };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".chains-output-")
-            .tempfile_in(dir)?;
+        let temp = crate::atomic::temp_beside(path, 0o644)?;
         Ok(Sink::File {
             temp,
             path: path.to_path_buf(),
@@ -47,19 +42,13 @@ impl Sink {
         }
     }
 
-    /// Flush, and give a file its name (readable by others, as a shell
-    /// redirect would make it).
+    /// Flush, and give a file its name (created readable by others, as a
+    /// shell redirect would make it, subject to the umask).
     pub fn commit(self) -> io::Result<()> {
         match self {
             Sink::Stdout(mut s) => s.flush(),
             Sink::File { mut temp, path } => {
                 temp.flush()?;
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    temp.as_file()
-                        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-                }
                 temp.persist(&path).map(|_| ()).map_err(|e| e.error)
             }
         }

@@ -160,6 +160,28 @@ fn unfinished_runs_are_errors_unless_allowed() {
     }
 }
 
+/// An unnamed run is placed by its origin once, not twice ("<stdin>,
+/// document 1: TaskRun at <stdin>, document 1 has ...").
+#[test]
+fn an_unnamed_runs_error_names_its_place_once() {
+    for (what, run) in [
+        (
+            "no status",
+            "apiVersion: tekton.dev/v1\nkind: TaskRun\nmetadata: {}\nspec: {}\n",
+        ),
+        (
+            "unfinished",
+            "apiVersion: tekton.dev/v1\nkind: TaskRun\nmetadata: {}\nspec: {}\nstatus: {conditions: [{type: Succeeded, status: Unknown}]}\n",
+        ),
+    ] {
+        let out = attest_stdin(&["--unsigned", "-"], run.as_bytes());
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.matches("document 1").count(), 1, "{what}: {err}");
+        assert!(err.contains("the unnamed TaskRun"), "{what}: {err}");
+    }
+}
+
 #[test]
 fn no_runs_at_all_is_an_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -140,6 +140,35 @@ fn config(dir: &Path, text: &str) -> String {
     p.display().to_string()
 }
 
+/// Attest the build TaskRun, stored as `config_text` says, through
+/// `proxy`'s `fault`: the run fails naming `backend` and nothing is written.
+fn attest_through(
+    config_text: &str,
+    envs: &[(&str, String)],
+    backend: &str,
+    fault: Fault,
+    proxy: &FaultProxy,
+    case: &str,
+) {
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let cfg = config(work.path(), config_text);
+    let out = attest(
+        &[
+            "--key",
+            &key(),
+            "--config",
+            &cfg,
+            testdata("runs/taskrun-build.yaml").to_str().unwrap(),
+            "--output-dir",
+            out_dir.path().to_str().unwrap(),
+        ],
+        envs,
+    );
+    assert_failed(&out, backend, fault, proxy);
+    assert_empty(out_dir.path(), case);
+}
+
 fn key() -> String {
     testdata("keys/p256-sec1.pem").display().to_string()
 }
@@ -196,29 +225,17 @@ fn gcs_faults_fail_clearly_and_store_nothing() {
         let bucket = format!("attestations-{n}");
         common::fake_gcs::create_bucket(gcs.port, &bucket);
         let proxy = FaultProxy::start(gcs.port, fault);
-        let work = tempfile::tempdir().unwrap();
-        let out_dir = tempfile::tempdir().unwrap();
-        let cfg = config(
-            work.path(),
+        let case = format!("gcs x {fault}");
+        attest_through(
             &format!(
                 "artifacts.taskrun.storage: gcs\nartifacts.oci.storage: gcs\nstorage.gcs.bucket: {bucket}\n"
             ),
-        );
-        let out = attest(
-            &[
-                "--key",
-                &key(),
-                "--config",
-                &cfg,
-                testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-                "--output-dir",
-                out_dir.path().to_str().unwrap(),
-            ],
             &[("STORAGE_EMULATOR_HOST", proxy.host())],
+            "gcs",
+            fault,
+            &proxy,
+            &case,
         );
-        let case = format!("gcs x {fault}");
-        assert_failed(&out, "gcs", fault, &proxy);
-        assert_empty(out_dir.path(), &case);
         drop(proxy);
         let listing: Value = common::fake_gcs::http()
             .get(format!(
@@ -426,30 +443,18 @@ fn archivista_faults_fail_clearly_and_store_nothing() {
     for fault in FAULTS {
         let before = crate::store_archivista::stats(server.port)["uploads"].clone();
         let proxy = FaultProxy::start(server.port, fault);
-        let work = tempfile::tempdir().unwrap();
-        let out_dir = tempfile::tempdir().unwrap();
-        let cfg = config(
-            work.path(),
+        let case = format!("archivista x {fault}");
+        attest_through(
             &format!(
                 "artifacts.taskrun.storage: archivista\nartifacts.oci.storage: ''\nstorage.archivista.url: http://{}\n",
                 proxy.host()
             ),
-        );
-        let out = attest(
-            &[
-                "--key",
-                &key(),
-                "--config",
-                &cfg,
-                testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-                "--output-dir",
-                out_dir.path().to_str().unwrap(),
-            ],
             &[],
+            "archivista",
+            fault,
+            &proxy,
+            &case,
         );
-        let case = format!("archivista x {fault}");
-        assert_failed(&out, "archivista", fault, &proxy);
-        assert_empty(out_dir.path(), &case);
         drop(proxy);
         if !matches!(fault, Fault::Truncate | Fault::Reset | Fault::Slow) {
             assert_eq!(
@@ -478,22 +483,9 @@ fn grafeas_faults_fail_clearly_and_store_nothing() {
         let proxy = FaultProxy::start_when(server.port, fault, |head| {
             head.starts_with("POST /v1/projects/proj/occurrences")
         });
-        let work = tempfile::tempdir().unwrap();
-        let out_dir = tempfile::tempdir().unwrap();
-        let cfg = config(
-            work.path(),
+        let case = format!("grafeas x {fault}");
+        attest_through(
             "artifacts.taskrun.storage: grafeas\nartifacts.oci.storage: ''\nstorage.grafeas.projectid: proj\n",
-        );
-        let out = attest(
-            &[
-                "--key",
-                &key(),
-                "--config",
-                &cfg,
-                testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-                "--output-dir",
-                out_dir.path().to_str().unwrap(),
-            ],
             &[
                 (
                     "GOOGLE_CONTAINERANALYSIS_ENDPOINT",
@@ -504,10 +496,11 @@ fn grafeas_faults_fail_clearly_and_store_nothing() {
                     crate::store_grafeas::TOKEN.to_string(),
                 ),
             ],
+            "grafeas",
+            fault,
+            &proxy,
+            &case,
         );
-        let case = format!("grafeas x {fault}");
-        assert_failed(&out, "grafeas", fault, &proxy);
-        assert_empty(out_dir.path(), &case);
         drop(proxy);
         if !matches!(fault, Fault::Truncate | Fault::Reset | Fault::Slow) {
             assert_eq!(occurrences(), before, "{case}: stored");
@@ -566,30 +559,18 @@ fn docdb_dynamodb_faults_fail_clearly_and_store_nothing() {
         let table = format!("chains-{n}");
         crate::store_docdb::dynamodb_client(&[&endpoint, "create", &table, "Name"]);
         let proxy = FaultProxy::start(moto.port, fault);
-        let work = tempfile::tempdir().unwrap();
-        let out_dir = tempfile::tempdir().unwrap();
-        let cfg = config(
-            work.path(),
+        let env = crate::store_docdb::aws_env(Some(&format!("http://{}", proxy.host())));
+        let case = format!("docdb (dynamodb) x {fault}");
+        attest_through(
             &format!(
                 "artifacts.taskrun.storage: docdb\nartifacts.oci.storage: docdb\nstorage.docdb.url: dynamodb://{table}?partition_key=Name\n"
             ),
-        );
-        let env = crate::store_docdb::aws_env(Some(&format!("http://{}", proxy.host())));
-        let out = attest(
-            &[
-                "--key",
-                &key(),
-                "--config",
-                &cfg,
-                testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-                "--output-dir",
-                out_dir.path().to_str().unwrap(),
-            ],
             &env,
+            "docdb",
+            fault,
+            &proxy,
+            &case,
         );
-        let case = format!("docdb (dynamodb) x {fault}");
-        assert_failed(&out, "docdb", fault, &proxy);
-        assert_empty(out_dir.path(), &case);
         drop(proxy);
         if !matches!(fault, Fault::Truncate | Fault::Reset | Fault::Slow) {
             let items = crate::store_docdb::scan(&endpoint, &table);
@@ -615,29 +596,17 @@ fn docdb_firestore_faults_fail_clearly_and_store_nothing() {
     for (n, fault) in faults.enumerate() {
         let collection = format!("projects/faults/databases/(default)/documents/c{n}");
         let proxy = FaultProxy::start(emulator.port, fault);
-        let work = tempfile::tempdir().unwrap();
-        let out_dir = tempfile::tempdir().unwrap();
-        let cfg = config(
-            work.path(),
+        let case = format!("docdb (firestore) x {fault}");
+        attest_through(
             &format!(
                 "artifacts.taskrun.storage: docdb\nartifacts.oci.storage: docdb\nstorage.docdb.url: \"firestore://{collection}?name_field=Name\"\n"
             ),
-        );
-        let out = attest(
-            &[
-                "--key",
-                &key(),
-                "--config",
-                &cfg,
-                testdata("runs/taskrun-build.yaml").to_str().unwrap(),
-                "--output-dir",
-                out_dir.path().to_str().unwrap(),
-            ],
             &[("FIRESTORE_EMULATOR_HOST", proxy.host())],
+            "docdb",
+            fault,
+            &proxy,
+            &case,
         );
-        let case = format!("docdb (firestore) x {fault}");
-        assert_failed(&out, "docdb", fault, &proxy);
-        assert_empty(out_dir.path(), &case);
         drop(proxy);
         if !matches!(fault, Fault::Truncate | Fault::Reset | Fault::Slow) {
             let listing: Value = common::fake_gcs::http()

@@ -29,24 +29,7 @@ fn opts() -> KmsOptions {
 
 /// Start a test server script on a free port with extra arguments.
 fn server(name: &str, script: &str, args: &[String]) -> common::Service {
-    let port = common::free_port();
-    let mut all = vec![
-        common::root()
-            .join("tests/tools")
-            .join(script)
-            .display()
-            .to_string(),
-        port.to_string(),
-    ];
-    all.extend_from_slice(args);
-    common::Service::start(
-        name,
-        Path::new("python3"),
-        &all,
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/_health"),
-    )
+    common::tool_server(name, script, args, "/_health")
 }
 
 fn http() -> reqwest::blocking::Client {
@@ -54,13 +37,7 @@ fn http() -> reqwest::blocking::Client {
 }
 
 fn stat(port: u16, name: &str) -> u64 {
-    let v: Value = http()
-        .get(format!("http://127.0.0.1:{port}/_stats"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    v[name].as_u64().unwrap()
+    common::tool_stats(port)[name].as_u64().unwrap()
 }
 
 fn revoke_tokens(port: u16) {

@@ -5,53 +5,21 @@
 
 use crate::common;
 use crate::common::fault::{FaultServer, Reply};
+use crate::common::{p256_key as key, p256_public_key as public_key};
 use crate::common::{stderr, stdout, testdata};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
 pub(crate) fn server(args: &[&str]) -> common::Service {
-    let port = common::free_port();
-    let mut all = vec![
-        common::root()
-            .join("tests/tools/archivista_server.py")
-            .display()
-            .to_string(),
-        port.to_string(),
-    ];
-    all.extend(args.iter().map(|s| s.to_string()));
-    common::Service::start(
-        "archivista",
-        Path::new("python3"),
-        &all,
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/_health"),
-    )
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    common::tool_server("archivista", "archivista_server.py", &args, "/_health")
 }
 
 pub(crate) fn stats(port: u16) -> Value {
-    reqwest::blocking::get(format!("http://127.0.0.1:{port}/_stats"))
-        .unwrap()
-        .json()
-        .unwrap()
-}
-
-fn key() -> String {
-    testdata("keys/p256-sec1.pem").display().to_string()
-}
-
-fn public_key(dir: &Path) -> PathBuf {
-    let signer = chains::sign::local::LocalSigner::load(
-        Path::new(&key()),
-        &chains::sign::Password::FromEnvironment,
-    )
-    .unwrap();
-    let p = dir.join("key.pub");
-    std::fs::write(&p, chains::sign::Signer::public_key(&signer).to_pem()).unwrap();
-    p
+    common::tool_stats(port)
 }
 
 fn attest(dir: &Path, config: &str, args: &[&str]) -> Output {

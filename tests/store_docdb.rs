@@ -729,23 +729,9 @@ fn mongo_document(s: &Stored, signature_b64: &str) -> Value {
 }
 
 pub(crate) fn mongo_server(extra: &[&str]) -> (Service, String) {
-    let port = free_port();
-    let mut args = vec![
-        common::root()
-            .join("tests/tools/mongo_server.py")
-            .display()
-            .to_string(),
-        port.to_string(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let service = Service::start(
-        "mongo",
-        Path::new("python3"),
-        &args,
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/"),
-    );
+    let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    let service = common::tool_server("mongo", "mongo_server.py", &args, "/");
+    let port = service.port;
     (service, format!("mongodb://127.0.0.1:{port}/"))
 }
 

@@ -4,9 +4,10 @@
 
 use crate::common;
 use crate::common::fault::{FaultServer, Reply, Request, percent_decode};
+use crate::common::{p256_key as key, p256_public_key as public_key};
 use crate::common::{stderr, stdout, testdata};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
@@ -22,21 +23,6 @@ const UID: &str = "5d4b2f3c-8a1e-4c6b-9f0d-2e7a1b3c4d5e";
 const PR_UID: &str = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
 const IMAGE_KEY: &str = "3b1f6a0e2c9d";
 const STORAGE_SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_write";
-
-fn key() -> String {
-    testdata("keys/p256-sec1.pem").display().to_string()
-}
-
-fn public_key(dir: &Path) -> PathBuf {
-    let signer = chains::sign::local::LocalSigner::load(
-        Path::new(&key()),
-        &chains::sign::Password::FromEnvironment,
-    )
-    .unwrap();
-    let p = dir.join("key.pub");
-    std::fs::write(&p, chains::sign::Signer::public_key(&signer).to_pem()).unwrap();
-    p
-}
 
 /// The CLI, with no Google settings from the environment but `envs`.
 fn chains(args: &[&str], envs: &[(&str, String)]) -> Output {

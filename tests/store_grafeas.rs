@@ -5,9 +5,10 @@
 //! signatures they carry verified with code we did not write.
 
 use crate::common;
+use crate::common::{p256_key as key, p256_public_key as public_key};
 use crate::common::{stderr, stdout, testdata};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
@@ -17,47 +18,13 @@ use serde_json::Value;
 pub(crate) const TOKEN: &str = "grafeas-test-token-0123456789";
 
 pub(crate) fn server(args: &[&str]) -> common::Service {
-    let port = common::free_port();
-    let mut all = vec![
-        common::root()
-            .join("tests/tools/grafeas_server.py")
-            .display()
-            .to_string(),
-        port.to_string(),
-        "--static-token".into(),
-        TOKEN.into(),
-    ];
+    let mut all = vec!["--static-token".to_string(), TOKEN.to_string()];
     all.extend(args.iter().map(|s| s.to_string()));
-    common::Service::start(
-        "grafeas",
-        Path::new("python3"),
-        &all,
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/_health"),
-    )
+    common::tool_server("grafeas", "grafeas_server.py", &all, "/_health")
 }
 
 pub(crate) fn stats(port: u16) -> Value {
-    reqwest::blocking::get(format!("http://127.0.0.1:{port}/_stats"))
-        .unwrap()
-        .json()
-        .unwrap()
-}
-
-fn key() -> String {
-    testdata("keys/p256-sec1.pem").display().to_string()
-}
-
-fn public_key(dir: &Path) -> PathBuf {
-    let signer = chains::sign::local::LocalSigner::load(
-        Path::new(&key()),
-        &chains::sign::Password::FromEnvironment,
-    )
-    .unwrap();
-    let p = dir.join("key.pub");
-    std::fs::write(&p, chains::sign::Signer::public_key(&signer).to_pem()).unwrap();
-    p
+    common::tool_stats(port)
 }
 
 fn attest(dir: &Path, config: &str, endpoint: &str, token: &str, args: &[&str]) -> Output {

@@ -4,10 +4,11 @@
 //! a client we did not write, and checked against what Chains sends.
 
 use crate::common;
+use crate::common::{p256_key as key, p256_public_key as public_key};
 use crate::common::{stderr, stdout, testdata};
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -93,21 +94,6 @@ pub(crate) fn consume(broker: &Broker, topic: &str, count: usize) -> Vec<Value> 
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-fn key() -> String {
-    testdata("keys/p256-sec1.pem").display().to_string()
-}
-
-fn public_key(dir: &Path) -> PathBuf {
-    let signer = chains::sign::local::LocalSigner::load(
-        Path::new(&key()),
-        &chains::sign::Password::FromEnvironment,
-    )
-    .unwrap();
-    let p = dir.join("key.pub");
-    std::fs::write(&p, chains::sign::Signer::public_key(&signer).to_pem()).unwrap();
-    p
 }
 
 fn config(dir: &Path, text: &str) -> String {

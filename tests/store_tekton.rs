@@ -2,9 +2,9 @@
 //! the files backend (Chains' GCS layout on disk).
 
 use crate::common;
+use crate::common::{p256_key as key, p256_public_key as public_key};
 use crate::common::{stderr, testdata};
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
@@ -21,21 +21,6 @@ fn chains(args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
-}
-
-fn key() -> String {
-    testdata("keys/p256-sec1.pem").display().to_string()
-}
-
-fn public_key(dir: &Path) -> PathBuf {
-    let signer = chains::sign::local::LocalSigner::load(
-        Path::new(&key()),
-        &chains::sign::Password::FromEnvironment,
-    )
-    .unwrap();
-    let p = dir.join("key.pub");
-    std::fs::write(&p, chains::sign::Signer::public_key(&signer).to_pem()).unwrap();
-    p
 }
 
 fn annotations(v: &Value) -> &serde_json::Map<String, Value> {

@@ -141,7 +141,7 @@ impl Families {
         if !missing.is_empty() {
             let e = InputError::MissingChildren {
                 origin: run.origin.clone(),
-                label: run.label(),
+                label: run.label_after_origin(),
                 missing,
             };
             if !self.allow_missing_children {

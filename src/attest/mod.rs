@@ -145,7 +145,7 @@ pub fn options(args: &AttestArgs) -> Result<(Config, Options, Option<Format>), A
             source_name: "--format".into(),
             key: "--format".into(),
             value: f.clone(),
-            allowed: Format::NAMES.iter().map(|s| s.to_string()).collect(),
+            allowed: Format::described_names(),
         })?),
         None => None,
     };
@@ -583,7 +583,7 @@ fn decode_and_attest(
             if let Some(state) = run.unfinished_state() {
                 let e = InputError::Unfinished {
                     origin: run.origin.clone(),
-                    label: run.label(),
+                    label: run.label_after_origin(),
                     state,
                 };
                 if !allow.unfinished {

@@ -39,6 +39,29 @@ impl Format {
     pub const NAMES: &'static [&'static str] =
         &["in-toto", "slsa/v1", "slsa/v2alpha3", "slsa/v2alpha4"];
 
+    /// Each name with what it means: Chains' names do not follow SLSA's
+    /// versions (`slsa/v1` is SLSA v0.2), so every message listing them says.
+    pub const DESCRIBED: [(&'static str, &'static str); 4] = [
+        ("in-toto", "SLSA v0.2 provenance (the same as slsa/v1)"),
+        ("slsa/v1", "SLSA v0.2 provenance, in-toto Statement v0.1"),
+        (
+            "slsa/v2alpha3",
+            "SLSA v1.0 provenance, in-toto Statement v1",
+        ),
+        (
+            "slsa/v2alpha4",
+            "SLSA v1.0 provenance, with StepAction results and build-artifact subjects",
+        ),
+    ];
+
+    /// `name (meaning)` for each name, for lists of allowed values.
+    pub fn described_names() -> Vec<String> {
+        Self::DESCRIBED
+            .iter()
+            .map(|(name, meaning)| format!("{name} ({meaning})"))
+            .collect()
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Format::SlsaV1 => "slsa/v1",
@@ -57,7 +80,7 @@ impl FromStr for Format {
             "slsa/v2alpha4" => Ok(Format::SlsaV2Alpha4),
             other => Err(format!(
                 "unknown format {other:?}; expected one of {}",
-                Format::NAMES.join(", ")
+                Format::described_names().join(", ")
             )),
         }
     }

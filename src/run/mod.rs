@@ -206,6 +206,17 @@ impl Run {
         }
     }
 
+    /// [`Run::label`] for messages that already start with the run's
+    /// origin: an unnamed run is not placed a second time.
+    pub fn label_after_origin(&self) -> String {
+        let m = self.meta();
+        if m.name().is_empty() {
+            format!("the unnamed {}", self.kind)
+        } else {
+            self.label()
+        }
+    }
+
     /// `status.results` (TaskRun and PipelineRun alike in v1).
     pub fn results(&self) -> Vec<NamedValue<'_>> {
         named_values(self.status().get("results"), "value")

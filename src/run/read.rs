@@ -1512,7 +1512,7 @@ fn decode_object(
     // one (`status: {}`) is accepted: Chains attests whatever status says.
     if !run.status().is_object() {
         return Err(InputError::NoStatus {
-            label: run.label(),
+            label: run.label_after_origin(),
             origin: run.origin,
         });
     }

@@ -24,8 +24,9 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::http;
 use super::{Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on};
-use crate::cloud::{error_chain, snippet};
+use crate::cloud::snippet;
 use crate::run::RunId;
 use crate::sign::dsse::Envelope;
 
@@ -58,17 +59,8 @@ impl ArchivistaBackend {
                 format!("storage.archivista.url {url:?} is not an http(s) URL"),
             ));
         }
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                StoreError::new(
-                    NAME,
-                    format!("cannot set up an HTTP client: {}", error_chain(&e)),
-                )
-            })?;
+        let http =
+            http::client(CONNECT_TIMEOUT, REQUEST_TIMEOUT).map_err(|m| StoreError::new(NAME, m))?;
         Ok(ArchivistaBackend {
             // Go's url.JoinPath(base, "upload").
             upload_url: format!("{}/upload", url.trim_end_matches('/')),
@@ -79,34 +71,22 @@ impl ArchivistaBackend {
     /// One upload; the gitoid Archivista acknowledged.
     fn upload(&self, body: &[u8]) -> Result<String, StoreError> {
         let place = format!("cannot upload to {}", self.upload_url);
-        let mut req = self
+        let req = self
             .http
             .post(&self.upload_url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        // No request outlasts the deadline in force (--timeout).
-        req = req.timeout(crate::deadline::cap(REQUEST_TIMEOUT));
-        let (status, reply) = match req.send().and_then(|r| {
-            let status = r.status().as_u16();
-            r.bytes().map(|b| (status, b))
-        }) {
+        let (status, reply) = match http::exchange(req, REQUEST_TIMEOUT) {
             Ok(r) => r,
             Err(e) => {
-                // Nobody listening will not change in a second; a timeout may.
-                let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                let message = if e.is_timeout() {
-                    format!(
-                        "{place}: no answer within {}",
-                        crate::deadline::ended_by(REQUEST_TIMEOUT)
-                    )
-                } else {
-                    format!("{place}: {}", error_chain(&e.without_url()))
-                };
-                return Err(if transient {
-                    StoreError::transient(NAME, message)
-                } else {
-                    StoreError::new(NAME, message)
-                });
+                return Err(http::unanswered(
+                    e,
+                    &place,
+                    None,
+                    REQUEST_TIMEOUT,
+                    |m| StoreError::new(NAME, m),
+                    |m| StoreError::transient(NAME, m),
+                ));
             }
         };
         if status != 200 {

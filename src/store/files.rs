@@ -1,4 +1,4 @@
-//! The `files` backend: Chains' GCS layout in a local directory (`-o DIR`),
+//! The `files` backend: Chains' GCS layout in a local directory (`--output-dir DIR`),
 //! for archives and air-gapped hand-offs. Each object is written atomically.
 
 use std::path::PathBuf;

@@ -39,9 +39,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
+use super::http::{self, Peer};
 use super::{Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on};
 use crate::cloud::google::{GoogleCredentials, SCOPE_DEVSTORAGE_READ_WRITE, crc32c, error_message};
-use crate::cloud::{error_chain, nonempty, pct};
+use crate::cloud::{nonempty, pct};
 use crate::run::RunId;
 
 const NAME: &str = "gcs";
@@ -134,17 +135,8 @@ impl GcsBackend {
         auth: Option<GoogleCredentials>,
     ) -> Result<Self, StoreError> {
         check_bucket_name(bucket)?;
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                StoreError::new(
-                    NAME,
-                    format!("cannot set up an HTTP client: {}", error_chain(&e)),
-                )
-            })?;
+        let http =
+            http::client(CONNECT_TIMEOUT, REQUEST_TIMEOUT).map_err(|m| StoreError::new(NAME, m))?;
         Ok(GcsBackend {
             bucket: bucket.to_string(),
             base,
@@ -178,8 +170,6 @@ impl GcsBackend {
                 .post(&url)
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(data.to_vec());
-            // No request outlasts the deadline in force (--timeout).
-            req = req.timeout(crate::deadline::cap(REQUEST_TIMEOUT));
             if let Some(auth) = &self.auth {
                 let token = auth.token(&self.http).map_err(|m| {
                     fail(format!(
@@ -189,49 +179,28 @@ impl GcsBackend {
                 })?;
                 req = req.bearer_auth(token.as_str());
             }
-            let (status, body) = match req.send().and_then(|r| {
-                let status = r.status().as_u16();
-                r.bytes().map(|b| (status, b))
-            }) {
+            let (status, body) = match http::exchange(req, REQUEST_TIMEOUT) {
                 Ok(reply) => reply,
                 Err(e) => {
-                    // Nobody listening (or no such host) will not change in
-                    // a second; a timeout or a dropped connection may.
-                    let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = if e.is_timeout() {
-                        format!(
-                            "cannot write {object}: Cloud Storage at {} did not answer within {}",
-                            self.base,
-                            crate::deadline::ended_by(REQUEST_TIMEOUT)
-                        )
-                    } else {
-                        format!(
-                            "cannot write {object}: cannot reach Cloud Storage at {}: {}",
-                            self.base,
-                            error_chain(&e.without_url())
-                        )
+                    let peer = Peer {
+                        service: "Cloud Storage",
+                        base: &self.base,
                     };
-                    return Err(if transient {
-                        retry(message)
-                    } else {
-                        fail(message)
-                    });
+                    let what = format!("cannot write {object}");
+                    return Err(http::unanswered(
+                        e,
+                        &what,
+                        Some(peer),
+                        REQUEST_TIMEOUT,
+                        fail,
+                        retry,
+                    ));
                 }
             };
             if (200..300).contains(&status) {
                 return self.check_stored(&object, data, &body).map_err(retry);
             }
-            if status == 401
-                && !refreshed
-                && self
-                    .auth
-                    .as_ref()
-                    .is_some_and(GoogleCredentials::refreshable)
-            {
-                refreshed = true;
-                if let Some(auth) = &self.auth {
-                    auth.invalidate();
-                }
+            if http::retry_unauthorized(status, &mut refreshed, self.auth.as_ref()) {
                 continue;
             }
             let detail = match status {
@@ -386,39 +355,22 @@ impl GcsBackend {
             let response = match req.send() {
                 Ok(r) => r,
                 Err(e) => {
-                    let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = if e.is_timeout() {
-                        format!(
-                            "{what}: Cloud Storage at {} did not answer within {}",
-                            self.base,
-                            crate::deadline::ended_by(REQUEST_TIMEOUT)
-                        )
-                    } else {
-                        format!(
-                            "{what}: cannot reach Cloud Storage at {}: {}",
-                            self.base,
-                            error_chain(&e.without_url())
-                        )
+                    let peer = Peer {
+                        service: "Cloud Storage",
+                        base: &self.base,
                     };
-                    return Err(if transient {
-                        retry(message)
-                    } else {
-                        fail(message)
-                    });
+                    return Err(http::unanswered(
+                        e,
+                        what,
+                        Some(peer),
+                        REQUEST_TIMEOUT,
+                        fail,
+                        retry,
+                    ));
                 }
             };
             let status = response.status().as_u16();
-            if status == 401
-                && !refreshed
-                && self
-                    .auth
-                    .as_ref()
-                    .is_some_and(GoogleCredentials::refreshable)
-            {
-                refreshed = true;
-                if let Some(auth) = &self.auth {
-                    auth.invalidate();
-                }
+            if http::retry_unauthorized(status, &mut refreshed, self.auth.as_ref()) {
                 continue;
             }
             let body = read_capped(response, limit).map_err(|e| match e {

@@ -44,11 +44,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
+use super::http::{self, Peer};
 use super::{
     ArtifactKind, Backend, SignedArtifact, StoreError, is_transient_status, with_retries_on,
 };
 use crate::cloud::google::{GoogleCredentials, SCOPE_CLOUD_PLATFORM, error_message};
-use crate::cloud::{error_chain, nonempty, pct};
+use crate::cloud::{nonempty, pct};
 use crate::run::RunId;
 
 const NAME: &str = "grafeas";
@@ -121,17 +122,8 @@ impl GrafeasBackend {
         };
         let auth = GoogleCredentials::from_env(env, SCOPE_CLOUD_PLATFORM)
             .map_err(|m| StoreError::new(NAME, format!("Google credentials: {m}")))?;
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                StoreError::new(
-                    NAME,
-                    format!("cannot set up an HTTP client: {}", error_chain(&e)),
-                )
-            })?;
+        let http =
+            http::client(CONNECT_TIMEOUT, REQUEST_TIMEOUT).map_err(|m| StoreError::new(NAME, m))?;
         Ok(GrafeasBackend {
             opts,
             project,
@@ -208,39 +200,27 @@ impl GrafeasBackend {
                     self.auth.describe()
                 ))
             })?;
-            let mut req = self
+            let req = self
                 .http
                 .post(&url)
                 .bearer_auth(token.as_str())
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.to_string());
-            // No request outlasts the deadline in force (--timeout).
-            req = req.timeout(crate::deadline::cap(REQUEST_TIMEOUT));
-            let (status, reply) = match req.send().and_then(|r| {
-                let status = r.status().as_u16();
-                r.bytes().map(|b| (status, b))
-            }) {
+            let (status, reply) = match http::exchange(req, REQUEST_TIMEOUT) {
                 Ok(r) => r,
                 Err(e) => {
-                    let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = if e.is_timeout() {
-                        format!(
-                            "{what}: Container Analysis at {} did not answer within {}",
-                            self.base,
-                            crate::deadline::ended_by(REQUEST_TIMEOUT)
-                        )
-                    } else {
-                        format!(
-                            "{what}: cannot reach Container Analysis at {}: {}",
-                            self.base,
-                            error_chain(&e.without_url())
-                        )
+                    let peer = Peer {
+                        service: "Container Analysis",
+                        base: &self.base,
                     };
-                    return Err(if transient {
-                        retry(message)
-                    } else {
-                        fail(message)
-                    });
+                    return Err(http::unanswered(
+                        e,
+                        what,
+                        Some(peer),
+                        REQUEST_TIMEOUT,
+                        fail,
+                        retry,
+                    ));
                 }
             };
             if (200..300).contains(&status) {
@@ -250,9 +230,7 @@ impl GrafeasBackend {
             if Some(status) == done {
                 return Ok(Value::Null);
             }
-            if status == 401 && !refreshed && self.auth.refreshable() {
-                refreshed = true;
-                self.auth.invalidate();
+            if http::retry_unauthorized(status, &mut refreshed, Some(&self.auth)) {
                 continue;
             }
             let hint = match status {

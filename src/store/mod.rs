@@ -11,6 +11,7 @@ pub mod docdb;
 pub mod files;
 pub mod gcs;
 pub mod grafeas;
+mod http;
 pub mod oci;
 pub mod pubsub;
 pub mod rekor;

@@ -84,7 +84,7 @@ impl Evidence {
     }
 
     /// Evidence from Chains' four stored parts of one artifact (GCS objects,
-    /// `-o DIR` files, or base64-decoded annotations): `signature` holds the
+    /// `--output-dir DIR` files, or base64-decoded annotations): `signature` holds the
     /// DSSE envelope JSON for an attestation and the raw signature for an
     /// image; `payload` the statement or the simple-signing payload.
     ///
@@ -155,7 +155,7 @@ fn looks_like_json_object(bytes: &[u8]) -> bool {
 }
 
 /// A stored signature is raw bytes (Chains' GCS objects) or base64 text
-/// (cosign's `--output-signature`, our `-o DIR` files). Raw DER and raw
+/// (cosign's `--output-signature`, our `--output-dir DIR` files). Raw DER and raw
 /// Ed25519 signatures are almost never valid base64 text of the right
 /// length, so text that decodes is taken as base64.
 pub fn decode_signature(stored: &[u8]) -> Vec<u8> {

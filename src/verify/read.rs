@@ -5,7 +5,7 @@
 //! (alone, in a stream or in a `List`) carrying Chains' annotations. Beside
 //! those, a directory may hold Chains' stored parts of an artifact
 //! (`<stem>.signature` with `.payload`, `.cert` and `.chain`, as in its GCS
-//! layout and our `-o DIR` image files).
+//! layout and our `--output-dir DIR` image files).
 
 use std::fs;
 use std::path::{Path, PathBuf};

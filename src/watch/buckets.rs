@@ -157,7 +157,11 @@ fn live(lease: &Value, now: time::OffsetDateTime) -> bool {
         .and_then(|s| s.get("leaseDurationSeconds"))
         .and_then(Value::as_i64)
         .unwrap_or(0);
-    !holder.is_empty() && renewed.is_some_and(|r| now < r + time::Duration::seconds(seconds.max(1)))
+    // A duration past the calendar (any client may write the Lease) never
+    // ends: checked, since adding it would panic.
+    let alive_until =
+        |r: time::OffsetDateTime| r.checked_add(time::Duration::seconds(seconds.max(1)));
+    !holder.is_empty() && renewed.is_some_and(|r| alive_until(r).is_none_or(|end| now < end))
 }
 
 impl Membership {
@@ -310,5 +314,14 @@ mod tests {
         assert!(live(&at(now - time::Duration::seconds(2)), now));
         assert!(!live(&at(now - time::Duration::seconds(20)), now));
         assert!(!live(&json!({"spec": {"holderIdentity": ""}}), now));
+    }
+
+    #[test]
+    fn a_lease_duration_past_the_calendar_is_live_not_a_panic() {
+        // Any Lease in the group is read: its fields are outside input.
+        let now = time::OffsetDateTime::now_utc();
+        let lease = json!({"spec": {"holderIdentity": "a", "leaseDurationSeconds": i64::MAX,
+                           "renewTime": "2026-01-01T00:00:00Z"}});
+        assert!(live(&lease, now));
     }
 }

@@ -88,6 +88,37 @@ impl Service {
     }
 }
 
+/// Start `python3 tests/tools/SCRIPT PORT ARGS...` on a free port, ready
+/// when `ready_path` answers 2xx (the test servers answer `/_health`).
+pub fn tool_server(name: &str, script: &str, args: &[String], ready_path: &str) -> Service {
+    let port = free_port();
+    let mut all = vec![
+        root()
+            .join("tests/tools")
+            .join(script)
+            .display()
+            .to_string(),
+        port.to_string(),
+    ];
+    all.extend_from_slice(args);
+    Service::start(
+        name,
+        Path::new("python3"),
+        &all,
+        &[],
+        port,
+        &format!("http://127.0.0.1:{port}{ready_path}"),
+    )
+}
+
+/// What a tests/tools server counted (its `/_stats`).
+pub fn tool_stats(port: u16) -> serde_json::Value {
+    reqwest::blocking::get(format!("http://127.0.0.1:{port}/_stats"))
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
 impl Drop for Service {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -165,6 +196,23 @@ pub fn dsse_verify(
 /// A file or directory under the repository's testdata/.
 pub fn testdata(relative: &str) -> PathBuf {
     root().join("testdata").join(relative)
+}
+
+/// The P-256 signing key the storage tests sign with (no password).
+pub fn p256_key() -> String {
+    testdata("keys/p256-sec1.pem").display().to_string()
+}
+
+/// [`p256_key`]'s public key, written to `dir/key.pub` for `chains verify`.
+pub fn p256_public_key(dir: &Path) -> PathBuf {
+    let signer = chains::sign::local::LocalSigner::load(
+        Path::new(&p256_key()),
+        &chains::sign::Password::FromEnvironment,
+    )
+    .unwrap();
+    let p = dir.join("key.pub");
+    std::fs::write(&p, chains::sign::Signer::public_key(&signer).to_pem()).unwrap();
+    p
 }
 
 /// A finished command's stderr, lossily decoded.

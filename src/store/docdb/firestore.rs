@@ -30,7 +30,8 @@ use serde_json::{Map, Value, json};
 
 use super::{Collection, DocstoreUrl, FieldValue, NAME, SignedDocument, field_names};
 use crate::cloud::google::{GoogleCredentials, error_message};
-use crate::cloud::{error_chain, nonempty};
+use crate::cloud::nonempty;
+use crate::store::http::{self, Peer};
 use crate::store::{StoreError, is_transient_status};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,12 +85,7 @@ impl FirestoreCollection {
                 (DEFAULT_BASE.to_string(), Some(auth))
             }
         };
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("chains/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| fail(format!("cannot set up an HTTP client: {}", error_chain(&e))))?;
+        let http = http::client(CONNECT_TIMEOUT, REQUEST_TIMEOUT).map_err(fail)?;
         Ok(FirestoreCollection {
             database,
             collection,
@@ -115,9 +111,6 @@ impl FirestoreCollection {
         let mut refreshed = false;
         loop {
             let mut req = self.http.post(&url).json(body);
-            if let Some(left) = crate::deadline::remaining() {
-                req = req.timeout(left.min(REQUEST_TIMEOUT));
-            }
             req = match &self.auth {
                 Some(auth) => {
                     let token = auth.token(&self.http).map_err(|m| {
@@ -130,47 +123,27 @@ impl FirestoreCollection {
                 }
                 None => req.bearer_auth("owner"),
             };
-            let (status, reply) = match req.send().and_then(|r| {
-                let status = r.status().as_u16();
-                r.bytes().map(|b| (status, b))
-            }) {
+            let (status, reply) = match http::exchange(req, REQUEST_TIMEOUT) {
                 Ok(reply) => reply,
                 Err(e) => {
-                    let transient = e.is_timeout() || !(e.is_connect() || e.is_builder());
-                    let message = if e.is_timeout() {
-                        format!(
-                            "{what}: Firestore at {} did not answer within {}",
-                            self.base,
-                            crate::deadline::ended_by(REQUEST_TIMEOUT)
-                        )
-                    } else {
-                        format!(
-                            "{what}: cannot reach Firestore at {}: {}",
-                            self.base,
-                            error_chain(&e.without_url())
-                        )
+                    let peer = Peer {
+                        service: "Firestore",
+                        base: &self.base,
                     };
-                    return Err(if transient {
-                        retry(message)
-                    } else {
-                        fail(message)
-                    });
+                    return Err(http::unanswered(
+                        e,
+                        what,
+                        Some(peer),
+                        REQUEST_TIMEOUT,
+                        fail,
+                        retry,
+                    ));
                 }
             };
             if (200..300).contains(&status) {
                 return check_committed(&reply).map_err(|m| fail(format!("{what}: {m}")));
             }
-            if status == 401
-                && !refreshed
-                && self
-                    .auth
-                    .as_ref()
-                    .is_some_and(GoogleCredentials::refreshable)
-            {
-                refreshed = true;
-                if let Some(auth) = &self.auth {
-                    auth.invalidate();
-                }
+            if http::retry_unauthorized(status, &mut refreshed, self.auth.as_ref()) {
                 continue;
             }
             let hint = match status {
