@@ -18,7 +18,7 @@ pub mod rekor;
 mod retry;
 pub mod tekton;
 
-pub use retry::{CALL_BUDGET, set_overall_timeout, with_retries, with_retries_on};
+pub use retry::{CALL_BUDGET, set_give_up_for, set_overall_timeout, with_retries, with_retries_on};
 
 use miette::Diagnostic;
 
@@ -116,6 +116,10 @@ pub struct StoreError {
     pub message: String,
     /// A timeout, a 5xx or a 429: worth retrying.
     pub transient: bool,
+    /// Not tried: the backend is given up on for this much longer (the
+    /// circuit breaker in `retry`). `watch` defers the run for that long
+    /// instead of spending one of its retries.
+    pub deferred: Option<std::time::Duration>,
 }
 
 impl StoreError {
@@ -124,6 +128,7 @@ impl StoreError {
             backend,
             message: message.into(),
             transient: false,
+            deferred: None,
         }
     }
 
@@ -132,6 +137,7 @@ impl StoreError {
             backend,
             message: message.into(),
             transient: true,
+            deferred: None,
         }
     }
 }

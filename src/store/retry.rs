@@ -36,6 +36,21 @@ pub fn set_overall_timeout(timeout: Duration) {
     crate::deadline::set_overall(timeout);
 }
 
+/// How long a backend is given up on in this process: [`GIVE_UP_FOR`]
+/// unless [`set_give_up_for`] said otherwise.
+static GIVE_UP_WINDOW: OnceLock<Duration> = OnceLock::new();
+
+/// Give up on failing backends for `window` instead of [`GIVE_UP_FOR`]
+/// (`watch`, whose runs come back on their own retry schedule, pauses a
+/// backend for about as long as that schedule). Only the first call counts.
+pub fn set_give_up_for(window: Duration) {
+    let _ = GIVE_UP_WINDOW.set(window);
+}
+
+fn give_up_window() -> Duration {
+    GIVE_UP_WINDOW.get().copied().unwrap_or(GIVE_UP_FOR)
+}
+
 /// A backend's recent failures.
 struct Health {
     in_a_row: u32,
@@ -48,17 +63,21 @@ fn health() -> &'static Mutex<HashMap<&'static str, Health>> {
     HEALTH.get_or_init(Default::default)
 }
 
-/// Why `backend` is not to be tried now, if it is given up on.
-fn given_up(backend: &'static str) -> Option<String> {
+/// Why `backend` is not to be tried now, and for how much longer, if it is
+/// given up on.
+fn given_up(backend: &'static str) -> Option<(String, Duration)> {
     let map = health().lock().unwrap_or_else(|e| e.into_inner());
     let h = map.get(backend)?;
-    (h.in_a_row >= GIVE_UP_AFTER && h.since.elapsed() < GIVE_UP_FOR).then(|| {
-        format!(
-            "not tried: its last {} calls failed after their retries (last: {}); it is given up on for {}s",
+    let window = give_up_window();
+    let left = window.checked_sub(h.since.elapsed())?;
+    (h.in_a_row >= GIVE_UP_AFTER && !left.is_zero()).then(|| {
+        let why = format!(
+            "not tried: its last {} calls failed after their retries (last: {}); it is given up on for {}",
             h.in_a_row,
             h.last,
-            GIVE_UP_FOR.as_secs()
-        )
+            crate::deadline::seconds(window)
+        );
+        (why, left)
     })
 }
 
@@ -115,9 +134,12 @@ fn retry<T>(
     mut op: impl FnMut() -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     if let Some(b) = backend
-        && let Some(why) = given_up(b)
+        && let Some((why, left)) = given_up(b)
     {
-        return Err(StoreError::new(b, why));
+        return Err(StoreError {
+            deferred: Some(left),
+            ..StoreError::new(b, why)
+        });
     }
     if let (true, Some(total)) = (crate::deadline::spent(), crate::deadline::length()) {
         return Err(StoreError::new(

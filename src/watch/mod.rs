@@ -488,6 +488,10 @@ fn start_workers(
     metrics: &Arc<Metrics>,
     args: &WatchArgs,
 ) -> Result<Vec<std::thread::JoinHandle<()>>, WatchError> {
+    // A backend that keeps failing is paused for about one run's retry
+    // schedule (the delays double over the retries), not attest's five
+    // minutes: runs deferred meanwhile come back when it is tried again.
+    crate::store::set_give_up_for(args.retry_delay.saturating_mul(1 << reconcile::MAX_RETRIES));
     let worker = Arc::new(reconcile::Worker {
         runs: Arc::new(ClusterRuns {
             kube: kube.clone(),

@@ -450,8 +450,23 @@ impl Worker {
     /// Chains' `HandleRetry`: count the retry on the run (or mark it failed
     /// once they are spent) and try again later, doubling the delay.
     fn record_failure(&self, key: &Key, run: &Run, e: &RunError, prio: String, log: &RunLog) {
-        self.metrics.failure(key.kind, error_type(e));
         let message = chain(e);
+        // The backend was not tried (given up on after failing for other
+        // runs): this run has not failed, so it keeps its retries and comes
+        // back when the backend is tried again. Counting it would mark runs
+        // failed for good while their backend recovers.
+        if let RunError::Store { source, .. } = e
+            && let Some(left) = source.deferred
+        {
+            log.warn(
+                "storage backend given up on for now; run deferred, no retry counted",
+                &[("error", &message)],
+            );
+            self.queue
+                .retry_after(key, prio, left.max(self.retry_delay));
+            return;
+        }
+        self.metrics.failure(key.kind, error_type(e));
         let (annotations, failed) = after_failure(&run.object);
         if let Err(pe) = self.runs.mark(key, &annotations, "") {
             log.warn("cannot record the failure", &[("error", &pe.message)]);
