@@ -13,7 +13,7 @@
 
 use crate::common;
 use crate::common::fault::{FaultServer, Reply};
-use crate::common::{Service, free_port, stderr, stdout, testdata};
+use crate::common::{Service, free_port, stderr, testdata};
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -100,19 +100,6 @@ fn attest(cfg: &str, extra: &[&str], envs: &[(&str, String)]) -> Output {
     args.extend_from_slice(extra);
     args.push(&run);
     chains(&args, envs)
-}
-
-/// Nothing on stdout, and no summary counting the run as attested.
-fn assert_no_success_claim(out: &Output) {
-    assert!(
-        stdout(out).trim().is_empty(),
-        "nothing is printed as attested: {}",
-        stdout(out)
-    );
-    let err = stderr(out);
-    for line in err.lines().filter(|l| l.contains("attested")) {
-        assert!(line.contains("attested 0 runs"), "{err}");
-    }
 }
 
 /// One artifact as Chains' files layout holds it: (short key, payload, signature).
@@ -322,7 +309,7 @@ fn dynamodb_items_are_chains_documents() {
         "{err}"
     );
     assert!(!err.contains(AWS_SECRET), "{err}");
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 
     // A partition key the document has not (the Go CDK matches it exactly).
     let cfg = config(dir.path(), "dynamodb://chains?partition_key=name");
@@ -333,7 +320,7 @@ fn dynamodb_items_are_chains_documents() {
         err.contains("docdb") && err.contains("missing key field \"name\""),
         "{err}"
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 }
 
 /// DynamoDB's JSON error body.
@@ -362,7 +349,7 @@ fn dynamodb_server_errors_are_retried_then_reported() {
             && err.contains("(tried 4 times over "),
         "{err}"
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
     // Four tries of the first document, each a PutItem; then the run stops.
     let reqs = server.requests();
     assert_eq!(reqs.len(), 4, "{reqs:?}");
@@ -390,7 +377,7 @@ fn dynamodb_server_errors_are_retried_then_reported() {
         stderr(&out)
     );
     assert_eq!(refusing.hits(), 1);
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 }
 
 /// Nobody listening fails at once; a server that never answers fails by
@@ -412,7 +399,7 @@ fn dynamodb_unreachable_or_hung_fails_clearly() {
         "{err}"
     );
     assert!(!err.contains("(tried "), "refused is not retried: {err}");
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 
     let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = hung.local_addr().unwrap().port();
@@ -427,7 +414,7 @@ fn dynamodb_unreachable_or_hung_fails_clearly() {
         err.contains("docdb") && err.contains("(tried 1 time over "),
         "{err}"
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
     drop(hung);
 }
 
@@ -581,7 +568,7 @@ fn firestore_documents_are_chains_documents() {
         "{}",
         stderr(&out)
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 }
 
 fn google_error(code: u16, status: &str, message: &str) -> String {
@@ -616,7 +603,7 @@ fn firestore_faults_are_retried_or_reported() {
             && err.contains("(tried 4 times over "),
         "{err}"
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
     let reqs = unavailable.requests();
     assert_eq!(reqs.len(), 4);
     for r in &reqs {
@@ -654,7 +641,7 @@ fn firestore_faults_are_retried_or_reported() {
         stderr(&out)
     );
     assert_eq!(denied.hits(), 1, "a refusal is not retried");
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 
     // A 200 without the write's result is not taken as stored.
     let empty =
@@ -670,7 +657,7 @@ fn firestore_faults_are_retried_or_reported() {
         "{}",
         stderr(&out)
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 }
 
 /// `storage.docdb.url` unset or naming what chains does not support: a
@@ -687,7 +674,7 @@ fn docdb_urls_are_checked_before_anything_is_stored() {
         "{}",
         stderr(&out)
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
     // mongo:// without a server URL anywhere: Chains' message.
     let cfg = config(dir.path(), "mongo://db/coll?id_field=Name");
     let out = attest(&cfg, &[], &[]);
@@ -697,7 +684,7 @@ fn docdb_urls_are_checked_before_anything_is_stored() {
         "{}",
         stderr(&out)
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 }
 
 // ------------------------------------------------------------------- MongoDB
@@ -816,7 +803,7 @@ fn mongo_documents_are_chains_documents() {
         "{err}"
     );
     assert!(!err.contains("(tried "), "a refusal is not retried: {err}");
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 }
 
 /// A server stepping down is retried; nobody listening is not; the
@@ -835,7 +822,7 @@ fn mongo_faults_are_retried_or_reported() {
             && err.contains("(tried 4 times over "),
         "{err}"
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 
     let closed = free_port();
     let password = "s3cret-mongo-password";
@@ -856,7 +843,7 @@ fn mongo_faults_are_retried_or_reported() {
     );
     assert!(!err.contains(password), "the password leaked: {err}");
     assert!(!err.contains("(tried "), "refused is not retried: {err}");
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 }
 
 /// Chains re-reads `mongo-server-url-path` when the secret changes; one

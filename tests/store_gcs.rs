@@ -339,21 +339,7 @@ fn a_missing_bucket_fails_the_run_and_names_it() {
         "{err}"
     );
     assert!(err.contains("HTTP 404"), "{err}");
-    assert_no_success_claim(&out);
-}
-
-/// Nothing on stdout, and no summary counting the run as attested.
-fn assert_no_success_claim(out: &Output) {
-    assert!(
-        stdout(out).trim().is_empty(),
-        "nothing is printed as attested: {}",
-        stdout(out)
-    );
-    let err = stderr(out);
-    assert!(!err.contains("attested 1 run"), "{err}");
-    for line in err.lines().filter(|l| l.contains("attested")) {
-        assert!(line.contains("attested 0 runs"), "{err}");
-    }
+    common::assert_no_success_claim(&out);
 }
 
 #[test]
@@ -383,7 +369,7 @@ fn an_unreachable_emulator_fails_fast() {
     );
     // Nobody listening is not retried (no "tried N times").
     assert!(!err.contains("(tried "), "{err}");
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 }
 
 // ---------------------------------------------------------------------------
@@ -452,7 +438,7 @@ fn a_hung_service_fails_by_the_overall_timeout() {
             && err.contains("(tried 1 time over "),
         "{err}"
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
     drop(hung);
 }
 
@@ -489,7 +475,7 @@ fn server_errors_are_retried_then_reported() {
             && err.contains("(tried 4 times over "),
         "{err}"
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
     // Four tries of the first object, then the run stops (no retry storm).
     let reqs = server.requests();
     assert_eq!(reqs.len(), 4, "{reqs:?}");
@@ -754,7 +740,7 @@ fn bad_bucket_names_and_credentials_fail_at_setup() {
         err.contains("gcs") && err.contains("not a gs:// URL") && err.contains("\"my-bucket\""),
         "{err}"
     );
-    assert_no_success_claim(&out);
+    common::assert_no_success_claim(&out);
 
     let env: Env = Env::from([(
         "GOOGLE_APPLICATION_CREDENTIALS",

@@ -225,6 +225,21 @@ pub fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A failed store left no claim of success: nothing printed as attested on
+/// stdout, and any summary line says "attested 0 runs".
+pub fn assert_no_success_claim(out: &std::process::Output) {
+    assert!(
+        stdout(out).trim().is_empty(),
+        "nothing is printed as attested: {}",
+        stdout(out)
+    );
+    let err = stderr(out);
+    assert!(!err.contains("attested 1 run"), "{err}");
+    for line in err.lines().filter(|l| l.contains("attested")) {
+        assert!(line.contains("attested 0 runs"), "{err}");
+    }
+}
+
 /// The world's shared data (`../shared` beside the repository: Chains'
 /// conformance cases and test keys, the corpus, Sigstore's vectors).
 pub fn shared(relative: &str) -> PathBuf {
