@@ -1712,6 +1712,24 @@ mod tests {
         .collect()
     }
 
+    /// Every read size cuts `list` as one large buffer did (`whole`), and
+    /// its first `items` documents decode to the items the whole List held.
+    fn cut_like_the_whole_list(
+        list: &str,
+        whole: &[(usize, Option<usize>, usize, String)],
+        items: usize,
+    ) {
+        for capacity in 1..64 {
+            assert_eq!(split(list, capacity), whole, "buffer of {capacity} bytes");
+        }
+        let cut: Vec<Value> = whole[..items]
+            .iter()
+            .map(|(_, _, _, t)| serde_saphyr::from_str(t).unwrap())
+            .collect();
+        let full: Value = serde_saphyr::from_str(list.split("---").next().unwrap()).unwrap();
+        assert_eq!(full["items"].as_array().unwrap(), &cut);
+    }
+
     #[test]
     fn yaml_list_items_are_documents_of_their_own() {
         let list = "apiVersion: v1\nitems:\n- apiVersion: tekton.dev/v1\n  kind: TaskRun\n  spec:\n    params:\n    - name: a\n      value: |\n        x\n\n        - y\n# between\n- kind: PipelineRun\n  metadata: {name: p}\nkind: List\nmetadata:\n  resourceVersion: \"\"\n---\nkind: TaskRun\n";
@@ -1725,16 +1743,7 @@ mod tests {
                 (1, None, 19, "kind: TaskRun\n".to_string()),
             ]
         );
-        for capacity in 1..64 {
-            assert_eq!(split(list, capacity), whole, "buffer of {capacity} bytes");
-        }
-        // Each item decodes to the object the whole List held.
-        let items: Vec<Value> = whole[..2]
-            .iter()
-            .map(|(_, _, _, t)| serde_saphyr::from_str(t).unwrap())
-            .collect();
-        let full: Value = serde_saphyr::from_str(list.split("---").next().unwrap()).unwrap();
-        assert_eq!(full["items"].as_array().unwrap(), &items);
+        cut_like_the_whole_list(list, &whole, 2);
     }
 
     #[test]
@@ -1791,16 +1800,7 @@ mod tests {
                 (1, None, 21, "kind: TaskRun\n".to_string()),
             ]
         );
-        for capacity in 1..64 {
-            assert_eq!(split(list, capacity), whole, "buffer of {capacity} bytes");
-        }
-        // Each item decodes to the object the whole List held.
-        let items: Vec<Value> = whole[..3]
-            .iter()
-            .map(|(_, _, _, t)| serde_saphyr::from_str(t).unwrap())
-            .collect();
-        let full: Value = serde_saphyr::from_str(list.split("---").next().unwrap()).unwrap();
-        assert_eq!(full["items"].as_array().unwrap(), &items);
+        cut_like_the_whole_list(list, &whole, 3);
         // The bad item is named by its place, as in the whole List.
         let got = decoded(list, 16);
         assert!(got[1].starts_with("t, document 1, item 2"), "{got:?}");
