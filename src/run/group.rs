@@ -107,7 +107,7 @@ pub struct ChildStore {
 
 impl ChildStore {
     /// Keep a possible child: `bytes` is its source object as JSON (see
-    /// [`ChildStore::encode`]).
+    /// [`ChildStore::encode`]), or the JSON text it was read from.
     pub fn add(&mut self, run: &Run, bytes: &[u8], context: bool) -> io::Result<()> {
         let index = u32::try_from(self.records.len())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too many runs"))?;

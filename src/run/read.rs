@@ -368,6 +368,11 @@ pub enum Body {
     /// One item (0-based) of a `List` document, cut out on its own (see
     /// [`DocumentStream::split_lists`]).
     Item(usize, Box<Body>),
+    /// The rest of a JSON input, from a value that runs over several lines,
+    /// read whole and not cut (see [`DocumentStream::whole_json_files`]):
+    /// [`decode_all`] parses it as one value, or cuts it as the stream
+    /// would have when it is not one.
+    JsonRest(Vec<u8>),
 }
 
 impl Document {
@@ -403,6 +408,9 @@ pub struct DocumentStream {
     yaml_list: Option<YamlList>,
     /// A line read but not yet used (it ended a List's items).
     pushback: Option<String>,
+    /// Hand out the rest of a small JSON input whole (see
+    /// [`DocumentStream::whole_json_files`]).
+    whole_json: bool,
 }
 
 /// A YAML `List` document whose items are handed out one by one.
@@ -439,7 +447,35 @@ impl DocumentStream {
             json_scan: None,
             yaml_list: None,
             pushback: None,
+            whole_json: false,
         }
+    }
+
+    /// With [`Self::split_lists`]: when a JSON value runs over several
+    /// lines and the input ends within [`WHOLE_JSON_LIMIT`] bytes from its
+    /// start, without an `"items"` in it (a file per run, as `kubectl get
+    /// taskrun X -o json` prints it), hand out all of it as one
+    /// [`Body::JsonRest`] instead of cutting the value with a
+    /// [`JsonScanner`]: a worker parses it, and only when it is not one
+    /// value does [`decode_all`] cut it as the stream would have.
+    ///
+    /// Measured with callgrind on ../shared/corpus/kubectl-json (150 runs,
+    /// slsa/v1, `--unsigned -o DIR`): cutting each file with the scanner
+    /// (which has to follow every bracket and string, and copies the value)
+    /// was about 35 M of 269 M instructions, where YAML files were cut for
+    /// about 10 M; see README's Performance section for the totals.
+    pub fn whole_json_files(mut self) -> Self {
+        self.whole_json = true;
+        self
+    }
+
+    /// A stream over the rest of an input read whole (see
+    /// [`Body::JsonRest`]), numbered from where that rest started.
+    fn resume(file: Arc<str>, text: Vec<u8>, index: usize, line: usize) -> Self {
+        let mut stream = DocumentStream::new(file, Box::new(io::Cursor::new(text))).split_lists();
+        stream.index = index;
+        stream.line = line;
+        stream
     }
 
     /// Hand out each item of a `List` (and of a top-level JSON array) as a
@@ -947,17 +983,42 @@ impl DocumentStream {
         }
         if let Some(prefix) = rest {
             self.line -= 1;
-            if self.split_lists {
-                self.start_json_scan(&prefix, start_line);
-            } else {
-                let doc = self.next_json_from_reader(prefix, start_line);
-                self.pending.push_back(doc);
-            }
+            self.value_over_lines(prefix, start_line);
         }
         match self.pending.pop_front() {
             None if self.json_scan.is_some() => self.next_json_scanned(),
             doc => doc,
         }
+    }
+
+    /// Go on with a value that runs past its first line, `prefix`: read
+    /// whole (see [`Self::whole_json_files`]), cut by a scanner, or parsed
+    /// from the reader.
+    fn value_over_lines(&mut self, prefix: Vec<u8>, start_line: usize) {
+        if !self.split_lists {
+            let doc = self.next_json_from_reader(prefix, start_line);
+            self.pending.push_back(doc);
+            return;
+        }
+        let prefix = match self.whole_json && self.pending.is_empty() {
+            true => match self.take_rest(prefix) {
+                Ok(Ok(text)) => {
+                    self.done = true;
+                    let doc = self.document(Body::JsonRest(text), start_line);
+                    self.pending.push_back(Ok(doc));
+                    return;
+                }
+                Ok(Err(prefix)) => prefix,
+                Err(e) => {
+                    self.done = true;
+                    let e = self.read_error(e);
+                    self.pending.push_back(Err(e));
+                    return;
+                }
+            },
+            false => prefix,
+        };
+        self.start_json_scan(&prefix, start_line);
     }
 
     /// The next line; or, when splitting Lists and the line runs on past
@@ -982,6 +1043,39 @@ impl DocumentStream {
         }
         self.reader.read_until(b'\n', &mut line)?;
         Ok(Some(line))
+    }
+
+    /// The rest of the input after `prefix` (a value's first line), with
+    /// `prefix`, when it ends within [`WHOLE_JSON_LIMIT`] bytes and holds no
+    /// `"items"` (see [`Self::whole_json_files`]); else `prefix` back, and
+    /// what was read of the rest put back in front of the reader.
+    fn take_rest(&mut self, prefix: Vec<u8>) -> io::Result<Result<Vec<u8>, Vec<u8>>> {
+        if prefix.first() == Some(&b'[') {
+            return Ok(Err(prefix));
+        }
+        let start = prefix.len();
+        let mut text = prefix;
+        let whole = loop {
+            let buf = self.reader.fill_buf()?;
+            if buf.is_empty() {
+                break memchr::memmem::find(&text, b"\"items\"").is_none();
+            }
+            if text.len() + buf.len() > WHOLE_JSON_LIMIT {
+                break false;
+            }
+            text.extend_from_slice(buf);
+            let n = buf.len();
+            self.reader.consume(n);
+        };
+        if whole {
+            return Ok(Ok(text));
+        }
+        let read = text.split_off(start);
+        if !read.is_empty() {
+            let reader = std::mem::replace(&mut self.reader, Box::new(io::empty()));
+            self.reader = Box::new(io::Cursor::new(read).chain(reader));
+        }
+        Ok(Err(text))
     }
 
     /// Cut the values of a long line, `prefix` being its start (without a
@@ -1151,6 +1245,11 @@ impl DocumentStream {
     }
 }
 
+/// The most of a JSON input [`DocumentStream::whole_json_files`] reads
+/// whole: the stream's read buffer, so that a run is never held more than
+/// once over.
+const WHOLE_JSON_LIMIT: usize = 1 << 20;
+
 /// serde_json's message without its own " at line L column C" suffix (we
 /// report the line relative to the file, not the document).
 fn strip_position(e: &serde_json::Error) -> String {
@@ -1273,16 +1372,17 @@ fn one_json_value(line: &[u8]) -> bool {
     false
 }
 
-/// A document's JSON value (parsing it if the stream did not).
+/// A document's JSON value (parsing it if the stream did not), and its
+/// JSON text when it came as text.
 fn json_body(
     doc: &Document,
     body: Body,
     item: Option<usize>,
-) -> Result<(Value, Syntax), InputError> {
+) -> Result<(Value, Syntax, Option<Vec<u8>>), InputError> {
     match body {
         Body::Item(i, inner) => json_body(doc, *inner, Some(i)),
-        Body::Json(v) => Ok((v, Syntax::Json)),
-        Body::JsonText(text) => {
+        Body::Json(v) => Ok((v, Syntax::Json, None)),
+        Body::JsonText(text) | Body::JsonRest(text) => {
             // One UTF-8 check of the whole text is cheaper than serde_json's
             // check of each string (`from_slice`); invalid text still goes to
             // `from_slice`, for its error and position.
@@ -1291,10 +1391,10 @@ fn json_body(
                 Err(_) => serde_json::from_slice(&text),
             };
             parsed
-                .map(|v| (v, Syntax::Json))
+                .map(|v| (v, Syntax::Json, Some(text)))
                 .map_err(|e| json_error_at(doc.origin(item), &e))
         }
-        Body::Yaml(text) => Ok((parse_yaml(doc, &text, item)?, Syntax::Yaml)),
+        Body::Yaml(text) => Ok((parse_yaml(doc, &text, item)?, Syntax::Yaml, None)),
     }
 }
 
@@ -1306,20 +1406,44 @@ pub fn parse_document(mut doc: Document) -> Result<(Value, Origin, Syntax), Inpu
         Body::Item(i, _) => Some(*i),
         _ => None,
     };
-    let (value, syntax) = json_body(&doc, body, None)?;
+    let (value, syntax, _) = json_body(&doc, body, None)?;
     Ok((value, doc.origin(item), syntax))
 }
 
+/// A document's runs, and its JSON text when it held one object read from
+/// text (see [`decode_with_text`]).
+pub type WithText = Result<(Vec<Decoded>, Option<Vec<u8>>), InputError>;
+
 /// Decode one document into the runs it holds (several for a `List`).
-pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputError> {
+pub fn decode(doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputError> {
+    decode_with_text(doc, hint).map(|(decoded, _)| decoded)
+}
+
+/// [`decode`], and the document's JSON text when it held one object that
+/// was read from JSON text: that object's source as read, which the child
+/// store keeps instead of encoding the object again (see
+/// [`super::group::ChildStore::add`]).
+pub fn decode_with_text(mut doc: Document, hint: KindHint) -> WithText {
     let body = std::mem::replace(&mut doc.body, Body::Json(Value::Null));
     if let Body::Item(i, _) = &body {
         // A List's item, cut out by the stream: one object.
         let origin = doc.origin(Some(*i));
-        let (value, syntax) = json_body(&doc, body, None)?;
-        return Ok(vec![decode_object(value, origin, syntax, hint)?]);
+        let (value, syntax, text) = json_body(&doc, body, None)?;
+        return Ok((vec![decode_object(value, origin, syntax, hint)?], text));
     }
-    let (value, syntax) = json_body(&doc, body, None)?;
+    let (value, syntax, text) = json_body(&doc, body, None)?;
+    decode_value(&doc, value, syntax, text, hint)
+}
+
+/// The runs of a document's value (see [`decode_with_text`]); `text` is
+/// the value's JSON text, returned when the value is one object.
+fn decode_value(
+    doc: &Document,
+    value: Value,
+    syntax: Syntax,
+    text: Option<Vec<u8>>,
+    hint: KindHint,
+) -> WithText {
     let mut out = Vec::new();
     let origin = doc.origin(None);
     match value {
@@ -1338,6 +1462,7 @@ pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputEr
                 }
             } else {
                 out.push(decode_object(value, origin, syntax, hint)?);
+                return Ok((out, text));
             }
         }
         // A top-level JSON array of objects is read like a List.
@@ -1354,7 +1479,7 @@ pub fn decode(mut doc: Document, hint: KindHint) -> Result<Vec<Decoded>, InputEr
             });
         }
     }
-    Ok(out)
+    Ok((out, None))
 }
 
 fn parse_yaml(doc: &Document, text: &str, item: Option<usize>) -> Result<Value, InputError> {
@@ -1517,6 +1642,30 @@ fn decode_object(
         });
     }
     Ok(Decoded::Run(Box::new(run)))
+}
+
+/// [`decode_with_text`] for every document `doc` stands for: itself, or,
+/// for the rest of an input read whole ([`Body::JsonRest`]), the one value
+/// it holds, or, when it is not one valid value (several values, a syntax
+/// error, an `"items"` List), the documents the stream would have cut from
+/// it, each decoded, so that results and errors are the same as when cut.
+pub fn decode_all(mut doc: Document, hint: KindHint) -> Vec<WithText> {
+    let text = match std::mem::replace(&mut doc.body, Body::Json(Value::Null)) {
+        Body::JsonRest(text) => text,
+        body => {
+            doc.body = body;
+            return vec![decode_with_text(doc, hint)];
+        }
+    };
+    let parsed = std::str::from_utf8(&text)
+        .ok()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok());
+    match parsed {
+        Some(value) => vec![decode_value(&doc, value, Syntax::Json, Some(text), hint)],
+        None => DocumentStream::resume(doc.file.clone(), text, doc.index, doc.line)
+            .map(|d| d.and_then(|d| decode_with_text(d, hint)))
+            .collect(),
+    }
 }
 
 /// Decode a run kept by [`super::group::ChildStore`]: its source
@@ -1703,7 +1852,7 @@ mod tests {
             };
             let text = match body {
                 Body::Yaml(t) => t,
-                Body::JsonText(t) => String::from_utf8(t).unwrap(),
+                Body::JsonText(t) | Body::JsonRest(t) => String::from_utf8(t).unwrap(),
                 Body::Json(v) => v.to_string(),
                 Body::Item(..) => panic!("nested item"),
             };
@@ -1782,6 +1931,75 @@ mod tests {
             Err(e) => vec![e.to_string()],
         })
         .collect()
+    }
+
+    /// [`decoded`] with [`DocumentStream::whole_json_files`] and
+    /// [`decode_all`], and the JSON text kept for each one-object document.
+    fn decoded_whole(text: &str, capacity: usize) -> (Vec<String>, Vec<Option<Value>>) {
+        let mut texts = Vec::new();
+        let runs = DocumentStream::new(
+            Arc::from("t"),
+            Box::new(io::BufReader::with_capacity(
+                capacity,
+                io::Cursor::new(text.as_bytes().to_vec()),
+            )),
+        )
+        .split_lists()
+        .whole_json_files()
+        .flat_map(|d| match d {
+            Ok(d) => decode_all(d, KindHint::Infer),
+            Err(e) => vec![Err(e)],
+        })
+        .flat_map(|r| match r {
+            Ok((items, text)) => {
+                texts.push(text.map(|t| serde_json::from_slice::<Value>(&t).unwrap()));
+                items
+                    .into_iter()
+                    .map(|i| match i {
+                        Decoded::Run(r) => format!("{} {}", r.origin, r.kind),
+                        Decoded::Skipped { origin, what } => format!("{origin} skipped {what}"),
+                    })
+                    .collect()
+            }
+            Err(e) => vec![e.to_string()],
+        })
+        .collect();
+        (runs, texts)
+    }
+
+    #[test]
+    fn json_read_whole_decodes_as_when_cut() {
+        let run = |name: &str| {
+            format!(
+                "{{\n    \"kind\": \"TaskRun\",\n    \"metadata\": {{\"name\": \"{name}\"}},\n    \"status\": {{}}\n}}\n"
+            )
+        };
+        let one = format!("\n\n{}\n", run("a"));
+        let cases = [
+            // One object over several lines, as kubectl prints it.
+            one.clone(),
+            // Several values: each is a document of its own.
+            format!("{}{}{{\"kind\": \"TaskRun\", \"status\": {{}}}}\n", run("a"), run("b")),
+            // A syntax error in the first value, a good one after it.
+            format!("{{\n  \"kind\": \"TaskRun\",,\n}}\n{}", run("b")),
+            // Cut off inside the value.
+            "{\n  \"kind\": \"TaskRun\",\n  \"status\": {\n".to_string(),
+            // A List and a top-level array: their items are cut.
+            "{\n\"items\": [\n{\"kind\": \"TaskRun\", \"status\": {}},\n5\n], \"kind\": \"List\"}\n".to_string(),
+            "[\n{\"kind\": \"TaskRun\", \"status\": {}}\n]\n".to_string(),
+            // A byte order mark after the value, which only the stream skips.
+            format!("{}\u{feff}\n", run("a")),
+        ];
+        for text in &cases {
+            for capacity in [1, 7, 64, 1 << 16] {
+                let (got, _) = decoded_whole(text, capacity);
+                assert_eq!(got, decoded(text, capacity), "{text:?}, buffer {capacity}");
+            }
+        }
+        // A file of one object keeps its text, which decodes to the object.
+        let (got, texts) = decoded_whole(&one, 1 << 16);
+        assert_eq!(got, ["t, document 1 (line 3) TaskRun"]);
+        assert_eq!(texts[0].as_ref().unwrap()["metadata"]["name"], "a");
     }
 
     #[test]
