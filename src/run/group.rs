@@ -12,17 +12,19 @@
 //! A stream does not say where a PipelineRun's children are (kubectl prints
 //! every TaskRun before any PipelineRun), and holding each possible child
 //! whole until its parent turns up made memory grow with the input (about
-//! 95 KB per run). [`ChildStore`] instead writes a possible child, as compact
-//! JSON, to an unnamed temporary file and keeps only its links (a few 64-bit
-//! hashes) and where its bytes are; a PipelineRun's children are read back
-//! and decoded again when it is attested. That costs one more encode and
-//! decode per child (the file holds the children's bytes, on disk and not
-//! in memory), and about a hundred bytes of memory per child.
+//! 95 KB per run). [`ChildStore`] instead writes a possible child, as JSON
+//! (the text it was read from, or compact JSON when it was YAML), to an
+//! unnamed temporary file and keeps only its links (a few 64-bit hashes)
+//! and where its bytes are; a PipelineRun's children are read back and
+//! decoded again when it is attested. That costs one more decode per child
+//! (and an encode of a YAML one; the file holds the children's bytes, on
+//! disk and not in memory), and about 60 bytes of memory per child.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
 
 use super::read::{self, InputError};
 use super::{Origin, Run, RunKind, Syntax, array_at, str_at};
@@ -75,44 +77,66 @@ pub fn may_be_child(run: &Run, listed: &HashSet<u64>) -> bool {
             && listed.contains(&link("child", m.namespace(), m.name())))
 }
 
-/// Where a kept child's bytes are, and how to decode them again.
-struct ChildRecord {
-    offset: u64,
-    len: u32,
-    syntax: Syntax,
-    /// Given with `--taskruns` (context only).
-    context: bool,
-    origin: Origin,
-}
-
-/// A run kept in the file of a [`ChildStore`], not in memory.
+/// A run kept in the file of a [`ChildStore`], not in memory: where its
+/// entry starts (see [`ChildStore::write`]).
 pub struct KeptRun {
-    record: ChildRecord,
+    offset: u64,
     kind: RunKind,
 }
 
+/// No next entry in a link's chain.
+const END: u32 = u32::MAX;
+
 /// Possible children of PipelineRuns, kept out of memory: each one's
-/// source object as compact JSON in an unnamed temporary file, and in memory
-/// only its links and where its bytes are.
+/// source object as JSON in an unnamed temporary file, with where it was
+/// read from (its [`Origin`]), and in memory only where its entry starts
+/// and its links.
+///
+/// The links are an intrusive multimap of fixed-size entries: `heads` maps
+/// a link (a 64-bit hash, see [`link`]) to its newest entry in `chain`, and
+/// each entry names a child and the link's next older entry. A child costs
+/// one 8-byte offset, an 8-byte chain entry per link (three for a kubectl
+/// TaskRun: its parent's uid and name and its own name) and a share of
+/// `heads` (its own name, and a quarter of its parent's two links with four
+/// children per parent): about 60 bytes, where a record with its [`Origin`]
+/// and a `HashMap<u64, Vec<u32>>` took about 200 (16 MiB of a JSON List of
+/// 100,000 runs' peak RSS; see README's Performance section).
 #[derive(Default)]
 pub struct ChildStore {
     spill: Option<BufWriter<File>>,
     written: u64,
-    records: Vec<ChildRecord>,
-    /// Parent links (owner uid, PipelineRun name) and child names → records.
-    by_link: HashMap<u64, Vec<u32>>,
+    /// Where each kept child's entry starts in the file.
+    offsets: Vec<u64>,
+    /// Link (split in two halves, so that an entry packs into 12 bytes) →
+    /// its newest entry in `chain`.
+    heads: HashMap<[u32; 2], u32>,
+    /// (child, next older entry of the same link or [`END`]).
+    chain: Vec<(u32, u32)>,
     /// Context TaskRuns without any link (see the module doc).
     unlinked_context: Vec<u32>,
 }
+
+/// A link as the key of [`ChildStore::heads`].
+fn key(link: u64) -> [u32; 2] {
+    [(link >> 32) as u32, link as u32]
+}
+
+/// The fixed part of an entry's header: the JSON's length (u32), syntax
+/// and context flags (u8 each), document, item (u64::MAX: none) and line
+/// (u64 each), and the file name's length (u32); the file name and the JSON
+/// follow.
+const HEADER: usize = 4 + 1 + 1 + 8 + 8 + 8 + 4;
 
 impl ChildStore {
     /// Keep a possible child: `bytes` is its source object as JSON (see
     /// [`ChildStore::encode`]), or the JSON text it was read from.
     pub fn add(&mut self, run: &Run, bytes: &[u8], context: bool) -> io::Result<()> {
-        let index = u32::try_from(self.records.len())
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too many runs"))?;
-        let record = self.write(run, bytes, context)?;
-        self.records.push(record);
+        let index = u32::try_from(self.offsets.len())
+            .ok()
+            .filter(|&i| i != END)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "too many runs"))?;
+        let offset = self.write(run, bytes, context)?;
+        self.offsets.push(offset);
         let m = run.meta();
         let ns = m.namespace();
         let mut links = Vec::new();
@@ -133,7 +157,12 @@ impl ChildStore {
         links.sort_unstable();
         links.dedup();
         for l in links {
-            self.by_link.entry(l).or_default().push(index);
+            let entry = u32::try_from(self.chain.len())
+                .ok()
+                .filter(|&e| e != END)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "too many runs"))?;
+            let next = self.heads.insert(key(l), entry).unwrap_or(END);
+            self.chain.push((index, next));
         }
         Ok(())
     }
@@ -145,7 +174,17 @@ impl ChildStore {
 
     /// Whether a child with this link (from [`listed_child_links`]) is kept.
     pub fn has(&self, child_link: u64) -> bool {
-        self.by_link.contains_key(&child_link)
+        self.heads.contains_key(&key(child_link))
+    }
+
+    /// The children kept under a link, newest first.
+    fn linked(&self, l: u64) -> impl Iterator<Item = u32> + '_ {
+        let mut entry = self.heads.get(&key(l)).copied().unwrap_or(END);
+        std::iter::from_fn(move || {
+            let &(child, next) = self.chain.get(entry as usize)?;
+            entry = next;
+            Some(child)
+        })
     }
 
     /// Whether context TaskRuns without links are kept: they join the only
@@ -156,32 +195,26 @@ impl ChildStore {
 
     /// Number of children kept.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.offsets.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.offsets.is_empty()
     }
 
-    /// Memory held for the children kept (records and index), not counting
-    /// the file: what grows with the number of children.
+    /// Memory held for the children kept (offsets and links), not counting
+    /// the file: what grows with the number of children. The map's table
+    /// is counted as hashbrown lays it out: a power of two of buckets of
+    /// which at most 7/8 are used, each an entry and a control byte.
     pub fn retained_bytes(&self) -> usize {
-        let records = self.records.capacity() * std::mem::size_of::<ChildRecord>();
-        let index: usize = self
-            .by_link
-            .values()
-            .map(|v| std::mem::size_of::<(u64, Vec<u32>)>() + v.capacity() * 4)
-            .sum();
-        let origins: usize = self
-            .records
-            .iter()
-            .map(|r| match std::sync::Arc::strong_count(&r.origin.file) {
-                // A file name of its own (one file per run) is held by the record.
-                1 => r.origin.file.len(),
-                _ => 0,
-            })
-            .sum();
-        records + index + origins + self.unlinked_context.capacity() * 4
+        let offsets = self.offsets.capacity() * std::mem::size_of::<u64>();
+        let chain = self.chain.capacity() * std::mem::size_of::<(u32, u32)>();
+        let buckets = match self.heads.capacity() {
+            0 => 0,
+            c => (c * 8 / 7).next_power_of_two(),
+        };
+        let heads = buckets * (std::mem::size_of::<([u32; 2], u32)>() + 1);
+        offsets + chain + heads + self.unlinked_context.capacity() * 4
     }
 
     /// Write out what is buffered, so that children can be read back.
@@ -199,11 +232,7 @@ impl ChildStore {
         let m = pipeline.meta();
         let ns = m.namespace();
         let mut candidates: Vec<u32> = Vec::new();
-        let mut look = |l: u64| {
-            if let Some(v) = self.by_link.get(&l) {
-                candidates.extend(v);
-            }
-        };
+        let mut look = |l: u64| candidates.extend(self.linked(l));
         if !m.uid().is_empty() {
             look(link("uid", "", m.uid()));
         }
@@ -221,9 +250,10 @@ impl ChildStore {
         let mut runs = Vec::with_capacity(candidates.len());
         let mut context = Vec::with_capacity(candidates.len());
         for i in candidates {
-            let record = &self.records[i as usize];
-            runs.push(self.read_back(record, RunKind::TaskRun)?);
-            context.push(record.context);
+            let offset = self.offsets.get(i as usize).copied().unwrap_or(u64::MAX);
+            let (run, is_context) = self.read_back(offset, RunKind::TaskRun)?;
+            runs.push(run);
+            context.push(is_context);
         }
         // The exact check: the hashes only chose candidates.
         let mut all: Vec<&Run> = vec![pipeline];
@@ -246,53 +276,107 @@ impl ChildStore {
     /// outside the child index; [`ChildStore::read_run`] gives it back.
     pub fn keep_run(&mut self, run: &Run) -> io::Result<KeptRun> {
         let bytes = ChildStore::encode(run);
-        let record = self.write(run, &bytes, false)?;
+        let offset = self.write(run, &bytes, false)?;
         Ok(KeptRun {
-            record,
+            offset,
             kind: run.kind,
         })
     }
 
     /// A run kept by [`ChildStore::keep_run`]. Call [`ChildStore::flush`] first.
     pub fn read_run(&self, kept: &KeptRun) -> Result<Run, InputError> {
-        self.read_back(&kept.record, kept.kind)
+        self.read_back(kept.offset, kept.kind).map(|(run, _)| run)
     }
 
-    /// Append a run's bytes to the file.
-    fn write(&mut self, run: &Run, bytes: &[u8], context: bool) -> io::Result<ChildRecord> {
-        let len = u32::try_from(bytes.len())
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a run over 4 GiB"))?;
+    /// Append a run's entry to the file: the header (see [`HEADER`]), the
+    /// run's file name and its JSON. Returns where the entry starts.
+    fn write(&mut self, run: &Run, bytes: &[u8], context: bool) -> io::Result<u64> {
+        let too_big = |what| io::Error::new(io::ErrorKind::InvalidInput, what);
+        let len = u32::try_from(bytes.len()).map_err(|_| too_big("a run over 4 GiB"))?;
+        let origin = &run.origin;
+        let name = origin.file.as_bytes();
+        let name_len = u32::try_from(name.len()).map_err(|_| too_big("a file name over 4 GiB"))?;
         let spill = match &mut self.spill {
             Some(s) => s,
             None => self
                 .spill
                 .insert(BufWriter::with_capacity(1 << 20, tempfile::tempfile()?)),
         };
+        let mut header = [0u8; HEADER];
+        let fields: [&[u8]; 7] = [
+            &len.to_le_bytes(),
+            &[u8::from(run.syntax == Syntax::Json)],
+            &[u8::from(context)],
+            &(origin.document as u64).to_le_bytes(),
+            &origin.item.map_or(u64::MAX, |i| i as u64).to_le_bytes(),
+            &(origin.line as u64).to_le_bytes(),
+            &name_len.to_le_bytes(),
+        ];
+        let mut at = 0;
+        for f in fields {
+            header[at..at + f.len()].copy_from_slice(f);
+            at += f.len();
+        }
+        spill.write_all(&header)?;
+        spill.write_all(name)?;
         spill.write_all(bytes)?;
-        let record = ChildRecord {
-            offset: self.written,
-            len,
-            syntax: run.syntax,
-            context,
-            origin: run.origin.clone(),
-        };
-        self.written += u64::from(len);
-        Ok(record)
+        let offset = self.written;
+        self.written += (HEADER + name.len() + bytes.len()) as u64;
+        Ok(offset)
     }
 
-    fn read_back(&self, record: &ChildRecord, kind: RunKind) -> Result<Run, InputError> {
+    /// The run whose entry starts at `offset`, and whether it was given as
+    /// context.
+    fn read_back(&self, offset: u64, kind: RunKind) -> Result<(Run, bool), InputError> {
         let io_err = |source| InputError::Io {
             path: "the temporary file holding child TaskRuns".into(),
             source,
         };
+        let bad = || io_err(io::Error::new(io::ErrorKind::InvalidData, "a bad entry"));
         let file = self
             .spill
             .as_ref()
             .ok_or_else(|| io_err(io::Error::other("no temporary file")))?
             .get_ref();
-        let mut bytes = vec![0; record.len as usize];
-        read_exact_at(file, &mut bytes, record.offset).map_err(io_err)?;
-        read::decode_kept(&bytes, record.origin.clone(), record.syntax, kind)
+        let mut header = [0u8; HEADER];
+        read_exact_at(file, &mut header, offset).map_err(io_err)?;
+        let u32_at = |at: usize| {
+            header
+                .get(at..at + 4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_le_bytes)
+        };
+        let u64_at = |at: usize| {
+            header
+                .get(at..at + 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_le_bytes)
+        };
+        let (Some(len), Some(document), Some(item), Some(line), Some(name_len)) =
+            (u32_at(0), u64_at(6), u64_at(14), u64_at(22), u32_at(30))
+        else {
+            return Err(bad());
+        };
+        let syntax = match header[4] {
+            1 => Syntax::Json,
+            _ => Syntax::Yaml,
+        };
+        let context = header[5] == 1;
+        let mut rest = vec![0; name_len as usize + len as usize];
+        read_exact_at(file, &mut rest, offset + HEADER as u64).map_err(io_err)?;
+        let bytes = rest.split_off(name_len as usize);
+        let name = String::from_utf8(rest).map_err(|_| bad())?;
+        let origin = Origin {
+            file: Arc::from(name),
+            document: usize::try_from(document).map_err(|_| bad())?,
+            item: (item != u64::MAX)
+                .then(|| usize::try_from(item))
+                .transpose()
+                .map_err(|_| bad())?,
+            line: usize::try_from(line).map_err(|_| bad())?,
+        };
+        let run = read::decode_kept(&bytes, origin, syntax, kind)?;
+        Ok((run, context))
     }
 }
 
@@ -399,7 +483,6 @@ fn children_with(runs: &[&Run], context_only: &[bool], only_pipeline: bool) -> V
 mod tests {
     use super::*;
     use serde_json::{Value, json};
-    use std::sync::Arc;
 
     fn run(kind: RunKind, object: Value) -> Run {
         Run::from_api(kind, object)
@@ -468,7 +551,7 @@ mod tests {
         let small = per_child(10);
         let big = per_child(50_000);
         assert_eq!(small, big, "memory per child grew with its size");
-        assert!(small < 256, "{small} bytes kept per child");
+        assert!(small < 72, "{small} bytes kept per child");
     }
 
     #[test]
