@@ -9,6 +9,8 @@
 
 /// Each backend behind the fault proxy, one controller meeting every fault.
 mod faults;
+/// The parts of the real-API-server mode that run without kube-apiserver.
+mod real_api;
 
 use crate::common;
 use crate::common::testdata;

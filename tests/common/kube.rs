@@ -256,3 +256,29 @@ pub fn kubeconfig_as(dir: &Path, port: u16, namespace: &str, token: &str) -> Pat
     );
     p
 }
+
+/// tests/tools/kube_rv_server.py over TLS (tests/tools/kube_rv_tls.py),
+/// under a certificate it writes into `cert_dir` as kube-apiserver writes
+/// its own; the CA, read back from there as for a real API server.
+pub fn rv_server_tls(cert_dir: &Path) -> (Service, Vec<u8>) {
+    use std::process::{Command, Stdio};
+    let port = free_port();
+    let log = cert_dir.join("kube-rv-tls.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let child = Command::new("python3")
+        .arg(root().join("tests/tools/kube_rv_tls.py"))
+        .arg(port.to_string())
+        .arg(cert_dir)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let mut service = Service {
+        child,
+        port,
+        name: "kube-rv-tls".into(),
+    };
+    let ca = real::wait_ready(&mut service, cert_dir, "test-token", "/healthz", &log);
+    (service, ca)
+}

@@ -154,7 +154,13 @@ impl ApiServer {
             port,
             name: "kube-apiserver".into(),
         };
-        let ca = wait_ready(&mut apiserver, &files.cert_dir, &admin_token, &log);
+        let ca = wait_ready(
+            &mut apiserver,
+            &files.cert_dir,
+            &admin_token,
+            "/readyz",
+            &log,
+        );
         ApiServer {
             apiserver,
             _etcd: etcd,
@@ -308,7 +314,7 @@ impl Drop for ApiServer {
 }
 
 /// The collection an object is created in.
-fn collection_of(doc: &Value) -> String {
+pub fn collection_of(doc: &Value) -> String {
     let api_version = doc["apiVersion"].as_str().unwrap_or("");
     let kind = doc["kind"].as_str().unwrap_or("");
     let ns = doc["metadata"]["namespace"].as_str();
@@ -475,15 +481,23 @@ fn poll(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// Wait until the API server has written its certificate and `/readyz`
-/// answers 200 over TLS; the CA it serves under.
-fn wait_ready(apiserver: &mut Service, cert_dir: &Path, admin: &str, log: &Path) -> Vec<u8> {
+/// Wait until a server has written its certificate into `cert_dir` (as
+/// kube-apiserver does) and `ready` answers 200 over TLS, trusting only the
+/// CA found there; that CA.
+pub fn wait_ready(
+    apiserver: &mut Service,
+    cert_dir: &Path,
+    admin: &str,
+    ready: &str,
+    log: &Path,
+) -> Vec<u8> {
     let deadline = Instant::now() + Duration::from_secs(START_SECS);
     let url = format!("https://127.0.0.1:{}", apiserver.port);
     loop {
         if let Ok(Some(status)) = apiserver.child.try_wait() {
             panic!(
-                "kube-apiserver exited with {status}; log:\n{}",
+                "{} exited with {status}; log:\n{}",
+                apiserver.name,
                 std::fs::read_to_string(log).unwrap_or_default()
             );
         }
@@ -491,14 +505,15 @@ fn wait_ready(apiserver: &mut Service, cert_dir: &Path, admin: &str, log: &Path)
             .ok()
             .and_then(|b| ca_of(&b));
         if let Some(ca) = ca {
-            let (code, _) = send(&client_trusting(&ca), &url, admin, "GET", "/readyz", None);
+            let (code, _) = send(&client_trusting(&ca), &url, admin, "GET", ready, None);
             if code == 200 {
                 return ca;
             }
         }
         assert!(
             Instant::now() < deadline,
-            "kube-apiserver not ready within {START_SECS}s; log:\n{}",
+            "{} not ready within {START_SECS}s; log:\n{}",
+            apiserver.name,
             std::fs::read_to_string(log).unwrap_or_default()
         );
         std::thread::sleep(Duration::from_millis(250));
