@@ -212,6 +212,23 @@ fn a_kubeconfig_with_the_cert_dirs_ca_attests_over_tls() {
                      "data": base_config()})),
     );
     assert!(code < 300, "{code} {v}");
+    // The real mode's apply, over TLS: every document goes to its collection.
+    real::apply(
+        &client,
+        &base,
+        "admin",
+        "deploy/controller.yaml",
+        &["ConfigMap"],
+    );
+    real::apply(&client, &base, "admin", "tests/tools/tekton-crds.yaml", &[]);
+    for path in [
+        "/apis/rbac.authorization.k8s.io/v1/clusterroles/chains-watch",
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/tekton-chains/rolebindings/chains-watch",
+        "/apis/apps/v1/namespaces/tekton-chains/deployments/chains-watch",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/pipelineruns.tekton.dev",
+    ] {
+        assert_eq!(send("GET", path, None).0, 200, "{path}");
+    }
     let signed = |name: &str| {
         let (_, o) = send(
             "GET",
@@ -295,4 +312,141 @@ fn a_kubeconfig_with_the_cert_dirs_ca_attests_over_tls() {
         traffic.iter().all(|r| r["token"] != "no-ca"),
         "a request got through without the CA"
     );
+}
+
+/// The files kube-apiserver is started with: the static tokens in the
+/// `token,user,uid,"groups"` format, a P-256 service-account key pair
+/// (PKCS#8 private key, SPKI public key) that python's cryptography reads
+/// as one pair, and an audit policy logging the controller's requests.
+#[test]
+fn the_api_servers_files_are_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = real::write_files(dir.path(), "admin-t", "controller-t");
+    let tokens = std::fs::read_to_string(&files.tokens).unwrap();
+    let lines: Vec<&str> = tokens.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "admin-t,chains-test-admin,chains-test-admin,\"system:masters\"",
+            &format!(
+                "controller-t,{},chains-watch-uid,\"system:serviceaccounts,system:serviceaccounts:tekton-chains\"",
+                real::CONTROLLER_USER
+            ),
+        ]
+    );
+    let check = r#"
+import sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
+pub = serialization.load_pem_public_key(open(sys.argv[2], "rb").read())
+assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1", key
+assert key.public_key().public_numbers() == pub.public_numbers()
+assert open(sys.argv[1]).read().startswith("-----BEGIN PRIVATE KEY-----")
+print("ok")
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", check])
+        .arg(&files.sa_private)
+        .arg(&files.sa_public)
+        .output()
+        .unwrap();
+    assert_eq!(
+        common::stdout(&out).trim(),
+        "ok",
+        "{}",
+        common::stderr(&out)
+    );
+    let policy: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&files.audit_policy).unwrap()).unwrap();
+    assert_eq!(
+        policy,
+        json!({"apiVersion": "audit.k8s.io/v1", "kind": "Policy",
+               "omitStages": ["RequestReceived"],
+               "rules": [{"level": "Metadata", "users": [real::CONTROLLER_USER]},
+                         {"level": "None"}]})
+    );
+    assert!(files.cert_dir.is_dir());
+}
+
+/// Audit events (audit.k8s.io/v1, as the log backend writes them, one JSON
+/// object per line) become the controller's requests: one per auditID
+/// (a watch logs ResponseStarted and later ResponseComplete), other users'
+/// left out, the verb turned back into the HTTP method.
+#[test]
+fn audit_events_become_the_controllers_traffic() {
+    let event = |id: &str, stage: &str, verb: &str, uri: &str, user: &str, code: u16| {
+        json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+               "auditID": id, "stage": stage, "requestURI": uri, "verb": verb,
+               "user": {"username": user, "uid": "u", "groups": ["system:authenticated"]},
+               "sourceIPs": ["127.0.0.1"], "userAgent": "chains/0.1.0",
+               "objectRef": {"resource": "taskruns", "namespace": "ci", "apiGroup": "tekton.dev", "apiVersion": "v1"},
+               "responseStatus": {"metadata": {}, "code": code},
+               "requestReceivedTimestamp": "2026-01-01T00:00:00.000000Z",
+               "stageTimestamp": "2026-01-01T00:00:00.001000Z"})
+        .to_string()
+    };
+    let ours = real::CONTROLLER_USER;
+    let log = [
+        event(
+            "1",
+            "ResponseStarted",
+            "watch",
+            "/apis/tekton.dev/v1/namespaces/ci/taskruns?watch=true",
+            ours,
+            200,
+        ),
+        event(
+            "2",
+            "ResponseComplete",
+            "patch",
+            "/apis/tekton.dev/v1/namespaces/ci/taskruns/b?fieldManager=chains",
+            ours,
+            200,
+        ),
+        event(
+            "3",
+            "ResponseComplete",
+            "get",
+            "/api/v1/namespaces/tekton-chains/secrets/x",
+            ours,
+            403,
+        ),
+        event(
+            "4",
+            "ResponseComplete",
+            "create",
+            "/api/v1/namespaces",
+            "chains-test-admin",
+            201,
+        ),
+        event(
+            "1",
+            "ResponseComplete",
+            "watch",
+            "/apis/tekton.dev/v1/namespaces/ci/taskruns?watch=true",
+            ours,
+            200,
+        ),
+    ]
+    .join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    std::fs::write(&path, log + "\n").unwrap();
+    let traffic = real::audit_traffic(&path, "tok");
+    let lines: Vec<&str> = traffic.iter().filter_map(|r| r["line"].as_str()).collect();
+    assert_eq!(
+        lines,
+        [
+            "GET /apis/tekton.dev/v1/namespaces/ci/taskruns?watch=true",
+            "PATCH /apis/tekton.dev/v1/namespaces/ci/taskruns/b?fieldManager=chains",
+            "GET /api/v1/namespaces/tekton-chains/secrets/x",
+        ]
+    );
+    assert!(
+        traffic
+            .iter()
+            .all(|r| r["token"] == "tok" && r["agent"] == "chains/0.1.0")
+    );
+    assert_eq!(traffic[2]["code"], 403);
 }

@@ -211,20 +211,7 @@ impl ApiServer {
     /// the repository), strictly validated, as the admin; kinds in `skip`
     /// are left out.
     pub fn apply(&self, file: &str, skip: &[&str]) {
-        let text = std::fs::read_to_string(root().join(file)).unwrap();
-        let docs: Vec<Value> = serde_saphyr::from_str_multiple(&text).unwrap();
-        for doc in docs.iter().filter(|d| d.is_object()) {
-            let kind = doc["kind"].as_str().unwrap_or("");
-            if skip.contains(&kind) {
-                continue;
-            }
-            let path = format!(
-                "{}?fieldValidation=Strict&fieldManager=chains-test",
-                collection_of(doc)
-            );
-            let (code, answer) = self.send("POST", &path, Some(doc));
-            assert!(code < 300, "{file}: creating {kind}: {code} {answer}");
-        }
+        apply(&self.client(), &self.url(), &self.admin_token, file, skip);
     }
 
     /// Tekton's CRDs (tests/tools/tekton-crds.yaml), once they serve.
@@ -313,6 +300,32 @@ impl Drop for ApiServer {
     }
 }
 
+/// Create every object of the multi-document YAML `file` (relative to the
+/// repository) on the server at `base`, strictly validated, with `token`;
+/// kinds in `skip` are left out.
+pub fn apply(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    token: &str,
+    file: &str,
+    skip: &[&str],
+) {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let docs: Vec<Value> = serde_saphyr::from_str_multiple(&text).unwrap();
+    for doc in docs.iter().filter(|d| d.is_object()) {
+        let kind = doc["kind"].as_str().unwrap_or("");
+        if skip.contains(&kind) {
+            continue;
+        }
+        let path = format!(
+            "{}?fieldValidation=Strict&fieldManager=chains-test",
+            collection_of(doc)
+        );
+        let (code, answer) = send(client, base, token, "POST", &path, Some(doc));
+        assert!(code < 300, "{file}: creating {kind}: {code} {answer}");
+    }
+}
+
 /// The collection an object is created in.
 pub fn collection_of(doc: &Value) -> String {
     let api_version = doc["apiVersion"].as_str().unwrap_or("");
@@ -342,17 +355,18 @@ pub fn collection_of(doc: &Value) -> String {
     }
 }
 
-struct Files {
-    cert_dir: PathBuf,
-    tokens: PathBuf,
-    sa_private: PathBuf,
-    sa_public: PathBuf,
-    audit_policy: PathBuf,
-    audit_log: PathBuf,
+/// The files kube-apiserver is started with.
+pub struct Files {
+    pub cert_dir: PathBuf,
+    pub tokens: PathBuf,
+    pub sa_private: PathBuf,
+    pub sa_public: PathBuf,
+    pub audit_policy: PathBuf,
+    pub audit_log: PathBuf,
 }
 
 /// The static tokens, the service-account key pair and the audit policy.
-fn write_files(dir: &Path, admin_token: &str, controller_token: &str) -> Files {
+pub fn write_files(dir: &Path, admin_token: &str, controller_token: &str) -> Files {
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
     let files = Files {
