@@ -443,7 +443,13 @@ impl Kube {
                     listed.items.push(kept);
                 }
             }
-            listed.resource_version = page.metadata.resource_version;
+            // Every page of a real API server's list carries the first
+            // page's snapshot version; where a server differs, the first
+            // page's is kept, since a watch from it can only repeat an
+            // event, never miss one.
+            if listed.resource_version.is_empty() {
+                listed.resource_version = page.metadata.resource_version;
+            }
             token = page.metadata.continue_token;
             if token.is_empty() {
                 return Ok(listed);

@@ -9,11 +9,11 @@
 //! Nothing here measures time: `--timeout` only ends the stalled tries, and
 //! the text is what is asserted.
 
-use super::{Api, SIGNED, Watcher, base_config, cluster, pipelinerun, taskrun, wait_until};
+use super::{Api, SIGNED, Watcher, base_config, cluster, kmock, pipelinerun, taskrun, wait_until};
 use crate::common;
 use crate::common::fault::{Fault, FaultProxy};
 use crate::common::registry::{OCI_MANIFEST, Registry};
-use crate::common::{Service, free_port, kube::emulator as kmock, testdata};
+use crate::common::{Service, free_port, testdata};
 use crate::faults::{moto_create_key, said};
 
 use std::path::Path;
