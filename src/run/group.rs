@@ -18,7 +18,7 @@
 //! and where its bytes are; a PipelineRun's children are read back and
 //! decoded again when it is attested. That costs one more decode per child
 //! (and an encode of a YAML one; the file holds the children's bytes, on
-//! disk and not in memory), and about 60 bytes of memory per child.
+//! disk and not in memory), and about 66 bytes of memory per child.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -98,7 +98,7 @@ const END: u32 = u32::MAX;
 /// one 8-byte offset, an 8-byte chain entry per link (three for a kubectl
 /// TaskRun: its parent's uid and name and its own name) and a share of
 /// `heads` (its own name, and a quarter of its parent's two links with four
-/// children per parent): about 60 bytes, where a record with its [`Origin`]
+/// children per parent): about 66 bytes, where a record with its [`Origin`]
 /// and a `HashMap<u64, Vec<u32>>` took about 200 (16 MiB of a JSON List of
 /// 100,000 runs' peak RSS; see README's Performance section).
 #[derive(Default)]

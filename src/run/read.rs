@@ -1247,8 +1247,8 @@ impl DocumentStream {
 }
 
 /// The most of a JSON input [`DocumentStream::whole_json_files`] reads
-/// whole: the stream's read buffer, so that a run is never held more than
-/// once over.
+/// whole (the size of a stream's read buffer): a larger input is cut by the
+/// scanner as it is read, so that memory stays bounded whatever its size.
 const WHOLE_JSON_LIMIT: usize = 1 << 20;
 
 /// serde_json's message without its own " at line L column C" suffix (we
