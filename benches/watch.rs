@@ -6,7 +6,8 @@
 //! the replicas, leader election on) it reports runs marked per second,
 //! the new runs' latency from creation to `marked signed` (p50/p99, from
 //! the controllers' JSON logs), the controllers' peak RSS and CPU, and the
-//! API requests and bytes per marked run (the test server's own record).
+//! API requests and bytes per marked run besides the lists, and the lists' own
+//! requests and bytes (the test server's own record).
 //!
 //! The cluster is tests/tools/kube_rv_server.py (real resourceVersions,
 //! conditional writes, PartialObjectMetadata lists), preloaded with the
@@ -325,13 +326,32 @@ fn stop(child: Child) -> (f64, f64) {
     )
 }
 
-/// Requests and bytes (to the server, back) of the controllers.
-fn traffic(port: u16) -> (usize, u64, u64) {
+/// The controllers' requests and bytes, split into the lists (the start's
+/// and any relist: sized by the cluster) and the rest (sized by the work).
+struct Traffic {
+    list_requests: usize,
+    list_bytes: u64,
+    requests: usize,
+    sent: u64,
+    received: u64,
+}
+
+fn traffic(port: u16) -> Traffic {
     let body = http(port, "GET", "/_test/traffic", None).unwrap_or_default();
     let all: Vec<Value> = serde_json::from_str(&body).unwrap_or_default();
-    let ours: Vec<&Value> = all.iter().filter(|r| r["token"] == "bench").collect();
-    let sum = |k: &str| ours.iter().filter_map(|r| r[k].as_u64()).sum::<u64>();
-    (ours.len(), sum("received"), sum("sent"))
+    let ours = all.iter().filter(|r| r["token"] == "bench");
+    let (lists, rest): (Vec<&Value>, Vec<&Value>) = ours.partition(|r| {
+        let line = r["line"].as_str().unwrap_or("");
+        line.starts_with("GET ") && line.contains("limit=") && !line.contains("watch=true")
+    });
+    let sum = |v: &[&Value], k: &str| v.iter().filter_map(|r| r[k].as_u64()).sum::<u64>();
+    Traffic {
+        list_requests: lists.len(),
+        list_bytes: sum(&lists, "sent"),
+        requests: rest.len(),
+        sent: sum(&rest, "received"),
+        received: sum(&rest, "sent"),
+    }
 }
 
 fn scenario(root: &Path, dir: &Path, data: &Path, backlog: usize, replicas: usize, o: &Options) {
@@ -380,17 +400,19 @@ fn scenario(root: &Path, dir: &Path, data: &Path, backlog: usize, replicas: usiz
         .into_iter()
         .map(|(c, _)| stop(c))
         .fold((0.0, 0.0f64), |(c, r), (c2, r2)| (c + c2, r.max(r2)));
-    let (requests, to_server, from_server) = traffic(port);
+    let t = traffic(port);
     let lat = latencies(&logs, &created);
     println!(
-        "watch, {replicas} replica(s): {total} runs marked ({backlog} backlog, {} new) in {wall:.1} s: {:.0} runs/s; new-run latency p50 {:.3} s, p99 {:.3} s; peak RSS {rss:.1} MiB (largest replica), CPU {cpu:.1} s (all); per run {:.1} requests, {:.0} bytes sent, {:.0} bytes received",
+        "watch, {replicas} replica(s): {total} runs marked ({backlog} backlog, {} new) in {wall:.1} s: {:.0} runs/s; new-run latency p50 {:.3} s, p99 {:.3} s; peak RSS {rss:.1} MiB (largest replica), CPU {cpu:.1} s (all); lists: {} requests, {:.1} MB received; besides lists, per run {:.1} requests, {:.0} bytes sent, {:.0} bytes received",
         created.len(),
         total / wall,
         percentile(&lat, 0.5),
         percentile(&lat, 0.99),
-        requests as f64 / total,
-        to_server as f64 / total,
-        from_server as f64 / total,
+        t.list_requests,
+        t.list_bytes as f64 / 1e6,
+        t.requests as f64 / total,
+        t.sent as f64 / total,
+        t.received as f64 / total,
     );
 }
 
