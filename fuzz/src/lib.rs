@@ -21,18 +21,27 @@ const FORMATS: [Format; 3] = [Format::SlsaV1, Format::SlsaV2Alpha3, Format::Slsa
 /// it, and each run decoded into provenance in every format; PipelineRuns
 /// get every TaskRun of the input as children.
 pub fn run_documents(data: &[u8]) {
-    let reader: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(data.to_vec()));
+    let stream = |data: &[u8]| {
+        let reader: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(data.to_vec()));
+        DocumentStream::new(Arc::from("fuzz"), reader)
+    };
+    // As attest reads: List items one by one, a file of one JSON value whole.
     let mut runs = Vec::new();
-    for doc in DocumentStream::new(Arc::from("fuzz"), reader).take(64) {
+    let attest_reads = stream(data).split_lists().whole_json_files();
+    for doc in attest_reads.take(64) {
         let Ok(doc) = doc else { continue };
-        let Ok(items) = read::decode(doc, KindHint::Infer) else {
-            continue;
-        };
-        for item in items {
-            if let Decoded::Run(run) = item {
-                runs.push(*run);
+        for (decoded, _text) in read::decode_all(doc, KindHint::Infer).into_iter().flatten() {
+            for item in decoded {
+                if let Decoded::Run(run) = item {
+                    runs.push(*run);
+                }
             }
         }
+    }
+    // As the other readers do: a List as one document.
+    for doc in stream(data).take(64) {
+        let Ok(doc) = doc else { continue };
+        let _ = read::decode(doc, KindHint::Infer);
     }
     attest_all(&runs);
 }
