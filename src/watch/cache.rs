@@ -392,7 +392,10 @@ impl Sink for RunSink {
             return None;
         }
         if o.get("status").is_none() && o.get("spec").is_none() {
-            return Some(o);
+            // Kept until the whole list is read: only what a candidate
+            // needs, since a real API server's metadata carries
+            // managedFields (kilobytes per run, fields of spec and status).
+            return Some(reconcile::slim_metadata(&o));
         }
         if !reconcile::wants(&o, &self.controller.policy()) {
             return None;

@@ -79,18 +79,35 @@ fn settled(child: &Value, policy: &Policy) -> bool {
 /// spec, the status details or Chains' (large) payload annotations. Workers
 /// read full objects from the API when they attest.
 pub fn slim(o: &Value) -> Value {
-    let meta = o.get("metadata").cloned().unwrap_or(Value::Null);
-    let pick = |v: &Value, keys: &[&str]| -> Value {
-        let mut out = serde_json::Map::new();
-        for k in keys {
-            if let Some(x) = v.get(*k) {
-                out.insert((*k).to_string(), x.clone());
-            }
+    let status = o.get("status").unwrap_or(&Value::Null);
+    json!({
+        "metadata": kept_metadata(o),
+        "status": pick(status, &["conditions", "completionTime", "childReferences"]),
+    })
+}
+
+/// Of a run (or its `PartialObjectMetadata`), only the `metadata` fields
+/// the controller decides by: its name, uid, times, labels, owners and
+/// Chains' state annotations; no `managedFields`, no payloads.
+pub fn slim_metadata(o: &Value) -> Value {
+    json!({ "metadata": kept_metadata(o) })
+}
+
+/// The fields `keys` of an object that has them, as a new object.
+fn pick(v: &Value, keys: &[&str]) -> Value {
+    let mut out = serde_json::Map::new();
+    for k in keys {
+        if let Some(x) = v.get(*k) {
+            out.insert((*k).to_string(), x.clone());
         }
-        Value::Object(out)
-    };
+    }
+    Value::Object(out)
+}
+
+fn kept_metadata(o: &Value) -> Value {
+    let meta = o.get("metadata").unwrap_or(&Value::Null);
     let mut m = pick(
-        &meta,
+        meta,
         &[
             "name",
             "namespace",
@@ -111,11 +128,7 @@ pub fn slim(o: &Value) -> Value {
         })
         .unwrap_or_default();
     m["annotations"] = Value::Object(kept);
-    let status = o.get("status").cloned().unwrap_or(Value::Null);
-    json!({
-        "metadata": m,
-        "status": pick(&status, &["conditions", "completionTime", "childReferences"]),
-    })
+    m
 }
 
 /// The queue priority: newest first, by completion, else creation time.
@@ -497,6 +510,34 @@ mod tests {
         json!({"metadata": {"namespace": "ns", "name": "r", "annotations": ann},
                "status": {"conditions": [{"type": "Succeeded", "status": status}],
                           "childReferences": [{"kind": "TaskRun", "name": "c"}]}})
+    }
+
+    /// What the cache keeps of a listed run's metadata is what it decides
+    /// by: no managedFields, no payloads, and no `status` (which would make
+    /// it look like a full object).
+    #[test]
+    fn slim_metadata_keeps_what_decisions_read() {
+        let listed = json!({"kind": "PartialObjectMetadata", "metadata": {
+            "name": "r", "namespace": "ns", "uid": "u", "resourceVersion": "7",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"tekton.dev/pipelineRun": "p"},
+            "ownerReferences": [{"kind": "PipelineRun", "name": "p"}],
+            "annotations": {SIGNED: "true", "chains.tekton.dev/payload-taskrun-r": "eyJ9",
+                            "kubectl.kubernetes.io/last-applied-configuration": "{}"},
+            "managedFields": [{"manager": "controller", "fieldsV1": {"f:status": {}}}]}});
+        assert_eq!(
+            slim_metadata(&listed),
+            json!({"metadata": {
+                "name": "r", "namespace": "ns", "uid": "u",
+                "creationTimestamp": "2026-01-01T00:00:00Z",
+                "labels": {"tekton.dev/pipelineRun": "p"},
+                "ownerReferences": [{"kind": "PipelineRun", "name": "p"}],
+                "annotations": {SIGNED: "true"}}})
+        );
+        assert_eq!(
+            slim_metadata(&json!("not an object")),
+            json!({"metadata": {"annotations": {}}})
+        );
     }
 
     /// `decide` on a bare object of `kind`.
