@@ -234,3 +234,96 @@ pub fn keys(data: &[u8]) {
 pub fn oci(data: &[u8]) {
     chains::fuzzing::oci_document(data);
 }
+
+/// An OCI image layout on disk, read as `chains verify --local-image DIR`
+/// reads it (index.json, oci-layout, blobs checked against their digests,
+/// cosign's tags and OCI 1.1 referrers, and what they carry parsed).
+///
+/// The input is parts separated by a line `----`: index.json, oci-layout
+/// (left out when empty), then blobs 2, 3, ..., each written under its own
+/// SHA-256 so that the reader gets past the digest checks. In a part, `@@N`
+/// becomes blob N's digest (`sha256:HEX`) and `%%N` its HEX (as in
+/// cosign's `sha256-HEX.sig` tags), N one digit naming a later blob.
+pub fn oci_layout(data: &[u8]) {
+    use sha2::{Digest, Sha256};
+    let mut parts: Vec<Vec<u8>> = split_parts(data, b"\n----\n");
+    if parts.len() > 10 {
+        return;
+    }
+    let mut hexes: Vec<Option<String>> = vec![None; parts.len()];
+    // Later blobs first, so that each part can name the ones after it.
+    for i in (0..parts.len()).rev() {
+        let filled = fill_digests(&parts[i], &hexes);
+        parts[i] = filled;
+        if i >= 2 {
+            let hex: String = Sha256::digest(&parts[i])
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            hexes[i] = Some(hex);
+        }
+    }
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let blobs = dir.path().join("blobs").join("sha256");
+    if std::fs::create_dir_all(&blobs).is_err() {
+        return;
+    }
+    for (i, part) in parts.iter().enumerate() {
+        let path = match (i, &hexes[i]) {
+            (0, _) => dir.path().join("index.json"),
+            (1, _) if part.is_empty() => continue,
+            (1, _) => dir.path().join("oci-layout"),
+            (_, Some(hex)) => blobs.join(hex),
+            (_, None) => continue,
+        };
+        if std::fs::write(path, part).is_err() {
+            return;
+        }
+    }
+    let arg = dir.path().display().to_string();
+    let _ = chains::verify::local::read_local_image(&arg);
+    let _ = chains::verify::local::read_local_image(&format!("{arg}:latest"));
+}
+
+/// `data` cut at each `separator`.
+fn split_parts(data: &[u8], separator: &[u8]) -> Vec<Vec<u8>> {
+    let mut parts = Vec::new();
+    let mut rest = data;
+    while let Some(at) = rest.windows(separator.len()).position(|w| w == separator) {
+        parts.push(rest[..at].to_vec());
+        rest = &rest[at + separator.len()..];
+    }
+    parts.push(rest.to_vec());
+    parts
+}
+
+/// `part` with `@@N` and `%%N` replaced by blob N's digest and hex, where
+/// blob N's digest is known (a later part); other text is left as it is.
+fn fill_digests(part: &[u8], hexes: &[Option<String>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(part.len());
+    let mut i = 0;
+    while i < part.len() {
+        let token = part.get(i..i + 2);
+        let n = part
+            .get(i + 2)
+            .and_then(|d| (*d as char).to_digit(10))
+            .map(|d| d as usize);
+        let hex = n.and_then(|n| hexes.get(n)).and_then(Option::as_ref);
+        match (token, hex) {
+            (Some(b"@@"), Some(hex)) => {
+                out.extend_from_slice(b"sha256:");
+                out.extend_from_slice(hex.as_bytes());
+                i += 3;
+            }
+            (Some(b"%%"), Some(hex)) => {
+                out.extend_from_slice(hex.as_bytes());
+                i += 3;
+            }
+            _ => {
+                out.push(part[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
