@@ -372,7 +372,8 @@ print("ok")
 /// Audit events (audit.k8s.io/v1, as the log backend writes them, one JSON
 /// object per line) become the controller's requests: one per auditID
 /// (a watch logs ResponseStarted and later ResponseComplete), other users'
-/// left out, the verb turned back into the HTTP method.
+/// and the test's own probes left out, the verb turned back into the HTTP
+/// method.
 #[test]
 fn audit_events_become_the_controllers_traffic() {
     let event = |id: &str, stage: &str, verb: &str, uri: &str, user: &str, code: u16| {
@@ -387,7 +388,18 @@ fn audit_events_become_the_controllers_traffic() {
         .to_string()
     };
     let ours = real::CONTROLLER_USER;
+    // The test's own RBAC probe, made with the controller's token.
+    let probe = event(
+        "0",
+        "ResponseComplete",
+        "list",
+        "/apis/coordination.k8s.io/v1/namespaces/tekton-chains/leases",
+        ours,
+        403,
+    )
+    .replace("chains/0.1.0", "chains-test-rbac-probe");
     let log = [
+        probe,
         event(
             "1",
             "ResponseStarted",

@@ -243,7 +243,14 @@ impl ApiServer {
     /// Wait until the controller's token may do what deploy/'s RBAC grants
     /// (the authorizer learns new bindings through its informers).
     pub fn wait_for_controller_rbac(&self, paths: &[&str]) {
-        let client = self.client();
+        // Probes go as the controller's user, so the audit log would count
+        // them as its traffic: they carry their own User-Agent, which
+        // [`audit_traffic`] leaves out (an audit policy cannot match one).
+        let client = reqwest::blocking::Client::builder()
+            .tls_certs_only(reqwest::Certificate::from_pem_bundle(&self.ca).unwrap())
+            .user_agent(PROBE_AGENT)
+            .build()
+            .unwrap();
         for path in paths {
             poll(&format!("RBAC to allow the controller {path}"), || {
                 let (code, _) = send(
@@ -260,7 +267,12 @@ impl ApiServer {
     }
 }
 
-/// The controller's requests in an audit log (see [`ApiServer::traffic`]).
+/// The User-Agent of the test's own permission probes made with the
+/// controller's token.
+const PROBE_AGENT: &str = "chains-test-rbac-probe";
+
+/// The controller's requests in an audit log (see [`ApiServer::traffic`]),
+/// without the test's probes.
 pub fn audit_traffic(audit_log: &Path, controller_token: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(audit_log).unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
@@ -271,7 +283,10 @@ pub fn audit_traffic(audit_log: &Path, controller_token: &str) -> Vec<Value> {
     {
         // A long request logs ResponseStarted, then ResponseComplete.
         let id = event["auditID"].as_str().unwrap_or("").to_string();
-        if !seen.insert(id) || event["user"]["username"] != CONTROLLER_USER {
+        if !seen.insert(id)
+            || event["user"]["username"] != CONTROLLER_USER
+            || event["userAgent"] == PROBE_AGENT
+        {
             continue;
         }
         let method = match event["verb"].as_str().unwrap_or("") {
