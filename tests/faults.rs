@@ -334,20 +334,7 @@ pub(crate) fn moto_create_key(port: u16, alias: &str) {
 
 #[test]
 fn aws_kms_faults_fail_clearly_and_sign_nothing() {
-    let port = free_port();
-    let _moto = Service::start(
-        "moto",
-        Path::new("moto_server"),
-        &[
-            "-H".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/moto-api/"),
-    );
+    let (_moto, port) = common::moto();
     moto_create_key(port, "chains-faults");
     for fault in FAULTS {
         // Loading the key passes (except on a refused port); signing is faulted.

@@ -14,7 +14,6 @@
 use crate::common;
 
 use std::io::Write;
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_kms::primitives::Blob;
@@ -214,20 +213,7 @@ impl Aws {
 
 #[test]
 fn aws_kms_against_moto() {
-    let port = free_port();
-    let _moto = Service::start(
-        "moto",
-        Path::new("moto_server"),
-        &[
-            "-H".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/moto-api/"),
-    );
+    let (_moto, port) = common::moto();
     let aws = Aws::new(port);
     let opts = aws_opts(Some(port));
     let endpoint = format!("127.0.0.1:{port}");

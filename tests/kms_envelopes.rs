@@ -4,7 +4,6 @@
 
 use crate::common;
 
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::{Service, free_port, python_package_dir, root};
@@ -85,20 +84,7 @@ fn generate_sign_verify(uri: &str, envs: &[(&str, String)]) {
 
 #[test]
 fn aws_kms_envelopes_verify_with_securesystemslib() {
-    let port = free_port();
-    let _moto = Service::start(
-        "moto",
-        Path::new("moto_server"),
-        &[
-            "-H".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/moto-api/"),
-    );
+    let (_moto, port) = common::moto();
     let envs = [
         ("AWS_ACCESS_KEY_ID", "AKIAMOTOTESTING00000".to_string()),
         ("AWS_SECRET_ACCESS_KEY", "moto-test-secret".to_string()),

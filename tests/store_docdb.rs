@@ -242,20 +242,7 @@ pub(crate) fn scan(endpoint: &str, table: &str) -> Vec<Value> {
 }
 
 pub(crate) fn moto() -> (Service, String) {
-    let port = free_port();
-    let service = Service::start(
-        "moto-dynamodb",
-        Path::new("moto_server"),
-        &[
-            "-H".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/moto-api/"),
-    );
+    let (service, port) = common::moto();
     (service, format!("http://127.0.0.1:{port}"))
 }
 

@@ -88,6 +88,26 @@ impl Service {
     }
 }
 
+/// moto (PyPI `moto[server]`), the AWS emulator (KMS, DynamoDB), on a free
+/// port, ready when its API answers: the service and its port.
+pub fn moto() -> (Service, u16) {
+    let port = free_port();
+    let service = Service::start(
+        "moto",
+        Path::new("moto_server"),
+        &[
+            "-H".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ],
+        &[],
+        port,
+        &format!("http://127.0.0.1:{port}/moto-api/"),
+    );
+    (service, port)
+}
+
 /// Start `python3 tests/tools/SCRIPT PORT ARGS...` on a free port, ready
 /// when `ready_path` answers 2xx (the test servers answer `/_health`).
 pub fn tool_server(name: &str, script: &str, args: &[String], ready_path: &str) -> Service {

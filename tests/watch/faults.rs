@@ -13,10 +13,8 @@ use super::{Api, SIGNED, Watcher, base_config, cluster, kmock, pipelinerun, task
 use crate::common;
 use crate::common::fault::{Fault, FaultProxy};
 use crate::common::registry::{OCI_MANIFEST, Registry};
-use crate::common::{Service, free_port, testdata};
+use crate::common::testdata;
 use crate::faults::{moto_create_key, said};
-
-use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -298,20 +296,7 @@ fn rekor_faults_fail_runs_clearly_and_the_controller_recovers() {
 
 #[test]
 fn aws_kms_faults_fail_runs_clearly_and_the_controller_recovers() {
-    let port = free_port();
-    let _moto = Service::start(
-        "moto",
-        Path::new("moto_server"),
-        &[
-            "-H".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-        ],
-        &[],
-        port,
-        &format!("http://127.0.0.1:{port}/moto-api/"),
-    );
+    let (_moto, port) = common::moto();
     moto_create_key(port, "chains-watch-faults");
     // Loading the key passes; signing is faulted.
     let proxy =
